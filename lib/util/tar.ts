@@ -1,0 +1,135 @@
+/**
+ * A minimal streaming reader of (ustar/pax/GNU) tar archives: finds one member by path and
+ * streams its bytes out, without holding the archive in memory.
+ */
+
+const BLOCK = 512;
+const decoder = new TextDecoder();
+
+/** Reads exact byte counts from a stream of chunks. */
+class ByteReader {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #buf: Uint8Array = new Uint8Array(0);
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.getReader();
+  }
+
+  /** Returns up to `max` buffered or freshly read bytes; empty at end of stream. */
+  async #take(max: number): Promise<Uint8Array> {
+    if (this.#buf.length === 0) {
+      const { value, done } = await this.#reader.read();
+      if (done) return new Uint8Array(0);
+      this.#buf = value;
+    }
+    const out = this.#buf.subarray(0, Math.min(max, this.#buf.length));
+    this.#buf = this.#buf.subarray(out.length);
+    return out;
+  }
+
+  /** Exactly `n` bytes, or null when the stream ends first. */
+  async readExact(n: number): Promise<Uint8Array | null> {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const part = await this.#take(n - filled);
+      if (part.length === 0) return null;
+      out.set(part, filled);
+      filled += part.length;
+    }
+    return out;
+  }
+
+  /** Passes `n` bytes to `sink` (or drops them without one); false when the stream ends first. */
+  async forward(n: number, sink?: (chunk: Uint8Array) => Promise<void>): Promise<boolean> {
+    let left = n;
+    while (left > 0) {
+      const part = await this.#take(left);
+      if (part.length === 0) return false;
+      if (sink) await sink(part.slice());
+      left -= part.length;
+    }
+    return true;
+  }
+
+  /** Reads and drops everything up to the end of the stream. */
+  async drain(): Promise<void> {
+    this.#buf = new Uint8Array(0);
+    while (!(await this.#reader.read()).done) { /* discard */ }
+  }
+}
+
+function field(header: Uint8Array, offset: number, length: number): string {
+  const raw = header.subarray(offset, offset + length);
+  const end = raw.indexOf(0);
+  return decoder.decode(end === -1 ? raw : raw.subarray(0, end));
+}
+
+function octal(header: Uint8Array, offset: number, length: number): number {
+  const text = field(header, offset, length).trim();
+  const value = text === "" ? 0 : Number.parseInt(text, 8);
+  if (Number.isNaN(value)) throw new TarError(`bad number field '${text}' in tar header`);
+  return value;
+}
+
+/** Reads `path=` from pax extended-header records (`LEN key=value\n`…). */
+function paxPath(data: Uint8Array): string | undefined {
+  let text = decoder.decode(data);
+  let path: string | undefined;
+  while (text.length > 0) {
+    const space = text.indexOf(" ");
+    const len = Number.parseInt(text.slice(0, space), 10);
+    if (space <= 0 || !Number.isFinite(len) || len <= 0) break;
+    const record = text.slice(space + 1, len - 1);
+    if (record.startsWith("path=")) path = record.slice(5);
+    text = text.slice(len);
+  }
+  return path;
+}
+
+/** The archive is malformed or truncated. */
+export class TarError extends Error {
+  override readonly name = "TarError";
+}
+
+/**
+ * Streams the member at `path` to `sink` and returns its size and mode, or `null` when the
+ * archive has no such regular file. Reads the archive to its end either way, so a digest taken
+ * over the stream covers every byte.
+ */
+export async function extractMember(
+  archive: ReadableStream<Uint8Array>,
+  path: string,
+  sink: (chunk: Uint8Array) => Promise<void>,
+): Promise<{ size: number; mode: number } | null> {
+  const reader = new ByteReader(archive);
+  let found: { size: number; mode: number } | null = null;
+  let longName: string | undefined;
+  while (true) {
+    const header = await reader.readExact(BLOCK);
+    if (header === null || header.every((b) => b === 0)) break; // end of archive
+    const size = octal(header, 124, 12);
+    const type = String.fromCharCode(header[156] ?? 0);
+    const padded = Math.ceil(size / BLOCK) * BLOCK;
+    if (type === "x" || type === "L") {
+      const data = await reader.readExact(padded);
+      if (data === null) throw new TarError("archive ends inside an extended header");
+      longName = type === "x" ? paxPath(data.subarray(0, size)) : field(data, 0, size);
+      continue;
+    }
+    const prefix = field(header, 345, 155);
+    const name = longName ??
+      (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+    longName = undefined;
+    const isFile = type === "0" || type === "\0";
+    if (found === null && isFile && name.replace(/^\.\//, "") === path) {
+      if (!(await reader.forward(size, sink))) throw new TarError(`archive ends inside ${path}`);
+      if (!(await reader.forward(padded - size))) throw new TarError(`archive ends inside ${path}`);
+      found = { size, mode: octal(header, 100, 8) };
+      continue;
+    }
+    if (!(await reader.forward(padded))) throw new TarError("archive ends inside a member");
+  }
+  await reader.drain();
+  return found;
+}

@@ -1,0 +1,186 @@
+/**
+ * Builders of the local images that tests and the demo use (no registry is reachable):
+ * `base` (debootstrap bookworm minbase, imported with `ENV PATH`) and `dev` (tools and a
+ * non-root user `dev`, uid 1000). Each image carries a label with the hash of its recipe, and a
+ * build is skipped when an image with the same hash exists.
+ */
+import { FailedError } from "../../lib/errors.ts";
+import {
+  imageBuild,
+  imageExists,
+  imageImport,
+  imageInspect,
+  imageRm,
+} from "../../lib/podman/mod.ts";
+import type { Podman } from "../../lib/podman/mod.ts";
+import { sha256Hex } from "../../lib/util/hash.ts";
+
+/** The label that holds an image's recipe hash. */
+export const CONTENT_LABEL = "io.devaipod.test-image.content";
+
+/** Bump to force a rebuild when something outside the recipe text changes. */
+const RECIPE_VERSION = 1;
+
+/** The minimal Debian image. */
+export const BASE_IMAGE = "localhost/devaipod-test/base:latest";
+/** The developer image: tools, sudo and the user `dev` (uid 1000). */
+export const DEV_IMAGE = "localhost/devaipod-test/dev:latest";
+
+const SUITE = "bookworm";
+const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const BASE_CHANGES = [`ENV ${PATH_ENV}`, 'CMD ["/bin/bash"]'];
+
+const DEV_PACKAGES = [
+  "bash",
+  "ca-certificates",
+  "curl",
+  "git",
+  "iproute2",
+  "openssh-sftp-server",
+  "procps",
+  "sudo",
+];
+
+const DEV_CONTAINERFILE = `FROM ${BASE_IMAGE}
+RUN apt-get update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${
+  DEV_PACKAGES.join(" ")
+} \\
+ && rm -rf /var/lib/apt/lists/* \\
+ && useradd --create-home --uid 1000 --user-group --shell /bin/bash dev \\
+ && echo 'dev ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/dev \\
+ && chmod 0440 /etc/sudoers.d/dev
+`;
+
+/** What happened to one image. */
+export interface ImageOutcome {
+  image: string;
+  action: "up-to-date" | "built";
+  seconds: number;
+}
+
+/** Options of {@link ensureTestImages}. */
+export interface EnsureOptions {
+  podman: Podman;
+  /** Progress lines (stderr in scripts). */
+  log: (line: string) => void;
+  /** Debian mirror for debootstrap (default http://deb.debian.org/debian). */
+  mirror?: string;
+  /** Where the temporary root filesystem is made (default /var/tmp). */
+  tmpDir?: string;
+}
+
+/** The recipe hash of the base image. */
+export function baseContentHash(): Promise<string> {
+  return sha256Hex(JSON.stringify({ RECIPE_VERSION, SUITE, variant: "minbase", BASE_CHANGES }));
+}
+
+/** The recipe hash of the dev image (covers the base's hash). */
+export async function devContentHash(): Promise<string> {
+  return sha256Hex(
+    JSON.stringify({ RECIPE_VERSION, base: await baseContentHash(), DEV_CONTAINERFILE }),
+  );
+}
+
+/** Builds whichever test image is missing or out of date, base first. */
+export async function ensureTestImages(options: EnsureOptions): Promise<ImageOutcome[]> {
+  const base = await ensureImage(options, BASE_IMAGE, await baseContentHash(), buildBase);
+  const dev = await ensureImage(options, DEV_IMAGE, await devContentHash(), buildDev);
+  return [base, dev];
+}
+
+type Builder = (options: EnsureOptions, hash: string) => Promise<void>;
+
+async function ensureImage(
+  options: EnsureOptions,
+  image: string,
+  hash: string,
+  build: Builder,
+): Promise<ImageOutcome> {
+  const started = performance.now();
+  const seconds = () => Math.round((performance.now() - started) / 100) / 10;
+  const { podman } = options;
+  let previousId: string | undefined;
+  if (await podman.run(imageExists(image))) {
+    const [found] = await podman.run(imageInspect(image));
+    if (found?.Labels[CONTENT_LABEL] === hash) {
+      return { image, action: "up-to-date", seconds: seconds() };
+    }
+    previousId = found?.Id;
+  }
+  options.log(`building ${image} …`);
+  await build(options, hash);
+  if (previousId) {
+    // The old build is now untagged; drop it unless something still uses it.
+    await podman.run(imageRm([previousId])).catch(() => {});
+  }
+  options.log(`built ${image} in ${seconds()}s`);
+  return { image, action: "built", seconds: seconds() };
+}
+
+const buildBase: Builder = async (options, hash) => {
+  const mirror = options.mirror ?? "http://deb.debian.org/debian";
+  const work = await Deno.makeTempDir({
+    dir: options.tmpDir ?? "/var/tmp",
+    prefix: "devaipod-base-",
+  });
+  try {
+    const rootfs = `${work}/rootfs`;
+    const tarball = `${work}/rootfs.tar`;
+    await runTool("debootstrap", ["--variant=minbase", SUITE, rootfs, mirror], {
+      hint: "install debootstrap (apt-get install debootstrap) and run as root",
+    });
+    await runTool("tar", ["--numeric-owner", "-C", rootfs, "-cf", tarball, "."], {});
+    await options.podman.run(
+      imageImport({
+        tarball,
+        ref: BASE_IMAGE,
+        changes: [...BASE_CHANGES, `LABEL ${CONTENT_LABEL}=${hash}`],
+      }),
+    );
+  } finally {
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+};
+
+const buildDev: Builder = async (options, hash) => {
+  const work = await Deno.makeTempDir({ prefix: "devaipod-dev-" });
+  try {
+    const file = `${work}/Containerfile`;
+    await Deno.writeTextFile(file, DEV_CONTAINERFILE);
+    await options.podman.run(
+      imageBuild({
+        tag: DEV_IMAGE,
+        file,
+        context: work,
+        pull: "never",
+        labels: { [CONTENT_LABEL]: hash },
+      }),
+    );
+  } finally {
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+};
+
+async function runTool(
+  program: string,
+  args: string[],
+  { hint }: { hint?: string },
+): Promise<void> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).output();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new FailedError(`cannot run '${program}': not found`, {
+        ...(hint ? { hint } : {}),
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  if (out.code !== 0) {
+    const tail = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-8).join("\n  ");
+    throw new FailedError(`${program} failed (exit ${out.code})\n  ${tail}`, hint ? { hint } : {});
+  }
+}
