@@ -2,7 +2,7 @@
  * The one place that starts podman processes. Everything else builds argv arrays
  * (see `command.ts`) and hands them to a {@link PodmanRunner}.
  */
-import { PodmanMissingError } from "../errors.ts";
+import { PermissionError, PodmanMissingError } from "../errors.ts";
 
 /** What a finished podman process left behind. */
 export interface ProcessResult {
@@ -123,6 +123,14 @@ export class ProcessRunner implements PodmanRunner {
                 "inside a toolbox devaipod reaches the host's podman through flatpak-spawn; install it (package flatpak-xdg-utils)",
             }
             : {}),
+        });
+      }
+      if (err instanceof Deno.errors.NotCapable) {
+        const program = this.prefix[0] as string;
+        throw new PermissionError(`not permitted to run '${program}'`, {
+          hint:
+            `devaipod may run podman as found on PATH; to use another binary, grant it: --allow-run=${program}`,
+          cause: err,
         });
       }
       throw err;

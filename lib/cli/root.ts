@@ -1,0 +1,86 @@
+/**
+ * The root command: global options, one subcommand per file, and the mapping of commander's
+ * parse errors to {@link UsageError}. `runCli` returns normally or throws; `main.ts` prints.
+ */
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { UsageError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import type { CliContext } from "./context.ts";
+import { doctorCommand } from "./doctor.ts";
+
+/** Builds the program for one run. Exported for help/contract tests. */
+export function createProgram(ctx: CliContext): Command {
+  const program = new Command("devaipod")
+    .description(
+      "Run AI coding agents in sandboxed podman pods, from a project's devcontainer.json.",
+    )
+    .version(`devaipod ${VERSION}`, "-V, --version", "print the version and exit")
+    .addOption(
+      new Option("--config <path>", "user config file (default: $XDG_CONFIG_HOME/devaipod.toml)"),
+    )
+    .addOption(
+      new Option("-v, --verbose", "print details, and the cause chain of errors").conflicts(
+        "quiet",
+      ),
+    )
+    .addOption(new Option("-q, --quiet", "print only results and errors"))
+    .helpOption("-h, --help", "show help")
+    .showSuggestionAfterError(true)
+    .configureHelp({ sortSubcommands: true, showGlobalOptions: true })
+    .hook("preAction", (_this, action) => {
+      const g = action.optsWithGlobals() as { config?: string; verbose?: boolean; quiet?: boolean };
+      ctx.globals = {
+        verbose: g.verbose === true,
+        quiet: g.quiet === true,
+        ...(g.config ? { config: g.config } : {}),
+      };
+    });
+  program.configureOutput({
+    writeOut: (s) => ctx.deps.io.stdout(s),
+    writeErr: (s) => ctx.deps.io.stderr(s),
+    // Parse errors are rethrown as UsageError and printed once, by main.ts.
+    outputError: () => {},
+  });
+  program.exitOverride();
+
+  for (const sub of [doctorCommand(ctx)]) {
+    sub.copyInheritedSettings(program as unknown as Command);
+    program.addCommand(sub as unknown as Command);
+  }
+  return program as unknown as Command;
+}
+
+/** The subcommand named in `args`, if any (for usage hints). */
+function commandIn(program: Command, args: readonly string[]): string | undefined {
+  const names = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+  return args.find((a) => names.has(a));
+}
+
+/**
+ * Parses `args` and runs the command. Returns when done (help and version included); throws a
+ * `DevaipodError` (usage errors as {@link UsageError}) for `main.ts` to print.
+ */
+export async function runCli(args: readonly string[], ctx: CliContext): Promise<void> {
+  const program = createProgram(ctx);
+  if (args.length === 0) {
+    program.outputHelp();
+    return;
+  }
+  try {
+    await program.parseAsync([...args], { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return; // --help, --version
+      const sub = commandIn(program, args);
+      const message = err.message.replace(/^error: /, "").replace(
+        /\n\(Did you mean (.*)\)$/,
+        " (did you mean $1)",
+      );
+      throw new UsageError(message, {
+        hint: `run 'devaipod ${sub ? `${sub} ` : ""}--help' for usage`,
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,99 @@
+/** Gathers the facts `devaipod doctor` judges: podman's version and info, cache and config. */
+import { cacheState } from "../agents/fetch_binary.ts";
+import { agentPlatform, OPENCODE_VERSION, opencodePin } from "../agents/opencode.ts";
+import { DevaipodError, PodmanMissingError } from "../errors.ts";
+import { devaipodDirs, userConfigPath } from "../paths.ts";
+import type { Podman } from "../podman/driver.ts";
+import type { EnvReader } from "../podman/runner.ts";
+import { info, version } from "../podman/system.ts";
+import { podCreate, podRm, podStart } from "../podman/pod.ts";
+import { LABELS } from "../labels.ts";
+import type { DoctorFacts } from "./checks.ts";
+
+/** What gathering needs. */
+export interface GatherDeps {
+  podman: Podman;
+  env: EnvReader;
+  toolbox: boolean;
+  configFlag?: string;
+  /** Skip the end-to-end pod start (`doctor --no-run`). */
+  skipSmoke?: boolean;
+  exists?: (path: string) => Promise<boolean>;
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function reason(err: unknown): string {
+  if (err instanceof DevaipodError) return err.message.split("\n").at(-1)?.trim() ?? err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Creates, starts and removes a labelled, empty pod: proves the runtime can start containers. */
+export async function smokeTest(podman: Podman): Promise<NonNullable<DoctorFacts["smoke"]>> {
+  const name = `devaipod-doctor-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await podman.run(podCreate({ name, labels: { [LABELS.role]: "doctor" } }));
+    await podman.run(podStart(name));
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, message: reason(err) };
+  } finally {
+    await podman.run(podRm(name, { force: true, timeoutSeconds: 0 })).catch(() => {});
+  }
+}
+
+/** Runs `podman version` and `podman info` (in parallel) and reads the cache and config. */
+export async function gatherFacts(deps: GatherDeps): Promise<DoctorFacts> {
+  const exists = deps.exists ?? fileExists;
+  const [versionResult, infoResult] = await Promise.allSettled([
+    deps.podman.run(version()),
+    deps.podman.run(info()),
+  ]);
+
+  let podman: DoctorFacts["podman"];
+  if (versionResult.status === "fulfilled") {
+    podman = {
+      state: "ok",
+      version: versionResult.value.Client.Version,
+      info: infoResult.status === "fulfilled"
+        ? infoResult.value
+        : { error: reason(infoResult.reason) },
+    };
+  } else if (versionResult.reason instanceof PodmanMissingError) {
+    podman = { state: "missing" };
+  } else if (versionResult.reason instanceof DevaipodError) {
+    podman = { state: "broken", message: reason(versionResult.reason) };
+  } else {
+    throw versionResult.reason;
+  }
+
+  // The agent runs in podman's (Linux) machine: its architecture decides the binary.
+  const arch = podman.state === "ok" && !("error" in podman.info)
+    ? podman.info.host.arch
+    : Deno.build.arch;
+  const platform = agentPlatform(arch);
+  const agent: DoctorFacts["agent"] = { platform, status: "missing", version: OPENCODE_VERSION };
+  if (platform) {
+    const state = await cacheState(devaipodDirs(deps.env).cache, opencodePin(platform));
+    agent.status = state.status;
+    agent.path = state.path;
+  }
+
+  const configPath = userConfigPath(deps.env, deps.configFlag);
+  const canRun = podman.state === "ok" && !("error" in podman.info);
+  return {
+    podmanPrefix: deps.podman.runner.prefix,
+    podman,
+    ...(canRun && !deps.skipSmoke ? { smoke: await smokeTest(deps.podman) } : {}),
+    toolbox: deps.toolbox,
+    agent,
+    userConfig: { path: configPath, exists: await exists(configPath) },
+  };
+}
