@@ -17,3 +17,4 @@ export * from "./schemas.ts";
 export * from "./secret.ts";
 export * from "./system.ts";
 export * from "./volume.ts";
+export * from "./recording_runner.ts";

@@ -27,13 +27,16 @@ class ByteReader {
     return out;
   }
 
-  /** Exactly `n` bytes, or null when the stream ends first. */
+  /** Exactly `n` bytes; null at a clean end of stream; TarError when it ends part-way. */
   async readExact(n: number): Promise<Uint8Array | null> {
     const out = new Uint8Array(n);
     let filled = 0;
     while (filled < n) {
       const part = await this.#take(n - filled);
-      if (part.length === 0) return null;
+      if (part.length === 0) {
+        if (filled === 0) return null;
+        throw new TarError(`archive ends ${filled} bytes into a ${n}-byte block`);
+      }
       out.set(part, filled);
       filled += part.length;
     }
