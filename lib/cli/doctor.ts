@@ -1,5 +1,6 @@
 /** `devaipod doctor [--json]`: checks the host and says what to fix. */
 import { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { evaluate } from "../doctor/checks.ts";
 import type { Check, DoctorReport } from "../doctor/checks.ts";
 import { gatherFacts } from "../doctor/gather.ts";
@@ -36,7 +37,7 @@ export function renderReport(report: DoctorReport): string[] {
 }
 
 /** Builds the `doctor` command. */
-export function doctorCommand(ctx: CliContext) {
+export function doctorCommand(ctx: CliContext): CommandUnknownOpts {
   return new Command("doctor")
     .description("check podman, the OCI runtime, cgroups, networking and the agent binary cache")
     .option("--json", "print the report as JSON on stdout")

@@ -3,13 +3,14 @@
  * parse errors to {@link UsageError}. `runCli` returns normally or throws; `main.ts` prints.
  */
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
 import { doctorCommand } from "./doctor.ts";
 
 /** Builds the program for one run. Exported for help/contract tests. */
-export function createProgram(ctx: CliContext): Command {
+export function createProgram(ctx: CliContext): CommandUnknownOpts {
   const program = new Command("devaipod")
     .description(
       "Run AI coding agents in sandboxed podman pods, from a project's devcontainer.json.",
@@ -44,14 +45,14 @@ export function createProgram(ctx: CliContext): Command {
   program.exitOverride();
 
   for (const sub of [doctorCommand(ctx)]) {
-    sub.copyInheritedSettings(program as unknown as Command);
-    program.addCommand(sub as unknown as Command);
+    sub.copyInheritedSettings(program);
+    program.addCommand(sub);
   }
-  return program as unknown as Command;
+  return program;
 }
 
 /** The subcommand named in `args`, if any (for usage hints). */
-function commandIn(program: Command, args: readonly string[]): string | undefined {
+function commandIn(program: CommandUnknownOpts, args: readonly string[]): string | undefined {
   const names = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
   return args.find((a) => names.has(a));
 }

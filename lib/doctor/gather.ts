@@ -1,7 +1,7 @@
 /** Gathers the facts `devaipod doctor` judges: podman's version and info, cache and config. */
 import { cacheState } from "../agents/fetch_binary.ts";
 import { agentPlatform, OPENCODE_VERSION, opencodePin } from "../agents/opencode.ts";
-import { DevaipodError, PodmanMissingError } from "../errors.ts";
+import { DevaipodError, PermissionError, PodmanMissingError } from "../errors.ts";
 import { devaipodDirs, userConfigPath } from "../paths.ts";
 import type { Podman } from "../podman/driver.ts";
 import type { EnvReader } from "../podman/runner.ts";
@@ -66,6 +66,9 @@ export async function gatherFacts(deps: GatherDeps): Promise<DoctorFacts> {
         ? infoResult.value
         : { error: reason(infoResult.reason) },
     };
+  } else if (versionResult.reason instanceof PermissionError) {
+    // Not podman's fault: this devaipod may not run that program at all.
+    throw versionResult.reason;
   } else if (versionResult.reason instanceof PodmanMissingError) {
     podman = { state: "missing" };
   } else if (versionResult.reason instanceof DevaipodError) {

@@ -1,0 +1,193 @@
+/**
+ * Contract tests of the CLI as a spawned process: exit codes, the stdout/stderr split, `--json`
+ * shapes and help. Fake podman programs on PATH stand in only for failures that a real podman
+ * cannot be made to show (absent, broken, too old).
+ */
+import denoJson from "../deno.json" with { type: "json" };
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
+import { binDir, runDevaipod } from "./support/cli.ts";
+import { podmanTest } from "./support/podman_env.ts";
+
+const HOME = await Deno.makeTempDir({ prefix: "devaipod-home-" });
+/** A PATH with no podman at all. */
+const EMPTY_PATH = await binDir({});
+
+Deno.test("cli: --help lists the commands and global options on stdout, exit 0", async () => {
+  const r = await runDevaipod(["--help"]);
+  assertEquals(r.code, 0);
+  assertEquals(r.stderr, "");
+  assertMatch(r.stdout, /^Usage: devaipod \[options\] \[command\]/);
+  for (const word of ["doctor", "--config <path>", "--verbose", "--quiet", "--version"]) {
+    assert(r.stdout.includes(word), `help mentions ${word}`);
+  }
+});
+
+Deno.test("cli: no arguments prints the help", async () => {
+  const r = await runDevaipod([]);
+  assertEquals(r.code, 0);
+  assertMatch(r.stdout, /^Usage: devaipod/);
+});
+
+Deno.test("cli: a command's --help shows its own options", async () => {
+  const r = await runDevaipod(["doctor", "--help"]);
+  assertEquals(r.code, 0);
+  assertMatch(r.stdout, /Usage: devaipod doctor \[options\]/);
+  assertMatch(r.stdout, /--json/);
+  assertMatch(r.stdout, /--no-run/);
+});
+
+Deno.test("cli: --version prints the version from deno.json", async () => {
+  for (const flag of ["--version", "-V"]) {
+    const r = await runDevaipod([flag]);
+    assertEquals(r, { code: 0, stdout: `devaipod ${denoJson.version}\n`, stderr: "" });
+  }
+});
+
+Deno.test("cli: an unknown flag is a usage error: exit 2, error and hint on stderr, nothing on stdout", async () => {
+  const r = await runDevaipod(["--bogus"]);
+  assertEquals(r.code, 2);
+  assertEquals(r.stdout, "");
+  assertEquals(
+    r.stderr,
+    "error: unknown option '--bogus'\nhint: run 'devaipod --help' for usage\n",
+  );
+});
+
+Deno.test("cli: an unknown flag of a command names that command's help", async () => {
+  const r = await runDevaipod(["doctor", "--bogus"]);
+  assertEquals(r.code, 2);
+  assertMatch(
+    r.stderr,
+    /^error: unknown option '--bogus'\nhint: run 'devaipod doctor --help' for usage\n$/,
+  );
+});
+
+Deno.test("cli: a mistyped command suggests the right one", async () => {
+  const r = await runDevaipod(["doctr"]);
+  assertEquals(r.code, 2);
+  assertMatch(r.stderr, /^error: unknown command 'doctr' \(did you mean doctor\?\)$/m);
+});
+
+Deno.test("cli: --verbose and --quiet together are a usage error", async () => {
+  const r = await runDevaipod(["-v", "-q", "doctor"]);
+  assertEquals(r.code, 2);
+  assertMatch(r.stderr, /cannot be used with option/);
+});
+
+Deno.test("cli: podman absent from PATH: exit 4 with an install hint", async () => {
+  const r = await runDevaipod(["doctor"], { env: { PATH: EMPTY_PATH, HOME } });
+  assertEquals(r.code, 4);
+  assertMatch(r.stdout, /^FAIL\s+podman\s+'podman' not found$/m);
+  assertMatch(r.stdout, /hint: install podman 4\.3 or newer/);
+  assertMatch(r.stderr, /^error: doctor: 1 required check failed \(podman\)$/m);
+});
+
+Deno.test("cli: doctor --json without podman: the report on stdout, exit 4", async () => {
+  const r = await runDevaipod(["doctor", "--json"], { env: { PATH: EMPTY_PATH, HOME } });
+  assertEquals(r.code, 4);
+  const report = JSON.parse(r.stdout);
+  assertEquals(report.ok, false);
+  assertEquals(report.checks[0], {
+    id: "podman",
+    status: "fail",
+    summary: "'podman' not found",
+    hint:
+      "install podman 4.3 or newer (e.g. `apt-get install podman`), or set DEVAIPOD_PODMAN to its path",
+  });
+  assertEquals(report.checks.map((c: { id: string }) => c.id), [
+    "podman",
+    "toolbox",
+    "agent-binary",
+    "user-config",
+  ]);
+});
+
+Deno.test("cli: a podman that fails to report its version: exit 5 naming its stderr", async () => {
+  const bin = await binDir({
+    podman: "#!/bin/sh\necho 'Error: database is locked' >&2\nexit 125\n",
+  });
+  const r = await runDevaipod(["doctor", "--json"], {
+    env: { PATH: `${bin}:/usr/bin:/bin`, HOME },
+  });
+  assertEquals(r.code, 5);
+  const podman = JSON.parse(r.stdout).checks[0];
+  assertEquals(podman.status, "fail");
+  assertMatch(podman.summary, /database is locked/);
+});
+
+Deno.test("cli: a podman older than 4.3 fails the doctor with exit 5", async () => {
+  const version = JSON.stringify({ Client: { Version: "4.2.0" } });
+  const bin = await binDir({
+    podman:
+      `#!/bin/sh\ncase "$1" in version) echo '${version}';; *) echo 'unsupported' >&2; exit 125;; esac\n`,
+  });
+  const r = await runDevaipod(["doctor", "--json"], {
+    env: { PATH: `${bin}:/usr/bin:/bin`, HOME },
+  });
+  assertEquals(r.code, 5);
+  const report = JSON.parse(r.stdout);
+  assertEquals(report.checks[0].summary, "podman 4.2.0 is older than 4.3");
+});
+
+Deno.test("cli: DEVAIPOD_PODMAN outside the granted permissions is a permission error (exit 8), with causes under -v", async () => {
+  const r = await runDevaipod(["doctor"], {
+    env: { DEVAIPOD_PODMAN: "/opt/elsewhere/podman", HOME },
+  });
+  assertEquals(r.code, 8);
+  assertMatch(r.stderr, /^error: not permitted to run '\/opt\/elsewhere\/podman'$/m);
+  assertMatch(r.stderr, /^hint: .*--allow-run=\/opt\/elsewhere\/podman$/m);
+  assertEquals(r.stderr.includes("caused by"), false);
+  const verbose = await runDevaipod(["-v", "doctor"], {
+    env: { DEVAIPOD_PODMAN: "/opt/elsewhere/podman", HOME },
+  });
+  assertMatch(verbose.stderr, /^caused by: NotCapable: /m);
+});
+
+podmanTest(
+  "cli: doctor --json on this host: one JSON document on stdout, every check ok or warn",
+  async () => {
+    const r = await runDevaipod(["doctor", "--json"], { env: { HOME } });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stderr, "");
+    const report = JSON.parse(r.stdout);
+    assertEquals(report.ok, true);
+    const ids = report.checks.map((c: { id: string }) => c.id);
+    assertEquals(ids, [
+      "podman",
+      "mode",
+      "oci-runtime",
+      "cgroups",
+      "network-backend",
+      "run",
+      "toolbox",
+      "agent-binary",
+      "user-config",
+    ]);
+    for (const c of report.checks) {
+      assert(c.status === "ok" || c.status === "warn", `${c.id}: ${c.status} ${c.summary}`);
+      assertEquals(typeof c.summary, "string");
+    }
+  },
+);
+
+podmanTest("cli: doctor's end-to-end check leaves no pod behind", async () => {
+  const before = await runPodmanLines([
+    "pod",
+    "ps",
+    "-q",
+    "--filter",
+    "label=io.devaipod.role=doctor",
+  ]);
+  const r = await runDevaipod(["doctor"], { env: { HOME } });
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stdout, /^ok\s+run\s+podman can create, start and remove a pod$/m);
+  assertEquals(
+    await runPodmanLines(["pod", "ps", "-q", "--filter", "label=io.devaipod.role=doctor"]),
+    before,
+  );
+});
+
+async function runPodmanLines(args: string[]): Promise<string[]> {
+  const out = await new Deno.Command("podman", { args, stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "");
+}
