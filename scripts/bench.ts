@@ -1,0 +1,170 @@
+/**
+ * `deno task bench [--runs N] [--json]`: devaipod's speed as ratios against a baseline measured
+ * in the same run (machines are noisy; absolute times are shown but not judged).
+ *
+ * Baselines: `podman version`, and `podman info` (what the doctor waits on). Measured:
+ * `devaipod --version`, `devaipod doctor --json --no-run`
+ * (podman version + info) and `devaipod doctor --json` (adds the end-to-end pod start), each
+ * warm (Deno's caches primed) and cold (a fresh DENO_DIR that holds only the downloaded
+ * packages, so every module is transpiled and compiled again, as on first use after install).
+ */
+import denoJson from "../deno.json" with { type: "json" };
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** One benchmark: a command, and how its environment is prepared before each run. */
+interface Case {
+  name: string;
+  argv: string[];
+  cold?: boolean;
+  /** The baseline this case is judged against, and the highest acceptable ratio to it. */
+  goal?: { baseline: "version" | "info"; ratio: number };
+}
+
+/** Summary of repeated runs, in milliseconds. */
+export interface Stats {
+  median: number;
+  p90: number;
+  min: number;
+}
+
+/** Median, 90th percentile and minimum of samples. */
+export function stats(samples: readonly number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))] ?? NaN;
+  return { median: at(0.5), p90: at(0.9), min: s[0] ?? NaN };
+}
+
+function devaipodArgv(args: string[]): string[] {
+  const task = denoJson.tasks.devaipod;
+  const command = typeof task === "string" ? task : task.command;
+  const flags = command.split(/\s+/).filter((w) => w.startsWith("--allow-"));
+  return ["deno", "run", "--quiet", ...flags, MAIN, ...args];
+}
+
+function denoDir(): string {
+  const out = new Deno.Command("deno", { args: ["info", "--json"], stdout: "piped" }).outputSync();
+  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
+}
+
+/** A DENO_DIR with the downloaded packages but no compiled code: a cold start. */
+async function coldDenoDir(source: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "devaipod-bench-deno-" });
+  for (const name of ["npm", "remote"]) {
+    try {
+      await Deno.symlink(`${source}/${name}`, `${dir}/${name}`);
+    } catch {
+      // nothing cached under that name
+    }
+  }
+  return dir;
+}
+
+async function timeOnce(argv: string[], env: Record<string, string>): Promise<number> {
+  const [program, ...args] = argv as [string, ...string[]];
+  const started = performance.now();
+  const out = await new Deno.Command(program, { args, env, stdout: "null", stderr: "piped" })
+    .output();
+  const ms = performance.now() - started;
+  if (out.code !== 0) {
+    throw new Error(
+      `${argv.join(" ")} exited ${out.code}: ${new TextDecoder().decode(out.stderr).trim()}`,
+    );
+  }
+  return ms;
+}
+
+async function measure(c: Case, runs: number, source: string): Promise<Stats> {
+  const samples: number[] = [];
+  if (!c.cold) await timeOnce(c.argv, {}); // prime caches
+  for (let i = 0; i < runs; i++) {
+    if (c.cold) {
+      const dir = await coldDenoDir(source);
+      try {
+        samples.push(await timeOnce(c.argv, { DENO_DIR: dir }));
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    } else {
+      samples.push(await timeOnce(c.argv, {}));
+    }
+  }
+  return stats(samples);
+}
+
+if (import.meta.main) {
+  const runsFlag = Deno.args.indexOf("--runs");
+  const runs = runsFlag >= 0 ? Number(Deno.args[runsFlag + 1]) : 10;
+  const json = Deno.args.includes("--json");
+  const source = denoDir();
+
+  const baselines = {
+    version: { name: "podman version (baseline)", argv: ["podman", "version"] },
+    info: { name: "podman info (baseline)", argv: ["podman", "info", "--format", "json"] },
+  } satisfies Record<string, Case>;
+  const cases: Case[] = [
+    {
+      name: "devaipod --version, warm",
+      argv: devaipodArgv(["--version"]),
+      goal: { baseline: "version", ratio: 3 },
+    },
+    { name: "devaipod --version, cold", argv: devaipodArgv(["--version"]), cold: true },
+    {
+      name: "devaipod doctor --no-run, warm",
+      argv: devaipodArgv(["doctor", "--json", "--no-run"]),
+      goal: { baseline: "info", ratio: 1.5 },
+    },
+    {
+      name: "devaipod doctor --no-run, cold",
+      argv: devaipodArgv(["doctor", "--json", "--no-run"]),
+      cold: true,
+    },
+    { name: "devaipod doctor (with pod start), warm", argv: devaipodArgv(["doctor", "--json"]) },
+  ];
+
+  const base = {
+    version: await measure(baselines.version, runs, source),
+    info: await measure(baselines.info, runs, source),
+  };
+  const rows: { name: string; stats: Stats; vsVersion: number; vsInfo: number; goal?: string }[] =
+    [];
+  const row = (name: string, s: Stats, goal?: Case["goal"]) => {
+    const vsVersion = s.median / base.version.median;
+    const vsInfo = s.median / base.info.median;
+    const ratio = goal?.baseline === "info" ? vsInfo : vsVersion;
+    rows.push({
+      name,
+      stats: s,
+      vsVersion,
+      vsInfo,
+      ...(goal
+        ? {
+          goal: `≤ ${goal.ratio}× podman ${goal.baseline}: ${
+            ratio <= goal.ratio ? "met" : "MISSED"
+          }`,
+        }
+        : {}),
+    });
+  };
+  row(baselines.version.name, base.version);
+  row(baselines.info.name, base.info);
+  for (const c of cases) row(c.name, await measure(c, runs, source), c.goal);
+
+  if (json) {
+    console.log(JSON.stringify({ runs, rows }, null, 2));
+  } else {
+    const w = Math.max(...rows.map((r) => r.name.length));
+    console.log(`${runs} runs each; ratios are of medians, measured in this run`);
+    console.log(`${"benchmark".padEnd(w)}  median ms   p90 ms  × version  × info   goal`);
+    for (const r of rows) {
+      console.log(
+        `${r.name.padEnd(w)}  ${r.stats.median.toFixed(1).padStart(9)}  ${
+          r.stats.p90.toFixed(1).padStart(7)
+        }` +
+          `  ${r.vsVersion.toFixed(2).padStart(8)}  ${r.vsInfo.toFixed(2).padStart(6)}   ${
+            r.goal ?? ""
+          }`.trimEnd(),
+      );
+    }
+  }
+}
