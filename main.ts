@@ -5,7 +5,7 @@
 import { CliContext } from "./lib/cli/context.ts";
 import { formatError } from "./lib/cli/format_error.ts";
 import { runCli } from "./lib/cli/root.ts";
-import { toDevaipodError } from "./lib/errors.ts";
+import { InterruptedError, toDevaipodError } from "./lib/errors.ts";
 import { Podman } from "./lib/podman/driver.ts";
 import { detectToolbox, ProcessRunner } from "./lib/podman/runner.ts";
 
@@ -36,13 +36,15 @@ if (import.meta.main) {
       stderr: writer(Deno.stderr),
       stdoutIsTerminal: Deno.stdout.isTerminal(),
     },
-    makePodman: () => new Podman(ProcessRunner.fromEnv()),
+    makePodman: () => new Podman(ProcessRunner.fromEnv(), { interrupt: controller.signal }),
     inToolbox: () => detectToolbox(),
     signal: controller.signal,
   });
   let code = 0;
   try {
     await runCli(Deno.args, ctx);
+    // Ctrl-C after the last podman call: the command finished its cleanup; still report it.
+    if (controller.signal.aborted) throw new InterruptedError();
   } catch (err) {
     const e = toDevaipodError(err);
     writer(Deno.stderr)(formatError(e, ctx.globals.verbose));

@@ -5,7 +5,7 @@
  */
 import denoJson from "../deno.json" with { type: "json" };
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
-import { binDir, runDevaipod } from "./support/cli.ts";
+import { binDir, denoProgram, devaipodPermissionFlags, runDevaipod } from "./support/cli.ts";
 import { podmanTest } from "./support/podman_env.ts";
 
 const HOME = await Deno.makeTempDir({ prefix: "devaipod-home-" });
@@ -191,3 +191,33 @@ async function runPodmanLines(args: string[]): Promise<string[]> {
   const out = await new Deno.Command("podman", { args, stdout: "piped" }).output();
   return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "");
 }
+
+podmanTest("cli: Ctrl-C while the doctor's pod exists removes the pod and exits 130", async () => {
+  const list = () =>
+    runPodmanLines(["pod", "ps", "-q", "--filter", "label=io.devaipod.role=doctor"]);
+  const before = await list();
+  const child = new Deno.Command(denoProgram(), {
+    args: [
+      "run",
+      "--quiet",
+      ...devaipodPermissionFlags(),
+      new URL("../main.ts", import.meta.url).pathname,
+      "doctor",
+    ],
+    env: { HOME, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let seen = false;
+  for (let i = 0; i < 100 && !seen; i++) {
+    seen = (await list()).length > before.length;
+    if (!seen) await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill("SIGINT");
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert(seen, "the doctor's pod appeared");
+  assertEquals(out.code, 130, stderr);
+  assertMatch(stderr, /^error: interrupted$/m);
+  assertEquals(await list(), before, "the interrupted doctor removed its pod");
+});

@@ -296,3 +296,46 @@ podmanTest("podman: a pod with a published port and an added host", async () => 
     assertMatch(hosts.stdout, /10\.1\.2\.3\s+proxy\.devaipod/);
   });
 });
+
+podmanTest("podman: build honours the file, args, target and labels, offline", async () => {
+  await withRun(async (run, labels) => {
+    const dir = await Deno.makeTempDir({ prefix: "devaipod-build-" });
+    const tag = `localhost/devaipod-test/build-${run}:latest`;
+    try {
+      await Deno.writeTextFile(
+        `${dir}/Dockerfile.dev`,
+        `FROM ${BASE_IMAGE} AS first\nARG GREETING=unset\nRUN echo "$GREETING" > /greeting\n` +
+          `FROM first AS second\nRUN echo second > /stage\nFROM first AS final\nRUN echo final > /stage\n`,
+      );
+      const id = await podman.run(p.imageBuild({
+        tag,
+        file: `${dir}/Dockerfile.dev`,
+        context: dir,
+        buildArgs: { GREETING: "hello from a build arg" },
+        target: "second",
+        labels,
+        pull: "never",
+      }));
+      assertMatch(id, /^[0-9a-f]{64}$/);
+      const [img] = await podman.run(p.imageInspect(tag));
+      assertEquals(img?.Labels[TEST_LABEL], run);
+      await podman.run(
+        p.containerRun({
+          name: `devaipod-test-${run}`,
+          image: tag,
+          labels,
+          command: ["cat", "/greeting", "/stage"],
+        }),
+      );
+      assertEquals(await podman.run(p.containerWait(`devaipod-test-${run}`)), 0);
+      assertEquals(
+        (await podman.run(p.containerLogs(`devaipod-test-${run}`))).stdout,
+        "hello from a build arg\nsecond\n",
+      );
+    } finally {
+      await podman.run(p.containerRm([`devaipod-test-${run}`], { force: true })).catch(() => {});
+      await podman.run(p.imageRm([tag], { force: true })).catch(() => {});
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});

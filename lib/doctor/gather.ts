@@ -1,7 +1,7 @@
 /** Gathers the facts `devaipod doctor` judges: podman's version and info, cache and config. */
 import { cacheState } from "../agents/fetch_binary.ts";
 import { agentPlatform, OPENCODE_VERSION, opencodePin } from "../agents/opencode.ts";
-import { DevaipodError, PermissionError, PodmanMissingError } from "../errors.ts";
+import { DevaipodError, InterruptedError, PermissionError, PodmanMissingError } from "../errors.ts";
 import { devaipodDirs, userConfigPath } from "../paths.ts";
 import type { Podman } from "../podman/driver.ts";
 import type { EnvReader } from "../podman/runner.ts";
@@ -43,9 +43,12 @@ export async function smokeTest(podman: Podman): Promise<NonNullable<DoctorFacts
     await podman.run(podStart(name));
     return { ok: true };
   } catch (err) {
+    if (err instanceof InterruptedError) throw err;
     return { ok: false, message: reason(err) };
   } finally {
-    await podman.run(podRm(name, { force: true, timeoutSeconds: 0 })).catch(() => {});
+    await podman.run(podRm(name, { force: true, timeoutSeconds: 0 }), { cleanup: true }).catch(
+      () => {},
+    );
   }
 }
 
@@ -66,7 +69,10 @@ export async function gatherFacts(deps: GatherDeps): Promise<DoctorFacts> {
         ? infoResult.value
         : { error: reason(infoResult.reason) },
     };
-  } else if (versionResult.reason instanceof PermissionError) {
+  } else if (
+    versionResult.reason instanceof PermissionError ||
+    versionResult.reason instanceof InterruptedError
+  ) {
     // Not podman's fault: this devaipod may not run that program at all.
     throw versionResult.reason;
   } else if (versionResult.reason instanceof PodmanMissingError) {

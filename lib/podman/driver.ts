@@ -2,25 +2,48 @@
  * The typed podman driver: runs {@link PodmanCommand}s through a {@link PodmanRunner} and turns
  * exit codes and output into values or typed errors. Every devaipod command goes through it.
  */
-import { PodmanFailedError } from "../errors.ts";
+import { InterruptedError, PodmanFailedError } from "../errors.ts";
 import type { PodmanCommand } from "./command.ts";
 import { ProcessRunner } from "./runner.ts";
-import type { PodmanRunner, RunOptions } from "./runner.ts";
+import type { PodmanRunner } from "./runner.ts";
 
 const decoder = new TextDecoder();
 const isZero = (code: number) => code === 0;
 
-/** Runs podman commands and returns their parsed results. */
+/** Options of one {@link Podman.run}. */
+export interface PodmanRunOptions {
+  /**
+   * Run even after the user interrupted: for cleanup that undoes what was created. Other
+   * commands refuse to start once interrupted.
+   */
+  cleanup?: boolean;
+}
+
+/**
+ * Runs podman commands and returns their parsed results.
+ *
+ * Interruption: once `interrupt` is aborted (Ctrl-C), no new command starts — except cleanup —
+ * and a command that fails meanwhile (podman got the terminal's SIGINT too) reports
+ * {@link InterruptedError}. A running command is never killed half-way, so it cannot leave a
+ * half-made object behind that nothing knows about.
+ */
 export class Podman {
   readonly runner: PodmanRunner;
+  readonly #interrupt: AbortSignal | undefined;
 
-  constructor(runner: PodmanRunner) {
+  constructor(runner: PodmanRunner, options: { interrupt?: AbortSignal } = {}) {
     this.runner = runner;
+    this.#interrupt = options.interrupt;
   }
 
   /** A driver over real processes, configured from the environment. */
-  static fromEnv(): Podman {
-    return new Podman(ProcessRunner.fromEnv());
+  static fromEnv(options: { interrupt?: AbortSignal } = {}): Podman {
+    return new Podman(ProcessRunner.fromEnv(), options);
+  }
+
+  /** Whether the user interrupted this run. */
+  get interrupted(): boolean {
+    return this.#interrupt?.aborted === true;
   }
 
   /** The full argv a command runs as (`podman …`, or through `flatpak-spawn`). */
@@ -33,14 +56,17 @@ export class Podman {
    * {@link PodmanFailedError} with the argv and the tail of stderr; a missing podman throws
    * `PodmanMissingError`; output that does not parse throws `PodmanOutputError`.
    */
-  async run<T>(command: PodmanCommand<T>, options: Pick<RunOptions, "signal"> = {}): Promise<T> {
-    const result = await this.runner.run(command.argv, {
-      ...options,
-      ...(command.stdin ? { stdin: command.stdin } : {}),
-    });
+  async run<T>(command: PodmanCommand<T>, options: PodmanRunOptions = {}): Promise<T> {
+    if (this.interrupted && !options.cleanup) throw new InterruptedError();
+    const result = await this.runner.run(
+      command.argv,
+      command.stdin ? { stdin: command.stdin } : {},
+    );
     const stderr = decoder.decode(result.stderr);
     if (!(command.accepts ?? isZero)(result.code)) {
-      throw new PodmanFailedError(this.argvOf(command), result.code, stderr);
+      const failure = new PodmanFailedError(this.argvOf(command), result.code, stderr);
+      if (this.interrupted && !options.cleanup) throw new InterruptedError({ cause: failure });
+      throw failure;
     }
     return command.parse({ code: result.code, stdout: decoder.decode(result.stdout), stderr });
   }

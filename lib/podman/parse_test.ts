@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/support/assert.ts";
-import { PodmanFailedError, PodmanOutputError } from "../errors.ts";
+import { InterruptedError, PodmanFailedError, PodmanOutputError } from "../errors.ts";
 import type { CommandOutput, PodmanCommand } from "./command.ts";
 import * as p from "./mod.ts";
 
@@ -195,4 +195,33 @@ Deno.test("driver: toolbox and DEVAIPOD_PODMAN decide the podman prefix", () => 
   ]);
   assertEquals(p.detectToolbox((path) => path === "/run/.toolboxenv"), true);
   assertEquals(p.detectToolbox(() => false), false);
+});
+
+Deno.test("driver: after an interrupt no new command starts, but cleanup still runs", async () => {
+  const controller = new AbortController();
+  const runner = new p.RecordingRunner();
+  const podman = new p.Podman(runner, { interrupt: controller.signal });
+  await podman.run(p.podCreate({ name: "x" }));
+  controller.abort();
+  await assertRejects(
+    () => podman.run(p.containerCreate({ name: "c", image: "i", pod: "x" })),
+    InterruptedError,
+  );
+  await podman.run(p.podRm("x", { force: true }), { cleanup: true });
+  assertEquals(runner.calls.map((c) => c.args.slice(0, 2)), [["pod", "create"], ["pod", "rm"]]);
+});
+
+Deno.test("driver: a command that fails because of the interrupt reports the interrupt", async () => {
+  const controller = new AbortController();
+  const runner = new p.RecordingRunner(() => {
+    controller.abort(); // the terminal's SIGINT reached podman too
+    return { code: 130, stderr: "interrupted" };
+  });
+  const podman = new p.Podman(runner, { interrupt: controller.signal });
+  const err = await assertRejects(
+    () => podman.run(p.imageBuild({ tag: "t", file: "f", context: "c" })),
+    InterruptedError,
+  );
+  assertEquals(err.exitCode, 130);
+  assert(err.cause instanceof PodmanFailedError);
 });
