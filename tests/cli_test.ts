@@ -221,3 +221,40 @@ podmanTest("cli: Ctrl-C while the doctor's pod exists removes the pod and exits 
   assertMatch(stderr, /^error: interrupted$/m);
   assertEquals(await list(), before, "the interrupted doctor removed its pod");
 });
+
+Deno.test("cli: runs from a URL with deno.json as the import map", async () => {
+  const root = new URL("../", import.meta.url);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const path = new URL(req.url).pathname.slice(1);
+    try {
+      const body = await Deno.readFile(new URL(path, root));
+      const type = path.endsWith(".json") ? "application/json" : "application/typescript";
+      return new Response(body, { headers: { "content-type": type } });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    const out = await new Deno.Command(denoProgram(), {
+      args: [
+        "run",
+        "--quiet",
+        ...devaipodPermissionFlags(),
+        `--import-map=${base}/deno.json`,
+        `${base}/main.ts`,
+        "--version",
+      ],
+      cwd: HOME, // no deno.json here: the remote one is the only configuration
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(new TextDecoder().decode(out.stderr), "");
+    assertEquals([out.code, new TextDecoder().decode(out.stdout)], [
+      0,
+      `devaipod ${denoJson.version}\n`,
+    ]);
+  } finally {
+    await server.shutdown();
+  }
+});
