@@ -98,3 +98,8 @@ export function labelFilterArgs(filter: LabelFilter | undefined): string[] {
 export function sortedEntries<V>(record: Readonly<Record<string, V>> | undefined): [string, V][] {
   return Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
+
+/** `--time SECONDS` when a timeout is given (stop/rm grace period before SIGKILL). */
+export function timeArgs(seconds: number | undefined): string[] {
+  return seconds === undefined ? [] : ["--time", String(seconds)];
+}

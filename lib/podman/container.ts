@@ -11,6 +11,7 @@ import {
   labelFilterArgs,
   sortedEntries,
   textCommand,
+  timeArgs,
   voidCommand,
 } from "./command.ts";
 import type { LabelFilter, PodmanCommand } from "./command.ts";
@@ -238,7 +239,7 @@ export function containerStop(
   return voidCommand([
     "container",
     "stop",
-    ...(options.timeoutSeconds === undefined ? [] : ["--time", String(options.timeoutSeconds)]),
+    ...timeArgs(options.timeoutSeconds),
     name,
   ]);
 }
@@ -358,7 +359,7 @@ export function containerRm(
     "container",
     "rm",
     ...(options.force ? ["--force"] : []),
-    ...(options.timeoutSeconds === undefined ? [] : ["--time", String(options.timeoutSeconds)]),
+    ...timeArgs(options.timeoutSeconds),
     ...(options.volumes ? ["--volumes"] : []),
     ...names,
   ]);

@@ -5,6 +5,7 @@ import {
   labelArgs,
   labelFilterArgs,
   textCommand,
+  timeArgs,
   voidCommand,
 } from "./command.ts";
 import type { LabelFilter, PodmanCommand } from "./command.ts";
@@ -68,7 +69,7 @@ export function podStop(
   return voidCommand([
     "pod",
     "stop",
-    ...(options.timeoutSeconds === undefined ? [] : ["--time", String(options.timeoutSeconds)]),
+    ...timeArgs(options.timeoutSeconds),
     name,
   ]);
 }
@@ -82,7 +83,7 @@ export function podRm(
     "pod",
     "rm",
     ...(options.force ? ["--force"] : []),
-    ...(options.timeoutSeconds === undefined ? [] : ["--time", String(options.timeoutSeconds)]),
+    ...timeArgs(options.timeoutSeconds),
     name,
   ]);
 }
