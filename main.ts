@@ -31,6 +31,7 @@ if (import.meta.main) {
 
   const ctx = new CliContext({
     env: Deno.env,
+    cwd: () => Deno.cwd(),
     io: {
       stdout: writer(Deno.stdout),
       stderr: writer(Deno.stderr),

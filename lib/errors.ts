@@ -75,17 +75,55 @@ export function formatLocation(loc: SourceLocation): string {
   return `${loc.file}:${loc.line}:${loc.column}`;
 }
 
+/** One problem (or warning) found in a file, with where it is. */
+export interface Diagnostic {
+  message: string;
+  location?: SourceLocation;
+}
+
+/** `file:line:col: message` (or the bare message without a location). */
+export function formatDiagnostic(d: Diagnostic): string {
+  return d.location ? `${formatLocation(d.location)}: ${d.message}` : d.message;
+}
+
 /** A configuration file is missing or invalid. Exit 3. */
 export class ConfigError extends DevaipodError {
   override readonly name = "ConfigError";
   readonly location: SourceLocation | undefined;
-  constructor(message: string, options: DevaipodErrorOptions & { location?: SourceLocation } = {}) {
-    super(
-      options.location ? `${formatLocation(options.location)}: ${message}` : message,
-      ExitCode.config,
-      options,
-    );
+  /** Every problem found (one, or all of a file's when validation reports them together). */
+  readonly problems: readonly Diagnostic[];
+  constructor(
+    message: string,
+    options: DevaipodErrorOptions & {
+      location?: SourceLocation;
+      problems?: readonly Diagnostic[];
+    } = {},
+  ) {
+    const own: Diagnostic = {
+      message,
+      ...(options.location ? { location: options.location } : {}),
+    };
+    super(formatDiagnostic(own), ExitCode.config, options);
     this.location = options.location;
+    this.problems = options.problems ?? [own];
+  }
+
+  /** One error for several problems: the first line counts them, then one line each. */
+  static of(problems: readonly Diagnostic[], options: DevaipodErrorOptions = {}): ConfigError {
+    const [first] = problems;
+    if (problems.length === 1 && first) {
+      return new ConfigError(first.message, {
+        ...options,
+        ...(first.location ? { location: first.location } : {}),
+      });
+    }
+    const file = first?.location?.file;
+    return new ConfigError(
+      `${problems.length} problems${file ? ` in ${file}` : ""}:\n  ${
+        problems.map(formatDiagnostic).join("\n  ")
+      }`,
+      { ...options, problems },
+    );
   }
 }
 

@@ -33,6 +33,7 @@ async function doctor(): Promise<void> {
   say("== devaipod doctor");
   const ctx = new CliContext({
     env: Deno.env,
+    cwd: () => Deno.cwd(),
     io: {
       stdout: (t) => Deno.stdout.writeSync(new TextEncoder().encode(t)),
       stderr: (t) => Deno.stderr.writeSync(new TextEncoder().encode(t)),

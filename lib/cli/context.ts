@@ -16,9 +16,16 @@ export interface CliIO {
   stdoutIsTerminal: boolean;
 }
 
+/** The process environment: single reads, and a snapshot for `${localEnv:…}`. */
+export interface Env extends EnvReader {
+  toObject(): Record<string, string>;
+}
+
 /** The effects a CLI run depends on. */
 export interface CliDeps {
-  env: EnvReader;
+  env: Env;
+  /** The current directory (relative paths in arguments start there). */
+  cwd(): string;
   io: CliIO;
   /** Makes the podman driver; called at most once, and only by commands that need podman. */
   makePodman(): Podman;

@@ -7,6 +7,7 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
+import { configCommand } from "./config.ts";
 import { doctorCommand } from "./doctor.ts";
 
 /** Builds the program for one run. Exported for help/contract tests. */
@@ -44,7 +45,7 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
   });
   program.exitOverride();
 
-  for (const sub of [doctorCommand(ctx)]) {
+  for (const sub of [configCommand(ctx), doctorCommand(ctx)]) {
     sub.copyInheritedSettings(program);
     program.addCommand(sub);
   }

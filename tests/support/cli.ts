@@ -21,6 +21,14 @@ export function denoProgram(): string {
   return Deno.execPath();
 }
 
+/** Deno's cache folder as this test process uses it. */
+export function denoDir(): string {
+  const explicit = Deno.env.get("DENO_DIR");
+  if (explicit) return explicit;
+  const xdg = Deno.env.get("XDG_CACHE_HOME");
+  return `${xdg && xdg.startsWith("/") ? xdg : `${Deno.env.get("HOME")}/.cache`}/deno`;
+}
+
 /** The `--allow-*` flags of the `devaipod` task. */
 export function devaipodPermissionFlags(): string[] {
   const task = denoJson.tasks.devaipod;
@@ -42,7 +50,8 @@ export async function runDevaipod(
 ): Promise<CliResult> {
   const command = new Deno.Command(denoProgram(), {
     args: ["run", "--quiet", ...devaipodPermissionFlags(), MAIN, ...args],
-    env: { NO_COLOR: "1", ...options.env },
+    // DENO_DIR stays this process's, even when a test changes HOME (Deno's cache follows HOME).
+    env: { NO_COLOR: "1", DENO_DIR: denoDir(), ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

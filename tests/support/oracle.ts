@@ -1,0 +1,102 @@
+/**
+ * The reference implementation of the Dev Container spec (`@devcontainers/cli` from npm), run
+ * as a test oracle. Installed on first use into a cache folder outside the repository; never
+ * imported by devaipod.
+ */
+import { join } from "node:path";
+import { devaipodDirs } from "../../lib/paths.ts";
+import { CI } from "./podman_env.ts";
+
+/** The pinned oracle version. */
+export const ORACLE_VERSION = "0.89.0";
+
+const dir = join(
+  devaipodDirs(Deno.env).cache,
+  "..",
+  "devaipod-tests",
+  `devcontainers-cli-${ORACLE_VERSION}`,
+);
+const script = join(dir, "node_modules", "@devcontainers", "cli", "devcontainer.js");
+
+async function run(program: string, args: string[], env?: Record<string, string>) {
+  const out = await new Deno.Command(program, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    ...(env ? { env } : {}),
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function install(): Promise<string | undefined> {
+  try {
+    await Deno.stat(script);
+    return undefined;
+  } catch {
+    // not installed yet
+  }
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    const r = await run("npm", [
+      "install",
+      "--prefix",
+      dir,
+      "--no-save",
+      "--no-fund",
+      "--no-audit",
+      "--loglevel=error",
+      `@devcontainers/cli@${ORACLE_VERSION}`,
+    ]);
+    if (r.code !== 0) {
+      return `npm install @devcontainers/cli@${ORACLE_VERSION} failed: ${
+        r.stderr.trim().split("\n").at(-1)
+      }`;
+    }
+    return undefined;
+  } catch (err) {
+    return `cannot install the oracle: ${(err as Error).message}`;
+  }
+}
+
+/** Why the oracle cannot run here, or undefined. */
+export const oracleUnavailable: string | undefined = await install();
+
+/** Registers a test that needs the oracle (fails in CI when it is missing, skips elsewhere). */
+export function oracleTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, ignore: oracleUnavailable !== undefined && !CI, fn });
+}
+
+/**
+ * `devcontainer read-configuration` for a folder, as parsed JSON. `--docker-path /bin/true`
+ * answers its container lookup with "none", so no container of this machine can change the
+ * answer; pass `dockerPath: "podman"` where it must inspect images.
+ */
+export async function readConfiguration(
+  folder: string,
+  options: {
+    env?: Record<string, string>;
+    config?: string;
+    dockerPath?: string;
+    extraArgs?: string[];
+  } = {},
+): Promise<Record<string, unknown>> {
+  if (oracleUnavailable) throw new Error(oracleUnavailable);
+  const args = [
+    script,
+    "read-configuration",
+    "--workspace-folder",
+    folder,
+    "--docker-path",
+    options.dockerPath ?? "/bin/true",
+    ...(options.config ? ["--config", options.config] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  const r = await run("node", args, options.env);
+  if (r.code !== 0) {
+    throw new Error(
+      `oracle failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-3).join("\n")}`,
+    );
+  }
+  return JSON.parse(r.stdout);
+}
