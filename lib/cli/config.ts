@@ -15,6 +15,10 @@ export function configCommand(ctx: CliContext): CommandUnknownOpts {
       "a devcontainer.json path, or the name of .devcontainer/<name>/",
     )
     .option("--json", "print the resolved configuration as one JSON object on stdout")
+    .option(
+      "--merged",
+      "also merge the image's devcontainer.metadata label (reads the local image; needs podman)",
+    )
     .addHelpText(
       "after",
       "\nWith --json, `configuration` equals the `configuration` of\n" +

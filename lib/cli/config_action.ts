@@ -12,6 +12,7 @@ import { renderTable } from "./table.ts";
 export interface ConfigOptions {
   devcontainer?: string;
   json?: boolean;
+  merged?: boolean;
 }
 
 /** The `--json` document (documented in README.md). */
@@ -85,6 +86,21 @@ export async function configAction(
     ...(options.devcontainer ? { devcontainer: options.devcontainer } : {}),
   });
   for (const w of resolved.warnings) ctx.info(`warning: ${formatDiagnostic(w)}`);
-  if (options.json) ctx.json(configJson(resolved));
-  else for (const line of configSummary(resolved)) ctx.out(line);
+  let merged: Record<string, unknown> | undefined;
+  if (options.merged) {
+    const { mergedConfiguration } = await import("../devcontainer/image_metadata.ts");
+    const result = await mergedConfiguration(ctx.podman, resolved);
+    if (result.warning) ctx.info(`warning: ${result.warning}`);
+    merged = result.merged;
+  }
+  if (options.json) {
+    ctx.json({ ...configJson(resolved), ...(merged ? { mergedConfiguration: merged } : {}) });
+  } else {
+    for (const line of configSummary(resolved)) ctx.out(line);
+    if (merged) {
+      ctx.out();
+      ctx.out("merged with the image's metadata:");
+      ctx.out(JSON.stringify(merged, null, 2));
+    }
+  }
 }

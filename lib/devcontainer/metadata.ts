@@ -169,9 +169,10 @@ type HostRequirements = { cpus?: number; memory?: string; storage?: string; gpu?
 
 function mergeHostRequirements(entries: readonly MetadataEntry[]): HostRequirements | undefined {
   const reqs = entries.map((e) => get<HostRequirements>(e, "hostRequirements"));
-  const cpus = Math.max(...reqs.map((r) => r?.cpus || 0));
-  const memory = Math.max(...reqs.map((r) => parseBytes(r?.memory || "0")));
-  const storage = Math.max(...reqs.map((r) => parseBytes(r?.storage || "0")));
+  // Math.max(0, …): with no entries the reference reports -Infinity; devaipod reports nothing.
+  const cpus = Math.max(0, ...reqs.map((r) => r?.cpus || 0));
+  const memory = Math.max(0, ...reqs.map((r) => parseBytes(r?.memory || "0")));
+  const storage = Math.max(0, ...reqs.map((r) => parseBytes(r?.storage || "0")));
   const gpu = reqs.map((r) => r?.gpu).reduce<Gpu>(mergeGpu, undefined);
   if (!(cpus || memory || storage || gpu)) return undefined;
   return {

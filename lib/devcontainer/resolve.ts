@@ -72,6 +72,8 @@ export interface ResolvedConfig {
   lifecycle: { steps: LifecycleStep[]; waitFor: HookName };
   devaipod: DevaipodCustomizations;
   warnings: Diagnostic[];
+  /** Applies this config's local substitution to more values (image metadata). */
+  substitute<T>(value: T): T;
 }
 
 /** Formats a JSON path the way people write it: `build.args.X`, `forwardPorts[1]`. */
@@ -370,6 +372,13 @@ export async function resolveConfigFile(
     },
     devaipod: config.customizations?.devaipod ?? {},
     warnings,
+    substitute: (value) =>
+      substituteLocal(value, {
+        platform,
+        env: input.env,
+        localWorkspaceFolder: input.folder,
+        containerWorkspaceFolder: layout.workspaceFolder,
+      }),
   };
 }
 

@@ -54,7 +54,8 @@ export function walkStrings(value: unknown, replace: Replacer, path: JsonPath = 
   if (typeof value === "string") return resolveString(value, replace, path);
   if (Array.isArray(value)) return value.map((v, i) => walkStrings(v, replace, [...path, i]));
   if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
+    // No prototype: a "__proto__" key in a config stays a plain key.
+    const out: Record<string, unknown> = Object.create(null);
     for (const [k, v] of Object.entries(value)) out[k] = walkStrings(v, replace, [...path, k]);
     return out;
   }
