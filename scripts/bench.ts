@@ -2,6 +2,9 @@
  * `deno task bench [--runs N] [--json]`: devaipod's speed as ratios against a baseline measured
  * in the same run (machines are noisy; absolute times are shown but not judged).
  *
+ * Also `devaipod config --json` against the reference implementation's
+ * `devcontainer read-configuration` (run by node, with podman as its docker) on the same project.
+ *
  * Baselines: `podman version`, and `podman info` (what the doctor waits on). Measured:
  * `devaipod --version`, `devaipod doctor --json --no-run`
  * (podman version + info) and `devaipod doctor --json` (adds the end-to-end pod start), each
@@ -9,6 +12,9 @@
  * packages, so every module is transpiled and compiled again, as on first use after install).
  */
 import denoJson from "../deno.json" with { type: "json" };
+import { join } from "node:path";
+import { devaipodDirs } from "../lib/paths.ts";
+import { ORACLE_VERSION, oracleUnavailable } from "../tests/support/oracle.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -150,8 +156,72 @@ if (import.meta.main) {
   row(baselines.info.name, base.info);
   for (const c of cases) row(c.name, await measure(c, runs, source), c.goal);
 
+  // devaipod config --json against the reference, on the same project.
+  const project = await Deno.makeTempDir({ prefix: "devaipod-bench-config-" });
+  await Deno.mkdir(join(project, ".devcontainer"));
+  await Deno.writeTextFile(
+    join(project, ".devcontainer", "devcontainer.json"),
+    await Deno.readTextFile(
+      new URL(
+        "../tests/fixtures/devcontainer/conformance/var-everywhere/.devcontainer/devcontainer.json",
+        import.meta.url,
+      ),
+    ),
+  );
+  let configRows: { name: string; stats: Stats }[] = [];
+  if (oracleUnavailable) {
+    console.error(`skipping the config benchmark: ${oracleUnavailable}`);
+  } else {
+    const oracle = join(
+      devaipodDirs(Deno.env).cache,
+      "..",
+      "devaipod-tests",
+      `devcontainers-cli-${ORACLE_VERSION}`,
+      "node_modules",
+      "@devcontainers",
+      "cli",
+      "devcontainer.js",
+    );
+    const theirs = await measure(
+      {
+        name: "devcontainer read-configuration",
+        argv: [
+          "node",
+          oracle,
+          "read-configuration",
+          "--workspace-folder",
+          project,
+          "--docker-path",
+          "podman",
+        ],
+      },
+      runs,
+      source,
+    );
+    const ours = await measure(
+      { name: "devaipod config --json", argv: devaipodArgv(["config", project, "--json"]) },
+      runs,
+      source,
+    );
+    configRows = [{ name: "devcontainer read-configuration (reference)", stats: theirs }, {
+      name: "devaipod config --json",
+      stats: ours,
+    }];
+    const ratio = ours.median / theirs.median;
+    rows.push({
+      name: "devaipod config --json",
+      stats: ours,
+      vsVersion: ours.median / base.version.median,
+      vsInfo: ours.median / base.info.median,
+      goal: `≤ 0.3× reference (${theirs.median.toFixed(0)} ms): ${ratio.toFixed(2)}× ${
+        ratio <= 0.3 ? "met" : "MISSED"
+      }`,
+    });
+  }
+  await Deno.remove(project, { recursive: true });
+
   if (json) {
-    console.log(JSON.stringify({ runs, rows }, null, 2));
+    console.log(JSON.stringify({ runs, rows, config: configRows }, null, 2));
   } else {
     const w = Math.max(...rows.map((r) => r.name.length));
     console.log(`${runs} runs each; ratios are of medians, measured in this run`);

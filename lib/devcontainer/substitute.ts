@@ -54,9 +54,16 @@ export function walkStrings(value: unknown, replace: Replacer, path: JsonPath = 
   if (typeof value === "string") return resolveString(value, replace, path);
   if (Array.isArray(value)) return value.map((v, i) => walkStrings(v, replace, [...path, i]));
   if (value !== null && typeof value === "object") {
-    // No prototype: a "__proto__" key in a config stays a plain key.
-    const out: Record<string, unknown> = Object.create(null);
-    for (const [k, v] of Object.entries(value)) out[k] = walkStrings(v, replace, [...path, k]);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      // Defined, not assigned: a "__proto__" key in a config stays a plain key.
+      Object.defineProperty(out, k, {
+        value: walkStrings(v, replace, [...path, k]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
     return out;
   }
   return value;

@@ -52,36 +52,40 @@ export async function smokeTest(podman: Podman): Promise<NonNullable<DoctorFacts
   }
 }
 
-/** Runs `podman version` and `podman info` (in parallel) and reads the cache and config. */
+/** Rethrows what is not podman's fault: this devaipod may not run it at all, or the user stopped it. */
+function rethrowOwn(err: unknown): void {
+  if (
+    err instanceof PermissionError || err instanceof InterruptedError ||
+    !(err instanceof DevaipodError)
+  ) throw err;
+}
+
+/**
+ * `podman info` (which carries the version too); only when it fails, `podman version` tells a
+ * missing podman from a broken one. One podman process on the happy path.
+ */
+async function probePodman(podman: Podman): Promise<DoctorFacts["podman"]> {
+  try {
+    const found = await podman.run(info());
+    return { state: "ok", version: found.version.Version, info: found };
+  } catch (infoErr) {
+    rethrowOwn(infoErr);
+    if (infoErr instanceof PodmanMissingError) return { state: "missing" };
+    try {
+      const v = await podman.run(version());
+      return { state: "ok", version: v.Client.Version, info: { error: reason(infoErr) } };
+    } catch (versionErr) {
+      rethrowOwn(versionErr);
+      if (versionErr instanceof PodmanMissingError) return { state: "missing" };
+      return { state: "broken", message: reason(versionErr) };
+    }
+  }
+}
+
+/** Asks podman about itself and its host, and reads the cache and config. */
 export async function gatherFacts(deps: GatherDeps): Promise<DoctorFacts> {
   const exists = deps.exists ?? fileExists;
-  const [versionResult, infoResult] = await Promise.allSettled([
-    deps.podman.run(version()),
-    deps.podman.run(info()),
-  ]);
-
-  let podman: DoctorFacts["podman"];
-  if (versionResult.status === "fulfilled") {
-    podman = {
-      state: "ok",
-      version: versionResult.value.Client.Version,
-      info: infoResult.status === "fulfilled"
-        ? infoResult.value
-        : { error: reason(infoResult.reason) },
-    };
-  } else if (
-    versionResult.reason instanceof PermissionError ||
-    versionResult.reason instanceof InterruptedError
-  ) {
-    // Not podman's fault: this devaipod may not run that program at all.
-    throw versionResult.reason;
-  } else if (versionResult.reason instanceof PodmanMissingError) {
-    podman = { state: "missing" };
-  } else if (versionResult.reason instanceof DevaipodError) {
-    podman = { state: "broken", message: reason(versionResult.reason) };
-  } else {
-    throw versionResult.reason;
-  }
+  const podman = await probePodman(deps.podman);
 
   // The agent runs in podman's (Linux) machine: its architecture decides the binary.
   const arch = podman.state === "ok" && !("error" in podman.info)
