@@ -11,10 +11,10 @@
  * warm (Deno's caches primed) and cold (a fresh DENO_DIR that holds only the downloaded
  * packages, so every module is transpiled and compiled again, as on first use after install).
  */
-import denoJson from "../deno.json" with { type: "json" };
 import { join } from "node:path";
 import { devaipodDirs } from "../lib/paths.ts";
 import { ORACLE_VERSION, oracleUnavailable } from "../tests/support/oracle.ts";
+import { devaipodPermissionFlags } from "./permissions.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -42,10 +42,7 @@ export function stats(samples: readonly number[]): Stats {
 }
 
 function devaipodArgv(args: string[]): string[] {
-  const task = denoJson.tasks.devaipod;
-  const command = typeof task === "string" ? task : task.command;
-  const flags = command.split(/\s+/).filter((w) => w.startsWith("--allow-"));
-  return ["deno", "run", "--quiet", ...flags, MAIN, ...args];
+  return ["deno", "run", "--quiet", ...devaipodPermissionFlags(), MAIN, ...args];
 }
 
 function denoDir(): string {

@@ -7,7 +7,7 @@
  * line naming the cause and `DENORT_BIN`. A `DENORT_BIN` runtime fits one platform, so with it
  * set only the host's target is built unless `--target` names another.
  */
-import denoJson from "../deno.json" with { type: "json" };
+import { devaipodPermissionFlags } from "./permissions.ts";
 
 /** Every platform devaipod ships for. */
 export const TARGETS = [
@@ -17,12 +17,6 @@ export const TARGETS = [
   "aarch64-apple-darwin",
   "x86_64-pc-windows-msvc",
 ] as const;
-
-function permissionFlags(): string[] {
-  const task = denoJson.tasks.devaipod;
-  const command = typeof task === "string" ? task : task.command;
-  return command.split(/\s+/).filter((w) => w.startsWith("--allow-") || w.startsWith("--deny-"));
-}
 
 function hostTarget(): string {
   const { arch, os } = Deno.build;
@@ -94,6 +88,6 @@ if (import.meta.main) {
     ? [hostTarget()]
     : [...TARGETS];
   await Deno.mkdir("dist", { recursive: true });
-  const flags = permissionFlags();
+  const flags = devaipodPermissionFlags();
   for (const target of targets) await compile(target, flags);
 }

@@ -2,7 +2,9 @@
  * Runs the devaipod CLI as a user would: a separate `deno run` process with exactly the
  * permissions of the `devaipod` task in deno.json (read from there, so they cannot drift).
  */
-import denoJson from "../../deno.json" with { type: "json" };
+import { devaipodPermissionFlags } from "../../scripts/permissions.ts";
+
+export { devaipodPermissionFlags };
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -27,13 +29,6 @@ export function denoDir(): string {
   if (explicit) return explicit;
   const xdg = Deno.env.get("XDG_CACHE_HOME");
   return `${xdg && xdg.startsWith("/") ? xdg : `${Deno.env.get("HOME")}/.cache`}/deno`;
-}
-
-/** The `--allow-*` flags of the `devaipod` task. */
-export function devaipodPermissionFlags(): string[] {
-  const task = denoJson.tasks.devaipod;
-  const command = typeof task === "string" ? task : task.command;
-  return command.split(/\s+/).filter((w) => w.startsWith("--allow-") || w.startsWith("--deny-"));
 }
 
 /** What a CLI run printed and returned. */
