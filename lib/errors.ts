@@ -38,18 +38,23 @@ export interface DevaipodErrorOptions {
   hint?: string;
   /** The underlying error, printed with `--verbose`. */
   cause?: unknown;
+  /** Exit with the code but print nothing (the command already said everything). */
+  silent?: boolean;
 }
 
 /** Base class of every error that devaipod reports to the user. */
 export class DevaipodError extends Error {
   override readonly name: string = "DevaipodError";
   readonly hint: string | undefined;
-  readonly exitCode: ExitCodeValue;
+  /** One of {@link ExitCode}, or a command's own code passed through (`exec`). */
+  readonly exitCode: number;
+  readonly silent: boolean;
 
-  constructor(message: string, exitCode: ExitCodeValue, options: DevaipodErrorOptions = {}) {
+  constructor(message: string, exitCode: number, options: DevaipodErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.exitCode = exitCode;
     this.hint = options.hint;
+    this.silent = options.silent === true;
   }
 }
 

@@ -13,4 +13,20 @@ export const LABELS = {
   configHash: "io.devaipod.config-hash",
   /** The devaipod version that made it. */
   version: "io.devaipod.version",
+  /** The task given to the agent at `up` (its first prompt). */
+  task: "io.devaipod.task",
+  /** The image the workspace runs. */
+  image: "io.devaipod.image",
+  /** The devcontainer remoteUser sessions and hooks run as (on the workspace container). */
+  remoteUser: "io.devaipod.remote-user",
+} as const;
+
+/** The roles of the objects of a workspace. */
+export const ROLES = {
+  pod: "pod",
+  workspace: "workspace",
+  agent: "agent",
+  workspaceVolume: "workspace-volume",
+  agentHome: "agent-home",
+  secret: "secret",
 } as const;

@@ -4,6 +4,7 @@ import { DevaipodError, toDevaipodError } from "../errors.ts";
 /** The stderr text for an error; `verbose` adds the chain of causes. */
 export function formatError(err: unknown, verbose: boolean): string {
   const e = toDevaipodError(err);
+  if (e.silent && !verbose) return "";
   const lines = [`error: ${e.message}`];
   if (e.hint) lines.push(`hint: ${e.hint}`);
   if (verbose) {

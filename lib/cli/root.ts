@@ -8,7 +8,16 @@ import { UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
 import { configCommand } from "./config.ts";
+import { deleteCommand } from "./delete.ts";
 import { doctorCommand } from "./doctor.ts";
+import { execCommand } from "./exec.ts";
+import { listCommand } from "./list.ts";
+import { logsCommand } from "./logs.ts";
+import { sshCommand } from "./ssh.ts";
+import { startCommand } from "./start.ts";
+import { statusCommand } from "./status.ts";
+import { stopCommand } from "./stop.ts";
+import { upCommand } from "./up.ts";
 
 /** Builds the program for one run. Exported for help/contract tests. */
 export function createProgram(ctx: CliContext): CommandUnknownOpts {
@@ -28,7 +37,7 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     .addOption(new Option("-q, --quiet", "print only results and errors"))
     .helpOption("-h, --help", "show help")
     .showSuggestionAfterError(true)
-    .configureHelp({ sortSubcommands: true, showGlobalOptions: true })
+    .configureHelp({ showGlobalOptions: true })
     .hook("preAction", (_this, action) => {
       const g = action.optsWithGlobals() as { config?: string; verbose?: boolean; quiet?: boolean };
       ctx.globals = {
@@ -45,7 +54,20 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
   });
   program.exitOverride();
 
-  for (const sub of [configCommand(ctx), doctorCommand(ctx)]) {
+  const commands = [
+    upCommand(ctx),
+    listCommand(ctx),
+    statusCommand(ctx),
+    logsCommand(ctx),
+    execCommand(ctx),
+    sshCommand(ctx),
+    stopCommand(ctx),
+    startCommand(ctx),
+    deleteCommand(ctx),
+    configCommand(ctx),
+    doctorCommand(ctx),
+  ];
+  for (const sub of commands) {
     sub.copyInheritedSettings(program);
     program.addCommand(sub);
   }

@@ -10,6 +10,7 @@
  * prefixed by name. The first failing hook stops the hooks after it. `waitFor` (default
  * `updateContentCommand`) is the last hook that must finish before the container is ready.
  */
+import { DevaipodError, ExitCode } from "../errors.ts";
 import type { HookName, LifecycleCommandInput } from "./schema.ts";
 import { HOOK_NAMES } from "./schema.ts";
 
@@ -127,15 +128,19 @@ export interface CommandResult {
 /** Runs one argv somewhere (the host, or `podman exec` in a container). */
 export type CommandExecutor = (argv: readonly string[]) => Promise<CommandResult>;
 
-/** A hook failed: which, what it ran, how it exited, and what it printed last. */
-export class HookFailedError extends Error {
+/** A hook failed: which, what it ran, how it exited, and what it printed last. Exit 1. */
+export class HookFailedError extends DevaipodError {
   override readonly name = "HookFailedError";
   readonly hook: HookName;
   readonly command: string;
   readonly code: number;
   readonly output: string;
   constructor(hook: HookName, command: string, code: number, output: string) {
-    super(`${hook} failed with exit code ${code}: ${command}`);
+    super(`${hook} failed with exit code ${code}: ${command}`, ExitCode.failure, {
+      ...(output.trim()
+        ? { hint: `its last output: ${output.trim().split("\n").slice(-3).join(" | ")}` }
+        : {}),
+    });
     this.hook = hook;
     this.command = command;
     this.code = code;

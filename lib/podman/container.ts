@@ -369,3 +369,30 @@ export function containerRm(
 export function containerExists(name: string): PodmanCommand<boolean> {
   return existsCommand(["container", "exists", name]);
 }
+
+/** `podman healthcheck run NAME`: true when healthy (exit 0), false when unhealthy (exit 1). */
+export function healthcheckRun(name: string): PodmanCommand<boolean> {
+  return existsCommand(["healthcheck", "run", name]);
+}
+
+/** `podman port NAME PORT/tcp` → the host address and port it is published on. */
+export function containerPort(
+  name: string,
+  port: number,
+): PodmanCommand<{ host: string; port: number }> {
+  const argv = ["port", name, `${port}/tcp`];
+  return {
+    argv,
+    parse: (out) => {
+      const line = out.stdout.trim().split("\n")[0] ?? "";
+      const m = /^(.*):(\d+)$/.exec(line);
+      if (!m) {
+        throw new PodmanOutputError(
+          ["podman", ...argv],
+          `no published address in ${JSON.stringify(line)}`,
+        );
+      }
+      return { host: m[1] ?? "", port: Number(m[2]) };
+    },
+  };
+}

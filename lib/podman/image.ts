@@ -87,3 +87,8 @@ export function imageRm(
 ): PodmanCommand<void> {
   return voidCommand(["image", "rm", ...(options.force ? ["--force"] : []), ...refs]);
 }
+
+/** `podman image pull --quiet REF` (prints the image ID). */
+export function imagePull(ref: string): PodmanCommand<string> {
+  return textCommand(["image", "pull", "--quiet", ref]);
+}

@@ -44,3 +44,8 @@ export function volumeRm(
 export function volumeExists(name: string): PodmanCommand<boolean> {
   return existsCommand(["volume", "exists", name]);
 }
+
+/** `podman volume import NAME TARBALL`: fills a volume from a tar archive. */
+export function volumeImport(name: string, tarball: string): PodmanCommand<void> {
+  return voidCommand(["volume", "import", name, tarball]);
+}

@@ -1,0 +1,16 @@
+/** `devaipod list [--json]`: the workspaces, by label. */
+import { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { CliContext } from "./context.ts";
+
+/** Builds the `list` command. */
+export function listCommand(ctx: CliContext): CommandUnknownOpts {
+  return new Command("list")
+    .alias("ls")
+    .description("list workspaces with their state, agent health, project, age and task")
+    .option("--json", "print the list as JSON on stdout")
+    .action(async (options) => {
+      const { listAction } = await import("./workspace_actions.ts");
+      await listAction(ctx, options);
+    });
+}

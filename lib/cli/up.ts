@@ -1,0 +1,45 @@
+/** `devaipod up [PATH] [TASK]`: a workspace pod with a sandboxed agent beside it. */
+import { Command, Option } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import { UsageError } from "../errors.ts";
+import type { CliContext } from "./context.ts";
+
+/** Builds the `up` command. */
+export function upCommand(ctx: CliContext): CommandUnknownOpts {
+  return new Command("up")
+    .description(
+      "start a workspace pod for a project: your workspace container and a sandboxed agent beside it",
+    )
+    .argument("[path]", "project folder", ".")
+    .argument("[task]", "the agent's first prompt (stored with the workspace)")
+    .option(
+      "--name <name>",
+      "workspace name (default: the project's folder name and a short suffix)",
+    )
+    .option("--image <image>", "run this image (needed when the project has no devcontainer.json)")
+    .option(
+      "--devcontainer <path|name>",
+      "a devcontainer.json path, or the name of .devcontainer/<name>/",
+    )
+    .option("--no-prompt", "store TASK, but do not send it to the agent")
+    .option(
+      "--dry-run",
+      "print the plan (every podman command, secrets redacted) and create nothing",
+    )
+    .option("--json", "print the result (or with --dry-run, the plan) as JSON on stdout")
+    .addOption(
+      new Option("--ready-timeout <seconds>", "how long to wait for the agent to become healthy")
+        .default("120")
+        .argParser((v) => {
+          const n = Number(v);
+          if (!Number.isFinite(n) || n <= 0) {
+            throw new UsageError(`--ready-timeout: expected seconds, got '${v}'`);
+          }
+          return String(n);
+        }),
+    )
+    .action(async (path, task, options) => {
+      const { upAction } = await import("./up_action.ts");
+      await upAction(ctx, path, task, { ...options, readyTimeout: Number(options.readyTimeout) });
+    });
+}

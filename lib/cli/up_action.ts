@@ -1,0 +1,138 @@
+/** What `devaipod up` does (loaded only when it runs). */
+import { resolve } from "node:path";
+import { cachedBinaryPath, opencodePin } from "../agents/opencode.ts";
+import { resolveDevcontainer } from "../devcontainer/resolve.ts";
+import type { ResolvedConfig } from "../devcontainer/resolve.ts";
+import { formatDiagnostic, NotFoundError } from "../errors.ts";
+import { devaipodDirs } from "../paths.ts";
+import { dryRunSteps } from "../plan/dry_run.ts";
+import { planPod } from "../plan/pod_plan.ts";
+import { formatArgv } from "../errors.ts";
+import { checkName, generateName } from "../pods/inventory.ts";
+import { workspaceDirs } from "../pods/state.ts";
+import { builtImageTag, Up } from "../pods/up.ts";
+import type { CliContext } from "./context.ts";
+import { Progress } from "./progress.ts";
+
+/** Options of `devaipod up`. */
+export interface UpOptions {
+  name?: string;
+  image?: string;
+  devcontainer?: string;
+  prompt: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  readyTimeout: number;
+}
+
+async function resolveProject(
+  ctx: CliContext,
+  folder: string,
+  options: UpOptions,
+): Promise<ResolvedConfig | undefined> {
+  try {
+    return await resolveDevcontainer({
+      folder,
+      cwd: ctx.deps.cwd(),
+      env: ctx.deps.env.toObject(),
+      ...(options.devcontainer ? { devcontainer: options.devcontainer } : {}),
+    });
+  } catch (err) {
+    // A project without devcontainer.json runs with --image.
+    if (
+      err instanceof NotFoundError && err.message.startsWith("no devcontainer.json") &&
+      options.image
+    ) return undefined;
+    if (err instanceof NotFoundError && err.message.startsWith("no devcontainer.json")) {
+      throw new NotFoundError(err.message, {
+        hint: "add a devcontainer.json, or run an image with --image IMAGE",
+      });
+    }
+    throw err;
+  }
+}
+
+/** Runs `up`, or prints its plan. */
+export async function upAction(
+  ctx: CliContext,
+  path: string,
+  task: string | undefined,
+  options: UpOptions,
+): Promise<void> {
+  const folder = resolve(ctx.deps.cwd(), path);
+  const resolved = await resolveProject(ctx, folder, options);
+  for (const w of resolved?.warnings ?? []) ctx.info(`warning: ${formatDiagnostic(w)}`);
+  const workspace = checkName(options.name ?? generateName(folder));
+  const dirs = devaipodDirs(ctx.deps.env);
+  const hostEnv = ctx.deps.env.toObject();
+
+  if (options.dryRun) {
+    const build = !options.image && resolved?.source.kind === "dockerfile"
+      ? await builtImageTag(resolved)
+      : undefined;
+    const image = options.image ?? build?.tag ??
+      (resolved?.source.kind === "image" ? resolved.source.image : "<image>");
+    const plan = planPod({
+      workspace,
+      ...(resolved ? { resolved } : {}),
+      image,
+      projectPath: folder,
+      hostEnv,
+      agentBinary: cachedBinaryPath(dirs.cache, opencodePin("linux-x64")),
+      shimsDir: workspaceDirs(dirs.state, workspace).shims,
+      imagePath: "<image PATH>",
+      password: "<redacted>",
+      ...(task !== undefined ? { task } : {}),
+    });
+    const steps = dryRunSteps(plan, resolved, build);
+    if (options.json) {
+      ctx.json({ workspace, pod: plan.pod.name, image, steps });
+    } else {
+      ctx.out(`up would create workspace ${workspace} (pod ${plan.pod.name}) from ${image}:`);
+      for (const s of steps) {
+        ctx.out(`  ${s.step}:`);
+        ctx.out(
+          `    ${
+            s.argv ? `podman ${formatArgv(s.argv)}${s.stdin ? ` < ${s.stdin}` : ""}` : s.action
+          }`,
+        );
+      }
+    }
+    return;
+  }
+
+  const progress = new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet });
+  ctx.info(`up ${workspace} from ${folder}`);
+  const stop = ctx.deps.env.get("DEVAIPOD_TEST_STOP_AFTER_STEP");
+  const result = await new Up({
+    projectPath: folder,
+    workspace,
+    ...(resolved ? { resolved } : {}),
+    ...(options.image ? { image: options.image } : {}),
+    ...(task !== undefined ? { task } : {}),
+    noPrompt: !options.prompt,
+    readyTimeoutSeconds: options.readyTimeout,
+  }, {
+    podman: ctx.podman,
+    hostEnv,
+    progress,
+    log: (t) => {
+      if (!ctx.globals.quiet) ctx.deps.io.stderr(t);
+    },
+    cacheDir: dirs.cache,
+    stateDir: dirs.state,
+    ...(stop ? { stopAfterStep: Number(stop) } : {}),
+  }).run();
+
+  if (options.json) {
+    ctx.json(result);
+    return;
+  }
+  ctx.out(`workspace ${result.workspace} is ready (${result.seconds.toFixed(1)}s)`);
+  ctx.out(`  shell:   devaipod ssh ${result.workspace}`);
+  ctx.out(`  agent:   devaipod exec ${result.workspace} -- opencode-agent`);
+  ctx.out(`  status:  devaipod status ${result.workspace}`);
+  ctx.out(
+    `  delete:  devaipod delete ${result.workspace}   (keeps the volumes; --volumes removes them)`,
+  );
+}

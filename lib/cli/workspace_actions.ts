@@ -1,0 +1,405 @@
+/**
+ * What the workspace commands do (loaded only when one runs): list, status, logs, exec, ssh,
+ * stop, start, delete. Workspaces are found by label; names work with or without `devaipod-`,
+ * and by unique prefix.
+ */
+import { hooksFor, runSteps } from "../devcontainer/lifecycle.ts";
+import { resolveDevcontainer } from "../devcontainer/resolve.ts";
+import type { ResolvedConfig } from "../devcontainer/resolve.ts";
+import { DevaipodError, FailedError, NotFoundError, UsageError } from "../errors.ts";
+import { LABELS, ROLES } from "../labels.ts";
+import { devaipodDirs } from "../paths.ts";
+import { AGENT_PORT, PASSWORD_FILE } from "../plan/pod_plan.ts";
+import * as p from "../podman/mod.ts";
+import type { ContainerListEntry, PodListEntry } from "../podman/mod.ts";
+import { probeHealth, waitHealthy } from "../pods/agent_http.ts";
+import type { AgentEndpoint } from "../pods/agent_http.ts";
+import {
+  findWorkspace,
+  listPods,
+  workspaceContainers,
+  workspaceObjects,
+} from "../pods/inventory.ts";
+import { workspaceDirs } from "../pods/state.ts";
+import { runContainerHooks } from "../pods/up.ts";
+import { containerExecutor } from "../devcontainer/executors.ts";
+import type { CliContext } from "./context.ts";
+import { Progress } from "./progress.ts";
+import { renderTable } from "./table.ts";
+
+const ROLE_NAMES = ["workspace", "agent"] as const;
+
+function age(created: string | undefined, now = Date.now()): string {
+  const t = created ? Date.parse(created) : NaN;
+  if (Number.isNaN(t)) return "?";
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
+
+/** `(healthy)`, `(unhealthy)`, `(starting)` as podman's status text says, else unknown. */
+function healthFromStatus(status: string | undefined): string {
+  const m = /\((healthy|unhealthy|starting)\)/.exec(status ?? "");
+  return m?.[1] ?? "unknown";
+}
+
+/** One row of `list --json`. */
+export interface ListRow {
+  name: string;
+  pod: string;
+  state: string;
+  agent: { state: string; health: string };
+  project: string | null;
+  task: string | null;
+  image: string | null;
+  created: string | null;
+}
+
+/** Rows for `list`: one `pod ps` and one `ps` (in parallel). */
+export function listRows(
+  pods: readonly PodListEntry[],
+  agents: readonly ContainerListEntry[],
+): ListRow[] {
+  return pods.map((pod) => {
+    const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
+    const agent = agents.find((a) => a.Labels[LABELS.workspace] === workspace);
+    return {
+      name: workspace,
+      pod: pod.Name,
+      state: pod.Status.toLowerCase(),
+      agent: {
+        state: agent?.State ?? "missing",
+        health: agent?.State === "running" ? healthFromStatus(agent.Status) : "-",
+      },
+      project: pod.Labels[LABELS.project] ?? null,
+      task: pod.Labels[LABELS.task] ?? null,
+      image: pod.Labels[LABELS.image] ?? null,
+      created: pod.Created ?? null,
+    };
+  }).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** `devaipod list`. */
+export async function listAction(ctx: CliContext, options: { json?: boolean }): Promise<void> {
+  const [pods, agents] = await Promise.all([
+    listPods(ctx.podman),
+    ctx.podman.run(p.containerPs({ [LABELS.role]: ROLES.agent })),
+  ]);
+  const rows = listRows(pods, agents);
+  if (options.json) return ctx.json(rows);
+  if (rows.length === 0) {
+    ctx.info("no workspaces; `devaipod up` starts one");
+    return;
+  }
+  const table = [
+    ["NAME", "STATE", "AGENT", "AGE", "PROJECT", "TASK"],
+    ...rows.map((r) => [
+      r.name,
+      r.state,
+      r.agent.state === "running" ? r.agent.health : r.agent.state,
+      age(r.created ?? undefined),
+      r.project ?? "",
+      (r.task ?? "").split("\n")[0]?.slice(0, 40) ?? "",
+    ]),
+  ];
+  for (const line of renderTable(table)) ctx.out(line);
+}
+
+async function agentEndpoint(
+  ctx: CliContext,
+  containers: Map<string, ContainerListEntry>,
+): Promise<AgentEndpoint | undefined> {
+  const ws = containers.get(ROLES.workspace);
+  if (ws?.State !== "running") return undefined;
+  const [port, pw] = await Promise.all([
+    ctx.podman.run(p.containerPort(ws.Id, AGENT_PORT)).catch(() => undefined),
+    ctx.podman.run(p.containerExec({ container: ws.Id, command: ["cat", PASSWORD_FILE] })),
+  ]);
+  if (!port || pw.code !== 0) return undefined;
+  return { url: `http://127.0.0.1:${port.port}`, password: pw.stdout.trim() };
+}
+
+/** `devaipod status NAME`. */
+export async function statusAction(
+  ctx: CliContext,
+  name: string,
+  options: { json?: boolean },
+): Promise<void> {
+  const pod = await findWorkspace(ctx.podman, name);
+  const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
+  const [objects, containers] = await Promise.all([
+    workspaceObjects(ctx.podman, workspace),
+    workspaceContainers(ctx.podman, workspace),
+  ]);
+  const endpoint = containers.get(ROLES.agent)?.State === "running"
+    ? await agentEndpoint(ctx, containers)
+    : undefined;
+  const healthy = endpoint ? await probeHealth(endpoint) : false;
+  const agent = containers.get(ROLES.agent);
+  const status = {
+    name: workspace,
+    pod: pod.Name,
+    state: pod.Status.toLowerCase(),
+    project: pod.Labels[LABELS.project] ?? null,
+    image: pod.Labels[LABELS.image] ?? null,
+    task: pod.Labels[LABELS.task] ?? null,
+    created: pod.Created ?? null,
+    containers: Object.fromEntries(ROLE_NAMES.map((role) => {
+      const c = containers.get(role);
+      return [
+        role,
+        c ? { name: c.Names[0] ?? c.Id, state: c.State, status: c.Status ?? null } : null,
+      ];
+    })),
+    agent: {
+      healthy,
+      health: agent?.State !== "running" ? "stopped" : healthy ? "healthy" : "unhealthy",
+      url: endpoint?.url ?? null,
+    },
+    volumes: objects.volumes.map((v) => ({ name: v.Name, role: v.Labels[LABELS.role] ?? null })),
+    secrets: objects.secrets.length,
+  };
+  if (options.json) return ctx.json(status);
+  const rows = [
+    ["workspace", `${workspace} (pod ${pod.Name}, ${status.state})`],
+    ["project", status.project ?? "-"],
+    ["image", status.image ?? "-"],
+    ["agent", `${status.agent.health}${status.agent.url ? ` at ${status.agent.url} (host)` : ""}`],
+    ...ROLE_NAMES.map((
+      role,
+    ) => [
+      role,
+      status.containers[role]
+        ? `${status.containers[role]?.name}: ${
+          status.containers[role]?.status ?? status.containers[role]?.state
+        }`
+        : "missing",
+    ]),
+    ["volumes", status.volumes.map((v) => v.name).join(", ") || "-"],
+    ["task", status.task ?? "-"],
+  ];
+  for (const line of renderTable(rows)) ctx.out(line);
+}
+
+function roleOf(flag: string | undefined): (typeof ROLE_NAMES)[number] {
+  const role = flag ?? "workspace";
+  if (role !== "workspace" && role !== "agent") {
+    throw new UsageError(`-c ${role}: expected workspace or agent`);
+  }
+  return role;
+}
+
+async function container(
+  ctx: CliContext,
+  name: string,
+  role: string,
+): Promise<{ workspace: string; container: ContainerListEntry; pod: PodListEntry }> {
+  const pod = await findWorkspace(ctx.podman, name);
+  const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
+  const found = (await workspaceContainers(ctx.podman, workspace)).get(role);
+  if (!found) {
+    throw new FailedError(`workspace ${workspace} has no ${role} container`, {
+      hint: `\`devaipod delete ${workspace}\` and up again`,
+    });
+  }
+  return { workspace, container: found, pod };
+}
+
+/** `devaipod logs NAME [-c ROLE] [-f] [-n N]`. */
+export async function logsAction(
+  ctx: CliContext,
+  name: string,
+  options: { container?: string; follow?: boolean; tail?: string },
+): Promise<void> {
+  const { container: c } = await container(ctx, name, roleOf(options.container));
+  const tail = options.tail === undefined ? undefined : Number(options.tail);
+  const code = await ctx.podman.runInteractive(
+    p.containerLogs(c.Id, {
+      ...(options.follow ? { follow: true } : {}),
+      ...(tail !== undefined ? { tail } : {}),
+    }),
+  );
+  if (code !== 0) throw new FailedError(`podman logs exited ${code}`);
+}
+
+/** The user and folder sessions use in a workspace's container. */
+async function sessionSettings(
+  ctx: CliContext,
+  c: ContainerListEntry,
+  role: string,
+): Promise<{ user?: string; workdir?: string }> {
+  const [inspected] = await ctx.podman.run(p.containerInspect(c.Id));
+  const workdir = inspected?.Config.WorkingDir || undefined;
+  if (role === "agent") {
+    return {
+      ...(inspected?.Config.User ? { user: inspected.Config.User } : {}),
+      ...(workdir ? { workdir } : {}),
+    };
+  }
+  const remoteUser = inspected?.Config.Labels[LABELS.remoteUser];
+  return { ...(remoteUser ? { user: remoteUser } : {}), ...(workdir ? { workdir } : {}) };
+}
+
+const LOGIN_SHELL = [
+  "/bin/sh",
+  "-c",
+  "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi",
+];
+
+/** `devaipod exec NAME [-c ROLE] [-- CMD…]`: interactive when stdin is a terminal. */
+export async function execAction(
+  ctx: CliContext,
+  name: string,
+  command: string[],
+  options: { container?: string },
+): Promise<void> {
+  const role = roleOf(options.container);
+  const { container: c } = await container(ctx, name, role);
+  const settings = await sessionSettings(ctx, c, role);
+  const tty = Deno.stdin.isTerminal();
+  const code = await ctx.podman.runInteractive({
+    argv: p.execArgv({
+      container: c.Id,
+      command: command.length ? command : LOGIN_SHELL,
+      interactive: true,
+      tty,
+      ...settings,
+    }),
+    parse: () => {},
+  });
+  if (code !== 0) throw new CommandExitError(code);
+}
+
+/** The command in the container exited non-zero: devaipod exits with the same code, quietly. */
+export class CommandExitError extends DevaipodError {
+  override readonly name = "CommandExitError";
+  constructor(code: number) {
+    super(`the command exited with code ${code}`, code, { silent: true });
+  }
+}
+
+async function resolvedFor(
+  ctx: CliContext,
+  pod: PodListEntry,
+): Promise<ResolvedConfig | undefined> {
+  const project = pod.Labels[LABELS.project];
+  if (!project) return undefined;
+  return await resolveDevcontainer({ folder: project, env: ctx.deps.env.toObject() }).catch(() =>
+    undefined
+  );
+}
+
+/** `devaipod ssh NAME [-- CMD…]`: a shell in the workspace; runs postAttachCommand first. */
+export async function sshAction(ctx: CliContext, name: string, command: string[]): Promise<void> {
+  const { container: c, pod } = await container(ctx, name, "workspace");
+  const settings = await sessionSettings(ctx, c, "workspace");
+  const resolved = await resolvedFor(ctx, pod);
+  const attach = resolved?.lifecycle.steps.filter((s) => hooksFor("attach").includes(s.hook)) ?? [];
+  if (attach.length) {
+    await runSteps(
+      attach,
+      containerExecutor(ctx.podman, c.Id, settings),
+      (t) => ctx.deps.io.stderr(t),
+    );
+  }
+  await execAction(ctx, name, command, { container: "workspace" });
+}
+
+/** `devaipod stop NAME`. */
+export async function stopAction(ctx: CliContext, name: string): Promise<void> {
+  const pod = await findWorkspace(ctx.podman, name);
+  await ctx.podman.run(p.podStop(pod.Name, { timeoutSeconds: 5 }));
+  ctx.info(`stopped ${pod.Labels[LABELS.workspace] ?? pod.Name}`);
+}
+
+/** `devaipod start NAME`: starts the pod, waits for the agent, runs postStartCommand. */
+export async function startAction(
+  ctx: CliContext,
+  name: string,
+  options: { readyTimeout?: number },
+): Promise<void> {
+  const pod = await findWorkspace(ctx.podman, name);
+  const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
+  const progress = new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet });
+  await progress.step(`start pod ${pod.Name}`, () => ctx.podman.run(p.podStart(pod.Name)));
+  const containers = await workspaceContainers(ctx.podman, workspace);
+  const endpoint = await agentEndpoint(ctx, containers);
+  await progress.step("agent healthy", async () => {
+    if (!endpoint || !(await waitHealthy(endpoint, (options.readyTimeout ?? 120) * 1000))) {
+      throw new FailedError("the agent did not become healthy", {
+        hint: `\`devaipod logs ${workspace} -c agent\` shows why`,
+      });
+    }
+  });
+  const resolved = await resolvedFor(ctx, pod);
+  const ws = containers.get(ROLES.workspace);
+  const agent = containers.get(ROLES.agent);
+  if (resolved && ws && agent) {
+    const [wsInspect, agentInspect] = await ctx.podman.run(p.containerInspect(ws.Id, agent.Id));
+    await runContainerHooks({ podman: ctx.podman, progress, log: (t) => ctx.deps.io.stderr(t) }, {
+      steps: resolved.lifecycle.steps,
+      event: "start",
+      workspace: ws.Id,
+      remoteUser: wsInspect?.Config.Labels[LABELS.remoteUser] || undefined,
+      agent: agent.Id,
+      agentUser: agentInspect?.Config.User ?? "1000:1000",
+      workdir: wsInspect?.Config.WorkingDir || "/",
+      hooksDir: workspaceDirs(devaipodDirs(ctx.deps.env).state, workspace).hooks,
+      remoteEnv: resolved.config.remoteEnv,
+    });
+  }
+  ctx.info(`started ${workspace}`);
+}
+
+/** `devaipod delete NAME [-f] [--volumes]`. */
+export async function deleteAction(
+  ctx: CliContext,
+  name: string,
+  options: { force?: boolean; volumes?: boolean },
+): Promise<void> {
+  // A workspace whose pod is gone (an interrupted up) is still found by its other objects.
+  let workspace: string;
+  try {
+    const pod = await findWorkspace(ctx.podman, name);
+    workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
+    if (pod.Status.toLowerCase() === "running" && !options.force) {
+      throw new UsageError(`workspace ${workspace} is running`, {
+        hint: `\`devaipod stop ${workspace}\` first, or \`devaipod delete -f ${workspace}\``,
+      });
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    workspace = name.startsWith("devaipod-") ? name.slice(9) : name;
+  }
+  const found = await workspaceObjects(ctx.podman, workspace);
+  if (
+    !found.pods.length && !found.containers.length && !found.secrets.length && !found.volumes.length
+  ) {
+    throw new NotFoundError(`no workspace named '${name}'`, {
+      hint: "`devaipod list` shows the workspaces",
+    });
+  }
+  for (const pod of found.pods) {
+    await ctx.podman.run(p.podRm(pod.Name, { force: true, timeoutSeconds: 0 }));
+  }
+  const stray = found.containers.filter((c) => !found.pods.some((pod) => pod.Id === c.Pod));
+  if (stray.length) {
+    await ctx.podman.run(p.containerRm(stray.map((c) => c.Id), { force: true, timeoutSeconds: 0 }));
+  }
+  if (found.secrets.length) await ctx.podman.run(p.secretRm(found.secrets.map((s) => s.Spec.Name)));
+  const kept = found.volumes.map((v) => v.Name);
+  if (options.volumes && kept.length) await ctx.podman.run(p.volumeRm(kept, { force: true }));
+  const dirs = workspaceDirs(devaipodDirs(ctx.deps.env).state, workspace);
+  await Deno.remove(dirs.root, { recursive: true }).catch(() => {});
+  ctx.info(
+    `deleted ${workspace}${
+      options.volumes
+        ? " and its volumes"
+        : kept.length
+        ? `; kept volumes ${kept.join(", ")} (delete --volumes removes them)`
+        : ""
+    }`,
+  );
+}

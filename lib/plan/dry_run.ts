@@ -1,0 +1,120 @@
+/**
+ * `up --dry-run`: the plan as the steps `up` would take, each podman step as its exact argv.
+ * Pure. Secret values never appear: they travel on stdin, which is shown as `<redacted>`.
+ */
+import type { ResolvedConfig } from "../devcontainer/resolve.ts";
+import { displayCommand } from "../devcontainer/lifecycle.ts";
+import { containerExec, containerRun } from "../podman/container.ts";
+import { imageBuild } from "../podman/image.ts";
+import { podCreate } from "../podman/pod.ts";
+import { secretCreate } from "../podman/secret.ts";
+import { volumeCreate, volumeImport } from "../podman/volume.ts";
+import type { PodPlan } from "./pod_plan.ts";
+
+/** One step of the plan. */
+export interface DryRunStep {
+  step: string;
+  /** The podman argv (after `podman`), when the step is a podman command. */
+  argv?: string[];
+  /** What is sent on stdin (always redacted for secrets). */
+  stdin?: string;
+  /** What happens on the host or over HTTP, when it is not a podman command. */
+  action?: string;
+}
+
+/** The steps of `up` for a plan. */
+export function dryRunSteps(
+  plan: PodPlan,
+  resolved: ResolvedConfig | undefined,
+  build?: { tag: string },
+): DryRunStep[] {
+  const steps: DryRunStep[] = [];
+  for (const s of resolved?.lifecycle.steps.filter((x) => x.hook === "initializeCommand") ?? []) {
+    const c = s.command;
+    steps.push({
+      step: "initializeCommand",
+      action: c.kind === "single"
+        ? displayCommand(c)
+        : c.commands.map((x) => `${x.name}: ${displayCommand(x)}`).join("; "),
+    });
+  }
+  if (build && resolved?.source.kind === "dockerfile") {
+    const source = resolved.source;
+    steps.push({
+      step: "build image",
+      argv: [
+        ...imageBuild({
+          tag: build.tag,
+          file: source.dockerfile,
+          context: source.context,
+          buildArgs: source.args,
+          ...(source.target ? { target: source.target } : {}),
+        }).argv,
+      ],
+    });
+  }
+  for (const s of plan.secrets) {
+    steps.push({
+      step: `secret ${s.variable}`,
+      argv: [...secretCreate(s.name, "", { labels: s.labels }).argv],
+      stdin: "<redacted>",
+    });
+  }
+  for (const v of plan.volumes) {
+    steps.push({
+      step: `volume ${v.role}`,
+      argv: [...volumeCreate(v.name, { labels: v.labels }).argv],
+    });
+  }
+  steps.push({
+    step: "copy the project",
+    action: "git clone of HEAD (or the files) into a temporary folder, archived as <tarball>",
+  });
+  steps.push({
+    step: "fill the workspace volume",
+    argv: [...volumeImport(plan.workspaceVolume, "<tarball>").argv],
+  });
+  steps.push({ step: "pod", argv: [...podCreate(plan.pod).argv] });
+  steps.push({
+    step: "workspace container",
+    argv: [...containerRun(plan.workspaceContainer).argv],
+  });
+  steps.push({
+    step: "workspace user's uid",
+    argv: [
+      ...containerExec({
+        container: plan.workspaceContainer.name,
+        command: [
+          "sh",
+          "-c",
+          'id -u "$@"; id -g "$@"',
+          "sh",
+          ...(plan.remoteUser ? [plan.remoteUser] : []),
+        ],
+      }).argv,
+    ],
+  });
+  steps.push({ step: "agent container", argv: [...containerRun(plan.agentContainer).argv] });
+  steps.push({
+    step: "wait for the agent",
+    action: "GET http://127.0.0.1:<published port>/global/health with the password",
+  });
+  for (
+    const s
+      of resolved?.lifecycle.steps.filter((x) =>
+        x.hook !== "initializeCommand" && x.hook !== "postAttachCommand"
+      ) ?? []
+  ) {
+    steps.push({
+      step: s.hook,
+      action: `podman container exec in the workspace, then in the agent`,
+    });
+  }
+  if (plan.task !== undefined) {
+    steps.push({
+      step: "task",
+      action: "POST /session and /session/<id>/prompt_async with the task",
+    });
+  }
+  return steps;
+}

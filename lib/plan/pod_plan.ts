@@ -1,0 +1,359 @@
+/**
+ * The pure plan of a workspace: from a resolved devcontainer.json (or a bare image) and the
+ * user's choices to the pod, volumes, secrets and containers that `up` creates. Nothing here
+ * touches podman; `lib/pods/up.ts` applies it.
+ *
+ * Values only known while applying (the workspace user's uid, once its container runs) are
+ * placeholders in the plan: {@link AGENT_USER}.
+ */
+import { posix } from "node:path";
+import { agentKeys } from "../agents/llm_keys.ts";
+import type { ResolvedConfig } from "../devcontainer/resolve.ts";
+import { ConfigError } from "../errors.ts";
+import { LABELS, ROLES } from "../labels.ts";
+import type { ContainerSpec, Mount, SecretRef } from "../podman/container.ts";
+import type { PodSpec } from "../podman/pod.ts";
+import { VERSION } from "../version.ts";
+
+/** Stands for "uid:gid of the workspace user" until the workspace container runs. */
+export const AGENT_USER = "<workspace-uid>:<workspace-gid>";
+
+/** The agent server's port inside the pod. */
+export const AGENT_PORT = 4096;
+/** Where the injected agent binary appears in both containers. */
+export const AGENT_BIN = "/opt/devaipod/bin/opencode";
+/** Where the shims appear in the workspace. */
+export const SHIMS_DIR = "/opt/devaipod/shims";
+/** The agent's HOME (its own volume). */
+export const AGENT_HOME = "/devaipod/home";
+/** Where the agent's keys are mounted, one file per variable. */
+export const AGENT_ENV_DIR = "/run/secrets/devaipod-env";
+/** The agent server's password in the workspace (for the shims). */
+export const PASSWORD_FILE = "/run/secrets/devaipod-agent-password";
+/** The name under which the password reaches the agent. */
+export const PASSWORD_ENV = "OPENCODE_SERVER_PASSWORD";
+
+/**
+ * The agent's entrypoint: turns each key file into an environment variable, then runs the agent.
+ * Keys thus never appear in `podman inspect`, only inside the agent's process environment.
+ */
+export const ENV_LOADER =
+  `for f in ${AGENT_ENV_DIR}/*; do [ -f "$f" ] && export "\${f##*/}=$(cat "$f")"; done; exec "$@"`;
+
+/** The workspace's idle main process (when the config overrides the image's command, the default). */
+export const IDLE_COMMAND = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
+
+/** The agent's health check: its own /global/health with the password, by whatever client the image has. */
+export const HEALTH_PROBE = [
+  `pw=$(cat ${AGENT_ENV_DIR}/${PASSWORD_ENV}); url=http://127.0.0.1:${AGENT_PORT}/global/health`,
+  'if command -v curl >/dev/null 2>&1; then curl -fsS -u "opencode:$pw" "$url" >/dev/null',
+  'elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null --user=opencode --password="$pw" "$url"',
+  // Without an HTTP client: is anything listening on the port (0x1000 = 4096, state 0A = LISTEN)?
+  `else grep -qE ':${
+    AGENT_PORT.toString(16).toUpperCase().padStart(4, "0")
+  } [0-9A-F:]+ 0A' /proc/net/tcp /proc/net/tcp6; fi`,
+].join("; ");
+
+/** A podman secret the plan creates, and which variable it becomes in the agent. */
+export interface PlannedSecret {
+  name: string;
+  /** The variable name in the agent (and the file name under {@link AGENT_ENV_DIR}). */
+  variable: string;
+  /** The value; never printed (`redactPlan`). */
+  value: string;
+  labels: Record<string, string>;
+}
+
+/** A volume the plan creates; `keep: true` volumes survive everything but `delete --volumes`. */
+export interface PlannedVolume {
+  name: string;
+  labels: Record<string, string>;
+  role: typeof ROLES.workspaceVolume | typeof ROLES.agentHome;
+}
+
+/** Everything `up` creates, in order. */
+export interface PodPlan {
+  /** The workspace name without the `devaipod-` prefix. */
+  workspace: string;
+  /** The pod's name: `devaipod-<workspace>`. */
+  pod: PodSpec;
+  image: string;
+  volumes: PlannedVolume[];
+  secrets: PlannedSecret[];
+  /** The volume holding the project (the first of `volumes`). */
+  workspaceVolume: string;
+  workspaceContainer: ContainerSpec;
+  agentContainer: ContainerSpec;
+  /** Where the project's clone goes: the workspace volume, mounted here. */
+  workspaceMountTarget: string;
+  /** The workspace folder in both containers. */
+  workdir: string;
+  /** The user lifecycle hooks and sessions run as in the workspace (image default when absent). */
+  remoteUser?: string;
+  task?: string;
+}
+
+/** What the planner needs besides the resolved config. */
+export interface PlanInput {
+  workspace: string;
+  resolved?: ResolvedConfig;
+  /** The image to run (a built tag for Dockerfile configs). */
+  image: string;
+  projectPath: string;
+  hostEnv: Readonly<Record<string, string>>;
+  /** Host path of the agent binary to inject; absent when the image's own is used. */
+  agentBinary?: string;
+  /** Host folder holding the shims (mounted read-only). */
+  shimsDir: string;
+  /** PATH of the image (the shims go in front of it). */
+  imagePath: string;
+  password: string;
+  task?: string;
+  /** Extra variables the agent may receive (user config; devcontainer.json's are added). */
+  envAllowlist?: readonly string[];
+}
+
+/** The pod's name for a workspace. */
+export function podName(workspace: string): string {
+  return `devaipod-${workspace}`;
+}
+
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** Options of podman run that would take a pod member out of its pod, or clash with devaipod. */
+const FORBIDDEN_RUN_ARGS =
+  /^(--network|--net|-p|--publish|--publish-all|-P|--pod|--name|--add-host|--hostname|-h|--dns|--userns|--rm)(=|$)/;
+
+function checkRunArgs(resolved: ResolvedConfig | undefined): string[] {
+  const runArgs = resolved?.config.runArgs ?? [];
+  const bad = runArgs.find((a) => FORBIDDEN_RUN_ARGS.test(a));
+  if (bad) {
+    throw new ConfigError(
+      `runArgs: "${bad}" cannot be used: devaipod runs the workspace in a pod, which owns networking and names`,
+      {
+        location: { file: resolved?.configFile ?? "devcontainer.json" },
+        hint: "use forwardPorts for ports; remove network options from runArgs",
+      },
+    );
+  }
+  return runArgs;
+}
+
+/** Parses a devcontainer mount (string or object) into a podman mount; binds and volumes only. */
+export function configMount(mount: unknown, workspace: string): Mount {
+  let fields: Record<string, string>;
+  if (typeof mount === "string") {
+    fields = {};
+    for (const part of mount.split(",")) {
+      const eq = part.indexOf("=");
+      const key = eq < 0 ? part : part.slice(0, eq);
+      const value = eq < 0 ? "true" : part.slice(eq + 1);
+      fields[{ src: "source", destination: "target", dst: "target" }[key] ?? key] = value;
+    }
+  } else {
+    fields = Object.fromEntries(
+      Object.entries(mount as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+    );
+  }
+  const type = fields.type ?? "volume";
+  const target = fields.target;
+  if (!target) throw new ConfigError(`mounts: ${JSON.stringify(mount)} has no target`);
+  const readonly = fields.readonly === "true" || fields.ro === "true" || fields.readonly === "1";
+  if (type === "bind") {
+    if (!fields.source) throw new ConfigError(`mounts: the bind mount to ${target} has no source`);
+    return { type: "bind", source: fields.source, target, ...(readonly ? { readonly } : {}) };
+  }
+  if (type === "volume") {
+    // An anonymous volume becomes a named one of this workspace, so that it can be found again.
+    const source = fields.source ||
+      `${podName(workspace)}-anon-${
+        target.replaceAll(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "")
+      }`;
+    return { type: "volume", source, target, ...(readonly ? { readonly } : {}) };
+  }
+  if (type === "tmpfs") return { type: "tmpfs", target };
+  throw new ConfigError(`mounts: type ${type} is not supported (use bind, volume or tmpfs)`);
+}
+
+/** The container path the project's volume is mounted at. */
+export function workspaceMountTarget(
+  resolved: ResolvedConfig | undefined,
+  projectPath: string,
+): string {
+  const mount = resolved?.workspaceMount;
+  if (mount) {
+    for (const part of mount.split(",")) {
+      const [key, value] = part.split("=");
+      if ((key === "target" || key === "destination" || key === "dst") && value) {
+        return value.replace(/^"|"$/g, "");
+      }
+    }
+  }
+  return resolved?.containerWorkspaceFolder ??
+    posix.join("/workspaces", posix.basename(projectPath));
+}
+
+/** Plans a workspace. */
+export function planPod(input: PlanInput): PodPlan {
+  const { workspace, resolved } = input;
+  const name = podName(workspace);
+  const config = resolved?.config;
+  const base = { [LABELS.workspace]: workspace };
+  const target = workspaceMountTarget(resolved, input.projectPath);
+  const workdir = resolved?.containerWorkspaceFolder ?? target;
+  const runArgs = checkRunArgs(resolved);
+
+  const workVolume: PlannedVolume = {
+    name: `${name}-work`,
+    role: ROLES.workspaceVolume,
+    labels: { ...base, [LABELS.role]: ROLES.workspaceVolume },
+  };
+  const homeVolume: PlannedVolume = {
+    name: `${name}-agent-home`,
+    role: ROLES.agentHome,
+    labels: { ...base, [LABELS.role]: ROLES.agentHome },
+  };
+  const volumes = [workVolume, homeVolume];
+  const keys = agentKeys(input.hostEnv, [
+    ...(input.envAllowlist ?? []),
+    ...(resolved?.devaipod.envAllowlist ?? []),
+  ]);
+  const secretLabels = { ...base, [LABELS.role]: ROLES.secret };
+  const secretName = (variable: string) => `${name}-${variable.toLowerCase().replaceAll("_", "-")}`;
+  const passwordSecret: PlannedSecret = {
+    name: secretName(PASSWORD_ENV),
+    variable: PASSWORD_ENV,
+    value: input.password,
+    labels: secretLabels,
+  };
+  const secrets: PlannedSecret[] = [
+    passwordSecret,
+    ...Object.entries(keys).map(([variable, value]) => ({
+      name: secretName(variable),
+      variable,
+      value,
+      labels: secretLabels,
+    })),
+  ];
+
+  const forwardPorts = (config?.forwardPorts ?? []).filter((p): p is number =>
+    typeof p === "number"
+  );
+  const pod: PodSpec = {
+    name,
+    hostname: workspace,
+    labels: {
+      ...base,
+      [LABELS.role]: ROLES.pod,
+      [LABELS.project]: input.projectPath,
+      [LABELS.image]: input.image,
+      [LABELS.version]: VERSION,
+      ...(input.task !== undefined ? { [LABELS.task]: input.task } : {}),
+    },
+    publish: [...forwardPorts.map((p) => `127.0.0.1:${p}:${p}`), `127.0.0.1::${AGENT_PORT}`],
+  };
+
+  const agentBinaryMount: Mount[] = input.agentBinary
+    ? [{ type: "bind", source: input.agentBinary, target: AGENT_BIN, readonly: true }]
+    : [];
+  const workspaceVolumeMount: Mount = { type: "volume", source: workVolume.name, target };
+  const overrideCommand = config?.overrideCommand ?? true;
+
+  const workspaceContainer: ContainerSpec = {
+    name: `${name}-workspace`,
+    image: input.image,
+    pod: name,
+    labels: {
+      ...base,
+      [LABELS.role]: ROLES.workspace,
+      ...(config?.remoteUser ? { [LABELS.remoteUser]: config.remoteUser } : {}),
+    },
+    env: {
+      ...(config?.containerEnv ?? {}),
+      PATH: `${SHIMS_DIR}:${input.imagePath || DEFAULT_PATH}`,
+    },
+    ...(config?.containerUser ? { user: config.containerUser } : {}),
+    workdir,
+    init: true,
+    ...(config?.privileged ? { privileged: true } : {}),
+    ...(config?.capAdd?.length ? { capAdd: config.capAdd } : {}),
+    ...(config?.securityOpt?.length ? { securityOpt: config.securityOpt } : {}),
+    mounts: [
+      workspaceVolumeMount,
+      ...agentBinaryMount,
+      { type: "bind", source: input.shimsDir, target: SHIMS_DIR, readonly: true },
+      ...(config?.mounts ?? []).map((m) => configMount(m, workspace)),
+    ],
+    secrets: [{ name: passwordSecret.name, type: "mount", target: PASSWORD_FILE, mode: 0o444 }],
+    ...(overrideCommand ? { entrypoint: ["/bin/sh", "-c", IDLE_COMMAND] } : {}),
+    stopTimeoutSeconds: 3,
+    ...(runArgs.length ? { extraArgs: runArgs } : {}),
+  };
+
+  const agentCommand = [
+    input.agentBinary ? AGENT_BIN : "opencode",
+    "serve",
+    "--port",
+    String(AGENT_PORT),
+    "--hostname",
+    "0.0.0.0",
+  ];
+  const agentContainer: ContainerSpec = {
+    name: `${name}-agent`,
+    image: input.image,
+    pod: name,
+    labels: { ...base, [LABELS.role]: ROLES.agent },
+    user: AGENT_USER,
+    workdir,
+    env: { HOME: AGENT_HOME },
+    init: true,
+    capDrop: ["ALL"],
+    securityOpt: ["no-new-privileges"],
+    mounts: [
+      workspaceVolumeMount,
+      { type: "volume", source: homeVolume.name, target: AGENT_HOME },
+      ...agentBinaryMount,
+    ],
+    // Every secret, the password too, as a file the entrypoint turns into a variable.
+    secrets: secrets.map((s): SecretRef => ({
+      name: s.name,
+      type: "mount",
+      target: `${AGENT_ENV_DIR}/${s.variable}`,
+      mode: 0o400,
+    })),
+    entrypoint: ["/bin/sh", "-c", ENV_LOADER, "devaipod-agent"],
+    command: agentCommand,
+    healthCheck: {
+      command: ["/bin/sh", "-c", HEALTH_PROBE],
+      intervalSeconds: 10,
+      timeoutSeconds: 5,
+      retries: 3,
+      startPeriodSeconds: 2,
+    },
+    stopTimeoutSeconds: 3,
+  };
+
+  return {
+    workspace,
+    pod,
+    image: input.image,
+    volumes,
+    secrets,
+    workspaceVolume: workVolume.name,
+    workspaceContainer,
+    agentContainer,
+    workspaceMountTarget: target,
+    workdir,
+    ...(config?.remoteUser ? { remoteUser: config.remoteUser } : {}),
+    ...(input.task !== undefined ? { task: input.task } : {}),
+  };
+}
+
+/** The agent container with its user (and its secret files' owner) filled in. */
+export function withAgentUser(spec: ContainerSpec, uid: number, gid: number): ContainerSpec {
+  return {
+    ...spec,
+    user: `${uid}:${gid}`,
+    secrets: (spec.secrets ?? []).map((s) => ({ ...s, uid, gid })),
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * What devaipod has made, found by label: workspaces (pods), their containers, volumes and
+ * secrets. Names are resolved with or without the `devaipod-` prefix, and by unique prefix.
+ */
+import { NotFoundError, UsageError } from "../errors.ts";
+import { LABELS, ROLES } from "../labels.ts";
+import { containerPs } from "../podman/container.ts";
+import type { Podman } from "../podman/driver.ts";
+import { podPs } from "../podman/pod.ts";
+import type {
+  ContainerListEntry,
+  PodListEntry,
+  SecretInspect,
+  VolumeInspect,
+} from "../podman/schemas.ts";
+import { listSecrets } from "../podman/secret.ts";
+import { volumeLs } from "../podman/volume.ts";
+
+/** A workspace's name without the `devaipod-` prefix. */
+export function bareName(name: string): string {
+  return name.startsWith("devaipod-") ? name.slice("devaipod-".length) : name;
+}
+
+/** Valid workspace names: lower-case letters, digits and dashes, starting with a letter or digit. */
+export function checkName(name: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
+    throw new UsageError(`invalid workspace name '${name}'`, {
+      hint: "use lower-case letters, digits and '-', starting with a letter or digit (at most 63)",
+    });
+  }
+  return name;
+}
+
+/** A workspace name from a project folder's name plus a short random suffix. */
+export function generateName(
+  projectPath: string,
+  random: () => string = () => crypto.randomUUID().slice(0, 4),
+): string {
+  const base = (projectPath.split("/").filter(Boolean).at(-1) ?? "workspace").toLowerCase()
+    .replaceAll(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "workspace";
+  return `${base}-${random()}`;
+}
+
+/** The workspaces' pods. */
+export function listPods(podman: Podman): Promise<PodListEntry[]> {
+  return podman.run(podPs({ [LABELS.role]: ROLES.pod }));
+}
+
+/**
+ * The workspace a user named: exact (with or without prefix), else the one workspace whose name
+ * starts with it. Several matches are a usage error listing them.
+ */
+export async function findWorkspace(podman: Podman, name: string): Promise<PodListEntry> {
+  const pods = await listPods(podman);
+  const wanted = bareName(name);
+  const exact = pods.find((p) => p.Labels[LABELS.workspace] === wanted);
+  if (exact) return exact;
+  const matches = pods.filter((p) => (p.Labels[LABELS.workspace] ?? "").startsWith(wanted));
+  if (matches.length === 1 && matches[0]) return matches[0];
+  if (matches.length > 1) {
+    const names = matches.map((p) => p.Labels[LABELS.workspace]).sort();
+    throw new UsageError(`'${name}' matches ${matches.length} workspaces: ${names.join(", ")}`, {
+      hint: "give more of the name",
+    });
+  }
+  throw new NotFoundError(`no workspace named '${name}'`, {
+    hint: "`devaipod list` shows the workspaces",
+  });
+}
+
+/** The containers of a workspace, by role. */
+export async function workspaceContainers(
+  podman: Podman,
+  workspace: string,
+): Promise<Map<string, ContainerListEntry>> {
+  const rows = await podman.run(containerPs({ [LABELS.workspace]: workspace }));
+  return new Map(
+    rows.flatMap((r) => (r.Labels[LABELS.role] ? [[r.Labels[LABELS.role] as string, r]] : [])),
+  );
+}
+
+/** Everything labelled with one workspace. */
+export interface WorkspaceObjects {
+  pods: PodListEntry[];
+  containers: ContainerListEntry[];
+  volumes: VolumeInspect[];
+  secrets: SecretInspect[];
+}
+
+/** Everything labelled with a workspace: pod, containers, volumes, secrets. */
+export async function workspaceObjects(
+  podman: Podman,
+  workspace: string,
+): Promise<WorkspaceObjects> {
+  const filter = { [LABELS.workspace]: workspace };
+  const [pods, containers, volumes, secrets] = await Promise.all([
+    podman.run(podPs(filter)),
+    podman.run(containerPs(filter)),
+    podman.run(volumeLs(filter)),
+    listSecrets(podman, filter),
+  ]);
+  return { pods, containers, volumes, secrets };
+}

@@ -1,0 +1,524 @@
+/**
+ * `devaipod up`: applies a {@link PodPlan} with podman, step by step, with progress. When a step
+ * fails or the user interrupts, everything this run created is removed again — except volumes,
+ * which may hold the user's work; a later `up` of the same name adopts them, and only
+ * `delete --volumes` removes them.
+ */
+import { fetchPinnedBinary } from "../agents/fetch_binary.ts";
+import { agentPlatform, opencodePin } from "../agents/opencode.ts";
+import type { Progress } from "../cli/progress.ts";
+import { containerExecutor, hostExecutor } from "../devcontainer/executors.ts";
+import { hooksFor, runSteps } from "../devcontainer/lifecycle.ts";
+import type { LifecycleStep } from "../devcontainer/lifecycle.ts";
+import type { ResolvedConfig } from "../devcontainer/resolve.ts";
+import type { HookName } from "../devcontainer/schema.ts";
+import { envListToObject, substituteContainerEnv } from "../devcontainer/substitute.ts";
+import { FailedError, InterruptedError, NotFoundError, UsageError } from "../errors.ts";
+import { LABELS, ROLES } from "../labels.ts";
+import { AGENT_PORT, planPod, withAgentUser } from "../plan/pod_plan.ts";
+import type { PodPlan } from "../plan/pod_plan.ts";
+import * as p from "../podman/mod.ts";
+import type { Podman } from "../podman/mod.ts";
+import { sha256Hex } from "../util/hash.ts";
+import { sendFirstPrompt, waitHealthy } from "./agent_http.ts";
+import type { AgentEndpoint } from "./agent_http.ts";
+import { workspaceObjects } from "./inventory.ts";
+import { gitRoot, isGitProject, populateVolume } from "./source.ts";
+import { writeShims } from "./shims.ts";
+import { createHooksDone, markCreateHooksDone, workspaceDirs } from "./state.ts";
+
+/** What `up` was asked. */
+export interface UpRequest {
+  /** The project folder (absolute). */
+  projectPath: string;
+  workspace: string;
+  resolved?: ResolvedConfig;
+  /** `--image`: run this image (overrides the config's image/build). */
+  image?: string;
+  task?: string;
+  noPrompt?: boolean;
+  readyTimeoutSeconds: number;
+}
+
+/** What `up` needs from its surroundings. */
+export interface UpDeps {
+  podman: Podman;
+  hostEnv: Readonly<Record<string, string>>;
+  progress: Progress;
+  /** Hook output and notes (stderr unless quiet). */
+  log: (text: string) => void;
+  cacheDir: string;
+  stateDir: string;
+  /** Test hook: stop the process (as SIGKILL would) after this many podman steps. */
+  stopAfterStep?: number;
+}
+
+/** What `up` made. */
+export interface UpResult {
+  workspace: string;
+  pod: string;
+  image: string;
+  /** The agent's server as seen from the host. */
+  agentUrl: string;
+  containers: { workspace: string; agent: string };
+  volumes: string[];
+  task?: string;
+  sessionId?: string;
+  seconds: number;
+}
+
+/** The tag of an image built for a workspace's Dockerfile config (content-addressed by its inputs). */
+export async function builtImageTag(
+  resolved: ResolvedConfig,
+): Promise<{ tag: string; hash: string }> {
+  const source = resolved.source;
+  if (source.kind !== "dockerfile") throw new Error("not a Dockerfile config");
+  const hash = (await sha256Hex(JSON.stringify({
+    dockerfile: await Deno.readTextFile(source.dockerfile),
+    context: source.context,
+    args: source.args,
+    target: source.target ?? null,
+    options: source.options,
+  }))).slice(0, 16);
+  return { tag: `localhost/devaipod/${resolved.devcontainerId.slice(0, 12)}:${hash}`, hash };
+}
+
+/** Runs `up`. */
+export class Up {
+  readonly #deps: UpDeps;
+  readonly #req: UpRequest;
+  /** Undo actions for what this run created, newest last. */
+  readonly #undo: { what: string; run: () => Promise<unknown> }[] = [];
+  #steps = 0;
+
+  constructor(req: UpRequest, deps: UpDeps) {
+    this.#req = req;
+    this.#deps = deps;
+  }
+
+  /** A podman step that counts for the test hook. */
+  async #podman<T>(command: p.PodmanCommand<T>): Promise<T> {
+    const result = await this.#deps.podman.run(command);
+    this.#steps++;
+    if (this.#deps.stopAfterStep !== undefined && this.#steps >= this.#deps.stopAfterStep) {
+      // Simulates SIGKILL: no cleanup, no message.
+      Deno.exit(137);
+    }
+    return result;
+  }
+
+  /** Runs up; on failure removes what it created (not volumes) and rethrows. */
+  async run(): Promise<UpResult> {
+    const started = performance.now();
+    try {
+      const result = await this.#apply();
+      return { ...result, seconds: (performance.now() - started) / 1000 };
+    } catch (err) {
+      await this.#rollback(err);
+      throw err;
+    }
+  }
+
+  async #rollback(err: unknown): Promise<void> {
+    if (this.#undo.length === 0) return;
+    const why = err instanceof InterruptedError ? "interrupted" : "failed";
+    this.#deps.log(`up ${why}: removing what it created (volumes are kept)\n`);
+    for (const { what, run } of this.#undo.reverse()) {
+      try {
+        await run();
+      } catch (undoErr) {
+        this.#deps.log(
+          `  could not remove ${what}: ${(undoErr as Error).message.split("\n")[0]}\n`,
+        );
+      }
+    }
+  }
+
+  /** Removes leftovers of an earlier, unfinished `up` of this name (never its volumes). */
+  async #clearLeftovers(): Promise<Set<string>> {
+    const { podman } = this.#deps;
+    const { workspace } = this.#req;
+    const found = await workspaceObjects(podman, workspace);
+    const roles = new Set(found.containers.map((c) => c.Labels[LABELS.role]));
+    if (found.pods.length > 0 && roles.has(ROLES.workspace) && roles.has(ROLES.agent)) {
+      throw new UsageError(`workspace ${workspace} already exists`, {
+        hint:
+          `\`devaipod start ${workspace}\` starts it; \`devaipod delete ${workspace}\` removes it`,
+      });
+    }
+    const cleanup = { cleanup: true };
+    for (const pod of found.pods) {
+      await podman.run(p.podRm(pod.Name, { force: true, timeoutSeconds: 0 }), cleanup);
+    }
+    const stray = found.containers.filter((c) => !found.pods.some((pod) => pod.Id === c.Pod));
+    if (stray.length) {
+      await podman.run(
+        p.containerRm(stray.map((c) => c.Id), { force: true, timeoutSeconds: 0 }),
+        cleanup,
+      );
+    }
+    if (found.secrets.length) {
+      await podman.run(p.secretRm(found.secrets.map((s) => s.Spec.Name)), cleanup);
+    }
+    if (found.pods.length || stray.length || found.secrets.length) {
+      this.#deps.log(`removed the leftovers of an unfinished up of ${workspace}\n`);
+    }
+    return new Set(found.volumes.map((v) => v.Name));
+  }
+
+  async #image(): Promise<string> {
+    const { podman, progress } = this.#deps;
+    const { resolved } = this.#req;
+    if (!this.#req.image && resolved?.source.kind === "dockerfile") {
+      const source = resolved.source;
+      const { tag, hash } = await builtImageTag(resolved);
+      if (await podman.run(p.imageExists(tag))) return tag;
+      await progress.step(
+        `build ${tag} from ${source.dockerfile}`,
+        () =>
+          this.#podman(p.imageBuild({
+            tag,
+            file: source.dockerfile,
+            context: source.context,
+            buildArgs: source.args,
+            ...(source.target ? { target: source.target } : {}),
+            labels: { [LABELS.configHash]: hash, [LABELS.workspace]: this.#req.workspace },
+            extraArgs: [...source.cacheFrom.flatMap((c) => ["--cache-from", c]), ...source.options],
+          })),
+      );
+      return tag;
+    }
+    if (!this.#req.image && resolved?.source.kind === "compose") {
+      throw new UsageError("Compose configs are not supported by `up` yet", {
+        hint: "use --image IMAGE",
+      });
+    }
+    const image = this.#req.image ??
+      (resolved?.source.kind === "image" ? resolved.source.image : undefined);
+    if (!image) throw new UsageError("no image to run", { hint: "pass --image IMAGE" });
+    if (!(await podman.run(p.imageExists(image)))) {
+      await progress.step(`pull ${image}`, async () => {
+        try {
+          await this.#podman(p.imagePull(image));
+        } catch (err) {
+          if (err instanceof InterruptedError) throw err;
+          throw new NotFoundError(
+            `image ${image} is not available: it is not in local storage and cannot be pulled`,
+            {
+              hint: "check the name, build it locally, or pull it yourself",
+              cause: err,
+            },
+          );
+        }
+      });
+    }
+    return image;
+  }
+
+  async #agentBinary(image: p.ImageInspect | undefined): Promise<string | undefined> {
+    if (this.#req.resolved?.devaipod.agentBinary === "image") return undefined;
+    const platform = agentPlatform(image?.Architecture ?? Deno.build.arch);
+    if (!platform) {
+      throw new FailedError(`opencode has no Linux build for ${image?.Architecture}`, {
+        hint:
+          'use an image with its own opencode and set customizations.devaipod.agentBinary to "image"',
+      });
+    }
+    const registry = this.#deps.hostEnv.DEVAIPOD_NPM_REGISTRY;
+    return await this.#deps.progress.step(
+      `agent binary opencode (${platform})`,
+      () =>
+        fetchPinnedBinary(opencodePin(platform), {
+          cacheDir: this.#deps.cacheDir,
+          log: (l) => this.#deps.progress.note(l),
+          ...(registry ? { registry } : {}),
+        }),
+    );
+  }
+
+  async #apply(): Promise<Omit<UpResult, "seconds">> {
+    const { podman, progress, log } = this.#deps;
+    const req = this.#req;
+    const cleanup = { cleanup: true };
+
+    const existingVolumes = await this.#clearLeftovers();
+
+    const init = req.resolved?.lifecycle.steps.filter((s) => hooksFor("up").includes(s.hook)) ?? [];
+    if (init.length) {
+      await progress.step(
+        "initializeCommand (on the host)",
+        () => runSteps(init, hostExecutor(req.projectPath), log),
+      );
+    }
+
+    const image = await this.#image();
+    const [inspected] = await podman.run(p.imageInspect(image));
+    const imagePath = inspected?.Config?.Env.find((e) => e.startsWith("PATH="))?.slice(5) ?? "";
+    const agentBinary = await this.#agentBinary(inspected);
+
+    const dirs = workspaceDirs(this.#deps.stateDir, req.workspace);
+    const password = crypto.randomUUID().replaceAll("-", "") +
+      crypto.randomUUID().replaceAll("-", "");
+    const git = await isGitProject(req.projectPath);
+    const sourceRoot = git ? await gitRoot(req.projectPath) : req.projectPath;
+    const plan: PodPlan = planPod({
+      workspace: req.workspace,
+      ...(req.resolved ? { resolved: req.resolved } : {}),
+      image,
+      projectPath: req.projectPath,
+      hostEnv: this.#deps.hostEnv,
+      ...(agentBinary ? { agentBinary } : {}),
+      shimsDir: dirs.shims,
+      imagePath,
+      password,
+      ...(req.task !== undefined ? { task: req.task } : {}),
+    });
+    await writeShims(dirs.shims, {
+      oc: false,
+      ...(agentBinary ? {} : { agentBinary: "opencode" }),
+    });
+
+    await progress.step(
+      `secrets (${plan.secrets.length}: the agent's password and LLM keys)`,
+      async () => {
+        for (const s of plan.secrets) {
+          await this.#podman(p.secretCreate(s.name, s.value, { labels: s.labels }));
+          this.#undo.push({
+            what: `secret ${s.name}`,
+            run: () => podman.run(p.secretRm([s.name]), cleanup),
+          });
+        }
+      },
+    );
+
+    let populate = false;
+    await progress.step("volumes (workspace and agent home)", async () => {
+      for (const v of plan.volumes) {
+        if (existingVolumes.has(v.name)) {
+          progress.note(`adopting volume ${v.name} from an earlier up`);
+          continue;
+        }
+        await this.#podman(p.volumeCreate(v.name, { labels: v.labels }));
+        if (v.role === ROLES.workspaceVolume) populate = true;
+      }
+    });
+    const workVolume = plan.workspaceVolume;
+    if (!populate && existingVolumes.has(workVolume)) {
+      // An adopted volume may be empty when an earlier up stopped before filling it.
+      const listing = await podman.run(p.containerRun({
+        name: `${plan.pod.name}-probe`,
+        image,
+        labels: { [LABELS.workspace]: req.workspace, [LABELS.role]: "probe" },
+        mounts: [{ type: "volume", source: workVolume, target: "/v" }],
+        entrypoint: ["/bin/sh", "-c", "ls -A /v | head -n 1"],
+      }));
+      const code = await podman.run(p.containerWait(listing));
+      const out = await podman.run(p.containerLogs(listing));
+      await podman.run(p.containerRm([listing], { force: true }), cleanup);
+      populate = code === 0 && out.stdout.trim() === "";
+    }
+    if (populate) {
+      await progress.step(
+        `copy the project into ${workVolume} (${git ? "git clone of HEAD" : "files"})`,
+        async () => {
+          const commit = await populateVolume(podman, workVolume, sourceRoot, git);
+          if (commit) progress.note(`at commit ${commit.slice(0, 12)}`);
+          this.#steps++;
+        },
+      );
+    }
+
+    await progress.step(`pod ${plan.pod.name}`, async () => {
+      await this.#podman(p.podCreate(plan.pod));
+      this.#undo.push({
+        what: `pod ${plan.pod.name}`,
+        run: () => podman.run(p.podRm(plan.pod.name, { force: true, timeoutSeconds: 0 }), cleanup),
+      });
+    });
+
+    const ws = plan.workspaceContainer;
+    await progress.step("workspace container", () => this.#podman(p.containerRun(ws)));
+
+    // The agent runs as the workspace's user (not root), so both can edit the same files.
+    const userArg = plan.remoteUser ? [plan.remoteUser] : [];
+    const ids = await podman.run(p.containerExec({
+      container: ws.name,
+      command: ["sh", "-c", 'id -u "$@"; id -g "$@"', "sh", ...userArg],
+    }));
+    const [uidText, gidText] = ids.stdout.trim().split("\n");
+    let uid = Number(uidText);
+    let gid = Number(gidText);
+    if (ids.code !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid)) {
+      throw new FailedError(
+        `cannot find the workspace user's uid in the image: ${ids.stderr.trim()}`,
+      );
+    }
+    if (uid === 0) [uid, gid] = [1000, 1000];
+    if (populate) {
+      const chown = await podman.run(p.containerExec({
+        container: ws.name,
+        user: "0",
+        command: ["chown", "-R", `${uid}:${gid}`, plan.workspaceMountTarget],
+      }));
+      if (chown.code !== 0) {
+        throw new FailedError(`cannot hand the workspace to uid ${uid}: ${chown.stderr.trim()}`);
+      }
+    }
+    const hasOc = await podman.run(p.containerExec({
+      container: ws.name,
+      command: ["sh", "-c", `PATH=$(echo "$PATH" | sed 's#/opt/devaipod/shims:##'); command -v oc`],
+    }));
+    if (hasOc.code !== 0) {
+      await writeShims(dirs.shims, {
+        oc: true,
+        ...(agentBinary ? {} : { agentBinary: "opencode" }),
+      });
+    }
+
+    const agent = withAgentUser(plan.agentContainer, uid, gid);
+    await progress.step(
+      `agent container (uid ${uid}, no capabilities, no-new-privileges)`,
+      () => this.#podman(p.containerRun(agent)),
+    );
+
+    const published = await podman.run(p.containerPort(ws.name, AGENT_PORT));
+    const endpoint: AgentEndpoint = { url: `http://127.0.0.1:${published.port}`, password };
+    await progress.step("agent healthy (/global/health)", async () => {
+      const healthy = await waitHealthy(endpoint, req.readyTimeoutSeconds * 1000);
+      if (podman.interrupted) throw new InterruptedError();
+      if (!healthy) {
+        const logs = await podman.run(p.containerLogs(agent.name, { tail: 15 })).catch(() => ({
+          stdout: "",
+          stderr: "",
+        }));
+        const tail = (logs.stdout + logs.stderr).trim().split("\n").slice(-15).join("\n  ");
+        throw new FailedError(
+          `the agent did not become healthy within ${req.readyTimeoutSeconds}s; its last log lines:\n  ${
+            tail || "(none)"
+          }`,
+          {
+            hint: "raise --ready-timeout, or look at `devaipod logs NAME -c agent`",
+          },
+        );
+      }
+    });
+
+    // Record a first health state (podman's own timer runs it from now on, where systemd is there).
+    await podman.run(p.healthcheckRun(agent.name)).catch(() => false);
+
+    const steps = req.resolved?.lifecycle.steps ?? [];
+    await this.#runContainerHooks(
+      steps,
+      ws.name,
+      plan.remoteUser,
+      agent.name,
+      `${uid}:${gid}`,
+      plan.workdir,
+      dirs.hooks,
+    );
+
+    let sessionId: string | undefined;
+    if (req.task !== undefined && !req.noPrompt) {
+      sessionId = await progress.step(
+        "send the task to the agent",
+        () => sendFirstPrompt(endpoint, req.task as string),
+      );
+    }
+
+    // From here on the workspace stands: nothing to roll back.
+    this.#undo.length = 0;
+    return {
+      workspace: req.workspace,
+      pod: plan.pod.name,
+      image,
+      agentUrl: endpoint.url,
+      containers: { workspace: ws.name, agent: agent.name },
+      volumes: plan.volumes.map((v) => v.name),
+      ...(req.task !== undefined ? { task: req.task } : {}),
+      ...(sessionId ? { sessionId } : {}),
+    };
+  }
+
+  /** Create hooks (once per container) and postStart, in the workspace and then in the agent. */
+  async #runContainerHooks(
+    steps: readonly LifecycleStep[],
+    workspace: string,
+    remoteUser: string | undefined,
+    agent: string,
+    agentUser: string,
+    workdir: string,
+    hooksDir: string,
+  ): Promise<void> {
+    await runContainerHooks(this.#deps, {
+      steps,
+      event: "create",
+      workspace,
+      remoteUser,
+      agent,
+      agentUser,
+      workdir,
+      hooksDir,
+      remoteEnv: this.#req.resolved?.config.remoteEnv,
+    });
+  }
+}
+
+/** Which container to run hooks in, and how. */
+export interface HookTargets {
+  steps: readonly LifecycleStep[];
+  event: "create" | "start";
+  workspace: string;
+  remoteUser?: string | undefined;
+  agent: string;
+  agentUser: string;
+  workdir: string;
+  hooksDir: string;
+  remoteEnv?: Readonly<Record<string, string | null>> | undefined;
+}
+
+/**
+ * Runs the hooks of `event` in both containers: after a create (or at the first start of a
+ * container whose create hooks never completed) onCreate, updateContent, postCreate and
+ * postStart; at later starts postStart only. postAttach runs at attach (`ssh`, interactive `exec`).
+ */
+export async function runContainerHooks(
+  deps: Pick<UpDeps, "podman" | "progress" | "log">,
+  t: HookTargets,
+): Promise<void> {
+  const { podman, progress, log } = deps;
+  const targets = [
+    { role: "workspace", container: t.workspace, user: t.remoteUser },
+    { role: "agent", container: t.agent, user: t.agentUser },
+  ];
+  for (const target of targets) {
+    const [inspected] = await podman.run(p.containerInspect(target.container));
+    if (!inspected) continue;
+    const done = await createHooksDone(t.hooksDir, inspected.Id);
+    const hooks: HookName[] =
+      (t.event === "create" || !done ? hooksFor("create") : hooksFor("start"))
+        .filter((h) => h !== "postAttachCommand");
+    const selected = t.steps.filter((s) => hooks.includes(s.hook));
+    const env = t.remoteEnv
+      ? substituteContainerEnv(
+        Object.fromEntries(
+          Object.entries(t.remoteEnv).filter((e): e is [string, string] => e[1] !== null),
+        ),
+        envListToObject(inspected.Config.Env),
+      )
+      : undefined;
+    if (selected.length > 0) {
+      const names = [...new Set(selected.map((s) => s.hook))].join(", ");
+      await progress.step(`${names} in the ${target.role}`, () =>
+        runSteps(
+          selected,
+          containerExecutor(podman, target.container, {
+            workdir: t.workdir,
+            ...(target.user ? { user: target.user } : {}),
+            ...(env && target.role === "workspace" ? { env } : {}),
+          }),
+          log,
+        ));
+    }
+    if (!done) await markCreateHooksDone(t.hooksDir, inspected.Id);
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * `devaipod up` and the workspace commands against real podman, with the real opencode binary
+ * injected into an image that has none. Each test uses its own workspace name and removes
+ * everything (volumes too) by label at the end.
+ */
+import { join } from "node:path";
+import * as p from "../lib/podman/mod.ts";
+import { assert, assertEquals, assertMatch, assertNotMatch } from "./support/assert.ts";
+import { runDevaipod } from "./support/cli.ts";
+import { podmanTest } from "./support/podman_env.ts";
+import { DEV_IMAGE } from "./support/test_images.ts";
+
+const podman = p.Podman.fromEnv();
+const KEY = `sk-ant-test-${crypto.randomUUID()}`;
+const TRUSTED = `ghp_trusted_${crypto.randomUUID()}`;
+
+/** A git project with a devcontainer.json. */
+async function project(config: Record<string, unknown>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "devaipod-project-" });
+  await Deno.mkdir(join(dir, ".devcontainer"));
+  await Deno.writeTextFile(
+    join(dir, ".devcontainer", "devcontainer.json"),
+    JSON.stringify(config, null, 2),
+  );
+  await Deno.writeTextFile(join(dir, "README.md"), "committed\n");
+  const git = (...args: string[]) =>
+    new Deno.Command("git", {
+      args: ["-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t", ...args],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+  await git("init", "-q");
+  await git("add", "-A");
+  await git("commit", "-q", "-m", "init");
+  await Deno.writeTextFile(join(dir, "uncommitted.txt"), "not in the clone\n");
+  return dir;
+}
+
+function name(): string {
+  return `t${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Removes a workspace and its volumes whatever state it is in. */
+async function purge(workspace: string): Promise<void> {
+  await runDevaipod(["delete", "-f", "--volumes", workspace]);
+}
+
+async function labelled(workspace: string) {
+  const filter = { "io.devaipod.workspace": workspace };
+  const [pods, containers, volumes, secrets] = await Promise.all([
+    podman.run(p.podPs(filter)),
+    podman.run(p.containerPs(filter)),
+    podman.run(p.volumeLs(filter)),
+    p.listSecrets(podman, filter),
+  ]);
+  return {
+    pods: pods.length,
+    containers: containers.length,
+    volumes: volumes.length,
+    secrets: secrets.length,
+  };
+}
+
+const exec = (ws: string, role: string, script: string) =>
+  runDevaipod(["exec", ws, "-c", role, "--", "sh", "-c", script]);
+
+const HOOKS = {
+  image: DEV_IMAGE,
+  remoteUser: "dev",
+  onCreateCommand: "echo x >> $HOME/.oncreate-count",
+  postStartCommand: {
+    slow: "sleep 0.4; date +%s%N > /tmp/slow-started-after",
+    fast: "date +%s%N > /tmp/fast; echo x >> /tmp/poststart-count",
+  },
+};
+
+podmanTest(
+  "pods: up starts a healthy, sandboxed agent the workspace can reach; keys stay out of inspect",
+  async () => {
+    const dir = await project(HOOKS);
+    const ws = name();
+    try {
+      const up = await runDevaipod(["up", dir, "write a haiku", "--name", ws, "--json"], {
+        env: { ANTHROPIC_API_KEY: KEY, GH_TOKEN: TRUSTED },
+      });
+      assertEquals(up.code, 0, up.stderr);
+      const result = JSON.parse(up.stdout);
+      assertEquals([result.workspace, result.pod, result.task], [
+        ws,
+        `devaipod-${ws}`,
+        "write a haiku",
+      ]);
+      assertMatch(result.sessionId, /^ses/);
+
+      const status = await runDevaipod(["status", ws, "--json"]);
+      assertEquals(status.code, 0, status.stderr);
+      const s = JSON.parse(status.stdout);
+      assertEquals([s.state, s.agent.health, s.task], ["running", "healthy", "write a haiku"]);
+
+      // From the workspace: the shims' URL answers with the password, 401 without.
+      const probe = await exec(
+        ws,
+        "workspace",
+        'curl -s -o /dev/null -w "%{http_code}\\n" http://127.0.0.1:4096/global/health; ' +
+          'curl -s -u "opencode:$(cat /run/secrets/devaipod-agent-password)" http://127.0.0.1:4096/global/health; echo; ' +
+          "command -v opencode-agent; command -v oc; grep -c 'attach \"http://127.0.0.1:4096\"' /opt/devaipod/shims/opencode-agent",
+      );
+      assertEquals(probe.code, 0, probe.stderr);
+      const [unauth, health, shim, oc, shimRef] = probe.stdout.trim().split("\n");
+      assertEquals(unauth, "401");
+      assertMatch(health ?? "", /"healthy":true/);
+      assertEquals([shim, oc, shimRef], [
+        "/opt/devaipod/shims/opencode-agent",
+        "/opt/devaipod/shims/oc",
+        "1",
+      ]);
+
+      // The agent: no capabilities, no new privileges, not root, HOME on its own volume.
+      const agent = await exec(
+        ws,
+        "agent",
+        'grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; id -u; echo "$HOME"; stat -c %m "$HOME"',
+      );
+      assertMatch(agent.stdout, /^CapEff:\s+0+$/m);
+      assertMatch(agent.stdout, /^NoNewPrivs:\s+1$/m);
+      const [uid, home] = agent.stdout.trim().split("\n").slice(2);
+      assert(uid !== "0", "the agent is not root");
+      assertEquals(home, "/devaipod/home");
+      const [agentInspect] = await podman.run(p.containerInspect(`devaipod-${ws}-agent`));
+      assert(
+        agentInspect?.Mounts.some((m) =>
+          m.Type === "volume" && m.Name === `devaipod-${ws}-agent-home` &&
+          m.Destination === "/devaipod/home"
+        ),
+      );
+
+      // The agent process has the LLM key and not the trusted token.
+      const env = await exec(
+        ws,
+        "agent",
+        'for p in /proc/[0-9]*; do grep -qa "opencode" $p/cmdline 2>/dev/null && tr "\\0" "\\n" < $p/environ; done | sort -u',
+      );
+      assert(
+        env.stdout.includes(`ANTHROPIC_API_KEY=${KEY}`),
+        "the key reached the agent's process",
+      );
+      assertEquals(env.stdout.includes("GH_TOKEN"), false);
+      // …and appears in no container's inspect output.
+      for (const role of ["workspace", "agent"]) {
+        const inspect = await new Deno.Command("podman", {
+          args: ["container", "inspect", `devaipod-${ws}-${role}`],
+          stdout: "piped",
+        }).output();
+        const text = new TextDecoder().decode(inspect.stdout);
+        assertEquals(text.includes(KEY), false, `${role} inspect shows the key`);
+        assertEquals(text.includes(TRUSTED), false, `${role} inspect shows the trusted token`);
+      }
+      const dry = await runDevaipod(["up", dir, "--name", `${ws}x`, "--dry-run", "--json"], {
+        env: { ANTHROPIC_API_KEY: KEY },
+      });
+      assertEquals(dry.code, 0, dry.stderr);
+      assertEquals(dry.stdout.includes(KEY), false, "dry-run redacts secrets");
+
+      // The project's clone: committed files, not uncommitted ones.
+      const files = await exec(ws, "workspace", "pwd; ls; git log --oneline | wc -l");
+      assertEquals(files.stdout.trim().split("\n"), [
+        `/workspaces/${dir.split("/").at(-1)}`,
+        "README.md",
+        "1",
+      ]);
+
+      // list shows it.
+      const list = await runDevaipod(["list", "--json"]);
+      const row = JSON.parse(list.stdout).find((r: { name: string }) => r.name === ws);
+      assertEquals([row?.state, row?.agent.state, row?.task, row?.project], [
+        "running",
+        "running",
+        "write a haiku",
+        dir,
+      ]);
+    } finally {
+      await purge(ws);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+podmanTest(
+  "pods: hooks run once per container, postStart on every start, in parallel; work survives stop/start; delete keeps volumes",
+  async () => {
+    const dir = await project(HOOKS);
+    const ws = name();
+    try {
+      assertEquals((await runDevaipod(["up", dir, "--name", ws])).code, 0);
+      assertEquals((await exec(ws, "workspace", "echo precious > work.txt")).code, 0);
+      assertEquals((await runDevaipod(["stop", ws])).code, 0);
+      assertEquals(
+        JSON.parse((await runDevaipod(["status", ws, "--json"])).stdout).state,
+        "exited",
+      );
+      const start = await runDevaipod(["start", ws]);
+      assertEquals(start.code, 0, start.stderr);
+
+      for (const role of ["workspace", "agent"]) {
+        const counts = await exec(
+          ws,
+          role,
+          "wc -l < $HOME/.oncreate-count; wc -l < /tmp/poststart-count; cat /tmp/fast /tmp/slow-started-after",
+        );
+        const [created, started, fast, slow] = counts.stdout.trim().split("\n");
+        assertEquals([created, started], ["1", "2"], `${role}: onCreate once, postStart twice`);
+        assert(
+          BigInt(fast ?? "0") < BigInt(slow ?? "0"),
+          `${role}: the object form ran its commands in parallel`,
+        );
+      }
+      assertEquals((await exec(ws, "workspace", "cat work.txt")).stdout, "precious\n");
+
+      // delete keeps the volumes; up of the same name adopts them with the work in place.
+      const del = await runDevaipod(["delete", "-f", ws]);
+      assertEquals(del.code, 0, del.stderr);
+      assertEquals(await labelled(ws), { pods: 0, containers: 0, volumes: 2, secrets: 0 });
+      assertEquals((await runDevaipod(["up", dir, "--name", ws])).code, 0);
+      assertEquals((await exec(ws, "workspace", "cat work.txt")).stdout, "precious\n");
+      const gone = await runDevaipod(["delete", "-f", "--volumes", ws]);
+      assertEquals(gone.code, 0, gone.stderr);
+      assertEquals(await labelled(ws), { pods: 0, containers: 0, volumes: 0, secrets: 0 });
+    } finally {
+      await purge(ws);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+podmanTest(
+  "pods: killed at every podman step of up, a later up or delete leaves nothing behind",
+  async () => {
+    const dir = await project({ image: DEV_IMAGE });
+    const ws = name();
+    const networksBefore = (await podman.run(p.networkLs())).map((n) => n.name).sort();
+    try {
+      // Count the steps of a full up (the hook exits with 137 at step N).
+      for (let step = 1; step <= 7; step++) {
+        const killed = await runDevaipod(["up", dir, "--name", ws], {
+          env: { DEVAIPOD_TEST_STOP_AFTER_STEP: String(step) },
+        });
+        assertEquals(killed.code, 137, `step ${step}: ${killed.stderr}`);
+        if (step % 3 === 0) {
+          const again = await runDevaipod(["up", dir, "--name", ws]);
+          assertEquals(again.code, 0, `up after a kill at step ${step}: ${again.stderr}`);
+          assertEquals((await labelled(ws)).containers, 3, "infra, workspace and agent");
+        }
+        const del = await runDevaipod(["delete", "-f", "--volumes", ws]);
+        assertEquals(del.code, 0, `delete after a kill at step ${step}: ${del.stderr}`);
+        assertEquals(
+          await labelled(ws),
+          { pods: 0, containers: 0, volumes: 0, secrets: 0 },
+          `step ${step}`,
+        );
+      }
+      assertEquals((await podman.run(p.networkLs())).map((n) => n.name).sort(), networksBefore);
+    } finally {
+      await purge(ws);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+podmanTest(
+  "pods: a broken devcontainer.json or a missing image fails clearly and creates nothing",
+  async () => {
+    const ws = name();
+    const broken = await Deno.makeTempDir();
+    await Deno.writeTextFile(join(broken, ".devcontainer.json"), '{ "image": "x", "init": "yes" }');
+    const r1 = await runDevaipod(["up", broken, "--name", ws]);
+    assertEquals(r1.code, 3);
+    assertMatch(r1.stderr, /\.devcontainer\.json:1:25: init: expected boolean, received string/);
+    const missing = await Deno.makeTempDir();
+    const image = `localhost/devaipod-test/missing-${ws}:latest`;
+    await Deno.writeTextFile(join(missing, ".devcontainer.json"), JSON.stringify({ image }));
+    const r2 = await runDevaipod(["up", missing, "--name", ws]);
+    assertEquals(r2.code, 6, r2.stderr);
+    assertMatch(
+      r2.stderr,
+      new RegExp(`error: image ${image.replaceAll("/", "\\/")} is not available`),
+    );
+    const none = await Deno.makeTempDir();
+    const r3 = await runDevaipod(["up", none, "--name", ws]);
+    assertEquals(r3.code, 6);
+    assertMatch(r3.stderr, /hint: add a devcontainer\.json, or run an image with --image IMAGE/);
+    assertEquals(await labelled(ws), { pods: 0, containers: 0, volumes: 0, secrets: 0 });
+    for (const d of [broken, missing, none]) await Deno.remove(d, { recursive: true });
+  },
+);
+
+podmanTest(
+  "pods: --image runs a project without devcontainer.json; names resolve by prefix",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "devaipod-plain-" });
+    await Deno.writeTextFile(join(dir, "notes.txt"), "no git here\n");
+    const ws = name();
+    try {
+      const up = await runDevaipod(["up", dir, "--image", DEV_IMAGE, "--name", ws, "-q"]);
+      assertEquals(up.code, 0, up.stderr);
+      assertNotMatch(up.stderr, /✓/);
+      const files = await runDevaipod(["exec", ws.slice(0, 6), "--", "cat", "notes.txt"]);
+      assertEquals(files.stdout, "no git here\n");
+      const inner = await runDevaipod(["exec", `devaipod-${ws}`, "--", "sh", "-c", "exit 3"]);
+      assertEquals([inner.code, inner.stderr], [3, ""]);
+      const unknown = await runDevaipod(["status", "no-such-workspace-x"]);
+      assertEquals(unknown.code, 6);
+    } finally {
+      await purge(ws);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
