@@ -1,130 +1,121 @@
 /**
- * `deno task demo`: what devaipod does today, end to end on this machine.
+ * `deno task demo`: devaipod's main job, end to end on this machine.
  *
  * 1. `devaipod doctor` checks the host.
- * 2. The local images are built (or found up to date).
- * 3. The pinned opencode binary is fetched into the cache (integrity checked).
- * 4. One sandboxed agent container starts in a pod through the typed driver — all capabilities
- *    dropped, no-new-privileges, non-root, `--init`, opencode bind-mounted read-only — shows what
- *    the sandbox looks like from inside, and is removed again.
- *
- * The pods issue turns this into `devaipod up`.
+ * 2. The local image is built if missing (no registry needed).
+ * 3. A sample project (a git repository with a devcontainer.json) is made in a temporary folder.
+ * 4. `devaipod up` starts it: a workspace container and the real opencode agent, injected into
+ *    an image that has none, locked down beside it.
+ * 5. `devaipod status` shows it; the workspace reaches the agent (with its password; 401 without).
+ * 6. It prints how to get a shell and how to delete it (the workspace keeps running).
  */
-import { fetchPinnedBinary } from "../lib/agents/fetch_binary.ts";
-import { agentPlatform, opencodePin } from "../lib/agents/opencode.ts";
 import { CliContext } from "../lib/cli/context.ts";
 import { formatError } from "../lib/cli/format_error.ts";
-import { Progress } from "../lib/cli/progress.ts";
 import { runCli } from "../lib/cli/root.ts";
 import { toDevaipodError } from "../lib/errors.ts";
-import { LABELS } from "../lib/labels.ts";
-import { devaipodDirs } from "../lib/paths.ts";
 import * as p from "../lib/podman/mod.ts";
 import { DEV_IMAGE, ensureTestImages } from "../tests/support/test_images.ts";
 
+const encoder = new TextEncoder();
+const write = (stream: { writeSync(b: Uint8Array): number }) => (t: string) =>
+  void stream.writeSync(encoder.encode(t));
 const say = (line = "") => console.log(line);
 const podman = p.Podman.fromEnv();
-const progress = new Progress({ write: (l) => console.error(l), quiet: false });
-const id = crypto.randomUUID().slice(0, 6);
-const pod = `devaipod-demo-${id}`;
-const labels = { [LABELS.workspace]: pod, [LABELS.role]: "demo" };
 
-async function doctor(): Promise<void> {
-  say("== devaipod doctor");
+async function cli(...args: string[]): Promise<void> {
   const ctx = new CliContext({
     env: Deno.env,
     cwd: () => Deno.cwd(),
     io: {
-      stdout: (t) => Deno.stdout.writeSync(new TextEncoder().encode(t)),
-      stderr: (t) => Deno.stderr.writeSync(new TextEncoder().encode(t)),
+      stdout: write(Deno.stdout),
+      stderr: write(Deno.stderr),
       stdoutIsTerminal: Deno.stdout.isTerminal(),
     },
     makePodman: () => podman,
     inToolbox: () => p.detectToolbox(),
     signal: new AbortController().signal,
   });
-  await runCli(["doctor"], ctx);
-  say();
+  await runCli(args, ctx);
 }
 
-async function sandbox(opencode: string): Promise<void> {
-  say(`== a sandboxed agent container in pod ${pod}`);
-  await progress.step(`create pod ${pod}`, () => podman.run(p.podCreate({ name: pod, labels })));
-  const agent = `${pod}-agent`;
-  await progress.step(
-    "start the agent container (cap-drop ALL, no-new-privileges, uid 1000, --init)",
-    () =>
-      podman.run(p.containerRun({
-        name: agent,
+async function sampleProject(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "devaipod-demo-project-" });
+  await Deno.mkdir(`${dir}/.devcontainer`);
+  await Deno.writeTextFile(
+    `${dir}/.devcontainer/devcontainer.json`,
+    JSON.stringify(
+      {
+        name: "devaipod demo",
         image: DEV_IMAGE,
-        pod,
-        labels: { ...labels, [LABELS.role]: "agent" },
-        user: "1000:1000",
-        init: true,
-        capDrop: ["ALL"],
-        securityOpt: ["no-new-privileges"],
-        env: { HOME: "/tmp/agent-home" },
-        mounts: [{
-          type: "bind",
-          source: opencode,
-          target: "/opt/devaipod/bin/opencode",
-          readonly: true,
-        }],
-        command: ["sleep", "infinity"],
-      })),
+        remoteUser: "dev",
+        containerEnv: { DEMO: "1" },
+        postCreateCommand: "git log --oneline | head -n 1",
+      },
+      null,
+      2,
+    ) + "\n",
   );
-  const exec = (command: string[]) => podman.run(p.containerExec({ container: agent, command }));
-  const status = (await exec(["cat", "/proc/self/status"])).stdout;
-  const field = (name: string) =>
-    new RegExp(`^${name}:\\s*(.*)$`, "m").exec(status)?.[1]?.trim() ?? "?";
-  const version = await progress.step(
-    "run the injected opencode",
-    () => exec(["/opt/devaipod/bin/opencode", "--version"]),
-  );
-  say(`  uid/gid           ${(await exec(["id"])).stdout.trim()}`);
-  say(`  CapEff            ${field("CapEff")}  (no capabilities)`);
-  say(`  NoNewPrivs        ${field("NoNewPrivs")}`);
-  say(
-    `  PID 1             ${(await exec(["cat", "/proc/1/comm"])).stdout.trim()}  (podman's init)`,
-  );
-  say(`  opencode          ${version.stdout.trim()} (bind-mounted read-only from the cache)`);
-  const write = await exec(["sh", "-c", "echo x > /opt/devaipod/bin/opencode"]);
-  say(
-    `  write to opencode ${
-      write.code === 0 ? "ALLOWED (unexpected!)" : "refused, as it should be"
-    }`,
-  );
+  await Deno.writeTextFile(`${dir}/hello.py`, 'print("hello from the demo project")\n');
+  const git = (...args: string[]) =>
+    new Deno.Command("git", {
+      args: ["-C", dir, "-c", "user.email=demo@devaipod", "-c", "user.name=demo", ...args],
+      stdout: "null",
+    }).output();
+  await git("init", "-q");
+  await git("add", "-A");
+  await git("commit", "-q", "-m", "demo project");
+  return dir;
 }
 
 try {
-  await doctor();
-  say("== local images");
-  await ensureTestImages({ podman, log: (l) => progress.note(l) }).then((outcomes) => {
-    for (const o of outcomes) progress.note(`${o.image}: ${o.action} (${o.seconds}s)`);
-  });
+  say("== 1. devaipod doctor");
+  await cli("doctor");
   say();
-  say("== agent binary");
-  const info = await podman.run(p.info());
-  const platform = agentPlatform(info.host.arch);
-  if (!platform) throw new Error(`opencode has no Linux build for ${info.host.arch}`);
-  const opencode = await progress.step(
-    `fetch opencode for ${platform} (cached after the first time)`,
-    () =>
-      fetchPinnedBinary(opencodePin(platform), {
-        cacheDir: devaipodDirs(Deno.env).cache,
-        log: (l) => progress.note(l),
-      }),
-  );
+  say("== 2. the local image");
+  for (const o of await ensureTestImages({ podman, log: (l) => console.error(`  ${l}`) })) {
+    say(`  ${o.image}: ${o.action} (${o.seconds}s)`);
+  }
   say();
-  await sandbox(opencode);
+  say("== 3. a sample project");
+  const dir = await sampleProject();
+  say(`  ${dir} (a git repository with .devcontainer/devcontainer.json)`);
   say();
-  say(`demo done in ${progress.elapsed()}. Run the tests with: deno task test`);
+  const name = `demo-${crypto.randomUUID().slice(0, 4)}`;
+  say(`== 4. devaipod up ${dir} "say hello" --name ${name}`);
+  await cli("up", dir, "say hello", "--name", name);
+  say();
+  say(`== 5. devaipod status ${name}`);
+  await cli("status", name);
+  say();
+  say("== the workspace reaches its agent (127.0.0.1:4096 inside the pod)");
+  const probe = await podman.run(p.containerExec({
+    container: `devaipod-${name}-workspace`,
+    command: [
+      "sh",
+      "-c",
+      'printf "  without the password: HTTP %s\\n" "$(curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:4096/global/health)"; ' +
+      'printf "  with it:              %s\\n" "$(curl -s -u "opencode:$(cat /run/secrets/devaipod-agent-password)" http://127.0.0.1:4096/global/health)"',
+    ],
+  }));
+  say(probe.stdout.trimEnd());
+  const agent = await podman.run(p.containerExec({
+    container: `devaipod-${name}-agent`,
+    command: [
+      "sh",
+      "-c",
+      'printf "  agent: uid %s, %s, %s\\n" "$(id -u)" "$(grep CapEff /proc/self/status | tr -s "\\t" " ")" "$(grep NoNewPrivs /proc/self/status | tr -s "\\t" " ")"',
+    ],
+  }));
+  say(agent.stdout.trimEnd());
+  say();
+  say("== 6. what next");
+  say(`  a shell in the workspace:   deno task devaipod ssh ${name}`);
+  say(`  talk to the agent:          deno task devaipod exec ${name} -- opencode-agent`);
+  say(`  delete it (keeps volumes):  deno task devaipod delete -f ${name}`);
+  say(`  and its volumes too:        deno task devaipod delete -f --volumes ${name}`);
+  say(`  the sample project:         ${dir}`);
 } catch (err) {
-  console.error(formatError(toDevaipodError(err), true).trimEnd());
-  Deno.exitCode = toDevaipodError(err).exitCode;
-} finally {
-  await podman.run(p.podRm(pod, { force: true, timeoutSeconds: 0 })).then(
-    () => console.error(`removed pod ${pod}`),
-    () => {},
-  );
+  const e = toDevaipodError(err);
+  console.error(formatError(e, true).trimEnd());
+  Deno.exit(e.exitCode);
 }

@@ -348,6 +348,7 @@ export async function startAction(
       workdir: wsInspect?.Config.WorkingDir || "/",
       hooksDir: workspaceDirs(devaipodDirs(ctx.deps.env).state, workspace).hooks,
       remoteEnv: resolved.config.remoteEnv,
+      waitFor: resolved.lifecycle.waitFor,
     });
   }
   ctx.info(`started ${workspace}`);

@@ -8,7 +8,7 @@ import { fetchPinnedBinary } from "../agents/fetch_binary.ts";
 import { agentPlatform, opencodePin } from "../agents/opencode.ts";
 import type { Progress } from "../cli/progress.ts";
 import { containerExecutor, hostExecutor } from "../devcontainer/executors.ts";
-import { hooksFor, runSteps } from "../devcontainer/lifecycle.ts";
+import { hooksFor, runSteps, splitAtWaitFor } from "../devcontainer/lifecycle.ts";
 import type { LifecycleStep } from "../devcontainer/lifecycle.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import type { HookName } from "../devcontainer/schema.ts";
@@ -474,6 +474,8 @@ export interface HookTargets {
   workdir: string;
   hooksDir: string;
   remoteEnv?: Readonly<Record<string, string | null>> | undefined;
+  /** The last hook before the workspace counts as ready. */
+  waitFor?: HookName | undefined;
 }
 
 /**
@@ -490,6 +492,8 @@ export async function runContainerHooks(
     { role: "workspace", container: t.workspace, user: t.remoteUser },
     { role: "agent", container: t.agent, user: t.agentUser },
   ];
+  // Per container: its steps for this event, how to run them, and whether creation is done.
+  const plans = [];
   for (const target of targets) {
     const [inspected] = await podman.run(p.containerInspect(target.container));
     if (!inspected) continue;
@@ -497,8 +501,7 @@ export async function runContainerHooks(
     const hooks: HookName[] =
       (t.event === "create" || !done ? hooksFor("create") : hooksFor("start"))
         .filter((h) => h !== "postAttachCommand");
-    const selected = t.steps.filter((s) => hooks.includes(s.hook));
-    const env = t.remoteEnv
+    const env = t.remoteEnv && target.role === "workspace"
       ? substituteContainerEnv(
         Object.fromEntries(
           Object.entries(t.remoteEnv).filter((e): e is [string, string] => e[1] !== null),
@@ -506,19 +509,33 @@ export async function runContainerHooks(
         envListToObject(inspected.Config.Env),
       )
       : undefined;
-    if (selected.length > 0) {
-      const names = [...new Set(selected.map((s) => s.hook))].join(", ");
-      await progress.step(`${names} in the ${target.role}`, () =>
-        runSteps(
-          selected,
-          containerExecutor(podman, target.container, {
-            workdir: t.workdir,
-            ...(target.user ? { user: target.user } : {}),
-            ...(env && target.role === "workspace" ? { env } : {}),
-          }),
-          log,
-        ));
-    }
-    if (!done) await markCreateHooksDone(t.hooksDir, inspected.Id);
+    const exec = containerExecutor(podman, target.container, {
+      workdir: t.workdir,
+      ...(target.user ? { user: target.user } : {}),
+      ...(env ? { env } : {}),
+    });
+    plans.push({
+      ...target,
+      id: inspected.Id,
+      done,
+      exec,
+      steps: t.steps.filter((s) => hooks.includes(s.hook)),
+    });
   }
+  // The hooks up to waitFor in both containers come first: then the workspace counts as ready.
+  const phases = plans.map((x) => ({ ...x, ...splitAtWaitFor(x.steps, t.waitFor) }));
+  for (const phase of ["beforeReady", "afterReady"] as const) {
+    for (const x of phases) {
+      const steps = x[phase];
+      if (steps.length === 0) continue;
+      const names = [...new Set(steps.map((s) => s.hook))].join(", ");
+      await progress.step(`${names} in the ${x.role}`, () => runSteps(steps, x.exec, log));
+    }
+    if (phase === "beforeReady" && phases.some((x) => x.afterReady.length > 0)) {
+      progress.note(
+        `ready after ${t.waitFor ?? "updateContentCommand"} (waitFor); the later hooks run now`,
+      );
+    }
+  }
+  for (const x of plans) if (!x.done) await markCreateHooksDone(t.hooksDir, x.id);
 }
