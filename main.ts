@@ -13,7 +13,13 @@ const encoder = new TextEncoder();
 const writer = (stream: { writeSync(p: Uint8Array): number }) => (text: string) => {
   const bytes = encoder.encode(text);
   let off = 0;
-  while (off < bytes.length) off += stream.writeSync(bytes.subarray(off));
+  try {
+    while (off < bytes.length) off += stream.writeSync(bytes.subarray(off));
+  } catch (err) {
+    // The reader went away (`devaipod list | head`): stop quietly, as other tools do.
+    if (err instanceof Deno.errors.BrokenPipe) Deno.exit(0);
+    throw err;
+  }
 };
 
 if (import.meta.main) {

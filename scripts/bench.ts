@@ -5,6 +5,9 @@
  * Also `devaipod config --json` against the reference implementation's
  * `devcontainer read-configuration` (run by node, with podman as its docker) on the same project.
  *
+ * And the pods (scripts/bench_pods.ts; `--no-pods` skips them): `up` against a shell script of
+ * the same podman commands and against `devcontainer up`, `list` with 50 workspaces.
+ *
  * Baselines: `podman version`, and `podman info` (what the doctor waits on). Measured:
  * `devaipod --version`, `devaipod doctor --json --no-run`
  * (podman version + info) and `devaipod doctor --json` (adds the end-to-end pod start), each
@@ -15,6 +18,10 @@ import { join } from "node:path";
 import { devaipodDirs } from "../lib/paths.ts";
 import { ORACLE_VERSION, oracleUnavailable } from "../tests/support/oracle.ts";
 import { devaipodPermissionFlags } from "./permissions.ts";
+import { stats } from "./bench_stats.ts";
+import type { Stats } from "./bench_stats.ts";
+import { benchPods } from "./bench_pods.ts";
+import type { PodsRow } from "./bench_pods.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -25,20 +32,6 @@ interface Case {
   cold?: boolean;
   /** The baseline this case is judged against, and the highest acceptable ratio to it. */
   goal?: { baseline: "version" | "info"; ratio: number };
-}
-
-/** Summary of repeated runs, in milliseconds. */
-export interface Stats {
-  median: number;
-  p90: number;
-  min: number;
-}
-
-/** Median, 90th percentile and minimum of samples. */
-export function stats(samples: readonly number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))] ?? NaN;
-  return { median: at(0.5), p90: at(0.9), min: s[0] ?? NaN };
 }
 
 function devaipodArgv(args: string[]): string[] {
@@ -217,8 +210,13 @@ if (import.meta.main) {
   }
   await Deno.remove(project, { recursive: true });
 
+  let podsRows: PodsRow[] = [];
+  if (!Deno.args.includes("--no-pods")) {
+    podsRows = await benchPods(runs, (l) => console.error(`pods: ${l}`));
+  }
+
   if (json) {
-    console.log(JSON.stringify({ runs, rows, config: configRows }, null, 2));
+    console.log(JSON.stringify({ runs, rows, config: configRows, pods: podsRows }, null, 2));
   } else {
     const w = Math.max(...rows.map((r) => r.name.length));
     console.log(`${runs} runs each; ratios are of medians, measured in this run`);
@@ -231,6 +229,19 @@ if (import.meta.main) {
           `  ${r.vsVersion.toFixed(2).padStart(8)}  ${r.vsInfo.toFixed(2).padStart(6)}   ${
             r.goal ?? ""
           }`.trimEnd(),
+      );
+    }
+  }
+  if (!json && podsRows.length) {
+    console.log("");
+    for (const r of podsRows) {
+      console.log(
+        `${r.name}: ${r.stats.median.toFixed(0)} ms (p90 ${
+          r.stats.p90.toFixed(0)
+        }) vs ${r.baseline.name}: ` +
+          `${r.baseline.stats.median.toFixed(0)} ms → ${r.ratio.toFixed(2)}× (goal ≤ ${r.goal}×: ${
+            r.ratio <= r.goal ? "met" : "MISSED"
+          })`,
       );
     }
   }

@@ -10,7 +10,7 @@ export function listCommand(ctx: CliContext): CommandUnknownOpts {
     .description("list workspaces with their state, agent health, project, age and task")
     .option("--json", "print the list as JSON on stdout")
     .action(async (options) => {
-      const { listAction } = await import("./workspace_actions.ts");
+      const { listAction } = await import("./list_action.ts");
       await listAction(ctx, options);
     });
 }

@@ -14,12 +14,7 @@ import * as p from "../podman/mod.ts";
 import type { ContainerListEntry, PodListEntry } from "../podman/mod.ts";
 import { probeHealth, waitHealthy } from "../pods/agent_http.ts";
 import type { AgentEndpoint } from "../pods/agent_http.ts";
-import {
-  findWorkspace,
-  listPods,
-  workspaceContainers,
-  workspaceObjects,
-} from "../pods/inventory.ts";
+import { findWorkspace, workspaceContainers, workspaceObjects } from "../pods/inventory.ts";
 import { workspaceDirs } from "../pods/state.ts";
 import { runContainerHooks } from "../pods/up.ts";
 import { containerExecutor } from "../devcontainer/executors.ts";
@@ -28,84 +23,6 @@ import { Progress } from "./progress.ts";
 import { renderTable } from "./table.ts";
 
 const ROLE_NAMES = ["workspace", "agent"] as const;
-
-function age(created: string | undefined, now = Date.now()): string {
-  const t = created ? Date.parse(created) : NaN;
-  if (Number.isNaN(t)) return "?";
-  const s = Math.max(0, Math.round((now - t) / 1000));
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  if (s < 172800) return `${Math.round(s / 3600)}h`;
-  return `${Math.round(s / 86400)}d`;
-}
-
-/** `(healthy)`, `(unhealthy)`, `(starting)` as podman's status text says, else unknown. */
-function healthFromStatus(status: string | undefined): string {
-  const m = /\((healthy|unhealthy|starting)\)/.exec(status ?? "");
-  return m?.[1] ?? "unknown";
-}
-
-/** One row of `list --json`. */
-export interface ListRow {
-  name: string;
-  pod: string;
-  state: string;
-  agent: { state: string; health: string };
-  project: string | null;
-  task: string | null;
-  image: string | null;
-  created: string | null;
-}
-
-/** Rows for `list`: one `pod ps` and one `ps` (in parallel). */
-export function listRows(
-  pods: readonly PodListEntry[],
-  agents: readonly ContainerListEntry[],
-): ListRow[] {
-  return pods.map((pod) => {
-    const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
-    const agent = agents.find((a) => a.Labels[LABELS.workspace] === workspace);
-    return {
-      name: workspace,
-      pod: pod.Name,
-      state: pod.Status.toLowerCase(),
-      agent: {
-        state: agent?.State ?? "missing",
-        health: agent?.State === "running" ? healthFromStatus(agent.Status) : "-",
-      },
-      project: pod.Labels[LABELS.project] ?? null,
-      task: pod.Labels[LABELS.task] ?? null,
-      image: pod.Labels[LABELS.image] ?? null,
-      created: pod.Created ?? null,
-    };
-  }).sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** `devaipod list`. */
-export async function listAction(ctx: CliContext, options: { json?: boolean }): Promise<void> {
-  const [pods, agents] = await Promise.all([
-    listPods(ctx.podman),
-    ctx.podman.run(p.containerPs({ [LABELS.role]: ROLES.agent })),
-  ]);
-  const rows = listRows(pods, agents);
-  if (options.json) return ctx.json(rows);
-  if (rows.length === 0) {
-    ctx.info("no workspaces; `devaipod up` starts one");
-    return;
-  }
-  const table = [
-    ["NAME", "STATE", "AGENT", "AGE", "PROJECT", "TASK"],
-    ...rows.map((r) => [
-      r.name,
-      r.state,
-      r.agent.state === "running" ? r.agent.health : r.agent.state,
-      age(r.created ?? undefined),
-      r.project ?? "",
-      (r.task ?? "").split("\n")[0]?.slice(0, 40) ?? "",
-    ]),
-  ];
-  for (const line of renderTable(table)) ctx.out(line);
-}
 
 async function agentEndpoint(
   ctx: CliContext,

@@ -10,6 +10,7 @@ import { podCreate } from "../podman/pod.ts";
 import { secretCreate } from "../podman/secret.ts";
 import { volumeCreate, volumeImport } from "../podman/volume.ts";
 import type { PodPlan } from "./pod_plan.ts";
+import { USER_AND_OC } from "./pod_plan.ts";
 
 /** One step of the plan. */
 export interface DryRunStep {
@@ -87,7 +88,7 @@ export function dryRunSteps(
         command: [
           "sh",
           "-c",
-          'id -u "$@"; id -g "$@"',
+          USER_AND_OC,
           "sh",
           ...(plan.remoteUser ? [plan.remoteUser] : []),
         ],

@@ -54,6 +54,10 @@ export const HEALTH_PROBE = [
   } [0-9A-F:]+ 0A' /proc/net/tcp /proc/net/tcp6; fi`,
 ].join("; ");
 
+/** Prints the user's uid and gid, then `oc` when the image has an `oc` of its own (off devaipod's shims). */
+export const USER_AND_OC = 'id -u "$@" && id -g "$@" && ' +
+  `{ PATH=$(printf %s "$PATH" | sed 's#/opt/devaipod/shims:##'); if command -v oc >/dev/null 2>&1; then echo oc; else echo none; fi; }`;
+
 /** A podman secret the plan creates, and which variable it becomes in the agent. */
 export interface PlannedSecret {
   name: string;

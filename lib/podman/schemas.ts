@@ -187,6 +187,8 @@ export const ContainerListEntrySchema = z.object({
   PodName: z.string().optional(),
   ExitCode: z.number().optional(),
   Exited: z.boolean().optional(),
+  /** The pod's infra container (it carries the pod's labels). */
+  IsInfra: z.boolean().optional(),
 });
 /** Parsed container list row. */
 export type ContainerListEntry = z.output<typeof ContainerListEntrySchema>;

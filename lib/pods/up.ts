@@ -15,7 +15,7 @@ import type { HookName } from "../devcontainer/schema.ts";
 import { envListToObject, substituteContainerEnv } from "../devcontainer/substitute.ts";
 import { FailedError, InterruptedError, NotFoundError, UsageError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
-import { AGENT_PORT, planPod, withAgentUser } from "../plan/pod_plan.ts";
+import { AGENT_PORT, planPod, USER_AND_OC, withAgentUser } from "../plan/pod_plan.ts";
 import type { PodPlan } from "../plan/pod_plan.ts";
 import * as p from "../podman/mod.ts";
 import type { Podman } from "../podman/mod.ts";
@@ -65,6 +65,8 @@ export interface UpResult {
   task?: string;
   sessionId?: string;
   seconds: number;
+  /** Milestones in ms since the devaipod process started (for benchmarks and diagnosis). */
+  timings: { workspaceReadyMs: number | null; agentReadyMs: number | null; doneMs: number | null };
 }
 
 /** The tag of an image built for a workspace's Dockerfile config (content-addressed by its inputs). */
@@ -90,6 +92,8 @@ export class Up {
   /** Undo actions for what this run created, newest last. */
   readonly #undo: { what: string; run: () => Promise<unknown> }[] = [];
   #steps = 0;
+  /** When milestones were reached, in ms since the process started. */
+  readonly #marks: { workspaceReady?: number; agentReady?: number } = {};
 
   constructor(req: UpRequest, deps: UpDeps) {
     this.#req = req;
@@ -112,7 +116,16 @@ export class Up {
     const started = performance.now();
     try {
       const result = await this.#apply();
-      return { ...result, seconds: (performance.now() - started) / 1000 };
+      const ms = (t?: number) => (t === undefined ? null : Math.round(t));
+      return {
+        ...result,
+        seconds: (performance.now() - started) / 1000,
+        timings: {
+          workspaceReadyMs: ms(this.#marks.workspaceReady),
+          agentReadyMs: ms(this.#marks.agentReady),
+          doneMs: ms(performance.now()),
+        },
+      };
     } catch (err) {
       await this.#rollback(err);
       throw err;
@@ -236,12 +249,16 @@ export class Up {
     );
   }
 
-  async #apply(): Promise<Omit<UpResult, "seconds">> {
+  async #apply(): Promise<Omit<UpResult, "seconds" | "timings">> {
     const { podman, progress, log } = this.#deps;
     const req = this.#req;
     const cleanup = { cleanup: true };
 
-    const existingVolumes = await this.#clearLeftovers();
+    // Independent questions first, at once: leftovers of an earlier up, and the project's git state.
+    const [existingVolumes, git] = await Promise.all([
+      this.#clearLeftovers(),
+      isGitProject(req.projectPath),
+    ]);
 
     const init = req.resolved?.lifecycle.steps.filter((s) => hooksFor("up").includes(s.hook)) ?? [];
     if (init.length) {
@@ -252,15 +269,16 @@ export class Up {
     }
 
     const image = await this.#image();
-    const [inspected] = await podman.run(p.imageInspect(image));
+    const [[inspected], sourceRoot] = await Promise.all([
+      podman.run(p.imageInspect(image)),
+      git ? gitRoot(req.projectPath) : Promise.resolve(req.projectPath),
+    ]);
     const imagePath = inspected?.Config?.Env.find((e) => e.startsWith("PATH="))?.slice(5) ?? "";
     const agentBinary = await this.#agentBinary(inspected);
 
     const dirs = workspaceDirs(this.#deps.stateDir, req.workspace);
     const password = crypto.randomUUID().replaceAll("-", "") +
       crypto.randomUUID().replaceAll("-", "");
-    const git = await isGitProject(req.projectPath);
-    const sourceRoot = git ? await gitRoot(req.projectPath) : req.projectPath;
     const plan: PodPlan = planPod({
       workspace: req.workspace,
       ...(req.resolved ? { resolved: req.resolved } : {}),
@@ -338,14 +356,16 @@ export class Up {
 
     const ws = plan.workspaceContainer;
     await progress.step("workspace container", () => this.#podman(p.containerRun(ws)));
+    this.#marks.workspaceReady = performance.now();
 
     // The agent runs as the workspace's user (not root), so both can edit the same files.
     const userArg = plan.remoteUser ? [plan.remoteUser] : [];
+    // One exec: the user's uid and gid, and whether the image has its own `oc`.
     const ids = await podman.run(p.containerExec({
       container: ws.name,
-      command: ["sh", "-c", 'id -u "$@"; id -g "$@"', "sh", ...userArg],
+      command: ["sh", "-c", USER_AND_OC, "sh", ...userArg],
     }));
-    const [uidText, gidText] = ids.stdout.trim().split("\n");
+    const [uidText, gidText, ocText] = ids.stdout.trim().split("\n");
     let uid = Number(uidText);
     let gid = Number(gidText);
     if (ids.code !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid)) {
@@ -364,11 +384,7 @@ export class Up {
         throw new FailedError(`cannot hand the workspace to uid ${uid}: ${chown.stderr.trim()}`);
       }
     }
-    const hasOc = await podman.run(p.containerExec({
-      container: ws.name,
-      command: ["sh", "-c", `PATH=$(echo "$PATH" | sed 's#/opt/devaipod/shims:##'); command -v oc`],
-    }));
-    if (hasOc.code !== 0) {
+    if (ocText !== "oc") {
       await writeShims(dirs.shims, {
         oc: true,
         ...(agentBinary ? {} : { agentBinary: "opencode" }),
@@ -403,8 +419,10 @@ export class Up {
       }
     });
 
-    // Record a first health state (podman's own timer runs it from now on, where systemd is there).
-    await podman.run(p.healthcheckRun(agent.name)).catch(() => false);
+    this.#marks.agentReady = performance.now();
+    // Record a first health state (podman's own timer runs it from now on, where systemd is
+    // there), while the hooks run.
+    const firstHealthCheck = podman.run(p.healthcheckRun(agent.name)).catch(() => false);
 
     const steps = req.resolved?.lifecycle.steps ?? [];
     await this.#runContainerHooks(
@@ -425,6 +443,7 @@ export class Up {
       );
     }
 
+    await firstHealthCheck;
     // From here on the workspace stands: nothing to roll back.
     this.#undo.length = 0;
     return {

@@ -1,0 +1,290 @@
+import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
+import { memoryFs } from "../../tests/support/memory_fs.ts";
+import { agentKeys, DEFAULT_LLM_KEYS } from "../agents/llm_keys.ts";
+import { resolveDevcontainer } from "../devcontainer/resolve.ts";
+import { ConfigError } from "../errors.ts";
+import { containerRun } from "../podman/container.ts";
+import { dryRunSteps } from "./dry_run.ts";
+import {
+  AGENT_BIN,
+  AGENT_ENV_DIR,
+  AGENT_USER,
+  configMount,
+  ENV_LOADER,
+  PASSWORD_FILE,
+  planPod,
+  withAgentUser,
+  workspaceMountTarget,
+} from "./pod_plan.ts";
+import type { PlanInput } from "./pod_plan.ts";
+
+const KEY = "sk-ant-secret-value";
+const hostEnv = {
+  ANTHROPIC_API_KEY: KEY,
+  GH_TOKEN: "ghp_trusted",
+  MY_KEY: "mine",
+  OPENAI_API_KEY: "",
+};
+
+async function resolved(config: Record<string, unknown>) {
+  return await resolveDevcontainer({
+    folder: "/src/proj",
+    env: {},
+    platform: "linux",
+    fs: memoryFs({ "/src/proj/.devcontainer/devcontainer.json": JSON.stringify(config) }),
+  });
+}
+
+function input(extra: Partial<PlanInput> = {}): PlanInput {
+  return {
+    workspace: "proj-ab12",
+    image: "localhost/img",
+    projectPath: "/src/proj",
+    hostEnv,
+    agentBinary: "/cache/opencode",
+    shimsDir: "/state/shims",
+    imagePath: "/usr/bin:/bin",
+    password: "pw",
+    ...extra,
+  };
+}
+
+Deno.test("plan: only LLM keys that are set reach the agent, plus allowlisted names", () => {
+  assertEquals(agentKeys(hostEnv), { ANTHROPIC_API_KEY: KEY });
+  assertEquals(agentKeys(hostEnv, ["MY_KEY", "NOT_SET"]), {
+    ANTHROPIC_API_KEY: KEY,
+    MY_KEY: "mine",
+  });
+  assert(!DEFAULT_LLM_KEYS.includes("GH_TOKEN"));
+});
+
+Deno.test("plan: the pod, its labels, published ports and volumes", async () => {
+  const plan = planPod(
+    input({
+      resolved: await resolved({ image: "x", forwardPorts: [3000, "db:5432"] }),
+      task: "fix it",
+    }),
+  );
+  assertEquals(plan.pod.name, "devaipod-proj-ab12");
+  assertEquals(plan.pod.labels, {
+    "io.devaipod.workspace": "proj-ab12",
+    "io.devaipod.role": "pod",
+    "io.devaipod.project": "/src/proj",
+    "io.devaipod.image": "localhost/img",
+    "io.devaipod.version": plan.pod.labels?.["io.devaipod.version"] ?? "",
+    "io.devaipod.task": "fix it",
+  });
+  assertEquals(plan.pod.publish, ["127.0.0.1:3000:3000", "127.0.0.1::4096"]);
+  assertEquals(plan.volumes.map((v) => [v.name, v.labels["io.devaipod.role"]]), [
+    ["devaipod-proj-ab12-work", "workspace-volume"],
+    ["devaipod-proj-ab12-agent-home", "agent-home"],
+  ]);
+  assertEquals(plan.workspaceVolume, "devaipod-proj-ab12-work");
+  assertEquals([plan.workspaceMountTarget, plan.workdir], ["/workspaces/proj", "/workspaces/proj"]);
+});
+
+Deno.test("plan: secrets are the password and the set keys; GH_TOKEN is not among them", async () => {
+  const plan = planPod(
+    input({
+      resolved: await resolved({
+        image: "x",
+        customizations: { devaipod: { envAllowlist: ["MY_KEY"] } },
+      }),
+    }),
+  );
+  assertEquals(plan.secrets.map((s) => [s.name, s.variable]), [
+    ["devaipod-proj-ab12-opencode-server-password", "OPENCODE_SERVER_PASSWORD"],
+    ["devaipod-proj-ab12-anthropic-api-key", "ANTHROPIC_API_KEY"],
+    ["devaipod-proj-ab12-my-key", "MY_KEY"],
+  ]);
+});
+
+Deno.test("plan: the agent is locked down, runs the injected binary, and gets keys only as files", async () => {
+  const plan = planPod(
+    input({ resolved: await resolved({ image: "x", containerEnv: { A: "1" } }) }),
+  );
+  const a = plan.agentContainer;
+  assertEquals([a.capDrop, a.securityOpt, a.init, a.user], [
+    ["ALL"],
+    ["no-new-privileges"],
+    true,
+    AGENT_USER,
+  ]);
+  assertEquals(a.env, { HOME: "/devaipod/home" });
+  assertEquals(a.entrypoint, ["/bin/sh", "-c", ENV_LOADER, "devaipod-agent"]);
+  assertEquals(a.command, [AGENT_BIN, "serve", "--port", "4096", "--hostname", "0.0.0.0"]);
+  assertEquals(a.mounts, [
+    { type: "volume", source: "devaipod-proj-ab12-work", target: "/workspaces/proj" },
+    { type: "volume", source: "devaipod-proj-ab12-agent-home", target: "/devaipod/home" },
+    { type: "bind", source: "/cache/opencode", target: AGENT_BIN, readonly: true },
+  ]);
+  assert(
+    a.secrets?.every((s) =>
+      s.type === "mount" && s.mode === 0o400 && s.target?.startsWith(`${AGENT_ENV_DIR}/`)
+    ),
+  );
+  assert(a.healthCheck?.command.join(" ").includes("/global/health"));
+  // No value of a key is anywhere in the agent's argv.
+  const argv = containerRun(withAgentUser(a, 1000, 1000)).argv.join(" ");
+  assertEquals(argv.includes(KEY), false);
+  assert(argv.includes("--user 1000:1000"));
+  assert(argv.includes(`${AGENT_ENV_DIR}/ANTHROPIC_API_KEY,uid=1000,gid=1000,mode=0400`));
+});
+
+Deno.test("plan: the workspace gets the config's settings, the shims first on PATH and the password", async () => {
+  const plan = planPod(input({
+    resolved: await resolved({
+      image: "x",
+      containerUser: "root",
+      remoteUser: "dev",
+      containerEnv: { A: "1" },
+      capAdd: ["SYS_PTRACE"],
+      securityOpt: ["label=disable"],
+      privileged: true,
+      runArgs: ["--memory=2g"],
+      mounts: ["source=cache,target=/cache,type=volume", {
+        type: "bind",
+        source: "/etc/hosts",
+        target: "/h",
+      }],
+    }),
+  }));
+  const w = plan.workspaceContainer;
+  assertEquals(w.user, "root");
+  assertEquals(w.env, { A: "1", PATH: "/opt/devaipod/shims:/usr/bin:/bin" });
+  assertEquals([w.capAdd, w.securityOpt, w.privileged, w.extraArgs], [
+    ["SYS_PTRACE"],
+    ["label=disable"],
+    true,
+    ["--memory=2g"],
+  ]);
+  assertEquals(w.mounts?.slice(3), [
+    { type: "volume", source: "cache", target: "/cache" },
+    { type: "bind", source: "/etc/hosts", target: "/h" },
+  ]);
+  assertEquals(w.secrets, [{
+    name: "devaipod-proj-ab12-opencode-server-password",
+    type: "mount",
+    target: PASSWORD_FILE,
+    mode: 0o444,
+  }]);
+  assertEquals(w.labels?.["io.devaipod.remote-user"], "dev");
+  assertEquals(w.entrypoint?.slice(0, 2), ["/bin/sh", "-c"]);
+  assertEquals(plan.remoteUser, "dev");
+});
+
+Deno.test("plan: overrideCommand false keeps the image's command; the image's own agent when asked", async () => {
+  const plan = planPod(
+    input({
+      resolved: await resolved({ image: "x", overrideCommand: false }),
+      agentBinary: undefined,
+    }),
+  );
+  assertEquals(plan.workspaceContainer.entrypoint, undefined);
+  assertEquals(plan.agentContainer.command?.[0], "opencode");
+  assertEquals(plan.agentContainer.mounts?.length, 2);
+});
+
+Deno.test("plan: runArgs that would take a container out of its pod are refused", async () => {
+  for (
+    const bad of [
+      "--network=host",
+      "-p",
+      "--publish=1:1",
+      "--name=x",
+      "--hostname=h",
+      "--userns=host",
+    ]
+  ) {
+    const r = await resolved({ image: "x", runArgs: [bad] });
+    assertThrows(() => planPod(input({ resolved: r })), ConfigError);
+  }
+});
+
+Deno.test("plan: devcontainer mounts become podman mounts", () => {
+  assertEquals(configMount("source=a,target=/b,type=volume", "w"), {
+    type: "volume",
+    source: "a",
+    target: "/b",
+  });
+  assertEquals(configMount("type=bind,src=/x,dst=/y,readonly", "w"), {
+    type: "bind",
+    source: "/x",
+    target: "/y",
+    readonly: true,
+  });
+  assertEquals(configMount({ type: "volume", target: "/anon/data" }, "w"), {
+    type: "volume",
+    source: "devaipod-w-anon-anon-data",
+    target: "/anon/data",
+  });
+  assertEquals(configMount("type=tmpfs,target=/t", "w"), { type: "tmpfs", target: "/t" });
+  assertThrows(() => configMount("type=bind,target=/y", "w"), /has no source/);
+  assertThrows(() => configMount("source=a", "w"), /has no target/);
+  assertThrows(() => configMount("type=npipe,target=/y", "w"), /not supported/);
+});
+
+Deno.test("plan: the project's volume goes where the workspace mount points", async () => {
+  assertEquals(workspaceMountTarget(undefined, "/src/p"), "/workspaces/p");
+  assertEquals(
+    workspaceMountTarget(
+      await resolved({
+        image: "x",
+        workspaceMount: "source=/a,target=/code,type=bind",
+        workspaceFolder: "/code/sub",
+      }),
+      "/src/proj",
+    ),
+    "/code",
+  );
+  const custom = planPod(
+    input({
+      resolved: await resolved({
+        image: "x",
+        workspaceMount: "source=/a,target=/code,type=bind",
+        workspaceFolder: "/code/sub",
+      }),
+    }),
+  );
+  assertEquals([custom.workspaceMountTarget, custom.workdir], ["/code", "/code/sub"]);
+});
+
+Deno.test("dry-run: every step in order, podman argv exact, secrets only as <redacted> stdin", async () => {
+  const r = await resolved({
+    image: "x",
+    initializeCommand: "make prep",
+    onCreateCommand: "a",
+    postAttachCommand: "b",
+  });
+  const plan = planPod(input({ resolved: r, task: "t" }));
+  const steps = dryRunSteps(plan, r);
+  assertEquals(steps.map((s) => s.step), [
+    "initializeCommand",
+    "secret OPENCODE_SERVER_PASSWORD",
+    "secret ANTHROPIC_API_KEY",
+    "volume workspace-volume",
+    "volume agent-home",
+    "copy the project",
+    "fill the workspace volume",
+    "pod",
+    "workspace container",
+    "workspace user's uid",
+    "agent container",
+    "wait for the agent",
+    "onCreateCommand",
+    "task",
+  ]);
+  assertEquals(steps[2]?.argv, [
+    "secret",
+    "create",
+    "--label",
+    "io.devaipod.role=secret",
+    "--label",
+    "io.devaipod.workspace=proj-ab12",
+    "devaipod-proj-ab12-anthropic-api-key",
+    "-",
+  ]);
+  assertEquals(steps[2]?.stdin, "<redacted>");
+  assertEquals(JSON.stringify(steps).includes(KEY), false);
+  assertEquals(steps[0]?.action, "make prep");
+});

@@ -1,0 +1,304 @@
+/**
+ * Benchmarks of the pods: each measured against a baseline in the same run.
+ *
+ * - `devaipod up` to agent-ready against a plain shell script issuing the podman commands of
+ *   `up --dry-run` and the same readiness wait (goal ≤ 1.15×);
+ * - `up` to workspace-ready against `devcontainer up --docker-path podman` on the same project
+ *   (goal ≤ 0.8×);
+ * - `list --json` with 50 workspaces against `podman pod ps --format json` (goal ≤ 1.5×).
+ */
+import { join } from "node:path";
+import { devaipodDirs } from "../lib/paths.ts";
+import { DEV_IMAGE } from "../tests/support/test_images.ts";
+import { ORACLE_VERSION, oracleUnavailable } from "../tests/support/oracle.ts";
+import { devaipodPermissionFlags } from "./permissions.ts";
+import { stats } from "./bench_stats.ts";
+import type { Stats } from "./bench_stats.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+/** One result row: a measurement, its baseline and the goal for their ratio. */
+export interface PodsRow {
+  name: string;
+  stats: Stats;
+  baseline: { name: string; stats: Stats };
+  ratio: number;
+  goal: number;
+}
+
+async function sh(
+  script: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  const started = performance.now();
+  const out = await new Deno.Command("/bin/sh", {
+    args: ["-c", script],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+    ms: performance.now() - started,
+  };
+}
+
+async function devaipod(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  const started = performance.now();
+  const out = await new Deno.Command("deno", {
+    args: ["run", "--quiet", ...devaipodPermissionFlags(), MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+    ms: performance.now() - started,
+  };
+}
+
+const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+async function must(r: Promise<{ code: number; stderr: string }>, what: string): Promise<void> {
+  const x = await r;
+  if (x.code !== 0) {
+    throw new Error(`${what} failed: ${x.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  }
+}
+
+async function benchProject(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "devaipod-bench-project-" });
+  await Deno.mkdir(join(dir, ".devcontainer"));
+  await Deno.writeTextFile(
+    join(dir, ".devcontainer", "devcontainer.json"),
+    JSON.stringify({ image: DEV_IMAGE, remoteUser: "dev" }),
+  );
+  await Deno.writeTextFile(join(dir, "main.py"), "print('bench')\n");
+  await must(
+    sh(
+      `cd ${
+        q(dir)
+      } && git init -q && git add -A && git -c user.email=b@b -c user.name=b commit -qm bench`,
+    ),
+    "git init",
+  );
+  return dir;
+}
+
+/** The shell script of `up`'s podman commands for workspace `name`, from its dry run. */
+async function scriptFor(project: string, name: string): Promise<string> {
+  const dry = await devaipod(["up", project, "--name", name, "--dry-run", "--json"]);
+  if (dry.code !== 0) throw new Error(dry.stderr);
+  const plan = JSON.parse(dry.stdout) as { steps: { step: string; argv?: string[] }[] };
+  const imagePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  const lines = [
+    "set -e",
+    'pw=$(od -An -N24 -tx1 /dev/urandom | tr -d " \\n")',
+    "tmp=$(mktemp -d)",
+  ];
+  let workspaceContainer = "";
+  let target = "";
+  for (const step of plan.steps) {
+    if (!step.argv) {
+      if (step.step === "copy the project") {
+        lines.push(
+          `git clone -q --no-hardlinks ${q(project)} "$tmp/tree"`,
+          `tar -C "$tmp/tree" -cf "$tmp/t.tar" .`,
+        );
+      }
+      continue;
+    }
+    let argv = step.argv.map((a) =>
+      a.replace("<image PATH>", imagePath).replace("<workspace-uid>:<workspace-gid>", "1000:1000")
+    );
+    if (step.step === "agent container") {
+      argv = argv.map((a, i) => (argv[i - 1] === "--secret" ? `${a},uid=1000,gid=1000` : a));
+    }
+    if (step.step === "workspace container") {
+      workspaceContainer = argv[argv.indexOf("--name") + 1] ?? "";
+      // up writes the shims before the container starts; so does the script.
+      const shims = argv.find((a) => a.includes("destination=/opt/devaipod/shims"))?.match(
+        /source=([^,]+)/,
+      )?.[1];
+      if (shims) {
+        lines.push(
+          `mkdir -p ${q(shims)}`,
+          `printf '#!/bin/sh\nexec true\n' > ${q(`${shims}/opencode-agent`)}`,
+        );
+      }
+      target = (argv.find((a) => a.startsWith("type=volume")) ?? "").split("destination=")[1] ?? "";
+    }
+    const cmd = `podman ${argv.map((a) => (a === "<tarball>" ? '"$tmp/t.tar"' : q(a))).join(" ")}`;
+    lines.push(step.step.startsWith("secret ") ? `printf %s "$pw" | ${cmd}` : cmd);
+    if (step.step === "workspace user's uid") {
+      lines.push(
+        `podman container exec --user 0 ${q(workspaceContainer)} chown -R 1000:1000 ${q(target)}`,
+      );
+    }
+  }
+  lines.push(
+    `port=$(podman port ${q(workspaceContainer)} 4096/tcp | sed 's/.*://')`,
+    // The same wait as up's: poll every 250 ms, give up after 120 s.
+    "deadline=$(($(date +%s) + 120))",
+    'until curl -fsS --max-time 2 -u "opencode:$pw" "http://127.0.0.1:$port/global/health" >/dev/null 2>&1; do',
+    '  [ "$(date +%s)" -lt "$deadline" ] || { echo "agent not healthy" >&2; exit 1; }',
+    "  sleep 0.25",
+    "done",
+    'rm -rf "$tmp"',
+  );
+  return lines.join("\n");
+}
+
+async function deleteWorkspace(name: string): Promise<void> {
+  await devaipod(["delete", "-f", "--volumes", name]);
+}
+
+/** `up` against the script and against the reference's `devcontainer up`. */
+async function benchUp(runs: number, log: (l: string) => void): Promise<PodsRow[]> {
+  const project = await benchProject();
+  const ours: number[] = [];
+  const oursWorkspace: number[] = [];
+  const script: number[] = [];
+  const reference: number[] = [];
+  const wrapDir = await Deno.makeTempDir({ prefix: "devaipod-bench-wrap-" });
+  // The reference adds --userns=keep-id for podman, which rootful podman refuses.
+  const wrapper = join(wrapDir, "podman");
+  await Deno.writeTextFile(
+    wrapper,
+    '#!/bin/sh\nfor a in "$@"; do shift; [ "$a" = "--userns=keep-id" ] || set -- "$@" "$a"; done\nexec podman "$@"\n',
+  );
+  await Deno.chmod(wrapper, 0o755);
+  const oracle = join(
+    devaipodDirs(Deno.env).cache,
+    "..",
+    "devaipod-tests",
+    `devcontainers-cli-${ORACLE_VERSION}`,
+    "node_modules",
+    "@devcontainers",
+    "cli",
+    "devcontainer.js",
+  );
+  const refUp = `node ${q(oracle)} up --workspace-folder ${q(project)} --docker-path ${q(wrapper)}`;
+  const refDown = `podman rm -f $(podman ps -aq --filter label=devcontainer.local_folder=${
+    q(project)
+  }) >/dev/null 2>&1 || true`;
+  try {
+    // Warm-up (caches, the reference's -uid image), untimed.
+    const warm = `bench-warm-${crypto.randomUUID().slice(0, 4)}`;
+    await must(devaipod(["up", project, "--name", warm, "-q"]), "warm-up up");
+    await deleteWorkspace(warm);
+    if (!oracleUnavailable) {
+      await must(sh(refUp), "warm-up devcontainer up");
+      await sh(refDown);
+    }
+    for (let i = 0; i < runs; i++) {
+      const a = `bench-up-${crypto.randomUUID().slice(0, 6)}`;
+      const r = await devaipod(["up", project, "--name", a, "--json", "-q"]);
+      if (r.code !== 0) throw new Error(`up failed: ${r.stderr}`);
+      ours.push(r.ms);
+      const t = JSON.parse(r.stdout).timings as { workspaceReadyMs: number };
+      // Process start to workspace-ready; the spawn itself (~1 ms) is not in it.
+      oursWorkspace.push(t.workspaceReadyMs);
+      await deleteWorkspace(a);
+
+      const b = `bench-sh-${crypto.randomUUID().slice(0, 6)}`;
+      const s = await sh(await scriptFor(project, b));
+      if (s.code !== 0) throw new Error(`baseline script failed: ${s.stderr}`);
+      script.push(s.ms);
+      await deleteWorkspace(b);
+
+      if (!oracleUnavailable) {
+        const ref = await sh(refUp);
+        if (ref.code !== 0) throw new Error(`devcontainer up failed: ${ref.stderr.slice(-300)}`);
+        reference.push(ref.ms);
+        await sh(refDown);
+      }
+      log(
+        `up run ${i + 1}/${runs}: devaipod ${
+          r.ms.toFixed(0)
+        } ms (workspace ready at ${t.workspaceReadyMs} ms), script ${s.ms.toFixed(0)} ms${
+          reference.length ? `, devcontainer up ${reference.at(-1)?.toFixed(0)} ms` : ""
+        }`,
+      );
+    }
+  } finally {
+    await sh(refDown);
+    await Deno.remove(project, { recursive: true });
+    await Deno.remove(wrapDir, { recursive: true });
+  }
+  const rows: PodsRow[] = [];
+  const row = (name: string, s: number[], baseName: string, b: number[], goal: number) => {
+    const st = stats(s);
+    const bt = stats(b);
+    rows.push({
+      name,
+      stats: st,
+      baseline: { name: baseName, stats: bt },
+      ratio: st.median / bt.median,
+      goal,
+    });
+  };
+  row(
+    "devaipod up, to agent-ready",
+    ours,
+    "shell script: same podman commands and wait",
+    script,
+    1.15,
+  );
+  if (reference.length) {
+    row(
+      "devaipod up, to workspace-ready",
+      oursWorkspace,
+      "devcontainer up --docker-path podman",
+      reference,
+      0.8,
+    );
+  }
+  return rows;
+}
+
+/** `list --json` with 50 workspaces against `podman pod ps --format json`. */
+async function benchList(runs: number, log: (l: string) => void): Promise<PodsRow[]> {
+  const run = crypto.randomUUID().slice(0, 4);
+  const names = Array.from({ length: 50 }, (_, i) => `bench-list-${run}-${i}`);
+  const create = names.map((n) =>
+    `podman pod create --name devaipod-${n} --label io.devaipod.workspace=${n} --label io.devaipod.role=pod --label io.devaipod.project=/tmp/${n} --label io.devaipod.task=bench >/dev/null`
+  ).join("\n");
+  await must(sh(create), "creating 50 pods");
+  log("50 workspaces (pods) created");
+  const ours: number[] = [];
+  const base: number[] = [];
+  try {
+    await devaipod(["list", "--json"]);
+    for (let i = 0; i < runs; i++) {
+      const r = await devaipod(["list", "--json"]);
+      if (r.code !== 0 || JSON.parse(r.stdout).length < 50) {
+        throw new Error(`list failed: ${r.stderr}`);
+      }
+      ours.push(r.ms);
+      base.push((await sh("podman pod ps --format json >/dev/null")).ms);
+    }
+  } finally {
+    await sh(names.map((n) => `podman pod rm -f devaipod-${n} >/dev/null`).join("\n"));
+  }
+  const st = stats(ours);
+  const bt = stats(base);
+  return [{
+    name: "devaipod list --json (50 workspaces)",
+    stats: st,
+    baseline: { name: "podman pod ps --format json", stats: bt },
+    ratio: st.median / bt.median,
+    goal: 1.5,
+  }];
+}
+
+/** All pods benchmarks. */
+export async function benchPods(runs: number, log: (l: string) => void): Promise<PodsRow[]> {
+  return [...(await benchUp(Math.min(runs, 5), log)), ...(await benchList(runs, log))];
+}
