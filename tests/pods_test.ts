@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import * as p from "../lib/podman/mod.ts";
 import { assert, assertEquals, assertMatch, assertNotMatch } from "./support/assert.ts";
-import { runDevaipod } from "./support/cli.ts";
+import { denoProgram, devaipodPermissionFlags, runDevaipod } from "./support/cli.ts";
 import { podmanTest } from "./support/podman_env.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 
@@ -309,6 +309,47 @@ podmanTest(
       assertEquals([inner.code, inner.stderr], [3, ""]);
       const unknown = await runDevaipod(["status", "no-such-workspace-x"]);
       assertEquals(unknown.code, 6);
+    } finally {
+      await purge(ws);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+podmanTest(
+  "pods: Ctrl-C during up removes what it created except volumes, and exits 130",
+  async () => {
+    const dir = await project({ image: DEV_IMAGE });
+    const ws = name();
+    try {
+      const child = new Deno.Command(denoProgram(), {
+        args: [
+          "run",
+          "--quiet",
+          ...devaipodPermissionFlags(),
+          new URL("../main.ts", import.meta.url).pathname,
+          "up",
+          dir,
+          "--name",
+          ws,
+        ],
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      // Interrupt once the pod exists (the agent is then still starting).
+      let seen = false;
+      for (let i = 0; i < 200 && !seen; i++) {
+        seen = await podman.run(p.podExists(`devaipod-${ws}`));
+        if (!seen) await new Promise((r) => setTimeout(r, 25));
+      }
+      child.kill("SIGINT");
+      const out = await child.output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert(seen, "the pod appeared");
+      assertEquals(out.code, 130, stderr);
+      assertMatch(stderr, /up interrupted: removing what it created \(volumes are kept\)/);
+      assertEquals(await labelled(ws), { pods: 0, containers: 0, volumes: 2, secrets: 0 });
     } finally {
       await purge(ws);
       await Deno.remove(dir, { recursive: true });
