@@ -103,12 +103,17 @@ export class Up {
   /** A podman step that counts for the test hook. */
   async #podman<T>(command: p.PodmanCommand<T>): Promise<T> {
     const result = await this.#deps.podman.run(command);
+    this.#stepDone();
+    return result;
+  }
+
+  /** Counts a step that changed something; the test hook stops the process here. */
+  #stepDone(): void {
     this.#steps++;
     if (this.#deps.stopAfterStep !== undefined && this.#steps >= this.#deps.stopAfterStep) {
       // Simulates SIGKILL: no cleanup, no message.
       Deno.exit(137);
     }
-    return result;
   }
 
   /** Runs up; on failure removes what it created (not volumes) and rethrows. */
@@ -341,7 +346,7 @@ export class Up {
         async () => {
           const commit = await populateVolume(podman, workVolume, sourceRoot, git);
           if (commit) progress.note(`at commit ${commit.slice(0, 12)}`);
-          this.#steps++;
+          this.#stepDone();
         },
       );
     }
