@@ -1,0 +1,367 @@
+/**
+ * The egress proxy on loopback: real TCP upstreams, the real curl as client, raw sockets for
+ * malformed and hostile clients. Names resolve through an injected table (test names → 127.0.0.1);
+ * loopback is a restricted address, so the tests allow it explicitly where they mean to.
+ */
+import { parseAllowlist } from "../lib/proxy/allowlist.ts";
+import type { AllowEntry } from "../lib/proxy/allowlist.ts";
+import { startProxy } from "../lib/proxy/server.ts";
+import type { DecisionRecord, ProxyLimits, ProxyServer } from "../lib/proxy/server.ts";
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A TCP server echoing every byte back. */
+function echoServer(): { port: number; close: () => void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        const buf = new Uint8Array(65536);
+        try {
+          while (true) {
+            const n = await conn.read(buf);
+            if (n === null) break;
+            let off = 0;
+            while (off < n) off += await conn.write(buf.subarray(off, n));
+          }
+        } catch { /* gone */ }
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      })();
+    }
+  })().catch(() => {});
+  return { port: (listener.addr as Deno.NetAddr).port, close: () => listener.close() };
+}
+
+/** An HTTP server answering with what it received. */
+function webServer(): { port: number; close: () => Promise<void> } {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (req) =>
+      new Response(
+        `${req.method} ${new URL(req.url).pathname} proxy-auth=${
+          req.headers.get("proxy-authorization") ?? "none"
+        }\n`,
+      ),
+  );
+  return { port: server.addr.port, close: () => server.shutdown() };
+}
+
+interface Harness {
+  proxy: ProxyServer;
+  records: DecisionRecord[];
+  allowlist: AllowEntry[];
+}
+
+async function withProxy(
+  entries: string[],
+  fn: (h: Harness) => Promise<void>,
+  limits: Partial<ProxyLimits> = {},
+) {
+  const records: DecisionRecord[] = [];
+  const allowlist = parseAllowlist(entries);
+  const names: Record<string, string[]> = {
+    "api.test": ["127.0.0.1"],
+    "web.test": ["127.0.0.1"],
+    "private.test": ["10.0.0.1"],
+  };
+  const proxy = startProxy({
+    hostname: "127.0.0.1",
+    port: 0,
+    allowlist: () => allowlist,
+    resolve: (host) => Promise.resolve(names[host] ?? []),
+    log: (r) => records.push(r),
+    limits,
+  });
+  try {
+    await fn({ proxy, records, allowlist });
+  } finally {
+    await proxy.close();
+  }
+}
+
+/** Sends raw bytes to the proxy and reads until it closes (or `until` matches). */
+async function raw(proxyPort: number, data: string | Uint8Array, until?: RegExp): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: proxyPort });
+  await conn.write(typeof data === "string" ? encoder.encode(data) : data);
+  let text = "";
+  const buf = new Uint8Array(4096);
+  try {
+    while (true) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += decoder.decode(buf.subarray(0, n));
+      if (until?.test(text)) break;
+    }
+  } catch { /* reset */ }
+  conn.close();
+  return text;
+}
+
+async function curl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command("curl", {
+    args: ["-sS", "--max-time", "10", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+Deno.test("proxy: an allowed name gets a tunnel (200 only after upstream connects); bytes are counted", async () => {
+  const echo = echoServer();
+  try {
+    await withProxy(
+      [`api.test:${echo.port}`, `127.0.0.1:${echo.port}`],
+      async ({ proxy, records }) => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: proxy.addr.port });
+        await conn.write(
+          encoder.encode(`CONNECT api.test:${echo.port} HTTP/1.1\r\nHost: api.test\r\n\r\n`),
+        );
+        const buf = new Uint8Array(1024);
+        const n = await conn.read(buf);
+        assertEquals(
+          decoder.decode(buf.subarray(0, n ?? 0)),
+          "HTTP/1.1 200 Connection Established\r\n\r\n",
+        );
+        const payload = "x".repeat(100_000);
+        const reading = (async () => {
+          let got = "";
+          while (got.length < payload.length) {
+            const m = await conn.read(buf);
+            if (m === null) break;
+            got += decoder.decode(buf.subarray(0, m));
+          }
+          return got;
+        })();
+        await conn.write(encoder.encode(payload));
+        assertEquals((await reading).length, payload.length);
+        await conn.closeWrite();
+        while ((await conn.read(buf)) !== null) { /* drain until the proxy closes */ }
+        conn.close();
+        await waitFor(() => records.length > 0);
+        const [r] = records;
+        assertEquals([r?.decision, r?.status, r?.host, r?.port, r?.bytesUp, r?.bytesDown], [
+          "allow",
+          200,
+          "api.test",
+          echo.port,
+          100_000,
+          100_000,
+        ]);
+      },
+    );
+  } finally {
+    echo.close();
+  }
+});
+
+Deno.test("proxy: the real curl tunnels to an allowed host and is refused elsewhere", async () => {
+  const web = webServer();
+  try {
+    await withProxy(
+      [`web.test:${web.port}`, `127.0.0.1:${web.port}`],
+      async ({ proxy, records }) => {
+        const via = `http://127.0.0.1:${proxy.addr.port}`;
+        const ok = await curl(["-p", "--proxy", via, `http://web.test:${web.port}/hello`]);
+        assertEquals([ok.code, ok.stdout], [0, "GET /hello proxy-auth=none\n"]);
+        const denied = await curl([
+          "-p",
+          "--proxy",
+          via,
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_connect}",
+          `http://evil.test:${web.port}/`,
+        ]);
+        assertEquals(denied.stdout, "403");
+        await waitFor(() => records.length >= 2);
+        assertEquals(records.map((r) => [r.host, r.decision, r.reason]), [
+          ["web.test", "allow", `allowed by web.test:${web.port}`],
+          ["evil.test", "deny", "evil.test is not on the allowlist"],
+        ]);
+      },
+    );
+  } finally {
+    await web.close();
+  }
+});
+
+Deno.test("proxy: plain-HTTP absolute-form requests only to http:// entries, proxy headers stripped", async () => {
+  const web = webServer();
+  try {
+    await withProxy([`http://web.test:${web.port}`, `127.0.0.1:${web.port}`], async ({ proxy }) => {
+      const via = `http://127.0.0.1:${proxy.addr.port}`;
+      const ok = await curl([
+        "--proxy",
+        via,
+        "--proxy-user",
+        "u:p",
+        `http://web.test:${web.port}/plain`,
+      ]);
+      assertEquals([ok.code, ok.stdout], [0, "GET /plain proxy-auth=none\n"]);
+      const denied = await curl([
+        "--proxy",
+        via,
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        `http://api.test:${web.port}/`,
+      ]);
+      assertEquals(denied.stdout, "403");
+    });
+  } finally {
+    await web.close();
+  }
+});
+
+Deno.test("proxy: refusals — IP literal, other port, private resolution, malformed, oversized head", async () => {
+  const echo = echoServer();
+  try {
+    await withProxy([`api.test:${echo.port}`, "private.test:443"], async ({ proxy, records }) => {
+      const port = proxy.addr.port;
+      const table: [string, RegExp][] = [
+        [
+          `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\n`,
+          /^HTTP\/1\.1 403 Forbidden[\s\S]*IP address 127\.0\.0\.1 is not on the allowlist/,
+        ],
+        [
+          `CONNECT api.test:1 HTTP/1.1\r\n\r\n`,
+          /^HTTP\/1\.1 403 Forbidden[\s\S]*api\.test is allowed, but not on port 1/,
+        ],
+        [
+          "CONNECT private.test:443 HTTP/1.1\r\n\r\n",
+          /^HTTP\/1\.1 403 Forbidden[\s\S]*resolves to 10\.0\.0\.1, a private or local address/,
+        ],
+        [
+          `CONNECT api.test:${echo.port} HTTP/1.1\r\n\r\n`,
+          /^HTTP\/1\.1 403 Forbidden[\s\S]*resolves to 127\.0\.0\.1/,
+        ],
+        [
+          "GET http://nowhere.test/ HTTP/1.1\r\n\r\n",
+          /^HTTP\/1\.1 403 Forbidden[\s\S]*nowhere\.test is not on the allowlist/,
+        ],
+        ["HELLO\r\n\r\n", /^HTTP\/1\.1 400 Bad Request[\s\S]*malformed request line/],
+        [
+          "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+          /^HTTP\/1\.1 400 Bad Request[\s\S]*not a proxy request/,
+        ],
+        [
+          "CONNECT api.test HTTP/1.1\r\n\r\n",
+          /^HTTP\/1\.1 400 Bad Request[\s\S]*must be host:port/,
+        ],
+        [
+          `CONNECT api.test:443 HTTP/1.1\r\nX-Big: ${"a".repeat(9000)}\r\n\r\n`,
+          /^HTTP\/1\.1 400 Bad Request[\s\S]*larger than 8192 bytes/,
+        ],
+      ];
+      for (const [request, expected] of table) assertMatch(await raw(port, request), expected);
+      await waitFor(() => records.length >= table.length);
+      assert(records.every((r) => r.decision === "deny"), "every refusal is logged as deny");
+    });
+  } finally {
+    echo.close();
+  }
+});
+
+Deno.test("proxy: a client sending one byte a second is cut off; others are served meanwhile", async () => {
+  const echo = echoServer();
+  try {
+    await withProxy([`api.test:${echo.port}`, `127.0.0.1:${echo.port}`], async ({ proxy }) => {
+      const slow = await Deno.connect({ hostname: "127.0.0.1", port: proxy.addr.port });
+      const request = encoder.encode(`CONNECT api.test:${echo.port} HTTP/1.1\r\n\r\n`);
+      const dripping = (async () => {
+        for (const byte of request) {
+          try {
+            await slow.write(new Uint8Array([byte]));
+          } catch {
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      })();
+      // Meanwhile a normal client is served at once.
+      const fast = await raw(
+        proxy.addr.port,
+        `CONNECT api.test:${echo.port} HTTP/1.1\r\n\r\n`,
+        /\r\n\r\n/,
+      );
+      assertEquals(fast, "HTTP/1.1 200 Connection Established\r\n\r\n");
+      const buf = new Uint8Array(1024);
+      const n = await slow.read(buf);
+      assertMatch(decoder.decode(buf.subarray(0, n ?? 0)), /^HTTP\/1\.1 408 Request Timeout/);
+      slow.close();
+      await dripping;
+    }, { headTimeoutMs: 1500 });
+  } finally {
+    echo.close();
+  }
+});
+
+Deno.test("proxy: upstream failures are 502; idle tunnels close; too many tunnels are 503; the allowlist can change live", async () => {
+  const echo = echoServer();
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closedPort = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  try {
+    await withProxy([
+      `api.test:${closedPort}`,
+      `127.0.0.1:${closedPort}`,
+      "gone.test:443",
+      `api.test:${echo.port}`,
+      `127.0.0.1:${echo.port}`,
+    ], async ({ proxy, allowlist }) => {
+      const port = proxy.addr.port;
+      assertMatch(
+        await raw(port, `CONNECT api.test:${closedPort} HTTP/1.1\r\n\r\n`),
+        /^HTTP\/1\.1 502 Bad Gateway[\s\S]*cannot connect upstream/,
+      );
+      assertMatch(
+        await raw(port, "CONNECT gone.test:443 HTTP/1.1\r\n\r\n"),
+        /^HTTP\/1\.1 502 Bad Gateway[\s\S]*cannot resolve gone\.test/,
+      );
+
+      // Idle: the tunnel is closed by the proxy after ~300 ms without traffic.
+      const started = Date.now();
+      const idle = await raw(port, `CONNECT api.test:${echo.port} HTTP/1.1\r\n\r\n`);
+      assertEquals(idle, "HTTP/1.1 200 Connection Established\r\n\r\n");
+      assert(Date.now() - started >= 250, "closed only after the idle timeout");
+
+      // Max tunnels: two open tunnels, a third is refused.
+      const holders = await Promise.all([1, 2].map(async () => {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port });
+        await c.write(encoder.encode(`CONNECT api.test:${echo.port} HTTP/1.1\r\n\r\n`));
+        await c.read(new Uint8Array(64));
+        return c;
+      }));
+      await waitFor(() => proxy.active() === 2);
+      assertMatch(
+        await raw(port, `CONNECT api.test:${echo.port} HTTP/1.1\r\n\r\n`),
+        /^HTTP\/1\.1 503 Service Unavailable/,
+      );
+      for (const c of holders) c.close();
+      await waitFor(() => proxy.active() === 0);
+
+      // Live change: removing the entry refuses the next request.
+      allowlist.splice(0, allowlist.length, ...parseAllowlist(["other.test"]));
+      assertMatch(
+        await raw(port, `CONNECT api.test:${echo.port} HTTP/1.1\r\n\r\n`),
+        /^HTTP\/1\.1 403/,
+      );
+    }, { idleTimeoutMs: 300, maxTunnels: 2 });
+  } finally {
+    echo.close();
+  }
+});
+
+async function waitFor(condition: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
