@@ -5,7 +5,8 @@
  * Also `devaipod config --json` against the reference implementation's
  * `devcontainer read-configuration` (run by node, with podman as its docker) on the same project.
  *
- * And the pods (scripts/bench_pods.ts; `--no-pods` skips them): `up` against a shell script of
+ * And the egress proxy (scripts/bench_proxy.ts; `--no-proxy` skips it): throughput, latency,
+ * 1,000 tunnels. And the pods (scripts/bench_pods.ts; `--no-pods` skips them): `up` against a shell script of
  * the same podman commands and against `devcontainer up`, `list` with 50 workspaces.
  *
  * Baselines: `podman version`, and `podman info` (what the doctor waits on). Measured:
@@ -22,6 +23,8 @@ import { stats } from "./bench_stats.ts";
 import type { Stats } from "./bench_stats.ts";
 import { benchPods } from "./bench_pods.ts";
 import type { PodsRow } from "./bench_pods.ts";
+import { benchProxy } from "./bench_proxy.ts";
+import type { ProxyBenchRow } from "./bench_proxy.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -214,9 +217,14 @@ if (import.meta.main) {
   if (!Deno.args.includes("--no-pods")) {
     podsRows = await benchPods(runs, (l) => console.error(`pods: ${l}`));
   }
+  const proxyRows: ProxyBenchRow[] = Deno.args.includes("--no-proxy")
+    ? []
+    : await benchProxy(Math.min(runs, 3), (l) => console.error(`proxy: ${l}`));
 
   if (json) {
-    console.log(JSON.stringify({ runs, rows, config: configRows, pods: podsRows }, null, 2));
+    console.log(
+      JSON.stringify({ runs, rows, config: configRows, pods: podsRows, proxy: proxyRows }, null, 2),
+    );
   } else {
     const w = Math.max(...rows.map((r) => r.name.length));
     console.log(`${runs} runs each; ratios are of medians, measured in this run`);
@@ -242,6 +250,14 @@ if (import.meta.main) {
           `${r.baseline.stats.median.toFixed(0)} ms → ${r.ratio.toFixed(2)}× (goal ≤ ${r.goal}×: ${
             r.ratio <= r.goal ? "met" : "MISSED"
           })`,
+      );
+    }
+  }
+  if (!json && proxyRows.length) {
+    console.log("");
+    for (const r of proxyRows) {
+      console.log(
+        `${r.name}: ${r.value}${r.goal ? ` (goal ${r.goal}: ${r.met ? "met" : "MISSED"})` : ""}`,
       );
     }
   }

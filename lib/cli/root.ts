@@ -13,6 +13,7 @@ import { doctorCommand } from "./doctor.ts";
 import { execCommand } from "./exec.ts";
 import { listCommand } from "./list.ts";
 import { logsCommand } from "./logs.ts";
+import { proxyCommand } from "./proxy.ts";
 import { sshCommand } from "./ssh.ts";
 import { startCommand } from "./start.ts";
 import { statusCommand } from "./status.ts";
@@ -67,9 +68,15 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     configCommand(ctx),
     doctorCommand(ctx),
   ];
+  // Internal commands, run inside sidecars: usable, but not listed in the main help.
+  const hidden = [proxyCommand(ctx)];
   for (const sub of commands) {
     sub.copyInheritedSettings(program);
     program.addCommand(sub);
+  }
+  for (const sub of hidden) {
+    sub.copyInheritedSettings(program);
+    program.addCommand(sub, { hidden: true });
   }
   return program;
 }

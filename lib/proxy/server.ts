@@ -252,15 +252,20 @@ async function connectUpstream(
   );
 }
 
+/** A pump's buffer starts small (idle tunnels stay cheap) and doubles while reads fill it. */
+const PUMP_MIN = 16 * 1024;
+const PUMP_MAX = 1024 * 1024;
+
 /** Copies `from` to `to` until end of stream, then half-closes `to`; counts bytes and activity. */
 async function pump(from: Deno.Conn, to: Deno.Conn, count: (n: number) => void): Promise<void> {
-  const buf = new Uint8Array(64 * 1024);
+  let buf = new Uint8Array(PUMP_MIN);
   try {
     while (true) {
       const n = await from.read(buf);
       if (n === null) break;
       await writeAll(to, buf.subarray(0, n));
       count(n);
+      if (n === buf.length && buf.length < PUMP_MAX) buf = new Uint8Array(buf.length * 2);
     }
   } catch {
     // Either side went away: the tunnel ends.

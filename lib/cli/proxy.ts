@@ -1,0 +1,20 @@
+/** `devaipod proxy`: the egress proxy the agent's sidecar runs (hidden from the main help). */
+import { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { CliContext } from "./context.ts";
+
+/** Builds the `proxy` command. */
+export function proxyCommand(ctx: CliContext): CommandUnknownOpts {
+  return new Command("proxy")
+    .description("run the allowlist egress proxy (one JSON line per decision on stdout)")
+    .option("--listen <host:port>", "address to listen on", "0.0.0.0:3128")
+    .option("--allow-file <path>", "allowlist file, one entry per line, re-read when it changes")
+    .option("--allow <entry...>", "allowlist entries (host, host:port, *.domain, http://host, IP)")
+    .option("--head-timeout <ms>", "how long a request head may take", "10000")
+    .option("--idle-timeout <ms>", "idle tunnels are closed after this long", "600000")
+    .option("--max-tunnels <n>", "tunnels open at once", "1024")
+    .action(async (options) => {
+      const { proxyAction } = await import("./proxy_action.ts");
+      await proxyAction(ctx, options);
+    });
+}

@@ -1,0 +1,104 @@
+/**
+ * The proxy's own light entry point for sidecars: the same server and flags as
+ * `devaipod proxy`, without loading the CLI (commander, zod), so an idle proxy stays small.
+ *
+ *   deno run --allow-net --allow-read lib/proxy/main.ts --listen 0.0.0.0:3128 --allow-file F --allow HOST…
+ */
+import { watchAllowFile } from "./allow_file.ts";
+import { parseAllowlist } from "./allowlist.ts";
+import type { AllowEntry } from "./allowlist.ts";
+import { startProxy } from "./server.ts";
+import type { ProxyLimits } from "./server.ts";
+
+/** Parsed flags. */
+export interface ProxyArgs {
+  hostname: string;
+  port: number;
+  allowFile?: string;
+  allow: string[];
+  limits: Partial<ProxyLimits>;
+}
+
+/** Parses the proxy's flags; throws with a message naming the flag. */
+export function parseProxyArgs(args: readonly string[]): ProxyArgs {
+  const out: ProxyArgs = { hostname: "0.0.0.0", port: 3128, allow: [], limits: {} };
+  const number = (flag: string, v: string | undefined) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) {
+      throw new Error(`${flag}: expected a positive whole number, got '${v}'`);
+    }
+    return n;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i];
+    const value = args[i + 1];
+    switch (flag) {
+      case "--listen": {
+        const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value ?? "");
+        if (!m) throw new Error(`--listen: expected host:port, got '${value}'`);
+        out.hostname = (m[1] as string).replace(/^\[|\]$/g, "");
+        out.port = Number(m[2]);
+        i++;
+        break;
+      }
+      case "--allow-file":
+        if (!value) throw new Error("--allow-file: expected a path");
+        out.allowFile = value;
+        i++;
+        break;
+      case "--allow":
+        while (args[i + 1] !== undefined && !args[i + 1]?.startsWith("--")) {
+          out.allow.push(args[++i] as string);
+        }
+        break;
+      case "--head-timeout":
+        out.limits.headTimeoutMs = number(flag, value);
+        i++;
+        break;
+      case "--idle-timeout":
+        out.limits.idleTimeoutMs = number(flag, value);
+        i++;
+        break;
+      case "--max-tunnels":
+        out.limits.maxTunnels = number(flag, value);
+        i++;
+        break;
+      default:
+        throw new Error(`unknown option ${flag}`);
+    }
+  }
+  parseAllowlist(out.allow);
+  return out;
+}
+
+if (import.meta.main) {
+  let parsed: ProxyArgs;
+  try {
+    parsed = parseProxyArgs(Deno.args);
+  } catch (err) {
+    console.error(`error: ${(err as Error).message}`);
+    Deno.exit(2);
+  }
+  const fixed = parseAllowlist(parsed.allow);
+  const fromFile = parsed.allowFile
+    ? watchAllowFile(parsed.allowFile, (m) => console.error(`proxy: ${m}`))
+    : () => [];
+  const allowlist = (): AllowEntry[] => [...fixed, ...fromFile()];
+  const encoder = new TextEncoder();
+  const proxy = startProxy({
+    hostname: parsed.hostname,
+    port: parsed.port,
+    allowlist,
+    limits: parsed.limits,
+    log: (record) => Deno.stdout.writeSync(encoder.encode(`${JSON.stringify(record)}\n`)),
+  });
+  console.error(
+    `proxy: listening on ${proxy.addr.hostname}:${proxy.addr.port} with ${allowlist().length} allowlist entries`,
+  );
+  const stop = async () => {
+    await proxy.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", stop);
+}
