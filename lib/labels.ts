@@ -29,4 +29,6 @@ export const ROLES = {
   workspaceVolume: "workspace-volume",
   agentHome: "agent-home",
   secret: "secret",
+  proxy: "proxy",
+  network: "network",
 } as const;

@@ -8,7 +8,11 @@ export function logsCommand(ctx: CliContext): CommandUnknownOpts {
   return new Command("logs")
     .description("show a container's logs")
     .argument("<name>", "workspace name")
-    .option("-c, --container <role>", "workspace or agent", "agent")
+    .option(
+      "-c, --container <role>",
+      "workspace, agent or proxy (one JSON line per egress decision)",
+      "agent",
+    )
     .option("-f, --follow", "keep following")
     .option("-n, --tail <lines>", "only the last N lines")
     .action(async (name, options) => {

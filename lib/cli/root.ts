@@ -7,6 +7,7 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
+import { agentClientCommand } from "./agent_client.ts";
 import { configCommand } from "./config.ts";
 import { deleteCommand } from "./delete.ts";
 import { doctorCommand } from "./doctor.ts";
@@ -69,7 +70,7 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     doctorCommand(ctx),
   ];
   // Internal commands, run inside sidecars: usable, but not listed in the main help.
-  const hidden = [proxyCommand(ctx)];
+  const hidden = [proxyCommand(ctx), agentClientCommand(ctx)];
   for (const sub of commands) {
     sub.copyInheritedSettings(program);
     program.addCommand(sub);

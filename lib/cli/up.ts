@@ -28,6 +28,20 @@ export function upCommand(ctx: CliContext): CommandUnknownOpts {
     )
     .option("--json", "print the result (or with --dry-run, the plan) as JSON on stdout")
     .addOption(
+      new Option(
+        "--network-isolation <mode>",
+        "on: the agent reaches only allowed hosts, through devaipod's proxy",
+      )
+        .choices(["on", "off"])
+        .default("off"),
+    )
+    .option("--allow <host...>", "more hosts the agent may reach (with --network-isolation on)")
+    .option(
+      "--egress-network <name>",
+      "the normal network the proxy and the workspace use to reach the world",
+      "podman",
+    )
+    .addOption(
       new Option("--ready-timeout <seconds>", "how long to wait for the agent to become healthy")
         .default("120")
         .argParser((v) => {

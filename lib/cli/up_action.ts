@@ -3,7 +3,8 @@ import { resolve } from "node:path";
 import { cachedBinaryPath, opencodePin } from "../agents/opencode.ts";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
-import { formatDiagnostic, NotFoundError } from "../errors.ts";
+import { formatDiagnostic, NotFoundError, UsageError } from "../errors.ts";
+import type { ProxyRuntime } from "../plan/pod_plan.ts";
 import { devaipodDirs } from "../paths.ts";
 import { dryRunSteps } from "../plan/dry_run.ts";
 import { planPod } from "../plan/pod_plan.ts";
@@ -23,6 +24,34 @@ export interface UpOptions {
   dryRun?: boolean;
   json?: boolean;
   readyTimeout: number;
+  networkIsolation?: string;
+  allow?: string[];
+  egressNetwork?: string;
+}
+
+/**
+ * How the proxy sidecar runs devaipod: this Deno and these sources when running from source
+ * files, else this compiled binary.
+ */
+export function proxyRuntime(
+  execPath: string = Deno.execPath(),
+  moduleUrl: string = import.meta.url,
+): ProxyRuntime {
+  const name = execPath.split("/").at(-1) ?? "";
+  if (moduleUrl.startsWith("file://") && /^deno(\.exe)?$/.test(name)) {
+    return {
+      kind: "deno",
+      deno: execPath,
+      sources: new URL("../../", moduleUrl).pathname.replace(/\/$/, ""),
+    };
+  }
+  if (!/^deno(\.exe)?$/.test(name)) return { kind: "binary", binary: execPath };
+  throw new UsageError(
+    "--network-isolation needs devaipod's sources or binary on this disk (it runs from a URL)",
+    {
+      hint: "run a local checkout or the compiled binary, or use --network-isolation off",
+    },
+  );
 }
 
 async function resolveProject(
@@ -83,6 +112,15 @@ export async function upAction(
       imagePath: "<image PATH>",
       password: "<redacted>",
       ...(task !== undefined ? { task } : {}),
+      ...(options.networkIsolation === "on"
+        ? {
+          isolation: {
+            egressNetwork: options.egressNetwork ?? "podman",
+            runtime: proxyRuntime(),
+            allowFile: `${workspaceDirs(dirs.state, workspace).root}/allow`,
+          },
+        }
+        : {}),
     });
     const steps = dryRunSteps(plan, resolved, build);
     if (options.json) {
@@ -112,6 +150,15 @@ export async function upAction(
     ...(task !== undefined ? { task } : {}),
     noPrompt: !options.prompt,
     readyTimeoutSeconds: options.readyTimeout,
+    ...(options.networkIsolation === "on"
+      ? {
+        isolation: {
+          egressNetwork: options.egressNetwork ?? "podman",
+          runtime: proxyRuntime(),
+          allow: options.allow ?? [],
+        },
+      }
+      : {}),
   }, {
     podman: ctx.podman,
     hostEnv,

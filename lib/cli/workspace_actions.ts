@@ -16,7 +16,7 @@ import { probeHealth, waitHealthy } from "../pods/agent_http.ts";
 import type { AgentEndpoint } from "../pods/agent_http.ts";
 import { findWorkspace, workspaceContainers, workspaceObjects } from "../pods/inventory.ts";
 import { workspaceDirs } from "../pods/state.ts";
-import { runContainerHooks } from "../pods/up.ts";
+import { runContainerHooks, waitHealthCheck } from "../pods/up.ts";
 import { containerExecutor } from "../devcontainer/executors.ts";
 import type { CliContext } from "./context.ts";
 import { Progress } from "./progress.ts";
@@ -50,11 +50,19 @@ export async function statusAction(
     workspaceObjects(ctx.podman, workspace),
     workspaceContainers(ctx.podman, workspace),
   ]);
-  const endpoint = containers.get(ROLES.agent)?.State === "running"
+  const agent = containers.get(ROLES.agent);
+  const isolated = containers.has(ROLES.proxy);
+  // Behind the proxy the host cannot reach the agent: its own health check answers.
+  const endpoint = agent?.State === "running" && !isolated
     ? await agentEndpoint(ctx, containers)
     : undefined;
-  const healthy = endpoint ? await probeHealth(endpoint) : false;
-  const agent = containers.get(ROLES.agent);
+  const healthy = agent?.State !== "running"
+    ? false
+    : isolated
+    ? await ctx.podman.run(p.healthcheckRun(agent.Id)).catch(() => false)
+    : endpoint
+    ? await probeHealth(endpoint)
+    : false;
   const status = {
     name: workspace,
     pod: pod.Name,
@@ -63,7 +71,8 @@ export async function statusAction(
     image: pod.Labels[LABELS.image] ?? null,
     task: pod.Labels[LABELS.task] ?? null,
     created: pod.Created ?? null,
-    containers: Object.fromEntries(ROLE_NAMES.map((role) => {
+    isolated,
+    containers: Object.fromEntries([...ROLE_NAMES, ROLES.proxy].map((role) => {
       const c = containers.get(role);
       return [
         role,
@@ -100,10 +109,10 @@ export async function statusAction(
   for (const line of renderTable(rows)) ctx.out(line);
 }
 
-function roleOf(flag: string | undefined): (typeof ROLE_NAMES)[number] {
+function roleOf(flag: string | undefined): string {
   const role = flag ?? "workspace";
-  if (role !== "workspace" && role !== "agent") {
-    throw new UsageError(`-c ${role}: expected workspace or agent`);
+  if (role !== "workspace" && role !== "agent" && role !== "proxy") {
+    throw new UsageError(`-c ${role}: expected workspace, agent or proxy`);
   }
   return role;
 }
@@ -227,6 +236,14 @@ export async function sshAction(ctx: CliContext, name: string, command: string[]
 /** `devaipod stop NAME`. */
 export async function stopAction(ctx: CliContext, name: string): Promise<void> {
   const pod = await findWorkspace(ctx.podman, name);
+  const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
+  // Behind the proxy, the agent and the proxy are not pod members: they stop on their own.
+  const outside = [...(await workspaceContainers(ctx.podman, workspace)).values()].filter((c) =>
+    !c.Pod
+  );
+  for (const c of outside.filter((c) => c.State === "running")) {
+    await ctx.podman.run(p.containerStop(c.Id, { timeoutSeconds: 5 }));
+  }
   await ctx.podman.run(p.podStop(pod.Name, { timeoutSeconds: 5 }));
   ctx.info(`stopped ${pod.Labels[LABELS.workspace] ?? pod.Name}`);
 }
@@ -240,11 +257,24 @@ export async function startAction(
   const pod = await findWorkspace(ctx.podman, name);
   const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
   const progress = new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet });
+  const before = await workspaceContainers(ctx.podman, workspace);
+  const proxy = before.get(ROLES.proxy);
+  if (proxy) {
+    await progress.step("start the egress proxy", () => ctx.podman.run(p.containerStart(proxy.Id)));
+  }
   await progress.step(`start pod ${pod.Name}`, () => ctx.podman.run(p.podStart(pod.Name)));
+  const outsideAgent = before.get(ROLES.agent);
+  if (proxy && outsideAgent) {
+    await progress.step("start the agent", () => ctx.podman.run(p.containerStart(outsideAgent.Id)));
+  }
   const containers = await workspaceContainers(ctx.podman, workspace);
-  const endpoint = await agentEndpoint(ctx, containers);
+  const timeoutMs = (options.readyTimeout ?? 120) * 1000;
+  const endpoint = proxy ? undefined : await agentEndpoint(ctx, containers);
   await progress.step("agent healthy", async () => {
-    if (!endpoint || !(await waitHealthy(endpoint, (options.readyTimeout ?? 120) * 1000))) {
+    const healthy = proxy && outsideAgent
+      ? await waitHealthCheck(ctx.podman, outsideAgent.Id, timeoutMs)
+      : endpoint !== undefined && await waitHealthy(endpoint, timeoutMs);
+    if (!healthy) {
       throw new FailedError("the agent did not become healthy", {
         hint: `\`devaipod logs ${workspace} -c agent\` shows why`,
       });
@@ -307,6 +337,9 @@ export async function deleteAction(
     await ctx.podman.run(p.containerRm(stray.map((c) => c.Id), { force: true, timeoutSeconds: 0 }));
   }
   if (found.secrets.length) await ctx.podman.run(p.secretRm(found.secrets.map((s) => s.Spec.Name)));
+  if (found.networks.length) {
+    await ctx.podman.run(p.networkRm(found.networks.map((n) => n.name), { force: true }));
+  }
   const kept = found.volumes.map((v) => v.Name);
   if (options.volumes && kept.length) await ctx.podman.run(p.volumeRm(kept, { force: true }));
   const dirs = workspaceDirs(devaipodDirs(ctx.deps.env).state, workspace);

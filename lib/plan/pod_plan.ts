@@ -12,6 +12,7 @@ import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { ConfigError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import type { ContainerSpec, Mount, SecretRef } from "../podman/container.ts";
+import type { NetworkSpec } from "../podman/network.ts";
 import type { PodSpec } from "../podman/pod.ts";
 import { VERSION } from "../version.ts";
 
@@ -58,6 +59,33 @@ export const HEALTH_PROBE = [
 export const USER_AND_OC = 'id -u "$@" && id -g "$@" && ' +
   `{ PATH=$(printf %s "$PATH" | sed 's#/opt/devaipod/shims:##'); if command -v oc >/dev/null 2>&1; then echo oc; else echo none; fi; }`;
 
+/** Stands for the proxy's, the agent's and the pod's addresses on the internal network until it exists. */
+export const PROXY_IP = "<proxy-ip>";
+export const AGENT_IP = "<agent-ip>";
+export const POD_IP = "<pod-ip>";
+/** Names the containers use for each other on the internal network. */
+export const PROXY_HOST = "proxy.devaipod";
+export const AGENT_HOST = "agent.devaipod";
+/** The proxy's port. */
+export const PROXY_PORT = 3128;
+/** Where the proxy's allowlist file appears in its container. */
+export const PROXY_ALLOW_FILE = "/opt/devaipod/allow";
+
+/** How the proxy sidecar runs devaipod's code: Deno and the sources, or the compiled binary. */
+export type ProxyRuntime = { kind: "deno"; deno: string; sources: string } | {
+  kind: "binary";
+  binary: string;
+};
+
+/** Egress isolation: the agent alone on an internal network, leaving only through the proxy. */
+export interface IsolationInput {
+  /** The normal network the proxy and the pod use to reach the world. */
+  egressNetwork: string;
+  runtime: ProxyRuntime;
+  /** Host path of the allowlist file (mounted read-only into the proxy). */
+  allowFile: string;
+}
+
 /** A podman secret the plan creates, and which variable it becomes in the agent. */
 export interface PlannedSecret {
   name: string;
@@ -95,6 +123,13 @@ export interface PodPlan {
   /** The user lifecycle hooks and sessions run as in the workspace (image default when absent). */
   remoteUser?: string;
   task?: string;
+  /** With egress isolation: the internal network and the proxy sidecar. */
+  isolation?: {
+    network: NetworkSpec;
+    proxyContainer: ContainerSpec;
+  };
+  /** The agent's URL as the workspace sees it. */
+  agentUrl: string;
 }
 
 /** What the planner needs besides the resolved config. */
@@ -115,6 +150,8 @@ export interface PlanInput {
   task?: string;
   /** Extra variables the agent may receive (user config; devcontainer.json's are added). */
   envAllowlist?: readonly string[];
+  /** Egress isolation (the agent behind the proxy); absent: the agent shares the pod's network. */
+  isolation?: IsolationInput;
 }
 
 /** The pod's name for a workspace. */
@@ -240,6 +277,9 @@ export function planPod(input: PlanInput): PodPlan {
     })),
   ];
 
+  const iso = input.isolation;
+  const internalNetwork = `${name}-internal`;
+  const proxyUrl = `http://${PROXY_HOST}:${PROXY_PORT}`;
   const forwardPorts = (config?.forwardPorts ?? []).filter((p): p is number =>
     typeof p === "number"
   );
@@ -254,7 +294,16 @@ export function planPod(input: PlanInput): PodPlan {
       [LABELS.version]: VERSION,
       ...(input.task !== undefined ? { [LABELS.task]: input.task } : {}),
     },
-    publish: [...forwardPorts.map((p) => `127.0.0.1:${p}:${p}`), `127.0.0.1::${AGENT_PORT}`],
+    publish: [
+      ...forwardPorts.map((p) => `127.0.0.1:${p}:${p}`),
+      ...(iso ? [] : [`127.0.0.1::${AGENT_PORT}`]),
+    ],
+    ...(iso
+      ? {
+        networks: [iso.egressNetwork, `${internalNetwork}:ip=${POD_IP}`],
+        addHosts: [{ host: AGENT_HOST, ip: AGENT_IP }, { host: PROXY_HOST, ip: PROXY_IP }],
+      }
+      : {}),
   };
 
   const agentBinaryMount: Mount[] = input.agentBinary
@@ -305,11 +354,29 @@ export function planPod(input: PlanInput): PodPlan {
   const agentContainer: ContainerSpec = {
     name: `${name}-agent`,
     image: input.image,
-    pod: name,
+    ...(iso
+      ? {
+        // Alone on the internal network: no DNS, no route out; the proxy is its only way out.
+        networks: [`${internalNetwork}:ip=${AGENT_IP}`],
+        addHosts: [{ host: PROXY_HOST, ip: PROXY_IP }],
+      }
+      : { pod: name }),
     labels: { ...base, [LABELS.role]: ROLES.agent },
     user: AGENT_USER,
     workdir,
-    env: { HOME: AGENT_HOME },
+    env: {
+      HOME: AGENT_HOME,
+      ...(iso
+        ? {
+          HTTPS_PROXY: proxyUrl,
+          HTTP_PROXY: proxyUrl,
+          https_proxy: proxyUrl,
+          http_proxy: proxyUrl,
+          NO_PROXY: "localhost,127.0.0.1",
+          no_proxy: "localhost,127.0.0.1",
+        }
+        : {}),
+    },
     init: true,
     capDrop: ["ALL"],
     securityOpt: ["no-new-privileges"],
@@ -337,12 +404,26 @@ export function planPod(input: PlanInput): PodPlan {
     stopTimeoutSeconds: 3,
   };
 
+  const isolation = iso
+    ? {
+      network: {
+        name: internalNetwork,
+        internal: true,
+        disableDns: true,
+        labels: { ...base, [LABELS.role]: ROLES.network },
+      },
+      proxyContainer: proxyContainer(name, input.image, base, internalNetwork, iso),
+    }
+    : undefined;
+
   return {
     workspace,
     pod,
     image: input.image,
     volumes,
     secrets,
+    ...(isolation ? { isolation } : {}),
+    agentUrl: `http://${iso ? AGENT_HOST : "127.0.0.1"}:${AGENT_PORT}`,
     workspaceVolume: workVolume.name,
     workspaceContainer,
     agentContainer,
@@ -351,6 +432,103 @@ export function planPod(input: PlanInput): PodPlan {
     ...(config?.remoteUser ? { remoteUser: config.remoteUser } : {}),
     ...(input.task !== undefined ? { task: input.task } : {}),
   };
+}
+
+/** The proxy sidecar: devaipod's own code, no capabilities, read-only, on both networks. */
+function proxyContainer(
+  pod: string,
+  image: string,
+  base: Record<string, string>,
+  internalNetwork: string,
+  iso: IsolationInput,
+): ContainerSpec {
+  const runtime = iso.runtime;
+  const listen = ["--listen", `0.0.0.0:${PROXY_PORT}`, "--allow-file", PROXY_ALLOW_FILE];
+  const mounts: Mount[] = runtime.kind === "deno"
+    ? [
+      { type: "bind", source: runtime.deno, target: "/opt/devaipod/bin/deno", readonly: true },
+      { type: "bind", source: runtime.sources, target: "/opt/devaipod/src", readonly: true },
+    ]
+    : [{
+      type: "bind",
+      source: runtime.binary,
+      target: "/opt/devaipod/bin/devaipod",
+      readonly: true,
+    }];
+  return {
+    name: `${pod}-proxy`,
+    image,
+    labels: { ...base, [LABELS.role]: ROLES.proxy },
+    networks: [`${internalNetwork}:ip=${PROXY_IP}`, iso.egressNetwork],
+    user: "65534:65534",
+    init: true,
+    capDrop: ["ALL"],
+    securityOpt: ["no-new-privileges"],
+    readOnlyRootfs: true,
+    env: { HOME: "/tmp", DENO_DIR: "/tmp/deno", NO_COLOR: "1" },
+    mounts: [
+      ...mounts,
+      { type: "bind", source: iso.allowFile, target: PROXY_ALLOW_FILE, readonly: true },
+      { type: "tmpfs", target: "/tmp" },
+    ],
+    entrypoint: runtime.kind === "deno"
+      ? [
+        "/opt/devaipod/bin/deno",
+        "run",
+        "--quiet",
+        "--allow-net",
+        "--allow-read=/opt/devaipod",
+        "/opt/devaipod/src/lib/proxy/main.ts",
+        ...listen,
+      ]
+      : ["/opt/devaipod/bin/devaipod", "proxy", ...listen],
+    stopTimeoutSeconds: 2,
+  };
+}
+
+/** A spec with the internal network's addresses filled in. */
+export function withAddresses(
+  spec: ContainerSpec,
+  ips: { proxy: string; agent: string; pod: string },
+): ContainerSpec {
+  const fill = (text: string) =>
+    text.replace(PROXY_IP, ips.proxy).replace(AGENT_IP, ips.agent).replace(POD_IP, ips.pod);
+  return {
+    ...spec,
+    ...(spec.networks ? { networks: spec.networks.map(fill) } : {}),
+    ...(spec.addHosts
+      ? { addHosts: spec.addHosts.map((h) => ({ host: h.host, ip: fill(h.ip) })) }
+      : {}),
+  };
+}
+
+/** The pod with the internal network's addresses filled in. */
+export function podWithAddresses(
+  pod: PodSpec,
+  ips: { proxy: string; agent: string; pod: string },
+): PodSpec {
+  const fill = (text: string) =>
+    text.replace(PROXY_IP, ips.proxy).replace(AGENT_IP, ips.agent).replace(POD_IP, ips.pod);
+  return {
+    ...pod,
+    ...(pod.networks ? { networks: pod.networks.map(fill) } : {}),
+    ...(pod.addHosts
+      ? { addHosts: pod.addHosts.map((h) => ({ host: h.host, ip: fill(h.ip) })) }
+      : {}),
+  };
+}
+
+/** The addresses on an internal network's subnet: .2 the proxy, .3 the agent, .4 the pod. */
+export function internalAddresses(subnet: string): { proxy: string; agent: string; pod: string } {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet);
+  if (!m || Number(m[5]) > 29) throw new Error(`unexpected subnet ${subnet}`);
+  const base =
+    ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  const at = (n: number) => {
+    const v = (base + n) >>> 0;
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  };
+  return { proxy: at(2), agent: at(3), pod: at(4) };
 }
 
 /** The agent container with its user (and its secret files' owner) filled in. */

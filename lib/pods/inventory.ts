@@ -7,8 +7,10 @@ import { LABELS, ROLES } from "../labels.ts";
 import { containerPs } from "../podman/container.ts";
 import type { Podman } from "../podman/driver.ts";
 import { podPs } from "../podman/pod.ts";
+import { networkLs } from "../podman/network.ts";
 import type {
   ContainerListEntry,
+  NetworkInspect,
   PodListEntry,
   SecretInspect,
   VolumeInspect,
@@ -85,6 +87,7 @@ export interface WorkspaceObjects {
   containers: ContainerListEntry[];
   volumes: VolumeInspect[];
   secrets: SecretInspect[];
+  networks: NetworkInspect[];
 }
 
 /** Everything labelled with a workspace: pod, containers, volumes, secrets. */
@@ -93,11 +96,12 @@ export async function workspaceObjects(
   workspace: string,
 ): Promise<WorkspaceObjects> {
   const filter = { [LABELS.workspace]: workspace };
-  const [pods, containers, volumes, secrets] = await Promise.all([
+  const [pods, containers, volumes, secrets, networks] = await Promise.all([
     podman.run(podPs(filter)),
     podman.run(containerPs(filter)),
     podman.run(volumeLs(filter)),
     listSecrets(podman, filter),
+    podman.run(networkLs(filter)),
   ]);
-  return { pods, containers, volumes, secrets };
+  return { pods, containers, volumes, secrets, networks };
 }

@@ -15,7 +15,18 @@ import type { HookName } from "../devcontainer/schema.ts";
 import { envListToObject, substituteContainerEnv } from "../devcontainer/substitute.ts";
 import { FailedError, InterruptedError, NotFoundError, UsageError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
-import { AGENT_PORT, planPod, USER_AND_OC, withAgentUser } from "../plan/pod_plan.ts";
+import {
+  AGENT_PORT,
+  internalAddresses,
+  planPod,
+  podWithAddresses,
+  USER_AND_OC,
+  withAddresses,
+  withAgentUser,
+} from "../plan/pod_plan.ts";
+import type { ProxyRuntime } from "../plan/pod_plan.ts";
+import { OPENCODE_EGRESS } from "../agents/egress.ts";
+import { join } from "node:path";
 import type { PodPlan } from "../plan/pod_plan.ts";
 import * as p from "../podman/mod.ts";
 import type { Podman } from "../podman/mod.ts";
@@ -38,6 +49,8 @@ export interface UpRequest {
   task?: string;
   noPrompt?: boolean;
   readyTimeoutSeconds: number;
+  /** Egress isolation: the agent behind devaipod's proxy (absent: the agent shares the pod's network). */
+  isolation?: { egressNetwork: string; runtime: ProxyRuntime; allow: readonly string[] };
 }
 
 /** What `up` needs from its surroundings. */
@@ -83,6 +96,51 @@ export async function builtImageTag(
     options: source.options,
   }))).slice(0, 16);
   return { tag: `localhost/devaipod/${resolved.devcontainerId.slice(0, 12)}:${hash}`, hash };
+}
+
+/** Polls the agent's own health check (`podman healthcheck run`) until healthy or `timeoutMs`. */
+export async function waitHealthCheck(
+  podman: Podman,
+  container: string,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !podman.interrupted) {
+    if (await podman.run(p.healthcheckRun(container)).catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+/** Asks the agent something from inside the internal network: through the proxy sidecar. */
+export async function agentClient(
+  podman: Podman,
+  plan: PodPlan,
+  request: { url: string; password: string; task?: string },
+): Promise<Record<string, unknown>> {
+  const proxy = plan.isolation?.proxyContainer;
+  if (!proxy) throw new Error("no proxy sidecar");
+  const deno = proxy.entrypoint?.[0] === "/opt/devaipod/bin/deno";
+  const command = deno
+    ? [
+      "/opt/devaipod/bin/deno",
+      "run",
+      "--quiet",
+      "--allow-net",
+      "/opt/devaipod/src/lib/pods/agent_client.ts",
+    ]
+    : ["/opt/devaipod/bin/devaipod", "agent-client"];
+  const r = await podman.run(
+    p.containerExec(
+      { container: proxy.name, command },
+      new TextEncoder().encode(JSON.stringify(request)),
+    ),
+  );
+  try {
+    return JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}");
+  } catch {
+    return { error: (r.stderr || r.stdout).trim() || `exit ${r.code}` };
+  }
 }
 
 /** Runs `up`. */
@@ -178,7 +236,7 @@ export class Up {
     if (found.secrets.length) {
       await podman.run(p.secretRm(found.secrets.map((s) => s.Spec.Name)), cleanup);
     }
-    if (found.pods.length || stray.length || found.secrets.length) {
+    if (found.pods.length || stray.length || found.secrets.length || found.networks.length) {
       this.#deps.log(`removed the leftovers of an unfinished up of ${workspace}\n`);
     }
     return new Set(found.volumes.map((v) => v.Name));
@@ -295,11 +353,18 @@ export class Up {
       imagePath,
       password,
       ...(req.task !== undefined ? { task: req.task } : {}),
+      ...(req.isolation
+        ? {
+          isolation: {
+            egressNetwork: req.isolation.egressNetwork,
+            runtime: req.isolation.runtime,
+            allowFile: join(dirs.root, "allow"),
+          },
+        }
+        : {}),
     });
-    await writeShims(dirs.shims, {
-      oc: false,
-      ...(agentBinary ? {} : { agentBinary: "opencode" }),
-    });
+    const shimOptions = { url: plan.agentUrl, ...(agentBinary ? {} : { agentBinary: "opencode" }) };
+    await writeShims(dirs.shims, { oc: false, ...shimOptions });
 
     await progress.step(
       `secrets (${plan.secrets.length}: the agent's password and LLM keys)`,
@@ -351,12 +416,50 @@ export class Up {
       );
     }
 
-    await progress.step(`pod ${plan.pod.name}`, async () => {
-      await this.#podman(p.podCreate(plan.pod));
-      this.#undo.push({
-        what: `pod ${plan.pod.name}`,
-        run: () => podman.run(p.podRm(plan.pod.name, { force: true, timeoutSeconds: 0 }), cleanup),
+    let ips = { proxy: "", agent: "", pod: "" };
+    if (plan.isolation) {
+      const iso = plan.isolation;
+      const allow = [
+        ...OPENCODE_EGRESS,
+        ...(req.resolved?.devaipod.allowedDomains ?? []),
+        ...(req.isolation?.allow ?? []),
+      ];
+      await Deno.writeTextFile(
+        join(dirs.root, "allow"),
+        `# devaipod: hosts the agent may reach (one per line)\n${allow.join("\n")}\n`,
+      );
+      await progress.step(`network ${iso.network.name} (internal, no DNS)`, async () => {
+        await this.#podman(p.networkCreate(iso.network));
+        this.#undo.push({
+          what: `network ${iso.network.name}`,
+          run: () => podman.run(p.networkRm([iso.network.name], { force: true }), cleanup),
+        });
       });
+      const [net] = await podman.run(p.networkInspect(iso.network.name));
+      const subnet = net?.subnets[0]?.subnet;
+      if (!subnet) throw new FailedError(`network ${iso.network.name} has no IPv4 subnet`);
+      ips = internalAddresses(subnet);
+      const proxy = withAddresses(iso.proxyContainer, ips);
+      await progress.step(
+        `egress proxy ${proxy.name} (${allow.length} allowed hosts)`,
+        async () => {
+          this.#undo.push({
+            what: `container ${proxy.name}`,
+            run: () =>
+              podman.run(p.containerRm([proxy.name], { force: true, timeoutSeconds: 0 }), cleanup),
+          });
+          await this.#podman(p.containerRun(proxy));
+        },
+      );
+    }
+
+    const pod = plan.isolation ? podWithAddresses(plan.pod, ips) : plan.pod;
+    await progress.step(`pod ${pod.name}`, async () => {
+      this.#undo.push({
+        what: `pod ${pod.name}`,
+        run: () => podman.run(p.podRm(pod.name, { force: true, timeoutSeconds: 0 }), cleanup),
+      });
+      await this.#podman(p.podCreate(pod));
     });
 
     const ws = plan.workspaceContainer;
@@ -390,22 +493,38 @@ export class Up {
       }
     }
     if (ocText !== "oc") {
-      await writeShims(dirs.shims, {
-        oc: true,
-        ...(agentBinary ? {} : { agentBinary: "opencode" }),
-      });
+      await writeShims(dirs.shims, { oc: true, ...shimOptions });
     }
 
-    const agent = withAgentUser(plan.agentContainer, uid, gid);
+    const agent = plan.isolation
+      ? withAddresses(withAgentUser(plan.agentContainer, uid, gid), ips)
+      : withAgentUser(plan.agentContainer, uid, gid);
     await progress.step(
-      `agent container (uid ${uid}, no capabilities, no-new-privileges)`,
-      () => this.#podman(p.containerRun(agent)),
+      `agent container (uid ${uid}, no capabilities, no-new-privileges${
+        plan.isolation ? ", behind the proxy" : ""
+      })`,
+      async () => {
+        if (plan.isolation) {
+          this.#undo.push({
+            what: `container ${agent.name}`,
+            run: () =>
+              podman.run(p.containerRm([agent.name], { force: true, timeoutSeconds: 0 }), cleanup),
+          });
+        }
+        await this.#podman(p.containerRun(agent));
+      },
     );
 
-    const published = await podman.run(p.containerPort(ws.name, AGENT_PORT));
-    const endpoint: AgentEndpoint = { url: `http://127.0.0.1:${published.port}`, password };
+    // The host reaches the agent through the pod's published port; behind the proxy it cannot,
+    // and the agent's own health check (with its password) answers instead.
+    const endpoint: AgentEndpoint | undefined = plan.isolation ? undefined : {
+      url: `http://127.0.0.1:${(await podman.run(p.containerPort(ws.name, AGENT_PORT))).port}`,
+      password,
+    };
     await progress.step("agent healthy (/global/health)", async () => {
-      const healthy = await waitHealthy(endpoint, req.readyTimeoutSeconds * 1000);
+      const healthy = endpoint
+        ? await waitHealthy(endpoint, req.readyTimeoutSeconds * 1000)
+        : await waitHealthCheck(podman, agent.name, req.readyTimeoutSeconds * 1000);
       if (podman.interrupted) throw new InterruptedError();
       if (!healthy) {
         const logs = await podman.run(p.containerLogs(agent.name, { tail: 15 })).catch(() => ({
@@ -442,10 +561,19 @@ export class Up {
 
     let sessionId: string | undefined;
     if (req.task !== undefined && !req.noPrompt) {
-      sessionId = await progress.step(
-        "send the task to the agent",
-        () => sendFirstPrompt(endpoint, req.task as string),
-      );
+      const task = req.task;
+      sessionId = await progress.step("send the task to the agent", async () => {
+        if (endpoint) return await sendFirstPrompt(endpoint, task);
+        const answer = await agentClient(podman, plan, {
+          url: `http://${ips.agent}:${AGENT_PORT}`,
+          password,
+          task,
+        });
+        if (typeof answer.sessionId !== "string") {
+          throw new FailedError(`the agent did not take the task: ${answer.error ?? "no session"}`);
+        }
+        return answer.sessionId;
+      });
     }
 
     await firstHealthCheck;
@@ -455,7 +583,7 @@ export class Up {
       workspace: req.workspace,
       pod: plan.pod.name,
       image,
-      agentUrl: endpoint.url,
+      agentUrl: endpoint?.url ?? plan.agentUrl,
       containers: { workspace: ws.name, agent: agent.name },
       volumes: plan.volumes.map((v) => v.name),
       ...(req.task !== undefined ? { task: req.task } : {}),
