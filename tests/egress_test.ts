@@ -1,0 +1,174 @@
+/**
+ * Egress isolation against real podman: "the internet" is a test-made normal network with a web
+ * server container answering as api.example.test (and, unlisted, as evil.example.test). The agent
+ * reaches only what the allowlist permits, through the proxy; the workspace keeps normal access.
+ */
+import { join } from "node:path";
+import * as p from "../lib/podman/mod.ts";
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
+import { denoProgram, runDevaipod } from "./support/cli.ts";
+import { cleanupByLabel, TEST_LABEL, testRunId } from "./support/cleanup.ts";
+import { podmanTest } from "./support/podman_env.ts";
+import { DEV_IMAGE } from "./support/test_images.ts";
+
+const podman = p.Podman.fromEnv();
+
+const SERVER = `Deno.serve({ hostname: "0.0.0.0", port: 8080 }, (req) =>
+  new Response("hello from " + (req.headers.get("host") ?? "?") + "\\n"));\n`;
+
+/** A normal network with a web server on it, known by two names. */
+async function simulatedInternet(
+  run: string,
+): Promise<{ network: string; serverIp: string; dir: string }> {
+  const network = `devaipod-test-inet-${run}`;
+  const labels = { [TEST_LABEL]: run };
+  await podman.run(p.networkCreate({ name: network, labels }));
+  const dir = await Deno.makeTempDir({ prefix: "devaipod-inet-" });
+  await Deno.writeTextFile(join(dir, "server.ts"), SERVER);
+  const deno = await Deno.realPath(denoProgram());
+  await podman.run(p.containerRun({
+    name: `devaipod-test-web-${run}`,
+    image: DEV_IMAGE,
+    labels,
+    networks: [network],
+    mounts: [
+      { type: "bind", source: deno, target: "/usr/local/bin/deno", readonly: true },
+      { type: "bind", source: dir, target: "/srv", readonly: true },
+    ],
+    env: { DENO_DIR: "/tmp/deno", HOME: "/tmp" },
+    extraArgs: ["--network-alias", "api.example.test", "--network-alias", "evil.example.test"],
+    command: ["deno", "run", "--quiet", "--allow-net", "/srv/server.ts"],
+  }));
+  const [c] = await podman.run(p.containerInspect(`devaipod-test-web-${run}`));
+  const inspect = await new Deno.Command("podman", {
+    args: [
+      "container",
+      "inspect",
+      "--format",
+      `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`,
+      `devaipod-test-web-${run}`,
+    ],
+    stdout: "piped",
+  }).output();
+  assert(c);
+  return { network, serverIp: new TextDecoder().decode(inspect.stdout).trim(), dir };
+}
+
+async function project(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "devaipod-egress-project-" });
+  await Deno.writeTextFile(
+    join(dir, ".devcontainer.json"),
+    JSON.stringify({ image: DEV_IMAGE, remoteUser: "dev" }),
+  );
+  return dir;
+}
+
+const agent = (ws: string, script: string) =>
+  runDevaipod(["exec", ws, "-c", "agent", "--", "sh", "-c", script]);
+
+podmanTest(
+  "egress: the agent reaches allowed hosts only through the proxy; the workspace keeps the network",
+  async () => {
+    const run = testRunId();
+    const ws = `e${run.slice(-8)}`;
+    const inet = await simulatedInternet(run);
+    const dir = await project();
+    try {
+      const up = await runDevaipod([
+        "up",
+        dir,
+        "--name",
+        ws,
+        "--network-isolation",
+        "on",
+        "--egress-network",
+        inet.network,
+        "--allow",
+        "api.example.test:8080",
+        `${inet.serverIp}:8080`,
+      ]);
+      assertEquals(up.code, 0, up.stderr);
+
+      // Give the server a moment to listen.
+      for (let i = 0; i < 40; i++) {
+        const probe = await runDevaipod([
+          "exec",
+          ws,
+          "--",
+          "curl",
+          "-s",
+          "-m",
+          "2",
+          "http://api.example.test:8080/",
+        ]);
+        if (probe.code === 0) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      // The workspace: normal network access, by name.
+      const direct = await runDevaipod([
+        "exec",
+        ws,
+        "--",
+        "curl",
+        "-s",
+        "-m",
+        "5",
+        "http://api.example.test:8080/",
+      ]);
+      assertEquals(direct.stdout, "hello from api.example.test:8080\n", direct.stderr);
+
+      // The agent: allowed through the proxy; a denied name gets 403 and a deny line.
+      const allowed = await agent(
+        ws,
+        "curl -s -m 5 -p -x http://proxy.devaipod:3128 http://api.example.test:8080/",
+      );
+      assertEquals(allowed.stdout, "hello from api.example.test:8080\n", allowed.stderr);
+      const denied = await agent(
+        ws,
+        'curl -s -m 5 -p -o /dev/null -w "%{http_connect}" http://evil.example.test:8080/',
+      );
+      assertEquals(denied.stdout, "403");
+      // Without the IP entry, a name resolving to a private address would be refused too.
+      const logs = await runDevaipod(["logs", ws, "-c", "proxy"]);
+      const records = logs.stdout.trim().split("\n").filter((l) => l.startsWith("{")).map((l) =>
+        JSON.parse(l)
+      );
+      assert(
+        records.some((r) =>
+          r.host === "evil.example.test" && r.decision === "deny" && r.status === 403
+        ),
+      );
+      assert(
+        records.some((r) =>
+          r.host === "api.example.test" && r.decision === "allow" && r.bytesDown > 0
+        ),
+      );
+
+      // No way around the proxy: no DNS, no route to the server's address, no IPv6, no UDP path.
+      const escape = await agent(
+        ws,
+        `getent hosts api.example.test || echo no-dns; ` +
+          `curl --noproxy '*' -s -m 3 -o /dev/null -w "%{http_code}" http://${inet.serverIp}:8080/ || echo " no-route"; ` +
+          `ip -6 route | grep -v '^fe80' | grep -c . ; ip route | grep -c default`,
+      );
+      const lines = escape.stdout.trim().split("\n");
+      assertEquals(lines[0], "no-dns");
+      assertMatch(lines[1] ?? "", /no-route$/);
+      assertEquals(lines.slice(2), ["0", "0"], "no IPv6 route and no default route");
+      // The host is not reachable either: the agent's only neighbour besides the pod is the proxy.
+      const hostGateway = await agent(ws, "ip neigh; ip route");
+      assertEquals(hostGateway.stdout.includes("default"), false);
+
+      // status knows it is isolated, and the agent is healthy behind the proxy.
+      const status = JSON.parse((await runDevaipod(["status", ws, "--json"])).stdout);
+      assertEquals([status.isolated, status.agent.health], [true, "healthy"]);
+    } finally {
+      await runDevaipod(["delete", "-f", "--volumes", ws]);
+      await cleanupByLabel(podman, run);
+      await Deno.remove(inet.dir, { recursive: true });
+      await Deno.remove(dir, { recursive: true });
+    }
+    const left = await podman.run(p.networkLs({ "io.devaipod.workspace": ws }));
+    assertEquals(left, [], "delete removes the internal network");
+  },
+);
