@@ -8,6 +8,9 @@ import { UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
 import { agentClientCommand } from "./agent_client.ts";
+import { allowCommand } from "./allow.ts";
+import { egressCommand } from "./egress.ts";
+import { verifyCommand } from "./verify.ts";
 import { configCommand } from "./config.ts";
 import { deleteCommand } from "./delete.ts";
 import { doctorCommand } from "./doctor.ts";
@@ -66,6 +69,9 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     stopCommand(ctx),
     startCommand(ctx),
     deleteCommand(ctx),
+    allowCommand(ctx),
+    egressCommand(ctx),
+    verifyCommand(ctx),
     configCommand(ctx),
     doctorCommand(ctx),
   ];

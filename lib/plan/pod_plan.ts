@@ -47,8 +47,8 @@ export const IDLE_COMMAND = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wa
 /** The agent's health check: its own /global/health with the password, by whatever client the image has. */
 export const HEALTH_PROBE = [
   `pw=$(cat ${AGENT_ENV_DIR}/${PASSWORD_ENV}); url=http://127.0.0.1:${AGENT_PORT}/global/health`,
-  'if command -v curl >/dev/null 2>&1; then curl -fsS -u "opencode:$pw" "$url" >/dev/null',
-  'elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null --user=opencode --password="$pw" "$url"',
+  'if command -v curl >/dev/null 2>&1; then curl -fsS -m 4 -u "opencode:$pw" "$url" >/dev/null',
+  'elif command -v wget >/dev/null 2>&1; then wget -q -T 4 -O /dev/null --user=opencode --password="$pw" "$url"',
   // Without an HTTP client: is anything listening on the port (0x1000 = 4096, state 0A = LISTEN)?
   `else grep -qE ':${
     AGENT_PORT.toString(16).toUpperCase().padStart(4, "0")

@@ -17,6 +17,15 @@ export interface PodmanRunOptions {
    * commands refuse to start once interrupted.
    */
   cleanup?: boolean;
+  /** Kill podman after this long and fail with {@link PodmanTimeoutError}. */
+  timeoutMs?: number;
+}
+
+/** podman did not finish within the time a caller gave it. Exit 5. */
+export class PodmanTimeoutError extends PodmanFailedError {
+  constructor(argv: readonly string[], timeoutMs: number) {
+    super(argv, -1, `timed out after ${timeoutMs} ms`);
+  }
 }
 
 /**
@@ -58,10 +67,17 @@ export class Podman {
    */
   async run<T>(command: PodmanCommand<T>, options: PodmanRunOptions = {}): Promise<T> {
     if (this.interrupted && !options.cleanup) throw new InterruptedError();
-    const result = await this.runner.run(
-      command.argv,
-      command.stdin ? { stdin: command.stdin } : {},
-    );
+    const timeout = options.timeoutMs !== undefined
+      ? AbortSignal.timeout(options.timeoutMs)
+      : undefined;
+    const result = await this.runner.run(command.argv, {
+      ...(command.stdin ? { stdin: command.stdin } : {}),
+      ...(timeout ? { signal: timeout } : {}),
+    });
+    // A killed podman's exit code says nothing about the command: report the timeout.
+    if (timeout?.aborted) {
+      throw new PodmanTimeoutError(this.argvOf(command), options.timeoutMs ?? 0);
+    }
     const stderr = decoder.decode(result.stderr);
     if (!(command.accepts ?? isZero)(result.code)) {
       const failure = new PodmanFailedError(this.argvOf(command), result.code, stderr);

@@ -225,3 +225,16 @@ Deno.test("driver: a command that fails because of the interrupt reports the int
   assertEquals(err.exitCode, 130);
   assert(err.cause instanceof PodmanFailedError);
 });
+
+Deno.test("driver: a command past its time limit is killed and reported as a timeout", async () => {
+  const runner = new p.ProcessRunner(["sleep"]);
+  const podman = new p.Podman(runner);
+  const started = performance.now();
+  const err = await assertRejects(
+    () => podman.run({ argv: ["5"], parse: () => {} }, { timeoutMs: 200 }),
+    p.PodmanTimeoutError,
+  );
+  assert(performance.now() - started < 3000, "killed well before sleep ended");
+  assertEquals(err.exitCode, 5);
+  assertEquals(err.argv, ["sleep", "5"]);
+});

@@ -106,7 +106,9 @@ export async function waitHealthCheck(
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !podman.interrupted) {
-    if (await podman.run(p.healthcheckRun(container)).catch(() => false)) return true;
+    if (await podman.run(p.healthcheckRun(container), { timeoutMs: 10_000 }).catch(() => false)) {
+      return true;
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   return false;
