@@ -8,6 +8,7 @@
  * - `list --json` with 50 workspaces against `podman pod ps --format json` (goal ≤ 1.5×).
  */
 import { join } from "node:path";
+import { OPENCODE_EGRESS } from "../lib/agents/egress.ts";
 import { devaipodDirs } from "../lib/paths.ts";
 import { DEV_IMAGE } from "../tests/support/test_images.ts";
 import { ORACLE_VERSION, oracleUnavailable } from "../tests/support/oracle.ts";
@@ -103,8 +104,19 @@ async function scriptFor(project: string, name: string): Promise<string> {
     "tmp=$(mktemp -d)",
   ];
   let workspaceContainer = "";
+  let agentContainer = "";
+  let network = "";
   let target = "";
   for (const step of plan.steps) {
+    if (step.step === "addresses") {
+      lines.push(
+        `subnet=$(podman network inspect ${
+          q(network)
+        } --format '{{range .Subnets}}{{.Subnet}}{{end}}')`,
+        'base=${subnet%.*}; proxy_ip="$base.2"; agent_ip="$base.3"; pod_ip="$base.4"',
+      );
+      continue;
+    }
     if (!step.argv) {
       if (step.step === "copy the project") {
         lines.push(
@@ -119,6 +131,20 @@ async function scriptFor(project: string, name: string): Promise<string> {
     );
     if (step.step === "agent container") {
       argv = argv.map((a, i) => (argv[i - 1] === "--secret" ? `${a},uid=1000,gid=1000` : a));
+      agentContainer = argv[argv.indexOf("--name") + 1] ?? "";
+    }
+    if (step.step === "internal network") network = argv.at(-1) ?? "";
+    if (step.step === "egress proxy") {
+      // up writes the allowlist first; so does the script.
+      const allow = argv.find((a) => a.includes("destination=/opt/devaipod/allow"))?.match(
+        /source=([^,]+)/,
+      )?.[1];
+      if (allow) {
+        lines.push(
+          `mkdir -p "$(dirname ${q(allow)})"`,
+          `printf '%s\\n' ${OPENCODE_EGRESS.map(q).join(" ")} > ${q(allow)}`,
+        );
+      }
     }
     if (step.step === "workspace container") {
       workspaceContainer = argv[argv.indexOf("--name") + 1] ?? "";
@@ -134,7 +160,18 @@ async function scriptFor(project: string, name: string): Promise<string> {
       }
       target = (argv.find((a) => a.startsWith("type=volume")) ?? "").split("destination=")[1] ?? "";
     }
-    const cmd = `podman ${argv.map((a) => (a === "<tarball>" ? '"$tmp/t.tar"' : q(a))).join(" ")}`;
+    const word = (a: string) =>
+      a === "<tarball>"
+        ? '"$tmp/t.tar"'
+        : /<(proxy|agent|pod)-ip>/.test(a)
+        ? `"${
+          a.replace("<proxy-ip>", "$proxy_ip").replace("<agent-ip>", "$agent_ip").replace(
+            "<pod-ip>",
+            "$pod_ip",
+          )
+        }"`
+        : q(a);
+    const cmd = `podman ${argv.map(word).join(" ")}`;
     lines.push(step.step.startsWith("secret ") ? `printf %s "$pw" | ${cmd}` : cmd);
     if (step.step === "workspace user's uid") {
       lines.push(
@@ -142,11 +179,15 @@ async function scriptFor(project: string, name: string): Promise<string> {
       );
     }
   }
+  const probe = network
+    // Behind the proxy: the agent's own health check, as up polls it.
+    ? `podman healthcheck run ${q(agentContainer)} >/dev/null 2>&1`
+    : 'curl -fsS --max-time 2 -u "opencode:$pw" "http://127.0.0.1:$port/global/health" >/dev/null 2>&1';
   lines.push(
-    `port=$(podman port ${q(workspaceContainer)} 4096/tcp | sed 's/.*://')`,
+    ...(network ? [] : [`port=$(podman port ${q(workspaceContainer)} 4096/tcp | sed 's/.*://')`]),
     // The same wait as up's: poll every 250 ms, give up after 120 s.
     "deadline=$(($(date +%s) + 120))",
-    'until curl -fsS --max-time 2 -u "opencode:$pw" "http://127.0.0.1:$port/global/health" >/dev/null 2>&1; do',
+    `until ${probe}; do`,
     '  [ "$(date +%s)" -lt "$deadline" ] || { echo "agent not healthy" >&2; exit 1; }',
     "  sleep 0.25",
     "done",

@@ -87,14 +87,16 @@ try {
   say(`== 5. devaipod status ${name}`);
   await cli("status", name);
   say();
-  say("== the workspace reaches its agent (127.0.0.1:4096 inside the pod)");
+  say(
+    "== the workspace reaches its agent (agent.devaipod:4096 on the workspace's internal network)",
+  );
   const probe = await podman.run(p.containerExec({
     container: `devaipod-${name}-workspace`,
     command: [
       "sh",
       "-c",
-      'printf "  without the password: HTTP %s\\n" "$(curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:4096/global/health)"; ' +
-      'printf "  with it:              %s\\n" "$(curl -s -u "opencode:$(cat /run/secrets/devaipod-agent-password)" http://127.0.0.1:4096/global/health)"',
+      'printf "  without the password: HTTP %s\\n" "$(curl -s -o /dev/null -w "%{http_code}" http://agent.devaipod:4096/global/health)"; ' +
+      'printf "  with it:              %s\\n" "$(curl -s -u "opencode:$(cat /run/secrets/devaipod-agent-password)" http://agent.devaipod:4096/global/health)"',
     ],
   }));
   say(probe.stdout.trimEnd());
@@ -107,6 +109,9 @@ try {
     ],
   }));
   say(agent.stdout.trimEnd());
+  say();
+  say(`== devaipod verify ${name} (probes from inside the agent)`);
+  await cli("verify", name);
   say();
   say("== 6. what next");
   say(`  a shell in the workspace:   deno task devaipod ssh ${name}`);

@@ -47,17 +47,19 @@ async function purge(workspace: string): Promise<void> {
 
 async function labelled(workspace: string) {
   const filter = { "io.devaipod.workspace": workspace };
-  const [pods, containers, volumes, secrets] = await Promise.all([
+  const [pods, containers, volumes, secrets, networks] = await Promise.all([
     podman.run(p.podPs(filter)),
     podman.run(p.containerPs(filter)),
     podman.run(p.volumeLs(filter)),
     p.listSecrets(podman, filter),
+    podman.run(p.networkLs(filter)),
   ]);
   return {
     pods: pods.length,
     containers: containers.length,
     volumes: volumes.length,
     secrets: secrets.length,
+    networks: networks.length,
   };
 }
 
@@ -101,9 +103,9 @@ podmanTest(
       const probe = await exec(
         ws,
         "workspace",
-        'curl -s -o /dev/null -w "%{http_code}\\n" http://127.0.0.1:4096/global/health; ' +
-          'curl -s -u "opencode:$(cat /run/secrets/devaipod-agent-password)" http://127.0.0.1:4096/global/health; echo; ' +
-          "command -v opencode-agent; command -v oc; grep -c 'attach \"http://127.0.0.1:4096\"' /opt/devaipod/shims/opencode-agent",
+        'curl -s -o /dev/null -w "%{http_code}\\n" http://agent.devaipod:4096/global/health; ' +
+          'curl -s -u "opencode:$(cat /run/secrets/devaipod-agent-password)" http://agent.devaipod:4096/global/health; echo; ' +
+          "command -v opencode-agent; command -v oc; grep -c 'attach \"http://agent.devaipod:4096\"' /opt/devaipod/shims/opencode-agent",
       );
       assertEquals(probe.code, 0, probe.stderr);
       const [unauth, health, shim, oc, shimRef] = probe.stdout.trim().split("\n");
@@ -219,12 +221,24 @@ podmanTest(
       // delete keeps the volumes; up of the same name adopts them with the work in place.
       const del = await runDevaipod(["delete", "-f", ws]);
       assertEquals(del.code, 0, del.stderr);
-      assertEquals(await labelled(ws), { pods: 0, containers: 0, volumes: 2, secrets: 0 });
+      assertEquals(await labelled(ws), {
+        pods: 0,
+        containers: 0,
+        volumes: 2,
+        secrets: 0,
+        networks: 0,
+      });
       assertEquals((await runDevaipod(["up", dir, "--name", ws])).code, 0);
       assertEquals((await exec(ws, "workspace", "cat work.txt")).stdout, "precious\n");
       const gone = await runDevaipod(["delete", "-f", "--volumes", ws]);
       assertEquals(gone.code, 0, gone.stderr);
-      assertEquals(await labelled(ws), { pods: 0, containers: 0, volumes: 0, secrets: 0 });
+      assertEquals(await labelled(ws), {
+        pods: 0,
+        containers: 0,
+        volumes: 0,
+        secrets: 0,
+        networks: 0,
+      });
     } finally {
       await purge(ws);
       await Deno.remove(dir, { recursive: true });
@@ -240,21 +254,29 @@ podmanTest(
     const networksBefore = (await podman.run(p.networkLs())).map((n) => n.name).sort();
     try {
       // Count the steps of a full up (the hook exits with 137 at step N).
-      for (let step = 1; step <= 7; step++) {
+      // secrets, 2 volumes, the copy, the network, the proxy, the pod, workspace, agent: 9 steps.
+      for (let step = 1; step <= 9; step++) {
         const killed = await runDevaipod(["up", dir, "--name", ws], {
           env: { DEVAIPOD_TEST_STOP_AFTER_STEP: String(step) },
         });
         assertEquals(killed.code, 137, `step ${step}: ${killed.stderr}`);
-        if (step % 3 === 0) {
+        if (step === 9) {
+          // Killed after its last container: the workspace stands; start finishes it (create hooks too).
+          const again = await runDevaipod(["up", dir, "--name", ws]);
+          assertEquals(again.code, 2, again.stderr);
+          assertMatch(again.stderr, /already exists/);
+          const start = await runDevaipod(["start", ws]);
+          assertEquals(start.code, 0, `start after a kill at the last step: ${start.stderr}`);
+        } else if (step % 3 === 0) {
           const again = await runDevaipod(["up", dir, "--name", ws]);
           assertEquals(again.code, 0, `up after a kill at step ${step}: ${again.stderr}`);
-          assertEquals((await labelled(ws)).containers, 3, "infra, workspace and agent");
+          assertEquals((await labelled(ws)).containers, 4, "infra, workspace, agent and proxy");
         }
         const del = await runDevaipod(["delete", "-f", "--volumes", ws]);
         assertEquals(del.code, 0, `delete after a kill at step ${step}: ${del.stderr}`);
         assertEquals(
           await labelled(ws),
-          { pods: 0, containers: 0, volumes: 0, secrets: 0 },
+          { pods: 0, containers: 0, volumes: 0, secrets: 0, networks: 0 },
           `step ${step}`,
         );
       }
@@ -288,7 +310,13 @@ podmanTest(
     const r3 = await runDevaipod(["up", none, "--name", ws]);
     assertEquals(r3.code, 6);
     assertMatch(r3.stderr, /hint: add a devcontainer\.json, or run an image with --image IMAGE/);
-    assertEquals(await labelled(ws), { pods: 0, containers: 0, volumes: 0, secrets: 0 });
+    assertEquals(await labelled(ws), {
+      pods: 0,
+      containers: 0,
+      volumes: 0,
+      secrets: 0,
+      networks: 0,
+    });
     for (const d of [broken, missing, none]) await Deno.remove(d, { recursive: true });
   },
 );
@@ -349,7 +377,13 @@ podmanTest(
       assert(seen, "the pod appeared");
       assertEquals(out.code, 130, stderr);
       assertMatch(stderr, /up interrupted: removing what it created \(volumes are kept\)/);
-      assertEquals(await labelled(ws), { pods: 0, containers: 0, volumes: 2, secrets: 0 });
+      assertEquals(await labelled(ws), {
+        pods: 0,
+        containers: 0,
+        volumes: 2,
+        secrets: 0,
+        networks: 0,
+      });
     } finally {
       await purge(ws);
       await Deno.remove(dir, { recursive: true });

@@ -30,10 +30,10 @@ export function upCommand(ctx: CliContext): CommandUnknownOpts {
     .addOption(
       new Option(
         "--network-isolation <mode>",
-        "on: the agent reaches only allowed hosts, through devaipod's proxy",
+        "on: the agent reaches only allowed hosts, through devaipod's proxy; off: any host (not recommended)",
       )
         .choices(["on", "off"])
-        .default("off"),
+        .default("on"),
     )
     .option("--allow <host...>", "more hosts the agent may reach (with --network-isolation on)")
     .option(

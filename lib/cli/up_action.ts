@@ -140,6 +140,11 @@ export async function upAction(
   }
 
   const progress = new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet });
+  if (options.networkIsolation === "off") {
+    ctx.err(
+      "warning: --network-isolation off: the agent can reach any host, and send your code and keys anywhere",
+    );
+  }
   ctx.info(`up ${workspace} from ${folder}`);
   const stop = ctx.deps.env.get("DEVAIPOD_TEST_STOP_AFTER_STEP");
   const result = await new Up({

@@ -323,7 +323,9 @@ export async function deleteAction(
   }
   const found = await workspaceObjects(ctx.podman, workspace);
   if (
-    !found.pods.length && !found.containers.length && !found.secrets.length && !found.volumes.length
+    !found.pods.length && !found.containers.length && !found.secrets.length &&
+    !found.volumes.length &&
+    !found.networks.length
   ) {
     throw new NotFoundError(`no workspace named '${name}'`, {
       hint: "`devaipod list` shows the workspaces",

@@ -6,6 +6,7 @@ import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { displayCommand } from "../devcontainer/lifecycle.ts";
 import { containerExec, containerRun } from "../podman/container.ts";
 import { imageBuild } from "../podman/image.ts";
+import { networkCreate } from "../podman/network.ts";
 import { podCreate } from "../podman/pod.ts";
 import { secretCreate } from "../podman/secret.ts";
 import { volumeCreate, volumeImport } from "../podman/volume.ts";
@@ -75,6 +76,22 @@ export function dryRunSteps(
     step: "fill the workspace volume",
     argv: [...volumeImport(plan.workspaceVolume, "<tarball>").argv],
   });
+  if (plan.isolation) {
+    steps.push({
+      step: "allowlist",
+      action:
+        "write the agent's allowlist (its profile's hosts, allowedDomains, --allow) to the workspace's state folder",
+    });
+    steps.push({ step: "internal network", argv: [...networkCreate(plan.isolation.network).argv] });
+    steps.push({
+      step: "addresses",
+      action: `the internal network's subnet: .2 the proxy, .3 the agent, .4 the pod`,
+    });
+    steps.push({
+      step: "egress proxy",
+      argv: [...containerRun(plan.isolation.proxyContainer).argv],
+    });
+  }
   steps.push({ step: "pod", argv: [...podCreate(plan.pod).argv] });
   steps.push({
     step: "workspace container",
@@ -98,7 +115,9 @@ export function dryRunSteps(
   steps.push({ step: "agent container", argv: [...containerRun(plan.agentContainer).argv] });
   steps.push({
     step: "wait for the agent",
-    action: "GET http://127.0.0.1:<published port>/global/health with the password",
+    action: plan.isolation
+      ? "podman healthcheck run (the agent's own GET /global/health with its password) until healthy"
+      : "GET http://127.0.0.1:<published port>/global/health with the password",
   });
   for (
     const s

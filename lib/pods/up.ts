@@ -238,6 +238,9 @@ export class Up {
     if (found.secrets.length) {
       await podman.run(p.secretRm(found.secrets.map((s) => s.Spec.Name)), cleanup);
     }
+    if (found.networks.length) {
+      await podman.run(p.networkRm(found.networks.map((n) => n.name), { force: true }), cleanup);
+    }
     if (found.pods.length || stray.length || found.secrets.length || found.networks.length) {
       this.#deps.log(`removed the leftovers of an unfinished up of ${workspace}\n`);
     }
