@@ -38,6 +38,19 @@ async function agentEndpoint(
   return { url: `http://127.0.0.1:${port.port}`, password: pw.stdout.trim() };
 }
 
+/** How many egress decisions allowed and denied, from the proxy's log. */
+async function egressCounts(
+  ctx: CliContext,
+  proxyId: string,
+): Promise<{ allowed: number; denied: number }> {
+  const { decisions } = await import("./egress_actions.ts");
+  const records = await decisions(ctx, proxyId);
+  return {
+    allowed: records.filter((r) => r.decision === "allow").length,
+    denied: records.filter((r) => r.decision === "deny").length,
+  };
+}
+
 /** `devaipod status NAME`. */
 export async function statusAction(
   ctx: CliContext,
@@ -51,7 +64,8 @@ export async function statusAction(
     workspaceContainers(ctx.podman, workspace),
   ]);
   const agent = containers.get(ROLES.agent);
-  const isolated = containers.has(ROLES.proxy);
+  const proxy = containers.get(ROLES.proxy);
+  const isolated = proxy !== undefined;
   // Behind the proxy the host cannot reach the agent: its own health check answers.
   const endpoint = agent?.State === "running" && !isolated
     ? await agentEndpoint(ctx, containers)
@@ -72,6 +86,7 @@ export async function statusAction(
     task: pod.Labels[LABELS.task] ?? null,
     created: pod.Created ?? null,
     isolated,
+    egress: proxy ? await egressCounts(ctx, proxy.Id) : null,
     containers: Object.fromEntries([...ROLE_NAMES, ROLES.proxy].map((role) => {
       const c = containers.get(role);
       return [
@@ -104,6 +119,12 @@ export async function statusAction(
         : "missing",
     ]),
     ["volumes", status.volumes.map((v) => v.name).join(", ") || "-"],
+    [
+      "egress",
+      status.egress
+        ? `${status.egress.allowed} allowed, ${status.egress.denied} denied (devaipod egress ${workspace})`
+        : "not isolated",
+    ],
     ["task", status.task ?? "-"],
   ];
   for (const line of renderTable(rows)) ctx.out(line);
