@@ -13,8 +13,80 @@ import { DEV_IMAGE } from "./support/test_images.ts";
 
 const podman = p.Podman.fromEnv();
 
-const SERVER = `Deno.serve({ hostname: "0.0.0.0", port: 8080 }, (req) =>
-  new Response("hello from " + (req.headers.get("host") ?? "?") + "\\n"));\n`;
+const SERVER =
+  `const hello = (req) => new Response("hello from " + new URL(req.url).host + "\\n");
+Deno.serve({ hostname: "0.0.0.0", port: 8080 }, hello);
+Deno.serve({
+  hostname: "0.0.0.0",
+  port: 8443,
+  cert: Deno.readTextFileSync("/srv/server.pem"),
+  key: Deno.readTextFileSync("/srv/server.key"),
+}, hello);
+`;
+
+/** A test CA and a certificate for the simulated internet's names, made with openssl. */
+async function certificates(dir: string): Promise<void> {
+  const openssl = async (...args: string[]) => {
+    const out = await new Deno.Command("openssl", {
+      args,
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (out.code !== 0) {
+      throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
+    }
+  };
+  await openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=devaipod test CA",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+  );
+  await openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    "/CN=api.example.test",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+  );
+  await Deno.writeTextFile(
+    join(dir, "san.ext"),
+    "subjectAltName=DNS:api.example.test,DNS:evil.example.test\n",
+  );
+  await openssl(
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    "san.ext",
+    "-out",
+    "server.pem",
+  );
+  await Deno.chmod(join(dir, "server.key"), 0o644);
+}
 
 /** A normal network with a web server on it, known by two names. */
 async function simulatedInternet(
@@ -25,6 +97,7 @@ async function simulatedInternet(
   await podman.run(p.networkCreate({ name: network, labels }));
   const dir = await Deno.makeTempDir({ prefix: "devaipod-inet-" });
   await Deno.writeTextFile(join(dir, "server.ts"), SERVER);
+  await certificates(dir);
   const deno = await Deno.realPath(denoProgram());
   await podman.run(p.containerRun({
     name: `devaipod-test-web-${run}`,
@@ -37,7 +110,7 @@ async function simulatedInternet(
     ],
     env: { DENO_DIR: "/tmp/deno", HOME: "/tmp" },
     extraArgs: ["--network-alias", "api.example.test", "--network-alias", "evil.example.test"],
-    command: ["deno", "run", "--quiet", "--allow-net", "/srv/server.ts"],
+    command: ["deno", "run", "--quiet", "--allow-net", "--allow-read=/srv", "/srv/server.ts"],
   }));
   const [c] = await podman.run(p.containerInspect(`devaipod-test-web-${run}`));
   const inspect = await new Deno.Command("podman", {
@@ -54,12 +127,13 @@ async function simulatedInternet(
   return { network, serverIp: new TextDecoder().decode(inspect.stdout).trim(), dir };
 }
 
-async function project(): Promise<string> {
+async function project(caFile: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "devaipod-egress-project-" });
   await Deno.writeTextFile(
     join(dir, ".devcontainer.json"),
     JSON.stringify({ image: DEV_IMAGE, remoteUser: "dev" }),
   );
+  await Deno.copyFile(caFile, join(dir, "test-ca.pem"));
   return dir;
 }
 
@@ -72,7 +146,7 @@ podmanTest(
     const run = testRunId();
     const ws = `e${run.slice(-8)}`;
     const inet = await simulatedInternet(run);
-    const dir = await project();
+    const dir = await project(join(inet.dir, "ca.pem"));
     try {
       const up = await runDevaipod([
         "up",
@@ -86,6 +160,8 @@ podmanTest(
         "--allow",
         "api.example.test:8080",
         `${inet.serverIp}:8080`,
+        "api.example.test:8443",
+        `${inet.serverIp}:8443`,
       ]);
       assertEquals(up.code, 0, up.stderr);
 
@@ -117,6 +193,13 @@ podmanTest(
       ]);
       assertEquals(direct.stdout, "hello from api.example.test:8080\n", direct.stderr);
 
+      // The agent: TLS to an allowed name through the proxy (curl follows HTTPS_PROXY), verified
+      // with the test CA.
+      const tls = await agent(
+        ws,
+        "curl -sS -m 5 --cacert test-ca.pem https://api.example.test:8443/",
+      );
+      assertEquals(tls.stdout, "hello from api.example.test:8443\n", tls.stderr);
       // The agent: allowed through the proxy; a denied name gets 403 and a deny line.
       const allowed = await agent(
         ws,
