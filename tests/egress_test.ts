@@ -13,8 +13,7 @@ import { DEV_IMAGE } from "./support/test_images.ts";
 
 const podman = p.Podman.fromEnv();
 
-const SERVER =
-  `const hello = (req) => new Response("hello from " + new URL(req.url).host + "\\n");
+const SERVER = `const hello = (req) => new Response("hello from " + new URL(req.url).host + "\\n");
 Deno.serve({ hostname: "0.0.0.0", port: 8080 }, hello);
 Deno.serve({
   hostname: "0.0.0.0",
