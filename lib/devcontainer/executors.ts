@@ -7,6 +7,7 @@
 import type { Podman } from "../podman/driver.ts";
 import { containerExec } from "../podman/container.ts";
 import type { CommandExecutor } from "./lifecycle.ts";
+import { runProcess } from "../util/process.ts";
 
 /** The shell host commands run through. */
 export const HOST_SHELL = "/bin/sh";
@@ -19,21 +20,9 @@ export function hostArgv(argv: readonly string[]): string[] {
 
 /** Runs commands on the host in `cwd`. */
 export function hostExecutor(cwd: string): CommandExecutor {
-  const decoder = new TextDecoder();
-  return async (argv) => {
+  return (argv) => {
     const [program, ...args] = hostArgv(argv) as [string, ...string[]];
-    const out = await new Deno.Command(program, {
-      args,
-      cwd,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
+    return runProcess(program, args, { cwd });
   };
 }
 
