@@ -15,6 +15,7 @@ export function configCommand(ctx: CliContext): CommandUnknownOpts {
       "a devcontainer.json path, or the name of .devcontainer/<name>/",
     )
     .option("--json", "print the resolved configuration as one JSON object on stdout")
+    .option("--user", "print the effective user config (devaipod.toml) instead, secrets redacted")
     .option(
       "--merged",
       "also merge the image's devcontainer.metadata label (reads the local image; needs podman)",

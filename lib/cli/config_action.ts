@@ -4,7 +4,9 @@ import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { displayCommand } from "../devcontainer/lifecycle.ts";
 import type { LifecycleCommand } from "../devcontainer/lifecycle.ts";
+import { loadUserConfig, redactUserConfig } from "../config/user_config.ts";
 import { formatDiagnostic } from "../errors.ts";
+import { userConfigPath } from "../paths.ts";
 import type { CliContext } from "./context.ts";
 import { renderTable } from "./table.ts";
 
@@ -13,6 +15,7 @@ export interface ConfigOptions {
   devcontainer?: string;
   json?: boolean;
   merged?: boolean;
+  user?: boolean;
 }
 
 /** The `--json` document (documented in README.md). */
@@ -77,6 +80,16 @@ export async function configAction(
   path: string,
   options: ConfigOptions,
 ): Promise<void> {
+  if (options.user) {
+    const file = userConfigPath(ctx.deps.env, ctx.globals.config);
+    const config = redactUserConfig(await loadUserConfig(file, ctx.globals.config !== undefined));
+    if (options.json) ctx.json({ file, config });
+    else {
+      ctx.out(`# ${file}`);
+      ctx.out(JSON.stringify(config, null, 2));
+    }
+    return;
+  }
   const cwd = ctx.deps.cwd();
   const folder = resolve(cwd, path);
   const resolved = await resolveDevcontainer({

@@ -3,7 +3,9 @@ import { resolve } from "node:path";
 import { cachedBinaryPath, opencodePin } from "../agents/opencode.ts";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
+import { loadUserConfig } from "../config/user_config.ts";
 import { formatDiagnostic, NotFoundError, UsageError } from "../errors.ts";
+import { userConfigPath } from "../paths.ts";
 import type { ProxyRuntime } from "../plan/pod_plan.ts";
 import { devaipodDirs } from "../paths.ts";
 import { dryRunSteps } from "../plan/dry_run.ts";
@@ -27,6 +29,8 @@ export interface UpOptions {
   networkIsolation?: string;
   allow?: string[];
   egressNetwork?: string;
+  /** The image came from the user config's default-image (the project's config wins). */
+  imageIsDefault?: boolean;
 }
 
 /**
@@ -89,7 +93,16 @@ export async function upAction(
   options: UpOptions,
 ): Promise<void> {
   const folder = resolve(ctx.deps.cwd(), path);
+  const user = await loadUserConfig(
+    userConfigPath(ctx.deps.env, ctx.globals.config),
+    ctx.globals.config !== undefined,
+  );
+  // The user's default image stands in for --image when the project has no devcontainer.json.
+  if (!options.image && user["default-image"]) {
+    options = { ...options, image: user["default-image"], imageIsDefault: true };
+  }
   const resolved = await resolveProject(ctx, folder, options);
+  if (resolved && options.imageIsDefault) options = { ...options, image: undefined };
   for (const w of resolved?.warnings ?? []) ctx.info(`warning: ${formatDiagnostic(w)}`);
   const workspace = checkName(options.name ?? generateName(folder));
   const dirs = devaipodDirs(ctx.deps.env);
@@ -112,6 +125,7 @@ export async function upAction(
       imagePath: "<image PATH>",
       password: "<redacted>",
       ...(task !== undefined ? { task } : {}),
+      ...(user.env?.allowlist ? { envAllowlist: user.env.allowlist } : {}),
       ...(options.networkIsolation === "on"
         ? {
           isolation: {
@@ -155,6 +169,7 @@ export async function upAction(
     ...(task !== undefined ? { task } : {}),
     noPrompt: !options.prompt,
     readyTimeoutSeconds: options.readyTimeout,
+    ...(user.env?.allowlist ? { envAllowlist: user.env.allowlist } : {}),
     ...(options.networkIsolation === "on"
       ? {
         isolation: {

@@ -49,6 +49,8 @@ export interface UpRequest {
   task?: string;
   noPrompt?: boolean;
   readyTimeoutSeconds: number;
+  /** More host variables the agent may receive (the user config's `[env] allowlist`). */
+  envAllowlist?: readonly string[];
   /** Egress isolation: the agent behind devaipod's proxy (absent: the agent shares the pod's network). */
   isolation?: { egressNetwork: string; runtime: ProxyRuntime; allow: readonly string[] };
 }
@@ -358,6 +360,7 @@ export class Up {
       imagePath,
       password,
       ...(req.task !== undefined ? { task: req.task } : {}),
+      ...(req.envAllowlist ? { envAllowlist: req.envAllowlist } : {}),
       ...(req.isolation
         ? {
           isolation: {

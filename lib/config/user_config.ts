@@ -1,0 +1,154 @@
+/**
+ * The user config, `~/.config/devaipod.toml` (`--config` overrides): parsed with smol-toml,
+ * validated strictly with zod, every problem reported with its line:column. Keys follow the
+ * upstream devaipod names where they mean the same.
+ *
+ * ```toml
+ * default-image = "localhost/devaipod-test/dev:latest"
+ * [env]
+ * allowlist = ["MY_API_KEY"]          # host variables the agent may get (with the LLM keys)
+ * [env.vars]
+ * EDITOR = "vim"                      # set in the workspace and the agent
+ * [trusted.env]
+ * GH_TOKEN = "…"                      # workspace (and sidecars) only, never the agent
+ * [network-isolation]
+ * allowed_domains = ["api.example.com"]
+ * [agent]
+ * default = "opencode"
+ * ```
+ */
+import { parse, TomlError } from "smol-toml";
+import { z } from "zod";
+import { ConfigError } from "../errors.ts";
+import type { Diagnostic } from "../errors.ts";
+
+const varName = z.string().regex(
+  /^[A-Za-z_][A-Za-z0-9_]*$/,
+  "expected an environment variable name",
+);
+const varMap = z.record(varName, z.string());
+
+/** The user config's schema. Strict: a misspelt key is an error, not silently ignored. */
+export const UserConfigSchema = z.strictObject({
+  "default-image": z.string().optional(),
+  env: z.strictObject({ allowlist: z.array(varName).optional(), vars: varMap.optional() })
+    .optional(),
+  trusted: z.strictObject({
+    env: varMap.optional(),
+    secrets: z.array(
+      z.string().regex(
+        /^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+        'expected "ENV_NAME=podman-secret-name"',
+      ),
+    )
+      .optional(),
+  }).optional(),
+  dotfiles: z.strictObject({ url: z.string().optional(), script: z.string().optional() })
+    .optional(),
+  agent: z.strictObject({
+    default: z.enum(["opencode"]).optional(),
+    version: z.string().optional(),
+  }).optional(),
+  "network-isolation": z.strictObject({ allowed_domains: z.array(z.string()).optional() })
+    .optional(),
+});
+/** A validated user config. */
+export type UserConfig = z.infer<typeof UserConfigSchema>;
+
+/**
+ * Where `path` (table names, then a key) is written in TOML text: the key's line and column,
+ * or the table header's, or 1:1. Good for the configs people write (one table per header).
+ */
+export function locateToml(
+  text: string,
+  path: readonly (string | number)[],
+): { line: number; column: number } {
+  const keys = path.filter((p): p is string => typeof p === "string");
+  const lines = text.split("\n");
+  let table: string[] = [];
+  let best = { line: 1, column: 1 };
+  for (const [i, raw] of lines.entries()) {
+    const header = /^\s*\[([^\]]+)\]\s*(#.*)?$/.exec(raw);
+    if (header) {
+      table = (header[1] ?? "").split(".").map((k) => k.trim().replace(/^"|"$/g, ""));
+      if (
+        keys.slice(0, table.length).join(".") === table.join(".") && table.length <= keys.length
+      ) {
+        best = { line: i + 1, column: raw.indexOf("[") + 1 };
+      }
+      continue;
+    }
+    const m = /^(\s*)("?)([A-Za-z0-9_.-]+)\2\s*=/.exec(raw);
+    if (!m) continue;
+    const full = [...table, ...(m[3] ?? "").split(".")];
+    if (full.length <= keys.length && full.every((k, j) => k === keys[j])) {
+      best = { line: i + 1, column: (m[1] ?? "").length + 1 };
+      if (full.length === keys.length) return best;
+    }
+  }
+  return best;
+}
+
+/** Parses and validates user-config text; throws {@link ConfigError} with every problem. */
+export function parseUserConfig(text: string, file: string): UserConfig {
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch (err) {
+    if (err instanceof TomlError) {
+      throw new ConfigError(
+        err.message.split("\n")[0]?.replace(/^Invalid TOML document: /, "") ?? "invalid TOML",
+        {
+          location: { file, line: err.line, column: err.column },
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
+  const result = UserConfigSchema.safeParse(value);
+  if (result.success) return result.data;
+  const problems: Diagnostic[] = result.error.issues.flatMap((issue) => {
+    const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+    const paths = issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...path, k]) : [path];
+    return paths.map((p) => ({
+      message: issue.code === "unrecognized_keys"
+        ? `${p.join(".")}: unknown key`
+        : `${p.join(".")}: ${issue.message.replace(/^Invalid (input|option): /, "")}`,
+      location: { file, ...locateToml(text, p) },
+    }));
+  });
+  problems.sort((a, b) =>
+    (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
+    (a.location?.column ?? 0) - (b.location?.column ?? 0)
+  );
+  throw ConfigError.of(problems, { hint: 'see README.md, "User config", for the keys' });
+}
+
+/** Reads the user config; a missing file is an empty config (unless it was named with --config). */
+export async function loadUserConfig(path: string, explicit: boolean): Promise<UserConfig> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound && !explicit) return {};
+    if (err instanceof Deno.errors.NotFound) {
+      throw new ConfigError(`--config ${path}: no such file`);
+    }
+    throw err;
+  }
+  return parseUserConfig(text, path);
+}
+
+/** The user config with secret values replaced, for printing. */
+export function redactUserConfig(config: UserConfig): UserConfig {
+  const trusted = config.trusted;
+  if (!trusted?.env) return config;
+  return {
+    ...config,
+    trusted: {
+      ...trusted,
+      env: Object.fromEntries(Object.keys(trusted.env).map((k) => [k, "<redacted>"])),
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { assertEquals, assertThrows } from "../../tests/support/assert.ts";
+import { ConfigError } from "../errors.ts";
+import { locateToml, parseUserConfig, redactUserConfig } from "./user_config.ts";
+
+const GOOD = `default-image = "localhost/x"
+[env]
+allowlist = ["MY_KEY"]
+[env.vars]
+EDITOR = "vim"
+[trusted.env]
+GH_TOKEN = "ghp_secret"
+[trusted]
+secrets = ["NPM_TOKEN=npm-token"]
+[network-isolation]
+allowed_domains = ["api.example.com", "*.example.org"]
+[agent]
+default = "opencode"
+`;
+
+Deno.test("user config: every key the schema knows", () => {
+  assertEquals(parseUserConfig(GOOD, "u.toml"), {
+    "default-image": "localhost/x",
+    env: { allowlist: ["MY_KEY"], vars: { EDITOR: "vim" } },
+    trusted: { env: { GH_TOKEN: "ghp_secret" }, secrets: ["NPM_TOKEN=npm-token"] },
+    "network-isolation": { allowed_domains: ["api.example.com", "*.example.org"] },
+    agent: { default: "opencode" },
+  });
+  assertEquals(parseUserConfig("", "u.toml"), {});
+});
+
+Deno.test("user config: TOML syntax errors carry line:column", () => {
+  const err = assertThrows(
+    () => parseUserConfig("a = 1\nb = [1,\n[x]\n", "/h/devaipod.toml"),
+    ConfigError,
+  );
+  assertEquals(err.message, "/h/devaipod.toml:3:2: invalid value");
+});
+
+Deno.test("user config: unknown keys and wrong types are all reported, each at its line", () => {
+  const text = `default-imag = "x"
+[env]
+allowlist = ["OK", "not a name"]
+[network-isolation]
+allowed_domains = "api.example.com"
+`;
+  const err = assertThrows(() => parseUserConfig(text, "u.toml"), ConfigError);
+  assertEquals(err.problems.map((p) => `${p.location?.line}:${p.location?.column} ${p.message}`), [
+    "1:1 default-imag: unknown key",
+    "3:1 env.allowlist.1: expected an environment variable name",
+    "5:1 network-isolation.allowed_domains: expected array, received string",
+  ]);
+});
+
+Deno.test("user config: locating keys in tables and dotted keys", () => {
+  const text = "[a]\nx = 1\n[a.b]\n  y = 2\nc.d = 3\n";
+  assertEquals(locateToml(text, ["a", "x"]), { line: 2, column: 1 });
+  assertEquals(locateToml(text, ["a", "b", "y"]), { line: 4, column: 3 });
+  assertEquals(locateToml(text, ["a", "b", "c", "d"]), { line: 5, column: 1 });
+  assertEquals(locateToml(text, ["a", "missing"]), { line: 1, column: 1 });
+});
+
+Deno.test("user config: trusted values are redacted for printing", () => {
+  const redacted = redactUserConfig(parseUserConfig(GOOD, "u.toml"));
+  assertEquals(redacted.trusted?.env, { GH_TOKEN: "<redacted>" });
+  assertEquals(JSON.stringify(redacted).includes("ghp_secret"), false);
+});

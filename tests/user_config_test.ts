@@ -1,0 +1,77 @@
+/** The user config through the CLI: `config --user`, its errors, and what `up` takes from it. */
+import { join } from "node:path";
+import { assert, assertEquals } from "./support/assert.ts";
+import { runDevaipod } from "./support/cli.ts";
+
+async function userConfig(text: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "devaipod-user-" });
+  await Deno.writeTextFile(join(dir, "devaipod.toml"), text);
+  return join(dir, "devaipod.toml");
+}
+
+Deno.test("user config: config --user prints it with trusted values redacted", async () => {
+  const file = await userConfig(
+    '[trusted.env]\nGH_TOKEN = "ghp_do_not_print"\n[env]\nallowlist = ["MY_KEY"]\n',
+  );
+  const r = await runDevaipod(["--config", file, "config", "--user", "--json"]);
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(JSON.parse(r.stdout), {
+    file,
+    config: { trusted: { env: { GH_TOKEN: "<redacted>" } }, env: { allowlist: ["MY_KEY"] } },
+  });
+  assertEquals(r.stdout.includes("ghp_do_not_print"), false);
+});
+
+Deno.test("user config: the XDG location is read without --config; a missing one is empty", async () => {
+  const xdg = await Deno.makeTempDir();
+  const r = await runDevaipod(["config", "--user", "--json"], { env: { XDG_CONFIG_HOME: xdg } });
+  assertEquals(JSON.parse(r.stdout), { file: join(xdg, "devaipod.toml"), config: {} });
+  const missing = await runDevaipod(["--config", join(xdg, "nope.toml"), "config", "--user"]);
+  assertEquals([missing.code, missing.stderr.split("\n")[0]], [
+    3,
+    `error: --config ${join(xdg, "nope.toml")}: no such file`,
+  ]);
+});
+
+Deno.test("user config: mistakes are exit 3 with file:line:col", async () => {
+  const file = await userConfig(
+    '[agent]\ndefault = "opencode"\n\n[network-isolation]\nallowed_domain = ["x.com"]\n',
+  );
+  const r = await runDevaipod(["--config", file, "config", "--user"]);
+  assertEquals(r.code, 3);
+  assertEquals(
+    r.stderr.split("\n")[0],
+    `error: ${file}:5:1: network-isolation.allowed_domain: unknown key`,
+  );
+  const syntax = await userConfig("[env\n");
+  const s = await runDevaipod(["--config", syntax, "up", ".", "--dry-run"]);
+  assertEquals(s.code, 3);
+  assert(s.stderr.startsWith(`error: ${syntax}:1:`), s.stderr);
+});
+
+Deno.test("user config: up takes default-image and the agent's env allowlist from it (dry run)", async () => {
+  const project = await Deno.makeTempDir();
+  const file = await userConfig(
+    'default-image = "localhost/devaipod-test/dev:latest"\n[env]\nallowlist = ["MY_KEY"]\n',
+  );
+  const r = await runDevaipod([
+    "--config",
+    file,
+    "up",
+    project,
+    "--name",
+    "uc",
+    "--dry-run",
+    "--json",
+  ], {
+    env: { MY_KEY: "my-secret-value" },
+  });
+  assertEquals(r.code, 0, r.stderr);
+  const plan = JSON.parse(r.stdout);
+  assertEquals(plan.image, "localhost/devaipod-test/dev:latest");
+  assert(
+    plan.steps.some((s: { step: string }) => s.step === "secret MY_KEY"),
+    "MY_KEY travels as a secret",
+  );
+  assertEquals(r.stdout.includes("my-secret-value"), false);
+});
