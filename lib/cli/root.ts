@@ -42,6 +42,10 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     .addOption(new Option("-q, --quiet", "print only results and errors"))
     .helpOption("-h, --help", "show help")
     .showSuggestionAfterError(true)
+    .addHelpText(
+      "after",
+      "\nShell completions (commands, flags, workspace names): devaipod completion bash|zsh|fish|powershell",
+    )
     .configureHelp({ showGlobalOptions: true })
     .hook("preAction", (_this, action) => {
       const g = action.optsWithGlobals() as { config?: string; verbose?: boolean; quiet?: boolean };
@@ -103,6 +107,10 @@ export async function runCli(args: readonly string[], ctx: CliContext): Promise<
   if (args.length === 0) {
     program.outputHelp();
     return;
+  }
+  if (args[0] === "completion" || args[0] === "complete") {
+    const { installCompletions } = await import("./completions.ts");
+    await installCompletions(program, ctx, args[0] === "complete");
   }
   try {
     await program.parseAsync([...args], { from: "user" });
