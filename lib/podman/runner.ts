@@ -47,8 +47,12 @@ export function podmanPrefix(env: EnvReader, inToolbox: boolean): string[] {
 }
 
 /** Whether this process runs inside a toolbox container. */
-export function detectToolbox(exists: (path: string) => boolean = fileExists): boolean {
-  return exists(TOOLBOX_MARKER);
+export function detectToolbox(
+  exists: (path: string) => boolean = fileExists,
+  env: EnvReader = Deno.env,
+): boolean {
+  // DEVAIPOD_TOOLBOX_MARKER moves the marker (tests fake a toolbox without touching /run).
+  return exists(env.get("DEVAIPOD_TOOLBOX_MARKER") || TOOLBOX_MARKER);
 }
 
 /** Writes `data` to a child's stdin and closes it; a child that exits early is not an error. */
