@@ -390,3 +390,52 @@ podmanTest(
     }
   },
 );
+
+podmanTest(
+  "pods: forwardPorts are published on 127.0.0.1 and listed; a taken port fails before anything is made",
+  async () => {
+    const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (free.addr as Deno.NetAddr).port;
+    free.close();
+    const dir = await project({ image: DEV_IMAGE, forwardPorts: [port] });
+    const ws = name();
+    try {
+      assertEquals((await runDevaipod(["up", dir, "--name", ws, "-q"])).code, 0);
+      const serve = await exec(
+        ws,
+        "workspace",
+        `nohup sh -c 'printf "HTTP/1.0 200 OK\\r\\n\\r\\nforwarded" | busybox nc -l -p ${port}' >/dev/null 2>&1 & true`,
+      );
+      assertEquals(serve.code, 0);
+      const status = JSON.parse((await runDevaipod(["status", ws, "--json"])).stdout);
+      assertEquals(status.ports, [{ host: `127.0.0.1:${port}`, container: port }]);
+      const inspect = await new Deno.Command("podman", {
+        args: ["pod", "inspect", `devaipod-${ws}`],
+        stdout: "piped",
+      }).output();
+      assertMatch(
+        new TextDecoder().decode(inspect.stdout),
+        new RegExp(`"HostIp": "127.0.0.1",\\s*"HostPort": "${port}"`),
+      );
+
+      // Another workspace wanting the same port fails at once, creating nothing.
+      const other = name();
+      const taken = await runDevaipod(["up", dir, "--name", other]);
+      assertEquals(taken.code, 2);
+      assertMatch(
+        taken.stderr,
+        new RegExp(`forwardPorts: ${port} is already in use on 127\\.0\\.0\\.1`),
+      );
+      assertEquals(await labelled(other), {
+        pods: 0,
+        containers: 0,
+        volumes: 0,
+        secrets: 0,
+        networks: 0,
+      });
+    } finally {
+      await purge(ws);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

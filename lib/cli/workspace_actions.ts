@@ -86,6 +86,10 @@ export async function statusAction(
     task: pod.Labels[LABELS.task] ?? null,
     created: pod.Created ?? null,
     isolated,
+    ports: (pod.Labels[LABELS.ports] ?? "").split(",").filter(Boolean).map((port) => ({
+      host: `127.0.0.1:${port}`,
+      container: Number(port),
+    })),
     egress: proxy ? await egressCounts(ctx, proxy.Id) : null,
     containers: Object.fromEntries([...ROLE_NAMES, ROLES.proxy].map((role) => {
       const c = containers.get(role);
@@ -125,6 +129,7 @@ export async function statusAction(
         ? `${status.egress.allowed} allowed, ${status.egress.denied} denied (devaipod egress ${workspace})`
         : "not isolated",
     ],
+    ["ports", status.ports.map((x) => `${x.host} → ${x.container}`).join(", ") || "-"],
     ["task", status.task ?? "-"],
   ];
   for (const line of renderTable(rows)) ctx.out(line);

@@ -116,6 +116,8 @@ export interface PodPlan {
   workspaceVolume: string;
   workspaceContainer: ContainerSpec;
   agentContainer: ContainerSpec;
+  /** forwardPorts published on 127.0.0.1 (same port on the host). */
+  forwardPorts: number[];
   /** Where the project's clone goes: the workspace volume, mounted here. */
   workspaceMountTarget: string;
   /** The workspace folder in both containers. */
@@ -293,6 +295,7 @@ export function planPod(input: PlanInput): PodPlan {
       [LABELS.image]: input.image,
       [LABELS.version]: VERSION,
       ...(input.task !== undefined ? { [LABELS.task]: input.task } : {}),
+      ...(forwardPorts.length ? { [LABELS.ports]: forwardPorts.join(",") } : {}),
     },
     publish: [
       ...forwardPorts.map((p) => `127.0.0.1:${p}:${p}`),
@@ -425,6 +428,7 @@ export function planPod(input: PlanInput): PodPlan {
     ...(isolation ? { isolation } : {}),
     agentUrl: `http://${iso ? AGENT_HOST : "127.0.0.1"}:${AGENT_PORT}`,
     workspaceVolume: workVolume.name,
+    forwardPorts,
     workspaceContainer,
     agentContainer,
     workspaceMountTarget: target,

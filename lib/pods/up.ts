@@ -100,6 +100,29 @@ export async function builtImageTag(
   return { tag: `localhost/devaipod/${resolved.devcontainerId.slice(0, 12)}:${hash}`, hash };
 }
 
+/** Fails when a forwardPorts port is already taken on 127.0.0.1 (before anything is published). */
+export function checkPortsFree(ports: readonly number[]): void {
+  const taken = ports.filter((port) => {
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return false;
+    } catch (err) {
+      if (err instanceof Deno.errors.AddrInUse) return true;
+      throw err;
+    }
+  });
+  if (taken.length) {
+    throw new UsageError(
+      `forwardPorts: ${taken.join(", ")} ${
+        taken.length === 1 ? "is" : "are"
+      } already in use on 127.0.0.1`,
+      {
+        hint: "stop what listens there, or change forwardPorts in devcontainer.json",
+      },
+    );
+  }
+}
+
 /** Polls the agent's own health check (`podman healthcheck run`) until healthy or `timeoutMs`. */
 export async function waitHealthCheck(
   podman: Podman,
@@ -372,6 +395,8 @@ export class Up {
         : {}),
     });
     const shimOptions = { url: plan.agentUrl, ...(agentBinary ? {} : { agentBinary: "opencode" }) };
+    // Before anything is created: a taken port would fail the pod half-way.
+    checkPortsFree(plan.forwardPorts);
     await writeShims(dirs.shims, { oc: false, ...shimOptions });
 
     await progress.step(
