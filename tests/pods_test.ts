@@ -401,12 +401,6 @@ podmanTest(
     const ws = name();
     try {
       assertEquals((await runDevaipod(["up", dir, "--name", ws, "-q"])).code, 0);
-      const serve = await exec(
-        ws,
-        "workspace",
-        `nohup sh -c 'printf "HTTP/1.0 200 OK\\r\\n\\r\\nforwarded" | busybox nc -l -p ${port}' >/dev/null 2>&1 & true`,
-      );
-      assertEquals(serve.code, 0);
       const status = JSON.parse((await runDevaipod(["status", ws, "--json"])).stdout);
       assertEquals(status.ports, [{ host: `127.0.0.1:${port}`, container: port }]);
       const inspect = await new Deno.Command("podman", {
