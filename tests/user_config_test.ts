@@ -75,3 +75,36 @@ Deno.test("user config: up takes default-image and the agent's env allowlist fro
   );
   assertEquals(r.stdout.includes("my-secret-value"), false);
 });
+
+Deno.test("user config: env.vars reach both containers, trusted.env only the workspace, redacted in the plan", async () => {
+  const project = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    join(project, ".devcontainer.json"),
+    '{ "image": "localhost/devaipod-test/dev:latest" }',
+  );
+  const file = await userConfig(
+    '[env.vars]\nEDITOR = "vim"\n[trusted.env]\nGH_TOKEN = "ghp_never_shown"\n',
+  );
+  const r = await runDevaipod([
+    "--config",
+    file,
+    "up",
+    project,
+    "--name",
+    "uc2",
+    "--dry-run",
+    "--json",
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  const steps = JSON.parse(r.stdout).steps as { step: string; argv?: string[] }[];
+  const argv = (name: string) => steps.find((s) => s.step === name)?.argv?.join(" ") ?? "";
+  assert(argv("workspace container").includes("--env EDITOR=vim"));
+  assert(argv("workspace container").includes("--env GH_TOKEN=<redacted>"));
+  assert(argv("agent container").includes("--env EDITOR=vim"));
+  assertEquals(
+    argv("agent container").includes("GH_TOKEN"),
+    false,
+    "trusted env never reaches the agent",
+  );
+  assertEquals(r.stdout.includes("ghp_never_shown"), false);
+});

@@ -126,6 +126,15 @@ export async function upAction(
       password: "<redacted>",
       ...(task !== undefined ? { task } : {}),
       ...(user.env?.allowlist ? { envAllowlist: user.env.allowlist } : {}),
+      ...(user.env?.vars ? { envVars: user.env.vars } : {}),
+      // Trusted values are shown as <redacted> in the plan.
+      ...(user.trusted?.env
+        ? {
+          trustedEnv: Object.fromEntries(
+            Object.keys(user.trusted.env).map((k) => [k, "<redacted>"]),
+          ),
+        }
+        : {}),
       ...(options.networkIsolation === "on"
         ? {
           isolation: {
@@ -170,6 +179,8 @@ export async function upAction(
     noPrompt: !options.prompt,
     readyTimeoutSeconds: options.readyTimeout,
     ...(user.env?.allowlist ? { envAllowlist: user.env.allowlist } : {}),
+    ...(user.env?.vars ? { envVars: user.env.vars } : {}),
+    ...(user.trusted?.env ? { trustedEnv: user.trusted.env } : {}),
     ...(options.networkIsolation === "on"
       ? {
         isolation: {

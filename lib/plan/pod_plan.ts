@@ -152,6 +152,10 @@ export interface PlanInput {
   task?: string;
   /** Extra variables the agent may receive (user config; devcontainer.json's are added). */
   envAllowlist?: readonly string[];
+  /** Variables for both containers (the user config's `[env.vars]`). */
+  envVars?: Readonly<Record<string, string>>;
+  /** Variables for the workspace only, never the agent (the user config's `[trusted.env]`). */
+  trustedEnv?: Readonly<Record<string, string>>;
   /** Egress isolation (the agent behind the proxy); absent: the agent shares the pod's network. */
   isolation?: IsolationInput;
 }
@@ -326,6 +330,8 @@ export function planPod(input: PlanInput): PodPlan {
     },
     env: {
       ...(config?.containerEnv ?? {}),
+      ...(input.envVars ?? {}),
+      ...(input.trustedEnv ?? {}),
       PATH: `${SHIMS_DIR}:${input.imagePath || DEFAULT_PATH}`,
     },
     ...(config?.containerUser ? { user: config.containerUser } : {}),
@@ -368,6 +374,7 @@ export function planPod(input: PlanInput): PodPlan {
     user: AGENT_USER,
     workdir,
     env: {
+      ...(input.envVars ?? {}),
       HOME: AGENT_HOME,
       ...(iso
         ? {

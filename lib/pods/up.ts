@@ -51,6 +51,9 @@ export interface UpRequest {
   readyTimeoutSeconds: number;
   /** More host variables the agent may receive (the user config's `[env] allowlist`). */
   envAllowlist?: readonly string[];
+  /** The user config's `[env.vars]` (both containers) and `[trusted.env]` (workspace only). */
+  envVars?: Readonly<Record<string, string>>;
+  trustedEnv?: Readonly<Record<string, string>>;
   /** Egress isolation: the agent behind devaipod's proxy (absent: the agent shares the pod's network). */
   isolation?: { egressNetwork: string; runtime: ProxyRuntime; allow: readonly string[] };
 }
@@ -384,6 +387,8 @@ export class Up {
       password,
       ...(req.task !== undefined ? { task: req.task } : {}),
       ...(req.envAllowlist ? { envAllowlist: req.envAllowlist } : {}),
+      ...(req.envVars ? { envVars: req.envVars } : {}),
+      ...(req.trustedEnv ? { trustedEnv: req.trustedEnv } : {}),
       ...(req.isolation
         ? {
           isolation: {
