@@ -73,6 +73,7 @@ Deno.test("plan: the pod, its labels, published ports and volumes", async () => 
     "io.devaipod.image": "localhost/img",
     "io.devaipod.version": plan.pod.labels?.["io.devaipod.version"] ?? "",
     "io.devaipod.task": "fix it",
+    "io.devaipod.ports": "3000",
   });
   assertEquals(plan.pod.publish, ["127.0.0.1:3000:3000", "127.0.0.1::4096"]);
   assertEquals(plan.volumes.map((v) => [v.name, v.labels["io.devaipod.role"]]), [
@@ -80,6 +81,7 @@ Deno.test("plan: the pod, its labels, published ports and volumes", async () => 
     ["devaipod-proj-ab12-agent-home", "agent-home"],
   ]);
   assertEquals(plan.workspaceVolume, "devaipod-proj-ab12-work");
+  assertEquals(plan.forwardPorts, [3000], "host:port entries are other services, not published");
   assertEquals([plan.workspaceMountTarget, plan.workdir], ["/workspaces/proj", "/workspaces/proj"]);
 });
 
