@@ -17,6 +17,8 @@ export const LABELS = {
   task: "io.devaipod.task",
   /** The image the workspace runs. */
   image: "io.devaipod.image",
+  /** The normal network the pod and the egress proxy use (with network isolation). */
+  egressNetwork: "io.devaipod.egress-network",
   /** The forwardPorts published on 127.0.0.1, comma-separated. */
   ports: "io.devaipod.ports",
   /** The devcontainer remoteUser sessions and hooks run as (on the workspace container). */

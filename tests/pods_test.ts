@@ -433,3 +433,35 @@ podmanTest(
     }
   },
 );
+
+podmanTest(
+  "pods: rebuild makes new containers from the config; the work, the allowlist additions and the volumes stay",
+  async () => {
+    const dir = await project(HOOKS);
+    const ws = name();
+    try {
+      assertEquals((await runDevaipod(["up", dir, "--name", ws, "-q"])).code, 0);
+      assertEquals((await exec(ws, "workspace", "echo kept > work.txt")).code, 0);
+      assertEquals((await runDevaipod(["allow", ws, "extra.example.com"])).code, 0);
+      const before = (await podman.run(p.containerInspect(`devaipod-${ws}-agent`)))[0]?.Id;
+      const rebuilt = await runDevaipod(["rebuild", ws]);
+      assertEquals(rebuilt.code, 0, rebuilt.stderr);
+      const after = (await podman.run(p.containerInspect(`devaipod-${ws}-agent`)))[0]?.Id;
+      assert(before && after && before !== after, "a new agent container");
+      assertEquals((await exec(ws, "workspace", "cat work.txt")).stdout, "kept\n");
+      // Create hooks run again in the new containers (their count restarts at 1).
+      assertEquals(
+        (await exec(ws, "workspace", "wc -l < $HOME/.oncreate-count")).stdout.trim(),
+        "1",
+      );
+      const allow = await Deno.readTextFile(
+        `${Deno.env.get("HOME")}/.local/state/devaipod/workspaces/${ws}/allow`,
+      );
+      assert(allow.includes("extra.example.com"), "the allow addition survived");
+      assertEquals((await labelled(ws)).volumes, 2);
+    } finally {
+      await purge(ws);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

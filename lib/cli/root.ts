@@ -18,6 +18,7 @@ import { execCommand } from "./exec.ts";
 import { listCommand } from "./list.ts";
 import { logsCommand } from "./logs.ts";
 import { proxyCommand } from "./proxy.ts";
+import { rebuildCommand } from "./rebuild.ts";
 import { sshCommand } from "./ssh.ts";
 import { startCommand } from "./start.ts";
 import { statusCommand } from "./status.ts";
@@ -73,6 +74,7 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     stopCommand(ctx),
     startCommand(ctx),
     deleteCommand(ctx),
+    rebuildCommand(ctx),
     allowCommand(ctx),
     egressCommand(ctx),
     verifyCommand(ctx),

@@ -300,6 +300,7 @@ export function planPod(input: PlanInput): PodPlan {
       [LABELS.version]: VERSION,
       ...(input.task !== undefined ? { [LABELS.task]: input.task } : {}),
       ...(forwardPorts.length ? { [LABELS.ports]: forwardPorts.join(",") } : {}),
+      ...(iso ? { [LABELS.egressNetwork]: iso.egressNetwork } : {}),
     },
     publish: [
       ...forwardPorts.map((p) => `127.0.0.1:${p}:${p}`),

@@ -1,0 +1,50 @@
+/** What `devaipod rebuild` does: delete (keeping volumes), then `up` the same project and name. */
+import { join } from "node:path";
+import { FailedError } from "../errors.ts";
+import { devaipodDirs } from "../paths.ts";
+import { workspaceDirs } from "../pods/state.ts";
+import { LABELS, ROLES } from "../labels.ts";
+import { findWorkspace, workspaceContainers } from "../pods/inventory.ts";
+import type { CliContext } from "./context.ts";
+import { upAction } from "./up_action.ts";
+import { deleteAction } from "./workspace_actions.ts";
+
+/** Options of `devaipod rebuild`. */
+export interface RebuildOptions {
+  image?: string;
+  prompt: boolean;
+}
+
+/** Recreates the containers; the volumes (the project's files, the agent's home) are adopted again. */
+export async function rebuildAction(
+  ctx: CliContext,
+  name: string,
+  options: RebuildOptions,
+): Promise<void> {
+  const pod = await findWorkspace(ctx.podman, name);
+  const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
+  const project = pod.Labels[LABELS.project];
+  if (!project) throw new FailedError(`workspace ${workspace} does not record its project folder`);
+  const isolated = (await workspaceContainers(ctx.podman, workspace)).has(ROLES.proxy);
+  const task = pod.Labels[LABELS.task];
+  // Hosts added with `allow` survive the rebuild.
+  const allowFile = join(workspaceDirs(devaipodDirs(ctx.deps.env).state, workspace).root, "allow");
+  const allowed = isolated
+    ? await Deno.readTextFile(allowFile).then(
+      (t) => t.split("\n").map((l) => l.replace(/#.*$/, "").trim()).filter(Boolean),
+      () => [],
+    )
+    : [];
+  ctx.info(`rebuild ${workspace}: new containers from ${project}; the volumes stay`);
+  await deleteAction(ctx, workspace, { force: true });
+  await upAction(ctx, project, task, {
+    name: workspace,
+    ...(options.image ? { image: options.image } : {}),
+    prompt: options.prompt && task !== undefined,
+    readyTimeout: 120,
+    networkIsolation: isolated ? "on" : "off",
+    ...(isolated
+      ? { allow: allowed, egressNetwork: pod.Labels[LABELS.egressNetwork] ?? "podman" }
+      : {}),
+  });
+}
