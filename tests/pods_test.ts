@@ -444,6 +444,23 @@ podmanTest(
       assertEquals((await exec(ws, "workspace", "echo kept > work.txt")).code, 0);
       assertEquals((await runDevaipod(["allow", ws, "extra.example.com"])).code, 0);
       const before = (await podman.run(p.containerInspect(`devaipod-${ws}-agent`)))[0]?.Id;
+      // What would fail is found before anything is removed: a missing image, a broken config.
+      const missing = `localhost/devaipod-test/missing-${ws}:latest`;
+      const noImage = await runDevaipod(["rebuild", ws, "--image", missing]);
+      assertEquals(noImage.code, 6, noImage.stderr);
+      assertMatch(noImage.stderr, new RegExp(`workspace ${ws} was left as it was`));
+      const config = join(dir, ".devcontainer", "devcontainer.json");
+      const good = await Deno.readTextFile(config);
+      await Deno.writeTextFile(config, '{ "image": "x", "init": "yes" }');
+      const broken = await runDevaipod(["rebuild", ws]);
+      assertEquals(broken.code, 3, broken.stderr);
+      assertMatch(broken.stderr, /devcontainer\.json:1:25: init: expected boolean/);
+      await Deno.writeTextFile(config, good);
+      assertEquals(
+        (await podman.run(p.containerInspect(`devaipod-${ws}-agent`)))[0]?.Id,
+        before,
+        "failed rebuilds left the workspace alone",
+      );
       const rebuilt = await runDevaipod(["rebuild", ws]);
       assertEquals(rebuilt.code, 0, rebuilt.stderr);
       const after = (await podman.run(p.containerInspect(`devaipod-${ws}-agent`)))[0]?.Id;

@@ -58,10 +58,11 @@ export function proxyRuntime(
   );
 }
 
-async function resolveProject(
+/** Resolves the project's devcontainer.json; `undefined` for a project without one run with `--image`. */
+export async function resolveProject(
   ctx: CliContext,
   folder: string,
-  options: UpOptions,
+  options: Pick<UpOptions, "image" | "devcontainer">,
 ): Promise<ResolvedConfig | undefined> {
   try {
     return await resolveDevcontainer({
