@@ -108,3 +108,24 @@ Deno.test("user config: env.vars reach both containers, trusted.env only the wor
   );
   assertEquals(r.stdout.includes("ghp_never_shown"), false);
 });
+
+Deno.test("user config: keys read but not applied yet are warned about, not silently ignored", async () => {
+  const project = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    join(project, ".devcontainer.json"),
+    '{ "image": "localhost/devaipod-test/dev:latest" }',
+  );
+  const file = await userConfig(
+    '[trusted]\nsecrets = ["GH_TOKEN=gh-token"]\n[dotfiles]\nurl = "https://example.com/d.git"\n',
+  );
+  const r = await runDevaipod(["--config", file, "up", project, "--name", "uc3", "--dry-run"]);
+  assertEquals(r.code, 0, r.stderr);
+  assert(
+    r.stderr.includes(`warning: ${file}: [trusted] secrets is not applied yet`),
+    r.stderr,
+  );
+  assert(r.stderr.includes(`warning: ${file}: [dotfiles] is not applied yet`), r.stderr);
+  const plain = await userConfig('[env.vars]\nEDITOR = "vim"\n');
+  const quiet = await runDevaipod(["--config", plain, "up", project, "--name", "uc3", "--dry-run"]);
+  assertEquals(quiet.stderr.includes("not applied yet"), false, quiet.stderr);
+});

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { cachedBinaryPath, opencodePin } from "../agents/opencode.ts";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
-import { loadUserConfig } from "../config/user_config.ts";
+import { loadUserConfig, unappliedKeys } from "../config/user_config.ts";
 import { formatDiagnostic, NotFoundError, UsageError } from "../errors.ts";
 import { userConfigPath } from "../paths.ts";
 import type { ProxyRuntime } from "../plan/pod_plan.ts";
@@ -94,10 +94,9 @@ export async function upAction(
   options: UpOptions,
 ): Promise<void> {
   const folder = resolve(ctx.deps.cwd(), path);
-  const user = await loadUserConfig(
-    userConfigPath(ctx.deps.env, ctx.globals.config),
-    ctx.globals.config !== undefined,
-  );
+  const userPath = userConfigPath(ctx.deps.env, ctx.globals.config);
+  const user = await loadUserConfig(userPath, ctx.globals.config !== undefined);
+  for (const w of unappliedKeys(user)) ctx.err(`warning: ${userPath}: ${w}`);
   // The user's default image stands in for --image when the project has no devcontainer.json.
   if (!options.image && user["default-image"]) {
     options = { ...options, image: user["default-image"], imageIsDefault: true };

@@ -56,6 +56,24 @@ export const UserConfigSchema = z.strictObject({
 export type UserConfig = z.infer<typeof UserConfigSchema>;
 
 /**
+ * Keys the schema accepts (they are upstream devaipod's) that `up` does not apply yet, each with
+ * what the user loses; `up` warns about them rather than ignoring them silently.
+ */
+export function unappliedKeys(config: UserConfig): string[] {
+  const out: string[] = [];
+  if (config.trusted?.secrets?.length) {
+    out.push("[trusted] secrets is not applied yet: the workspace does not get these secrets");
+  }
+  if (config.dotfiles?.url || config.dotfiles?.script) {
+    out.push("[dotfiles] is not applied yet: no dotfiles are installed");
+  }
+  if (config.agent?.version !== undefined) {
+    out.push("[agent] version is not applied yet: the agent is devaipod's pinned opencode");
+  }
+  return out;
+}
+
+/**
  * Where `path` (table names, then a key) is written in TOML text: the key's line and column,
  * or the table header's, or 1:1. Good for the configs people write (one table per header).
  */
