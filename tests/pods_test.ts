@@ -455,6 +455,16 @@ podmanTest(
       const broken = await runDevaipod(["rebuild", ws]);
       assertEquals(broken.code, 3, broken.stderr);
       assertMatch(broken.stderr, /devcontainer\.json:1:25: init: expected boolean/);
+      // A Dockerfile that does not build.
+      await Deno.writeTextFile(
+        join(dir, ".devcontainer", "Dockerfile"),
+        `FROM ${DEV_IMAGE}\nRUN echo the build breaks >&2; exit 1\n`,
+      );
+      await Deno.writeTextFile(config, JSON.stringify({ build: { dockerfile: "Dockerfile" } }));
+      const unbuilt = await runDevaipod(["rebuild", ws]);
+      assert(unbuilt.code !== 0, unbuilt.stderr);
+      assertMatch(unbuilt.stderr, /the build breaks/);
+      assertMatch(unbuilt.stderr, new RegExp(`workspace ${ws} was left as it was`));
       await Deno.writeTextFile(config, good);
       assertEquals(
         (await podman.run(p.containerInspect(`devaipod-${ws}-agent`)))[0]?.Id,

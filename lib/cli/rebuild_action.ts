@@ -1,12 +1,13 @@
 /** What `devaipod rebuild` does: delete (keeping volumes), then `up` the same project and name. */
 import { join } from "node:path";
-import { FailedError, NotFoundError } from "../errors.ts";
-import * as p from "../podman/mod.ts";
+import { FailedError } from "../errors.ts";
+import { prepareImage } from "../pods/up.ts";
 import { devaipodDirs } from "../paths.ts";
 import { workspaceDirs } from "../pods/state.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import { findWorkspace, workspaceContainers } from "../pods/inventory.ts";
 import type { CliContext } from "./context.ts";
+import { Progress } from "./progress.ts";
 import { resolveProject, upAction } from "./up_action.ts";
 import { deleteAction } from "./workspace_actions.ts";
 
@@ -37,21 +38,25 @@ export async function rebuildAction(
     )
     : [];
   // Check what can fail before anything is removed: the config must resolve and the image must be
-  // there (or pullable). A workspace started with --image and no devcontainer.json keeps its image.
+  // there (pulled or built). A workspace started with --image and no devcontainer.json keeps its
+  // image.
   const fallback = options.image ?? pod.Labels[LABELS.image];
   const resolved = await resolveProject(ctx, project, fallback ? { image: fallback } : {});
   const image = options.image ?? (resolved ? undefined : pod.Labels[LABELS.image]);
-  const runs = image ?? (resolved?.source.kind === "image" ? resolved.source.image : undefined);
-  if (runs && !(await ctx.podman.run(p.imageExists(runs)))) {
-    ctx.info(`pull ${runs}`);
-    try {
-      await ctx.podman.run(p.imagePull(runs));
-    } catch (err) {
-      throw new NotFoundError(
-        `image ${runs} is not available: it is not in local storage and cannot be pulled`,
-        { hint: `check the name; workspace ${workspace} was left as it was`, cause: err },
-      );
-    }
+  // Pulls or builds now (a Dockerfile's image is then reused by `up`); the old containers still run.
+  try {
+    await prepareImage(
+      {
+        podman: ctx.podman,
+        progress: new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet }),
+      },
+      resolved,
+      image,
+      workspace,
+    );
+  } catch (err) {
+    ctx.err(`rebuild: workspace ${workspace} was left as it was`);
+    throw err;
   }
   ctx.info(`rebuild ${workspace}: new containers from ${project}; the volumes stay`);
   await deleteAction(ctx, workspace, { force: true });

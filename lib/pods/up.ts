@@ -173,6 +173,73 @@ export async function agentClient(
   }
 }
 
+/** What {@link prepareImage} needs: podman, progress, and how to run a step that changes something. */
+export interface PrepareImageDeps {
+  podman: Podman;
+  progress: Progress;
+  /** Runs a build or pull (up counts them as steps); default `podman.run`. */
+  run?: <T>(command: p.PodmanCommand<T>) => Promise<T>;
+}
+
+/**
+ * The image a workspace runs: `explicit` (--image) or the config's image, pulled when missing, or
+ * the config's Dockerfile built (reused when its content hash was built before). Creates no
+ * workspace object, so `rebuild` calls it before it removes anything.
+ */
+export async function prepareImage(
+  deps: PrepareImageDeps,
+  resolved: ResolvedConfig | undefined,
+  explicit: string | undefined,
+  workspace: string,
+): Promise<string> {
+  const { podman, progress } = deps;
+  const run = deps.run ?? (<T>(command: p.PodmanCommand<T>) => podman.run(command));
+  if (!explicit && resolved?.source.kind === "dockerfile") {
+    const source = resolved.source;
+    const { tag, hash } = await builtImageTag(resolved);
+    if (await podman.run(p.imageExists(tag))) return tag;
+    await progress.step(
+      `build ${tag} from ${source.dockerfile}`,
+      () =>
+        run(p.imageBuild({
+          tag,
+          file: source.dockerfile,
+          context: source.context,
+          buildArgs: source.args,
+          ...(source.target ? { target: source.target } : {}),
+          labels: { [LABELS.configHash]: hash, [LABELS.workspace]: workspace },
+          extraArgs: [...source.cacheFrom.flatMap((c) => ["--cache-from", c]), ...source.options],
+        })),
+    );
+    return tag;
+  }
+  if (!explicit && resolved?.source.kind === "compose") {
+    throw new UsageError("Compose configs are not supported by `up` yet", {
+      hint: "use --image IMAGE",
+    });
+  }
+  const image = explicit ??
+    (resolved?.source.kind === "image" ? resolved.source.image : undefined);
+  if (!image) throw new UsageError("no image to run", { hint: "pass --image IMAGE" });
+  if (!(await podman.run(p.imageExists(image)))) {
+    await progress.step(`pull ${image}`, async () => {
+      try {
+        await run(p.imagePull(image));
+      } catch (err) {
+        if (err instanceof InterruptedError) throw err;
+        throw new NotFoundError(
+          `image ${image} is not available: it is not in local storage and cannot be pulled`,
+          {
+            hint: "check the name, build it locally, or pull it yourself",
+            cause: err,
+          },
+        );
+      }
+    });
+  }
+  return image;
+}
+
 /** Runs `up`. */
 export class Up {
   readonly #deps: UpDeps;
@@ -275,53 +342,14 @@ export class Up {
     return new Set(found.volumes.map((v) => v.Name));
   }
 
-  async #image(): Promise<string> {
+  #image(): Promise<string> {
     const { podman, progress } = this.#deps;
-    const { resolved } = this.#req;
-    if (!this.#req.image && resolved?.source.kind === "dockerfile") {
-      const source = resolved.source;
-      const { tag, hash } = await builtImageTag(resolved);
-      if (await podman.run(p.imageExists(tag))) return tag;
-      await progress.step(
-        `build ${tag} from ${source.dockerfile}`,
-        () =>
-          this.#podman(p.imageBuild({
-            tag,
-            file: source.dockerfile,
-            context: source.context,
-            buildArgs: source.args,
-            ...(source.target ? { target: source.target } : {}),
-            labels: { [LABELS.configHash]: hash, [LABELS.workspace]: this.#req.workspace },
-            extraArgs: [...source.cacheFrom.flatMap((c) => ["--cache-from", c]), ...source.options],
-          })),
-      );
-      return tag;
-    }
-    if (!this.#req.image && resolved?.source.kind === "compose") {
-      throw new UsageError("Compose configs are not supported by `up` yet", {
-        hint: "use --image IMAGE",
-      });
-    }
-    const image = this.#req.image ??
-      (resolved?.source.kind === "image" ? resolved.source.image : undefined);
-    if (!image) throw new UsageError("no image to run", { hint: "pass --image IMAGE" });
-    if (!(await podman.run(p.imageExists(image)))) {
-      await progress.step(`pull ${image}`, async () => {
-        try {
-          await this.#podman(p.imagePull(image));
-        } catch (err) {
-          if (err instanceof InterruptedError) throw err;
-          throw new NotFoundError(
-            `image ${image} is not available: it is not in local storage and cannot be pulled`,
-            {
-              hint: "check the name, build it locally, or pull it yourself",
-              cause: err,
-            },
-          );
-        }
-      });
-    }
-    return image;
+    return prepareImage(
+      { podman, progress, run: (command) => this.#podman(command) },
+      this.#req.resolved,
+      this.#req.image,
+      this.#req.workspace,
+    );
   }
 
   async #agentBinary(image: p.ImageInspect | undefined): Promise<string | undefined> {
