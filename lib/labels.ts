@@ -17,6 +17,8 @@ export const LABELS = {
   task: "io.devaipod.task",
   /** The image the workspace runs. */
   image: "io.devaipod.image",
+  /** The devcontainer.json the workspace was made from (`rebuild` reads it again). */
+  configFile: "io.devaipod.config-file",
   /** The normal network the pod and the egress proxy use (with network isolation). */
   egressNetwork: "io.devaipod.egress-network",
   /** The forwardPorts published on 127.0.0.1, comma-separated. */

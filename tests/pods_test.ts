@@ -435,6 +435,33 @@ podmanTest(
 );
 
 podmanTest(
+  "pods: rebuild reads the devcontainer.json that up --devcontainer chose",
+  async () => {
+    const dir = await project({ image: DEV_IMAGE });
+    await Deno.remove(join(dir, ".devcontainer", "devcontainer.json"));
+    for (const [named, marker] of [["one", "first"], ["two", "second"]] as const) {
+      await Deno.mkdir(join(dir, ".devcontainer", named));
+      await Deno.writeTextFile(
+        join(dir, ".devcontainer", named, "devcontainer.json"),
+        JSON.stringify({ image: DEV_IMAGE, containerEnv: { MARKER: marker } }),
+      );
+    }
+    const ws = name();
+    try {
+      const up = await runDevaipod(["up", dir, "--devcontainer", "two", "--name", ws, "-q"]);
+      assertEquals(up.code, 0, up.stderr);
+      // Two named configs and no default: without the recorded choice, rebuild could not pick.
+      const rebuilt = await runDevaipod(["rebuild", ws, "-q"]);
+      assertEquals(rebuilt.code, 0, rebuilt.stderr);
+      assertEquals((await exec(ws, "workspace", "echo $MARKER")).stdout, "second\n");
+    } finally {
+      await purge(ws);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+podmanTest(
   "pods: rebuild makes new containers from the config; the work, the allowlist additions and the volumes stay",
   async () => {
     const dir = await project(HOOKS);

@@ -41,7 +41,12 @@ export async function rebuildAction(
   // there (pulled or built). A workspace started with --image and no devcontainer.json keeps its
   // image.
   const fallback = options.image ?? pod.Labels[LABELS.image];
-  const resolved = await resolveProject(ctx, project, fallback ? { image: fallback } : {});
+  // The devcontainer.json the workspace was made from, also when `up --devcontainer` chose it.
+  const configFile = pod.Labels[LABELS.configFile];
+  const resolved = await resolveProject(ctx, project, {
+    ...(fallback ? { image: fallback } : {}),
+    ...(configFile ? { devcontainer: configFile } : {}),
+  });
   const image = options.image ?? (resolved ? undefined : pod.Labels[LABELS.image]);
   // Pulls or builds now (a Dockerfile's image is then reused by `up`); the old containers still run.
   try {
@@ -63,6 +68,7 @@ export async function rebuildAction(
   await upAction(ctx, project, task, {
     name: workspace,
     ...(image ? { image } : {}),
+    ...(configFile ? { devcontainer: configFile } : {}),
     prompt: options.prompt && task !== undefined,
     readyTimeout: 120,
     networkIsolation: isolated ? "on" : "off",

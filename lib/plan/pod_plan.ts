@@ -297,6 +297,7 @@ export function planPod(input: PlanInput): PodPlan {
       [LABELS.role]: ROLES.pod,
       [LABELS.project]: input.projectPath,
       [LABELS.image]: input.image,
+      ...(resolved ? { [LABELS.configFile]: resolved.configFile } : {}),
       [LABELS.version]: VERSION,
       ...(input.task !== undefined ? { [LABELS.task]: input.task } : {}),
       ...(forwardPorts.length ? { [LABELS.ports]: forwardPorts.join(",") } : {}),

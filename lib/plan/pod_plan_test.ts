@@ -71,6 +71,7 @@ Deno.test("plan: the pod, its labels, published ports and volumes", async () => 
     "io.devaipod.role": "pod",
     "io.devaipod.project": "/src/proj",
     "io.devaipod.image": "localhost/img",
+    "io.devaipod.config-file": "/src/proj/.devcontainer/devcontainer.json",
     "io.devaipod.version": plan.pod.labels?.["io.devaipod.version"] ?? "",
     "io.devaipod.task": "fix it",
     "io.devaipod.ports": "3000",
