@@ -9,6 +9,16 @@ async function userConfig(text: string): Promise<string> {
   return join(dir, "devaipod.toml");
 }
 
+/** A project whose devcontainer.json names the local test image. */
+async function devProject(): Promise<string> {
+  const project = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    join(project, ".devcontainer.json"),
+    '{ "image": "localhost/devaipod-test/dev:latest" }',
+  );
+  return project;
+}
+
 Deno.test("user config: config --user prints it with trusted values redacted", async () => {
   const file = await userConfig(
     '[trusted.env]\nGH_TOKEN = "ghp_do_not_print"\n[env]\nallowlist = ["MY_KEY"]\n',
@@ -77,11 +87,7 @@ Deno.test("user config: up takes default-image and the agent's env allowlist fro
 });
 
 Deno.test("user config: env.vars reach both containers, trusted.env only the workspace, redacted in the plan", async () => {
-  const project = await Deno.makeTempDir();
-  await Deno.writeTextFile(
-    join(project, ".devcontainer.json"),
-    '{ "image": "localhost/devaipod-test/dev:latest" }',
-  );
+  const project = await devProject();
   const file = await userConfig(
     '[env.vars]\nEDITOR = "vim"\n[trusted.env]\nGH_TOKEN = "ghp_never_shown"\n',
   );
@@ -110,11 +116,7 @@ Deno.test("user config: env.vars reach both containers, trusted.env only the wor
 });
 
 Deno.test("user config: keys read but not applied yet are warned about, not silently ignored", async () => {
-  const project = await Deno.makeTempDir();
-  await Deno.writeTextFile(
-    join(project, ".devcontainer.json"),
-    '{ "image": "localhost/devaipod-test/dev:latest" }',
-  );
+  const project = await devProject();
   const file = await userConfig(
     '[trusted]\nsecrets = ["GH_TOKEN=gh-token"]\n[dotfiles]\nurl = "https://example.com/d.git"\n',
   );
