@@ -16,8 +16,7 @@
  * packages, so every module is transpiled and compiled again, as on first use after install).
  */
 import { join } from "node:path";
-import { devaipodDirs } from "../lib/paths.ts";
-import { ORACLE_VERSION, oracleUnavailable } from "../tests/support/oracle.ts";
+import { ORACLE_SCRIPT, oracleUnavailable } from "../tests/support/oracle.ts";
 import { devaipodPermissionFlags } from "./permissions.ts";
 import { stats } from "./bench_stats.ts";
 import type { Stats } from "./bench_stats.ts";
@@ -165,22 +164,12 @@ if (import.meta.main) {
   if (oracleUnavailable) {
     console.error(`skipping the config benchmark: ${oracleUnavailable}`);
   } else {
-    const oracle = join(
-      devaipodDirs(Deno.env).cache,
-      "..",
-      "devaipod-tests",
-      `devcontainers-cli-${ORACLE_VERSION}`,
-      "node_modules",
-      "@devcontainers",
-      "cli",
-      "devcontainer.js",
-    );
     const theirs = await measure(
       {
         name: "devcontainer read-configuration",
         argv: [
           "node",
-          oracle,
+          ORACLE_SCRIPT,
           "read-configuration",
           "--workspace-folder",
           project,

@@ -9,9 +9,8 @@
  */
 import { join } from "node:path";
 import { OPENCODE_EGRESS } from "../lib/agents/egress.ts";
-import { devaipodDirs } from "../lib/paths.ts";
 import { DEV_IMAGE } from "../tests/support/test_images.ts";
-import { ORACLE_VERSION, oracleUnavailable } from "../tests/support/oracle.ts";
+import { ORACLE_SCRIPT, oracleUnavailable } from "../tests/support/oracle.ts";
 import { devaipodPermissionFlags } from "./permissions.ts";
 import { stats } from "./bench_stats.ts";
 import type { Stats } from "./bench_stats.ts";
@@ -28,17 +27,15 @@ export interface PodsRow {
   goal: number;
 }
 
-async function sh(
-  script: string,
+/** Runs a program to the end and times it (wall clock). */
+async function timed(
+  program: string,
+  args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
   const started = performance.now();
-  const out = await new Deno.Command("/bin/sh", {
-    args: ["-c", script],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await new Deno.Command(program, { args, env, stdout: "piped", stderr: "piped" })
+    .output();
   return {
     code: out.code,
     stdout: decoder.decode(out.stdout),
@@ -47,22 +44,11 @@ async function sh(
   };
 }
 
-async function devaipod(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  const started = performance.now();
-  const out = await new Deno.Command("deno", {
-    args: ["run", "--quiet", ...devaipodPermissionFlags(), MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: decoder.decode(out.stdout),
-    stderr: decoder.decode(out.stderr),
-    ms: performance.now() - started,
-  };
-}
+const sh = (script: string, env: Record<string, string> = {}) =>
+  timed("/bin/sh", ["-c", script], env);
+
+const devaipod = (args: string[]) =>
+  timed("deno", ["run", "--quiet", ...devaipodPermissionFlags(), MAIN, ...args]);
 
 const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
@@ -215,17 +201,9 @@ async function benchUp(runs: number, log: (l: string) => void): Promise<PodsRow[
     '#!/bin/sh\nfor a in "$@"; do shift; [ "$a" = "--userns=keep-id" ] || set -- "$@" "$a"; done\nexec podman "$@"\n',
   );
   await Deno.chmod(wrapper, 0o755);
-  const oracle = join(
-    devaipodDirs(Deno.env).cache,
-    "..",
-    "devaipod-tests",
-    `devcontainers-cli-${ORACLE_VERSION}`,
-    "node_modules",
-    "@devcontainers",
-    "cli",
-    "devcontainer.js",
-  );
-  const refUp = `node ${q(oracle)} up --workspace-folder ${q(project)} --docker-path ${q(wrapper)}`;
+  const refUp = `node ${q(ORACLE_SCRIPT)} up --workspace-folder ${q(project)} --docker-path ${
+    q(wrapper)
+  }`;
   const refDown = `podman rm -f $(podman ps -aq --filter label=devcontainer.local_folder=${
     q(project)
   }) >/dev/null 2>&1 || true`;

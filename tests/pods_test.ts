@@ -63,6 +63,9 @@ async function labelled(workspace: string) {
   };
 }
 
+/** What {@link labelled} counts when a workspace left nothing behind. */
+const NOTHING = { pods: 0, containers: 0, volumes: 0, secrets: 0, networks: 0 };
+
 const exec = (ws: string, role: string, script: string) =>
   runDevaipod(["exec", ws, "-c", role, "--", "sh", "-c", script]);
 
@@ -221,24 +224,12 @@ podmanTest(
       // delete keeps the volumes; up of the same name adopts them with the work in place.
       const del = await runDevaipod(["delete", "-f", ws]);
       assertEquals(del.code, 0, del.stderr);
-      assertEquals(await labelled(ws), {
-        pods: 0,
-        containers: 0,
-        volumes: 2,
-        secrets: 0,
-        networks: 0,
-      });
+      assertEquals(await labelled(ws), { ...NOTHING, volumes: 2 }, "only the volumes stay");
       assertEquals((await runDevaipod(["up", dir, "--name", ws])).code, 0);
       assertEquals((await exec(ws, "workspace", "cat work.txt")).stdout, "precious\n");
       const gone = await runDevaipod(["delete", "-f", "--volumes", ws]);
       assertEquals(gone.code, 0, gone.stderr);
-      assertEquals(await labelled(ws), {
-        pods: 0,
-        containers: 0,
-        volumes: 0,
-        secrets: 0,
-        networks: 0,
-      });
+      assertEquals(await labelled(ws), NOTHING);
     } finally {
       await purge(ws);
       await Deno.remove(dir, { recursive: true });
@@ -274,11 +265,7 @@ podmanTest(
         }
         const del = await runDevaipod(["delete", "-f", "--volumes", ws]);
         assertEquals(del.code, 0, `delete after a kill at step ${step}: ${del.stderr}`);
-        assertEquals(
-          await labelled(ws),
-          { pods: 0, containers: 0, volumes: 0, secrets: 0, networks: 0 },
-          `step ${step}`,
-        );
+        assertEquals(await labelled(ws), NOTHING, `step ${step}`);
       }
       assertEquals((await podman.run(p.networkLs())).map((n) => n.name).sort(), networksBefore);
     } finally {
@@ -310,13 +297,7 @@ podmanTest(
     const r3 = await runDevaipod(["up", none, "--name", ws]);
     assertEquals(r3.code, 6);
     assertMatch(r3.stderr, /hint: add a devcontainer\.json, or run an image with --image IMAGE/);
-    assertEquals(await labelled(ws), {
-      pods: 0,
-      containers: 0,
-      volumes: 0,
-      secrets: 0,
-      networks: 0,
-    });
+    assertEquals(await labelled(ws), NOTHING);
     for (const d of [broken, missing, none]) await Deno.remove(d, { recursive: true });
   },
 );
@@ -377,13 +358,7 @@ podmanTest(
       assert(seen, "the pod appeared");
       assertEquals(out.code, 130, stderr);
       assertMatch(stderr, /up interrupted: removing what it created \(volumes are kept\)/);
-      assertEquals(await labelled(ws), {
-        pods: 0,
-        containers: 0,
-        volumes: 2,
-        secrets: 0,
-        networks: 0,
-      });
+      assertEquals(await labelled(ws), { ...NOTHING, volumes: 2 }, "only the volumes stay");
     } finally {
       await purge(ws);
       await Deno.remove(dir, { recursive: true });
@@ -420,13 +395,7 @@ podmanTest(
         taken.stderr,
         new RegExp(`forwardPorts: ${port} is already in use on 127\\.0\\.0\\.1`),
       );
-      assertEquals(await labelled(other), {
-        pods: 0,
-        containers: 0,
-        volumes: 0,
-        secrets: 0,
-        networks: 0,
-      });
+      assertEquals(await labelled(other), NOTHING);
     } finally {
       await purge(ws);
       await Deno.remove(dir, { recursive: true });

@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { FailedError } from "../errors.ts";
 import { prepareImage } from "../pods/up.ts";
+import { allowFileLines } from "../proxy/allow_file.ts";
 import { devaipodDirs } from "../paths.ts";
 import { workspaceDirs } from "../pods/state.ts";
 import { LABELS, ROLES } from "../labels.ts";
@@ -31,12 +32,7 @@ export async function rebuildAction(
   const task = pod.Labels[LABELS.task];
   // Hosts added with `allow` survive the rebuild.
   const allowFile = join(workspaceDirs(devaipodDirs(ctx.deps.env).state, workspace).root, "allow");
-  const allowed = isolated
-    ? await Deno.readTextFile(allowFile).then(
-      (t) => t.split("\n").map((l) => l.replace(/#.*$/, "").trim()).filter(Boolean),
-      () => [],
-    )
-    : [];
+  const allowed = isolated ? await Deno.readTextFile(allowFile).then(allowFileLines, () => []) : [];
   // Check what can fail before anything is removed: the config must resolve and the image must be
   // there (pulled or built). A workspace started with --image and no devcontainer.json keeps its
   // image.

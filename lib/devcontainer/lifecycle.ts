@@ -33,19 +33,6 @@ export interface LifecycleStep {
   command: LifecycleCommand;
 }
 
-/** When a hook runs. */
-export type HookTiming = "every-up" | "once-per-container" | "every-start" | "every-attach";
-
-/** The timing of each hook. */
-export const HOOK_TIMING: Readonly<Record<HookName, HookTiming>> = {
-  initializeCommand: "every-up",
-  onCreateCommand: "once-per-container",
-  updateContentCommand: "once-per-container",
-  postCreateCommand: "once-per-container",
-  postStartCommand: "every-start",
-  postAttachCommand: "every-attach",
-};
-
 /** The hook `waitFor` defaults to. */
 export const DEFAULT_WAIT_FOR: HookName = "updateContentCommand";
 

@@ -5,9 +5,14 @@
 import { parseAllowlist } from "./allowlist.ts";
 import type { AllowEntry } from "./allowlist.ts";
 
+/** The file's entries as written: one per line, blank lines and `#` comments dropped. */
+export function allowFileLines(text: string): string[] {
+  return text.split("\n").map((l) => l.replace(/#.*$/, "").trim()).filter(Boolean);
+}
+
 /** Parses the file's text: one entry per line, blank lines and `#` comments ignored. */
 export function parseAllowFile(text: string): AllowEntry[] {
-  return parseAllowlist(text.split("\n").map((l) => l.replace(/#.*$/, "").trim()).filter(Boolean));
+  return parseAllowlist(allowFileLines(text));
 }
 
 /**

@@ -16,7 +16,8 @@ const dir = join(
   "devaipod-tests",
   `devcontainers-cli-${ORACLE_VERSION}`,
 );
-const script = join(dir, "node_modules", "@devcontainers", "cli", "devcontainer.js");
+/** The reference CLI's entry script (run with `node`), once installed. */
+export const ORACLE_SCRIPT = join(dir, "node_modules", "@devcontainers", "cli", "devcontainer.js");
 
 async function run(program: string, args: string[], env?: Record<string, string>) {
   const out = await new Deno.Command(program, {
@@ -31,7 +32,7 @@ async function run(program: string, args: string[], env?: Record<string, string>
 
 async function install(): Promise<string | undefined> {
   try {
-    await Deno.stat(script);
+    await Deno.stat(ORACLE_SCRIPT);
     return undefined;
   } catch {
     // not installed yet
@@ -83,7 +84,7 @@ export async function readConfiguration(
 ): Promise<Record<string, unknown>> {
   if (oracleUnavailable) throw new Error(oracleUnavailable);
   const args = [
-    script,
+    ORACLE_SCRIPT,
     "read-configuration",
     "--workspace-folder",
     folder,
