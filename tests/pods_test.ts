@@ -481,6 +481,8 @@ podmanTest(
         `${Deno.env.get("HOME")}/.local/state/devaipod/workspaces/${ws}/allow`,
       );
       assert(allow.includes("extra.example.com"), "the allow addition survived");
+      const entries = allow.split("\n").filter((l) => l && !l.startsWith("#"));
+      assertEquals(entries.length, new Set(entries).size, `no entry twice:\n${allow}`);
       assertEquals((await labelled(ws)).volumes, 2);
     } finally {
       await purge(ws);

@@ -485,10 +485,13 @@ export class Up {
     let ips = { proxy: "", agent: "", pod: "" };
     if (plan.isolation) {
       const iso = plan.isolation;
+      // Each entry once: `rebuild` passes back the whole file, defaults included.
       const allow = [
-        ...OPENCODE_EGRESS,
-        ...(req.resolved?.devaipod.allowedDomains ?? []),
-        ...(req.isolation?.allow ?? []),
+        ...new Set([
+          ...OPENCODE_EGRESS,
+          ...(req.resolved?.devaipod.allowedDomains ?? []),
+          ...(req.isolation?.allow ?? []),
+        ]),
       ];
       await Deno.writeTextFile(
         join(dirs.root, "allow"),
