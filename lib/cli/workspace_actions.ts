@@ -14,7 +14,13 @@ import * as p from "../podman/mod.ts";
 import type { ContainerListEntry, PodListEntry } from "../podman/mod.ts";
 import { probeHealth, waitHealthy } from "../pods/agent_http.ts";
 import type { AgentEndpoint } from "../pods/agent_http.ts";
-import { findWorkspace, workspaceContainers, workspaceObjects } from "../pods/inventory.ts";
+import {
+  bareName,
+  byRole,
+  findWorkspace,
+  workspaceContainers,
+  workspaceObjects,
+} from "../pods/inventory.ts";
 import { workspaceDirs } from "../pods/state.ts";
 import { runContainerHooks, waitHealthCheck } from "../pods/up.ts";
 import { containerExecutor } from "../devcontainer/executors.ts";
@@ -59,10 +65,8 @@ export async function statusAction(
 ): Promise<void> {
   const pod = await findWorkspace(ctx.podman, name);
   const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
-  const [objects, containers] = await Promise.all([
-    workspaceObjects(ctx.podman, workspace),
-    workspaceContainers(ctx.podman, workspace),
-  ]);
+  const objects = await workspaceObjects(ctx.podman, workspace);
+  const containers = byRole(objects.containers);
   const agent = containers.get(ROLES.agent);
   const proxy = containers.get(ROLES.proxy);
   const isolated = proxy !== undefined;
@@ -271,7 +275,7 @@ export async function stopAction(ctx: CliContext, name: string): Promise<void> {
     await ctx.podman.run(p.containerStop(c.Id, { timeoutSeconds: 5 }));
   }
   await ctx.podman.run(p.podStop(pod.Name, { timeoutSeconds: 5 }));
-  ctx.info(`stopped ${pod.Labels[LABELS.workspace] ?? pod.Name}`);
+  ctx.info(`stopped ${workspace}`);
 }
 
 /** `devaipod start NAME`: starts the pod, waits for the agent, runs postStartCommand. */
@@ -345,7 +349,7 @@ export async function deleteAction(
     }
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    workspace = name.startsWith("devaipod-") ? name.slice(9) : name;
+    workspace = bareName(name);
   }
   const found = await workspaceObjects(ctx.podman, workspace);
   if (

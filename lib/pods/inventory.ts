@@ -75,7 +75,11 @@ export async function workspaceContainers(
   podman: Podman,
   workspace: string,
 ): Promise<Map<string, ContainerListEntry>> {
-  const rows = await podman.run(containerPs({ [LABELS.workspace]: workspace }));
+  return byRole(await podman.run(containerPs({ [LABELS.workspace]: workspace })));
+}
+
+/** Containers by their `io.devaipod.role` label (those without one left out). */
+export function byRole(rows: readonly ContainerListEntry[]): Map<string, ContainerListEntry> {
   return new Map(
     rows.flatMap((r) => (r.Labels[LABELS.role] ? [[r.Labels[LABELS.role] as string, r]] : [])),
   );
