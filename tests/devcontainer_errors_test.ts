@@ -4,7 +4,7 @@
  * exact line:column, exits 3, prints nothing on stdout and creates nothing.
  */
 import { join } from "node:path";
-import { assertEquals } from "./support/assert.ts";
+import { assert, assertEquals } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
 
 const FIXTURES = new URL("./fixtures/devcontainer/broken/", import.meta.url).pathname;
@@ -21,6 +21,10 @@ async function listing(dir: string): Promise<string[]> {
 const fixtures: string[] = [];
 for await (const e of Deno.readDir(FIXTURES)) if (e.isDirectory) fixtures.push(e.name);
 fixtures.sort();
+
+Deno.test("config errors: the broken fixtures are all there", () => {
+  assert(fixtures.length >= 15, `only ${fixtures.length} broken fixtures`);
+});
 
 for (const name of fixtures) {
   Deno.test(`config errors: ${name} gives its documented message and exit 3`, async () => {

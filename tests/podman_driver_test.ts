@@ -294,6 +294,14 @@ podmanTest("podman: a pod with a published port and an added host", async () => 
       p.containerExec({ container: `${name}-c`, command: ["cat", "/etc/hosts"] }),
     );
     assertMatch(hosts.stdout, /10\.1\.2\.3\s+proxy\.devaipod/);
+    const inspect = await new Deno.Command("podman", {
+      args: ["pod", "inspect", name],
+      stdout: "piped",
+    }).output();
+    assertMatch(
+      new TextDecoder().decode(inspect.stdout),
+      /"8080\/tcp": \[\s*\{\s*"HostIp": "127\.0\.0\.1",\s*"HostPort": "\d+"/,
+    );
   });
 });
 

@@ -193,7 +193,12 @@ Deno.test("proxy: the real curl tunnels to an allowed host and is refused elsewh
 Deno.test("proxy: plain-HTTP absolute-form requests only to http:// entries, proxy headers stripped", async () => {
   const web = webServer();
   try {
-    await withProxy([`http://web.test:${web.port}`, `127.0.0.1:${web.port}`], async ({ proxy }) => {
+    const entries = [
+      `http://web.test:${web.port}`,
+      `api.test:${web.port}`,
+      `127.0.0.1:${web.port}`,
+    ];
+    await withProxy(entries, async ({ proxy, records }) => {
       const via = `http://127.0.0.1:${proxy.addr.port}`;
       const ok = await curl([
         "--proxy",
@@ -213,6 +218,12 @@ Deno.test("proxy: plain-HTTP absolute-form requests only to http:// entries, pro
         `http://api.test:${web.port}/`,
       ]);
       assertEquals(denied.stdout, "403");
+      // api.test is on the list, but for CONNECT only.
+      await waitFor(() => records.some((r) => r.host === "api.test"));
+      assertMatch(
+        records.find((r) => r.host === "api.test")?.reason ?? "",
+        /allowed for TLS \(CONNECT\) only/,
+      );
     });
   } finally {
     await web.close();
