@@ -9,62 +9,11 @@ import { assert, assertEquals, assertMatch, assertNotMatch } from "./support/ass
 import { denoProgram, devaipodPermissionFlags, runDevaipod } from "./support/cli.ts";
 import { podmanTest } from "./support/podman_env.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
+import { labelled, name, NOTHING, project, purge } from "./support/workspaces.ts";
 
 const podman = p.Podman.fromEnv();
 const KEY = `sk-ant-test-${crypto.randomUUID()}`;
 const TRUSTED = `ghp_trusted_${crypto.randomUUID()}`;
-
-/** A git project with a devcontainer.json. */
-async function project(config: Record<string, unknown>): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "devaipod-project-" });
-  await Deno.mkdir(join(dir, ".devcontainer"));
-  await Deno.writeTextFile(
-    join(dir, ".devcontainer", "devcontainer.json"),
-    JSON.stringify(config, null, 2),
-  );
-  await Deno.writeTextFile(join(dir, "README.md"), "committed\n");
-  const git = (...args: string[]) =>
-    new Deno.Command("git", {
-      args: ["-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t", ...args],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-  await git("init", "-q");
-  await git("add", "-A");
-  await git("commit", "-q", "-m", "init");
-  await Deno.writeTextFile(join(dir, "uncommitted.txt"), "not in the clone\n");
-  return dir;
-}
-
-function name(): string {
-  return `t${crypto.randomUUID().slice(0, 8)}`;
-}
-
-/** Removes a workspace and its volumes whatever state it is in. */
-async function purge(workspace: string): Promise<void> {
-  await runDevaipod(["delete", "-f", "--volumes", workspace]);
-}
-
-async function labelled(workspace: string) {
-  const filter = { "io.devaipod.workspace": workspace };
-  const [pods, containers, volumes, secrets, networks] = await Promise.all([
-    podman.run(p.podPs(filter)),
-    podman.run(p.containerPs(filter)),
-    podman.run(p.volumeLs(filter)),
-    p.listSecrets(podman, filter),
-    podman.run(p.networkLs(filter)),
-  ]);
-  return {
-    pods: pods.length,
-    containers: containers.length,
-    volumes: volumes.length,
-    secrets: secrets.length,
-    networks: networks.length,
-  };
-}
-
-/** What {@link labelled} counts when a workspace left nothing behind. */
-const NOTHING = { pods: 0, containers: 0, volumes: 0, secrets: 0, networks: 0 };
 
 const exec = (ws: string, role: string, script: string) =>
   runDevaipod(["exec", ws, "-c", role, "--", "sh", "-c", script]);

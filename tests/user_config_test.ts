@@ -10,11 +10,11 @@ async function userConfig(text: string): Promise<string> {
 }
 
 /** A project whose devcontainer.json names the local test image. */
-async function devProject(): Promise<string> {
+async function devProject(extra: Record<string, unknown> = {}): Promise<string> {
   const project = await Deno.makeTempDir();
   await Deno.writeTextFile(
     join(project, ".devcontainer.json"),
-    '{ "image": "localhost/devaipod-test/dev:latest" }',
+    JSON.stringify({ image: "localhost/devaipod-test/dev:latest", ...extra }),
   );
   return project;
 }
@@ -117,17 +117,45 @@ Deno.test("user config: env.vars reach both containers, trusted.env only the wor
 
 Deno.test("user config: keys read but not applied yet are warned about, not silently ignored", async () => {
   const project = await devProject();
-  const file = await userConfig(
-    '[trusted]\nsecrets = ["GH_TOKEN=gh-token"]\n[dotfiles]\nurl = "https://example.com/d.git"\n',
-  );
+  const file = await userConfig('[agent]\nversion = "1.0.0"\n[dotfiles]\nscript = "setup.sh"\n');
   const r = await runDevaipod(["--config", file, "up", project, "--name", "uc3", "--dry-run"]);
   assertEquals(r.code, 0, r.stderr);
-  assert(
-    r.stderr.includes(`warning: ${file}: [trusted] secrets is not applied yet`),
-    r.stderr,
-  );
-  assert(r.stderr.includes(`warning: ${file}: [dotfiles] is not applied yet`), r.stderr);
+  assert(r.stderr.includes(`warning: ${file}: [agent] version is not applied yet`), r.stderr);
+  assert(r.stderr.includes(`warning: ${file}: [dotfiles] script has no url`), r.stderr);
   const plain = await userConfig('[env.vars]\nEDITOR = "vim"\n');
   const quiet = await runDevaipod(["--config", plain, "up", project, "--name", "uc3", "--dry-run"]);
-  assertEquals(quiet.stderr.includes("not applied yet"), false, quiet.stderr);
+  assertEquals(quiet.stderr.includes("warning"), false, quiet.stderr);
+});
+
+Deno.test("user config: dotfiles and [trusted] secrets show in the dry-run plan, in hook order", async () => {
+  const project = await devProject({ postCreateCommand: "true", postStartCommand: "true" });
+  const file = await userConfig(
+    '[trusted]\nsecrets = ["GH_TOKEN=my-gh"]\n[dotfiles]\nurl = "https://example.com/d.git"\n',
+  );
+  const r = await runDevaipod([
+    "--config",
+    file,
+    "up",
+    project,
+    "--name",
+    "uc4",
+    "--dry-run",
+    "--json",
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  const steps = JSON.parse(r.stdout).steps as { step: string; argv?: string[]; action?: string }[];
+  const names = steps.map((s) => s.step);
+  const at = (n: string) => names.indexOf(n);
+  assert(
+    at("postCreateCommand") < at("dotfiles") && at("dotfiles") < at("postStartCommand"),
+    names.join(),
+  );
+  assert(steps[at("dotfiles")]?.action?.includes("https://example.com/d.git"));
+  const ws = steps.find((s) => s.step === "workspace container")?.argv?.join(" ") ?? "";
+  assert(
+    ws.includes("--secret my-gh,type=mount,target=/run/secrets/devaipod-workspace-env/GH_TOKEN"),
+    ws,
+  );
+  const agent = steps.find((s) => s.step === "agent container")?.argv?.join(" ") ?? "";
+  assertEquals(agent.includes("my-gh"), false, "the user's secret never reaches the agent");
 });

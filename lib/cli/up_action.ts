@@ -107,6 +107,46 @@ export async function upAction(
   const workspace = checkName(options.name ?? generateName(folder));
   const dirs = devaipodDirs(ctx.deps.env);
   const hostEnv = ctx.deps.env.toObject();
+  // `[trusted] secrets`: ENV=podman-secret (the user's own secrets, mounted into the workspace).
+  const userSecrets = Object.fromEntries(
+    (user.trusted?.secrets ?? []).map((entry) => {
+      const eq = entry.indexOf("=");
+      return [entry.slice(0, eq), entry.slice(eq + 1)];
+    }),
+  );
+  // devcontainer.json `secrets`: their values come from the host's environment.
+  const declared = Object.keys(resolved?.config.secrets ?? {});
+  const unset = declared.filter((k) => hostEnv[k] === undefined && !(k in userSecrets));
+  if (unset.length) {
+    ctx.err(
+      `warning: ${resolved?.configFile}: secrets: ${unset.join(", ")} ${
+        unset.length === 1 ? "is" : "are"
+      } not set in your environment; the workspace starts without ${
+        unset.length === 1 ? "it" : "them"
+      }`,
+    );
+  }
+  const workspaceSecrets: Record<string, string> = {};
+  for (const k of declared) {
+    const value = hostEnv[k];
+    if (value !== undefined && !(k in userSecrets)) workspaceSecrets[k] = value;
+  }
+  const dotfiles = user.dotfiles?.url
+    ? {
+      url: user.dotfiles.url,
+      ...(user.dotfiles.script !== undefined ? { script: user.dotfiles.script } : {}),
+    }
+    : undefined;
+  const secretOptions = (redact: boolean) => ({
+    ...(Object.keys(workspaceSecrets).length
+      ? {
+        workspaceSecrets: redact
+          ? Object.fromEntries(Object.keys(workspaceSecrets).map((k) => [k, "<redacted>"]))
+          : workspaceSecrets,
+      }
+      : {}),
+    ...(Object.keys(userSecrets).length ? { userSecrets } : {}),
+  });
 
   if (options.dryRun) {
     const build = !options.image && resolved?.source.kind === "dockerfile"
@@ -135,6 +175,7 @@ export async function upAction(
           ),
         }
         : {}),
+      ...secretOptions(true),
       ...(options.networkIsolation === "on"
         ? {
           isolation: {
@@ -145,7 +186,7 @@ export async function upAction(
         }
         : {}),
     });
-    const steps = dryRunSteps(plan, resolved, build);
+    const steps = dryRunSteps(plan, resolved, build, dotfiles);
     if (options.json) {
       ctx.json({ workspace, pod: plan.pod.name, image, steps });
     } else {
@@ -181,6 +222,9 @@ export async function upAction(
     ...(user.env?.allowlist ? { envAllowlist: user.env.allowlist } : {}),
     ...(user.env?.vars ? { envVars: user.env.vars } : {}),
     ...(user.trusted?.env ? { trustedEnv: user.trusted.env } : {}),
+    ...secretOptions(false),
+    ...(dotfiles ? { dotfiles } : {}),
+    userConfigFile: userPath,
     ...(options.networkIsolation === "on"
       ? {
         isolation: {

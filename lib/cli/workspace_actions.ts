@@ -9,7 +9,7 @@ import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { DevaipodError, FailedError, NotFoundError, UsageError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import { devaipodDirs } from "../paths.ts";
-import { AGENT_PORT, PASSWORD_FILE } from "../plan/pod_plan.ts";
+import { AGENT_PORT, PASSWORD_FILE, withWorkspaceEnv } from "../plan/pod_plan.ts";
 import * as p from "../podman/mod.ts";
 import type { ContainerListEntry, PodListEntry } from "../podman/mod.ts";
 import { probeHealth, waitHealthy } from "../pods/agent_http.ts";
@@ -218,7 +218,9 @@ export async function execAction(
   const code = await ctx.podman.runInteractive({
     argv: p.execArgv({
       container: c.Id,
-      command: command.length ? command : LOGIN_SHELL,
+      command: role === ROLES.workspace
+        ? withWorkspaceEnv(command.length ? command : LOGIN_SHELL)
+        : (command.length ? command : LOGIN_SHELL),
       interactive: true,
       tty,
       ...settings,
@@ -256,7 +258,7 @@ export async function sshAction(ctx: CliContext, name: string, command: string[]
   if (attach.length) {
     await runSteps(
       attach,
-      containerExecutor(ctx.podman, c.Id, settings),
+      containerExecutor(ctx.podman, c.Id, { ...settings, wrap: withWorkspaceEnv }),
       (t) => ctx.deps.io.stderr(t),
     );
   }

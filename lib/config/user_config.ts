@@ -61,11 +61,8 @@ export type UserConfig = z.infer<typeof UserConfigSchema>;
  */
 export function unappliedKeys(config: UserConfig): string[] {
   const out: string[] = [];
-  if (config.trusted?.secrets?.length) {
-    out.push("[trusted] secrets is not applied yet: the workspace does not get these secrets");
-  }
-  if (config.dotfiles?.url || config.dotfiles?.script) {
-    out.push("[dotfiles] is not applied yet: no dotfiles are installed");
+  if (config.dotfiles?.script !== undefined && config.dotfiles.url === undefined) {
+    out.push("[dotfiles] script has no url: no dotfiles are installed");
   }
   if (config.agent?.version !== undefined) {
     out.push("[agent] version is not applied yet: the agent is devaipod's pinned opencode");

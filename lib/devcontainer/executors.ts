@@ -26,11 +26,21 @@ export function hostExecutor(cwd: string): CommandExecutor {
   };
 }
 
-/** Runs commands in a running container (as `user`, in `workdir`, with `env`). */
+/**
+ * Runs commands in a running container (as `user`, in `workdir`, with `env`); `wrap` turns each
+ * command into the one that runs (the workspace's secrets loader).
+ */
 export function containerExecutor(
   podman: Podman,
   container: string,
-  options: { user?: string; workdir?: string; env?: Readonly<Record<string, string>> } = {},
+  options: {
+    user?: string;
+    workdir?: string;
+    env?: Readonly<Record<string, string>>;
+    wrap?: (argv: readonly string[]) => string[];
+  } = {},
 ): CommandExecutor {
-  return (argv) => podman.run(containerExec({ container, command: argv, ...options }));
+  const { wrap, ...rest } = options;
+  return (argv) =>
+    podman.run(containerExec({ container, command: wrap ? wrap(argv) : [...argv], ...rest }));
 }

@@ -29,6 +29,7 @@ export function dryRunSteps(
   plan: PodPlan,
   resolved: ResolvedConfig | undefined,
   build?: { tag: string },
+  dotfiles?: { url: string; script?: string },
 ): DryRunStep[] {
   const steps: DryRunStep[] = [];
   for (const s of resolved?.lifecycle.steps.filter((x) => x.hook === "initializeCommand") ?? []) {
@@ -57,7 +58,7 @@ export function dryRunSteps(
   }
   for (const s of plan.secrets) {
     steps.push({
-      step: `secret ${s.variable}`,
+      step: `secret ${s.variable}${s.container === "workspace" ? " (workspace)" : ""}`,
       argv: [...secretCreate(s.name, "", { labels: s.labels }).argv],
       stdin: "<redacted>",
     });
@@ -119,12 +120,29 @@ export function dryRunSteps(
       ? "podman healthcheck run (the agent's own GET /global/health with its password) until healthy"
       : "GET http://127.0.0.1:<published port>/global/health with the password",
   });
-  for (
-    const s
-      of resolved?.lifecycle.steps.filter((x) =>
-        x.hook !== "initializeCommand" && x.hook !== "postAttachCommand"
-      ) ?? []
-  ) {
+  const hooks =
+    resolved?.lifecycle.steps.filter((x) =>
+      x.hook !== "initializeCommand" && x.hook !== "postAttachCommand"
+    ) ?? [];
+  const dotfilesStep: DryRunStep[] = dotfiles
+    ? [{
+      step: "dotfiles",
+      action:
+        `clone ${dotfiles.url} on the host (before anything is created); copy it to ~/dotfiles ` +
+        `and run ${
+          dotfiles.script ?? "its install script (or link its dotfiles)"
+        } in the workspace, then in the agent`,
+    }]
+    : [];
+  const beforeStart = hooks.filter((h) => h.hook !== "postStartCommand");
+  for (const s of beforeStart) {
+    steps.push({
+      step: s.hook,
+      action: `podman container exec in the workspace, then in the agent`,
+    });
+  }
+  steps.push(...dotfilesStep);
+  for (const s of hooks.filter((h) => h.hook === "postStartCommand")) {
     steps.push({
       step: s.hook,
       action: `podman container exec in the workspace, then in the agent`,

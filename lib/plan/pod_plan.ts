@@ -29,6 +29,12 @@ export const SHIMS_DIR = "/opt/devaipod/shims";
 export const AGENT_HOME = "/devaipod/home";
 /** Where the agent's keys are mounted, one file per variable. */
 export const AGENT_ENV_DIR = "/run/secrets/devaipod-env";
+/**
+ * Where the workspace's secrets are mounted, one file per variable: devcontainer.json `secrets`
+ * and the user config's `[trusted] secrets`. Every workspace session and hook starts through
+ * {@link withWorkspaceEnv}, which turns them into variables.
+ */
+export const WORKSPACE_ENV_DIR = "/run/secrets/devaipod-workspace-env";
 /** The agent server's password in the workspace (for the shims). */
 export const PASSWORD_FILE = "/run/secrets/devaipod-agent-password";
 /** The name under which the password reaches the agent. */
@@ -38,8 +44,20 @@ export const PASSWORD_ENV = "OPENCODE_SERVER_PASSWORD";
  * The agent's entrypoint: turns each key file into an environment variable, then runs the agent.
  * Keys thus never appear in `podman inspect`, only inside the agent's process environment.
  */
-export const ENV_LOADER =
-  `for f in ${AGENT_ENV_DIR}/*; do [ -f "$f" ] && export "\${f##*/}=$(cat "$f")"; done; exec "$@"`;
+export const ENV_LOADER = envLoader(AGENT_ENV_DIR);
+
+/** A shell script that exports each file in `dir` as a variable of its name, then runs `"$@"`. */
+function envLoader(dir: string): string {
+  return `for f in ${dir}/*; do [ -f "$f" ] && export "\${f##*/}=$(cat "$f")"; done; exec "$@"`;
+}
+
+/**
+ * A workspace command with the workspace's secrets in its environment: how hooks, `exec`,
+ * `ssh` and every later session start, so that the values never appear in `podman inspect`.
+ */
+export function withWorkspaceEnv(command: readonly string[]): string[] {
+  return ["/bin/sh", "-c", envLoader(WORKSPACE_ENV_DIR), "devaipod-env", ...command];
+}
 
 /** The workspace's idle main process (when the config overrides the image's command, the default). */
 export const IDLE_COMMAND = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
@@ -86,11 +104,16 @@ export interface IsolationInput {
   allowFile: string;
 }
 
-/** A podman secret the plan creates, and which variable it becomes in the agent. */
+/** A podman secret the plan creates, and which variable it becomes in which container. */
 export interface PlannedSecret {
   name: string;
-  /** The variable name in the agent (and the file name under {@link AGENT_ENV_DIR}). */
+  /**
+   * The variable name, and the file name under {@link AGENT_ENV_DIR} (agent secrets) or
+   * {@link WORKSPACE_ENV_DIR} (workspace secrets).
+   */
   variable: string;
+  /** Which container receives it as a variable (the password also reaches the workspace as a file). */
+  container: "agent" | "workspace";
   /** The value; never printed (`redactPlan`). */
   value: string;
   labels: Record<string, string>;
@@ -156,6 +179,16 @@ export interface PlanInput {
   envVars?: Readonly<Record<string, string>>;
   /** Variables for the workspace only, never the agent (the user config's `[trusted.env]`). */
   trustedEnv?: Readonly<Record<string, string>>;
+  /**
+   * Values of devcontainer.json's `secrets` (taken from the host's environment): podman secrets
+   * of this workspace, delivered to the workspace only.
+   */
+  workspaceSecrets?: Readonly<Record<string, string>>;
+  /**
+   * The user config's `[trusted] secrets`: variable → an existing podman secret of the user's,
+   * mounted into the workspace (never the agent), never created or removed by devaipod.
+   */
+  userSecrets?: Readonly<Record<string, string>>;
   /** Egress isolation (the agent behind the proxy); absent: the agent shares the pod's network. */
   isolation?: IsolationInput;
 }
@@ -270,16 +303,41 @@ export function planPod(input: PlanInput): PodPlan {
   const passwordSecret: PlannedSecret = {
     name: secretName(PASSWORD_ENV),
     variable: PASSWORD_ENV,
+    container: "agent",
     value: input.password,
     labels: secretLabels,
   };
   const secrets: PlannedSecret[] = [
     passwordSecret,
-    ...Object.entries(keys).map(([variable, value]) => ({
+    ...Object.entries(keys).map(([variable, value]): PlannedSecret => ({
       name: secretName(variable),
       variable,
+      container: "agent",
       value,
       labels: secretLabels,
+    })),
+    // A name of their own: a workspace secret may share its variable with an agent key.
+    ...Object.entries(input.workspaceSecrets ?? {}).map(([variable, value]): PlannedSecret => ({
+      name: `${name}-ws-${variable}`,
+      variable,
+      container: "workspace",
+      value,
+      labels: secretLabels,
+    })),
+  ];
+  const workspaceSecretRefs: SecretRef[] = [
+    { name: passwordSecret.name, type: "mount", target: PASSWORD_FILE, mode: 0o444 },
+    ...secrets.filter((s) => s.container === "workspace").map((s): SecretRef => ({
+      name: s.name,
+      type: "mount",
+      target: `${WORKSPACE_ENV_DIR}/${s.variable}`,
+      mode: 0o444,
+    })),
+    ...Object.entries(input.userSecrets ?? {}).map(([variable, secret]): SecretRef => ({
+      name: secret,
+      type: "mount",
+      target: `${WORKSPACE_ENV_DIR}/${variable}`,
+      mode: 0o444,
     })),
   ];
 
@@ -348,7 +406,7 @@ export function planPod(input: PlanInput): PodPlan {
       { type: "bind", source: input.shimsDir, target: SHIMS_DIR, readonly: true },
       ...(config?.mounts ?? []).map((m) => configMount(m, workspace)),
     ],
-    secrets: [{ name: passwordSecret.name, type: "mount", target: PASSWORD_FILE, mode: 0o444 }],
+    secrets: workspaceSecretRefs,
     ...(overrideCommand ? { entrypoint: ["/bin/sh", "-c", IDLE_COMMAND] } : {}),
     stopTimeoutSeconds: 3,
     ...(runArgs.length ? { extraArgs: runArgs } : {}),
@@ -398,7 +456,7 @@ export function planPod(input: PlanInput): PodPlan {
       ...agentBinaryMount,
     ],
     // Every secret, the password too, as a file the entrypoint turns into a variable.
-    secrets: secrets.map((s): SecretRef => ({
+    secrets: secrets.filter((s) => s.container === "agent").map((s): SecretRef => ({
       name: s.name,
       type: "mount",
       target: `${AGENT_ENV_DIR}/${s.variable}`,

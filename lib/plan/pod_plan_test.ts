@@ -14,6 +14,8 @@ import {
   PASSWORD_FILE,
   planPod,
   withAgentUser,
+  withWorkspaceEnv,
+  WORKSPACE_ENV_DIR,
   workspaceMountTarget,
 } from "./pod_plan.ts";
 import type { PlanInput } from "./pod_plan.ts";
@@ -290,4 +292,43 @@ Deno.test("dry-run: every step in order, podman argv exact, secrets only as <red
   assertEquals(steps[2]?.stdin, "<redacted>");
   assertEquals(JSON.stringify(steps).includes(KEY), false);
   assertEquals(steps[0]?.action, "make prep");
+});
+
+Deno.test("plan: workspace secrets are podman secrets mounted into the workspace only, values never in argv", () => {
+  const plan = planPod(input({
+    workspaceSecrets: { NPM_TOKEN: "npm-value", ANTHROPIC_API_KEY: "ws-own-value" },
+    userSecrets: { GH_TOKEN: "my-gh-token" },
+  }));
+  const ws = plan.secrets.filter((s) => s.container === "workspace");
+  assertEquals(ws.map((s) => [s.name, s.variable, s.value]), [
+    ["devaipod-proj-ab12-ws-NPM_TOKEN", "NPM_TOKEN", "npm-value"],
+    ["devaipod-proj-ab12-ws-ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY", "ws-own-value"],
+  ]);
+  // The user's own secret is referenced, never created (nor removed) by devaipod.
+  assertEquals(plan.secrets.some((s) => s.name === "my-gh-token"), false);
+  const wsTargets = (plan.workspaceContainer.secrets ?? []).map((s) => `${s.name}>${s.target}`);
+  assertEquals(wsTargets, [
+    `devaipod-proj-ab12-opencode-server-password>${PASSWORD_FILE}`,
+    `devaipod-proj-ab12-ws-NPM_TOKEN>${WORKSPACE_ENV_DIR}/NPM_TOKEN`,
+    `devaipod-proj-ab12-ws-ANTHROPIC_API_KEY>${WORKSPACE_ENV_DIR}/ANTHROPIC_API_KEY`,
+    `my-gh-token>${WORKSPACE_ENV_DIR}/GH_TOKEN`,
+  ]);
+  const agentNames = (plan.agentContainer.secrets ?? []).map((s) => s.name);
+  assertEquals(agentNames.some((n) => n.includes("-ws-") || n === "my-gh-token"), false);
+  assert(agentNames.includes("devaipod-proj-ab12-anthropic-api-key"));
+  const argv = [
+    ...containerRun(plan.workspaceContainer).argv,
+    ...containerRun(plan.agentContainer).argv,
+  ].join(" ");
+  assertEquals(argv.includes("npm-value") || argv.includes("ws-own-value"), false);
+  const steps = dryRunSteps(plan, undefined, undefined).map((s) => s.step);
+  assert(steps.includes("secret NPM_TOKEN (workspace)"), steps.join("\n"));
+});
+
+Deno.test("plan: workspace commands start through the secrets loader, arguments untouched", () => {
+  const cmd = withWorkspaceEnv(["printf", "%s", "$(not run)"]);
+  assertEquals(cmd.slice(0, 2), ["/bin/sh", "-c"]);
+  const script = cmd[2] ?? "";
+  assert(script.includes(WORKSPACE_ENV_DIR) && script.endsWith('exec "$@"'));
+  assertEquals(cmd.slice(3), ["devaipod-env", "printf", "%s", "$(not run)"]);
 });

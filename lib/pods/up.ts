@@ -23,6 +23,7 @@ import {
   USER_AND_OC,
   withAddresses,
   withAgentUser,
+  withWorkspaceEnv,
 } from "../plan/pod_plan.ts";
 import type { ProxyRuntime } from "../plan/pod_plan.ts";
 import { OPENCODE_EGRESS } from "../agents/egress.ts";
@@ -36,6 +37,8 @@ import type { AgentEndpoint } from "./agent_http.ts";
 import { workspaceObjects } from "./inventory.ts";
 import { gitRoot, isGitProject, populateVolume } from "./source.ts";
 import { writeShims } from "./shims.ts";
+import { DOTFILES_UNPACK, fetchDotfiles, withDotfilesStep } from "./dotfiles.ts";
+import type { Dotfiles, DotfilesConfig } from "./dotfiles.ts";
 import { createHooksDone, markCreateHooksDone, workspaceDirs } from "./state.ts";
 
 /** What `up` was asked. */
@@ -54,6 +57,14 @@ export interface UpRequest {
   /** The user config's `[env.vars]` (both containers) and `[trusted.env]` (workspace only). */
   envVars?: Readonly<Record<string, string>>;
   trustedEnv?: Readonly<Record<string, string>>;
+  /** devcontainer.json `secrets` with their values (from the host), for the workspace only. */
+  workspaceSecrets?: Readonly<Record<string, string>>;
+  /** `[trusted] secrets`: variable → the user's own podman secret (checked, never removed). */
+  userSecrets?: Readonly<Record<string, string>>;
+  /** The user's dotfiles (user config `[dotfiles]`), installed after postCreateCommand. */
+  dotfiles?: DotfilesConfig;
+  /** Where `userSecrets` were configured (for the error when one is missing). */
+  userConfigFile?: string;
   /** Egress isolation: the agent behind devaipod's proxy (absent: the agent shares the pod's network). */
   isolation?: { egressNetwork: string; runtime: ProxyRuntime; allow: readonly string[] };
 }
@@ -342,6 +353,23 @@ export class Up {
     return new Set(found.volumes.map((v) => v.Name));
   }
 
+  /** The user's own podman secrets named in `[trusted] secrets` must exist before anything is made. */
+  async #checkUserSecrets(): Promise<void> {
+    const wanted = Object.entries(this.#req.userSecrets ?? {});
+    if (wanted.length === 0) return;
+    const names = new Set(await this.#deps.podman.run(p.secretNames()));
+    const missing = wanted.filter(([, secret]) => !names.has(secret));
+    if (missing.length === 0) return;
+    const [variable, secret] = missing[0] ?? [];
+    throw new NotFoundError(
+      `${this.#req.userConfigFile ?? "user config"}: [trusted] secrets: ${variable}=${secret}: ` +
+        `there is no podman secret named ${secret}${
+          missing.length > 1 ? ` (nor ${missing.slice(1).map(([, s]) => s).join(", ")})` : ""
+        }`,
+      { hint: `create it first: printf %s "$VALUE" | podman secret create ${secret} -` },
+    );
+  }
+
   #image(): Promise<string> {
     const { podman, progress } = this.#deps;
     return prepareImage(
@@ -384,6 +412,15 @@ export class Up {
       isGitProject(req.projectPath),
     ]);
 
+    await this.#checkUserSecrets();
+    // Cloned before anything is created: a bad URL stops up with nothing to undo.
+    const dotfilesConfig = req.dotfiles;
+    const dotfiles = dotfilesConfig
+      ? await progress.step(
+        `dotfiles: clone ${dotfilesConfig.url}`,
+        () => fetchDotfiles(dotfilesConfig),
+      )
+      : undefined;
     const init = req.resolved?.lifecycle.steps.filter((s) => hooksFor("up").includes(s.hook)) ?? [];
     if (init.length) {
       await progress.step(
@@ -417,6 +454,8 @@ export class Up {
       ...(req.envAllowlist ? { envAllowlist: req.envAllowlist } : {}),
       ...(req.envVars ? { envVars: req.envVars } : {}),
       ...(req.trustedEnv ? { trustedEnv: req.trustedEnv } : {}),
+      ...(req.workspaceSecrets ? { workspaceSecrets: req.workspaceSecrets } : {}),
+      ...(req.userSecrets ? { userSecrets: req.userSecrets } : {}),
       ...(req.isolation
         ? {
           isolation: {
@@ -432,8 +471,11 @@ export class Up {
     checkPortsFree(plan.forwardPorts);
     await writeShims(dirs.shims, { oc: false, ...shimOptions });
 
+    const forWorkspace = plan.secrets.filter((s) => s.container === "workspace").length;
     await progress.step(
-      `secrets (${plan.secrets.length}: the agent's password and LLM keys)`,
+      `secrets (${plan.secrets.length}: the agent's password and LLM keys${
+        forWorkspace ? `, ${forWorkspace} for the workspace` : ""
+      })`,
       async () => {
         for (const s of plan.secrets) {
           await this.#podman(p.secretCreate(s.name, s.value, { labels: s.labels }));
@@ -618,15 +660,18 @@ export class Up {
     const firstHealthCheck = podman.run(p.healthcheckRun(agent.name)).catch(() => false);
 
     const steps = req.resolved?.lifecycle.steps ?? [];
-    await this.#runContainerHooks(
+    await runContainerHooks(this.#deps, {
       steps,
-      ws.name,
-      plan.remoteUser,
-      agent.name,
-      `${uid}:${gid}`,
-      plan.workdir,
-      dirs.hooks,
-    );
+      event: "create",
+      workspace: ws.name,
+      remoteUser: plan.remoteUser,
+      agent: agent.name,
+      agentUser: `${uid}:${gid}`,
+      workdir: plan.workdir,
+      hooksDir: dirs.hooks,
+      remoteEnv: req.resolved?.config.remoteEnv,
+      ...(dotfiles ? { dotfiles } : {}),
+    });
 
     let sessionId: string | undefined;
     if (req.task !== undefined && !req.noPrompt) {
@@ -659,29 +704,6 @@ export class Up {
       ...(sessionId ? { sessionId } : {}),
     };
   }
-
-  /** Create hooks (once per container) and postStart, in the workspace and then in the agent. */
-  async #runContainerHooks(
-    steps: readonly LifecycleStep[],
-    workspace: string,
-    remoteUser: string | undefined,
-    agent: string,
-    agentUser: string,
-    workdir: string,
-    hooksDir: string,
-  ): Promise<void> {
-    await runContainerHooks(this.#deps, {
-      steps,
-      event: "create",
-      workspace,
-      remoteUser,
-      agent,
-      agentUser,
-      workdir,
-      hooksDir,
-      remoteEnv: this.#req.resolved?.config.remoteEnv,
-    });
-  }
 }
 
 /** Which container to run hooks in, and how. */
@@ -697,6 +719,8 @@ export interface HookTargets {
   remoteEnv?: Readonly<Record<string, string | null>> | undefined;
   /** The last hook before the workspace counts as ready. */
   waitFor?: HookName | undefined;
+  /** Dotfiles to install with the create hooks (after postCreateCommand). */
+  dotfiles?: Dotfiles;
 }
 
 /**
@@ -719,9 +743,9 @@ export async function runContainerHooks(
     const [inspected] = await podman.run(p.containerInspect(target.container));
     if (!inspected) continue;
     const done = await createHooksDone(t.hooksDir, inspected.Id);
-    const hooks: HookName[] =
-      (t.event === "create" || !done ? hooksFor("create") : hooksFor("start"))
-        .filter((h) => h !== "postAttachCommand");
+    const creating = t.event === "create" || !done;
+    const hooks: HookName[] = (creating ? hooksFor("create") : hooksFor("start"))
+      .filter((h) => h !== "postAttachCommand");
     const env = t.remoteEnv && target.role === "workspace"
       ? substituteContainerEnv(
         Object.fromEntries(
@@ -734,14 +758,44 @@ export async function runContainerHooks(
       workdir: t.workdir,
       ...(target.user ? { user: target.user } : {}),
       ...(env ? { env } : {}),
+      ...(target.role === "workspace" ? { wrap: withWorkspaceEnv } : {}),
     });
+    const steps = t.steps.filter((s) => hooks.includes(s.hook));
+    const withDotfiles = creating && t.dotfiles !== undefined;
     plans.push({
       ...target,
       id: inspected.Id,
       done,
       exec,
-      steps: t.steps.filter((s) => hooks.includes(s.hook)),
+      withDotfiles,
+      steps: withDotfiles ? withDotfilesStep(steps, t.dotfiles?.script) : steps,
     });
+  }
+  const dotfiles = t.dotfiles;
+  const receivers = plans.filter((x) => x.withDotfiles);
+  if (dotfiles && receivers.length) {
+    await progress.step(
+      `dotfiles ${dotfiles.commit.slice(0, 12)} into ~/dotfiles of the ${
+        receivers.map((x) => x.role).join(" and the ")
+      }`,
+      async () => {
+        for (const x of receivers) {
+          const r = await podman.run(
+            p.containerExec({
+              container: x.container,
+              command: ["/bin/sh", "-c", DOTFILES_UNPACK],
+              ...(x.user ? { user: x.user } : {}),
+            }, dotfiles.tarball),
+          );
+          if (r.code !== 0) {
+            throw new FailedError(
+              `cannot copy the dotfiles into the ${x.role}: ${r.stderr.trim() || `exit ${r.code}`}`,
+              { hint: "the image needs sh, mkdir and tar" },
+            );
+          }
+        }
+      },
+    );
   }
   // The hooks up to waitFor in both containers come first: then the workspace counts as ready.
   const phases = plans.map((x) => ({ ...x, ...splitAtWaitFor(x.steps, t.waitFor) }));
@@ -749,7 +803,8 @@ export async function runContainerHooks(
     for (const x of phases) {
       const steps = x[phase];
       if (steps.length === 0) continue;
-      const names = [...new Set(steps.map((s) => s.hook))].join(", ");
+      const names = [...new Set(steps.map((s) => s.origin === "dotfiles" ? "dotfiles" : s.hook))]
+        .join(", ");
       await progress.step(`${names} in the ${x.role}`, () => runSteps(steps, x.exec, log));
     }
     if (phase === "beforeReady" && phases.some((x) => x.afterReady.length > 0)) {

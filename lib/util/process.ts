@@ -11,18 +11,19 @@ export interface ProcessOutput {
 const decoder = new TextDecoder();
 
 /**
- * Runs `program` with `args` (stdin closed), capturing its output. A program that is not
+ * Runs `program` with `args` (stdin closed; `env` added to the inherited environment), capturing its output. A program that is not
  * installed is a {@link FailedError} that says to install it.
  */
 export async function runProcess(
   program: string,
   args: readonly string[],
-  options: { cwd?: string } = {},
+  options: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<ProcessOutput> {
   try {
     const out = await new Deno.Command(program, {
       args: [...args],
       ...(options.cwd ? { cwd: options.cwd } : {}),
+      ...(options.env ? { env: options.env } : {}),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -47,7 +48,7 @@ export async function runProcess(
 export async function mustRun(
   program: string,
   args: readonly string[],
-  options: { cwd?: string } = {},
+  options: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<string> {
   const r = await runProcess(program, args, options);
   if (r.code !== 0) {
