@@ -25,6 +25,20 @@ export const LABELS = {
   ports: "io.devaipod.ports",
   /** The devcontainer remoteUser sessions and hooks run as (on the workspace container). */
   remoteUser: "io.devaipod.remote-user",
+  /** A workspace made from a git or pull request URL: the URL (credentials removed). */
+  source: "io.devaipod.source",
+  /** `up --ref`: the branch, tag or commit the source was checked out at. */
+  sourceRef: "io.devaipod.source-ref",
+  /** The commit the workspace volume was filled from. */
+  commit: "io.devaipod.commit",
+  /** A pull request source: its forge kind (github, gitlab, forgejo, gitea). */
+  forge: "io.devaipod.forge",
+  /** A pull request source: its title, verbatim as the forge reported it. */
+  prTitle: "io.devaipod.pr-title",
+  /** A pull request source: the branch it targets. */
+  prBase: "io.devaipod.pr-base",
+  /** A URL source whose host-reaching settings the user allowed (`up --trust-source`). */
+  sourceTrusted: "io.devaipod.source-trusted",
 } as const;
 
 /** The roles of the objects of a workspace. */

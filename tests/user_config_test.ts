@@ -115,13 +115,19 @@ Deno.test("user config: env.vars reach both containers, trusted.env only the wor
   assertEquals(r.stdout.includes("ghp_never_shown"), false);
 });
 
-Deno.test("user config: keys read but not applied yet are warned about, not silently ignored", async () => {
+Deno.test("user config: a setting that does nothing is warned about; [agent] version picks the binary", async () => {
   const project = await devProject();
   const file = await userConfig('[agent]\nversion = "1.0.0"\n[dotfiles]\nscript = "setup.sh"\n');
   const r = await runDevaipod(["--config", file, "up", project, "--name", "uc3", "--dry-run"]);
   assertEquals(r.code, 0, r.stderr);
-  assert(r.stderr.includes(`warning: ${file}: [agent] version is not applied yet`), r.stderr);
   assert(r.stderr.includes(`warning: ${file}: [dotfiles] script has no url`), r.stderr);
+  assertEquals(r.stderr.includes("[agent]"), false, r.stderr);
+  assert(
+    r.stdout.includes(
+      "/agents/opencode-linux-x64/1.0.0/opencode,destination=/opt/devaipod/bin/opencode",
+    ),
+    r.stdout,
+  );
   const plain = await userConfig('[env.vars]\nEDITOR = "vim"\n');
   const quiet = await runDevaipod(["--config", plain, "up", project, "--name", "uc3", "--dry-run"]);
   assertEquals(quiet.stderr.includes("warning"), false, quiet.stderr);

@@ -7,6 +7,7 @@ import { devaipodDirs } from "../paths.ts";
 import { workspaceDirs } from "../pods/state.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import { findWorkspace, workspaceContainers } from "../pods/inventory.ts";
+import { readSourceRecord } from "../pods/remote_source.ts";
 import type { CliContext } from "./context.ts";
 import { Progress } from "./progress.ts";
 import { resolveProject, upAction } from "./up_action.ts";
@@ -59,9 +60,15 @@ export async function rebuildAction(
     ctx.err(`rebuild: workspace ${workspace} was left as it was`);
     throw err;
   }
-  ctx.info(`rebuild ${workspace}: new containers from ${project}; the volumes stay`);
-  await deleteAction(ctx, workspace, { force: true });
+  const recorded = readSourceRecord(pod.Labels);
+  ctx.info(
+    `rebuild ${workspace}: new containers from ${recorded?.url ?? project}; the volumes stay`,
+  );
+  // The state folder stays: it holds a URL source's clone and the allowlist.
+  await deleteAction(ctx, workspace, { force: true, keepState: true });
   await upAction(ctx, project, task, {
+    ...(recorded ? { recorded } : {}),
+    ...(pod.Labels[LABELS.sourceTrusted] === "true" ? { trustSource: true } : {}),
     name: workspace,
     ...(image ? { image } : {}),
     ...(configFile ? { devcontainer: configFile } : {}),

@@ -1,4 +1,4 @@
-/** `devaipod up [PATH] [TASK]`: a workspace pod with a sandboxed agent beside it. */
+/** `devaipod up [SOURCE] [TASK]`: a workspace pod with a sandboxed agent beside it. */
 import { Command, Option } from "@commander-js/extra-typings";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { UsageError } from "../errors.ts";
@@ -10,7 +10,11 @@ export function upCommand(ctx: CliContext): CommandUnknownOpts {
     .description(
       "start a workspace pod for a project: your workspace container and a sandboxed agent beside it",
     )
-    .argument("[path]", "project folder", ".")
+    .argument(
+      "[source]",
+      "project folder, git URL (https, ssh, git@host:o/r, file://) or pull/merge request URL",
+      ".",
+    )
     .argument("[task]", "the agent's first prompt (stored with the workspace)")
     .option(
       "--name <name>",
@@ -20,6 +24,11 @@ export function upCommand(ctx: CliContext): CommandUnknownOpts {
     .option(
       "--devcontainer <path|name>",
       "a devcontainer.json path, or the name of .devcontainer/<name>/",
+    )
+    .option("--ref <ref>", "with a git URL: the branch, tag or commit to check out")
+    .option(
+      "--trust-source",
+      "let a URL source's devcontainer.json reach into this host (bind mounts, privileged, initializeCommand)",
     )
     .option("--no-prompt", "store TASK, but do not send it to the agent")
     .option(

@@ -1,10 +1,23 @@
 /** What `devaipod up` does (loaded only when it runs). */
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { cachedBinaryPath, opencodePin } from "../agents/opencode.ts";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { loadUserConfig, unappliedKeys } from "../config/user_config.ts";
-import { formatDiagnostic, NotFoundError, UsageError } from "../errors.ts";
+import { ConfigError, formatDiagnostic, NotFoundError, UsageError } from "../errors.ts";
+import type { UserConfig } from "../config/user_config.ts";
+import { LABELS } from "../labels.ts";
+import { workspaceObjects } from "../pods/inventory.ts";
+import {
+  checkoutSource,
+  hostReachingSettings,
+  sourceBaseName,
+  sourceDir,
+  sourceLabels,
+} from "../pods/remote_source.ts";
+import type { SourceRecord } from "../pods/remote_source.ts";
+import { parseSource, prNoun, sourceLabel } from "../sources/parse.ts";
+import { isBareRepository } from "../pods/source.ts";
 import { userConfigPath } from "../paths.ts";
 import type { ProxyRuntime } from "../plan/pod_plan.ts";
 import { devaipodDirs } from "../paths.ts";
@@ -31,6 +44,12 @@ export interface UpOptions {
   egressNetwork?: string;
   /** The image came from the user config's default-image (the project's config wins). */
   imageIsDefault?: boolean;
+  /** `--ref`: the branch, tag or commit of a git URL source. */
+  ref?: string;
+  /** `--trust-source`: a URL source's devcontainer.json may reach into the host. */
+  trustSource?: boolean;
+  /** `rebuild`: the workspace came from this URL source (PATH is then its clone). */
+  recorded?: SourceRecord;
 }
 
 /**
@@ -86,17 +105,90 @@ export async function resolveProject(
   }
 }
 
-/** Runs `up`, or prints its plan. */
+/**
+ * Runs `up` from SOURCE (a folder, a git URL or a pull request URL), or prints its plan. A URL
+ * is cloned on the host first, into the workspace's state folder (a temporary one for
+ * `--dry-run`), and removed again when `up` fails.
+ */
 export async function upAction(
   ctx: CliContext,
   path: string,
   task: string | undefined,
   options: UpOptions,
 ): Promise<void> {
-  const folder = resolve(ctx.deps.cwd(), path);
   const userPath = userConfigPath(ctx.deps.env, ctx.globals.config);
   const user = await loadUserConfig(userPath, ctx.globals.config !== undefined);
   for (const w of unappliedKeys(user)) ctx.err(`warning: ${userPath}: ${w}`);
+  // `rebuild` passes the clone's folder and the recorded source.
+  const parsed = options.recorded ? undefined : parseSource(path, user.forges ?? {});
+  // A bare repository named by its path is cloned like a file:// URL.
+  const source = parsed?.kind === "path" && await isBareRepository(resolve(ctx.deps.cwd(), path))
+    ? { kind: "git" as const, url: resolve(ctx.deps.cwd(), path) }
+    : parsed;
+  if (!source || source.kind === "path") {
+    if (options.ref !== undefined) {
+      throw new UsageError("--ref needs a git or pull request URL: a folder is used as it is");
+    }
+    const folder = resolve(ctx.deps.cwd(), path);
+    await upFrom(ctx, { user, userPath }, folder, task, options, options.recorded);
+    return;
+  }
+  const workspace = checkName(options.name ?? generateName(sourceBaseName(source)));
+  const dirs = devaipodDirs(ctx.deps.env);
+  if (!options.dryRun) await refuseExisting(ctx, workspace);
+  const scratch = options.dryRun
+    ? await Deno.makeTempDir({ prefix: "devaipod-dry-run-" })
+    : undefined;
+  const dir = scratch
+    ? join(scratch, "source")
+    : sourceDir(workspaceDirs(dirs.state, workspace).root);
+  // A clone left by an unfinished up of this name is made again.
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(dirname(dir), { recursive: true });
+  const progress = new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet });
+  let kept = false;
+  try {
+    const record = await progress.step(
+      `clone ${sourceLabel(source)}${options.ref ? ` at ${options.ref}` : ""}`,
+      () =>
+        checkoutSource(source, dir, {
+          ref: options.ref,
+          env: ctx.deps.env.toObject(),
+          note: (l) => progress.note(l),
+        }),
+    );
+    progress.note(
+      `at commit ${record.commit.slice(0, 12)}${
+        record.pr ? ` (${prNoun(record.pr.forge)} into ${record.pr.base})` : ""
+      }`,
+    );
+    await upFrom(ctx, { user, userPath }, dir, task, { ...options, name: workspace }, record);
+    kept = !options.dryRun;
+  } finally {
+    if (!kept) await Deno.remove(scratch ?? dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** A URL source must not replace the clone of a workspace that exists. */
+async function refuseExisting(ctx: CliContext, workspace: string): Promise<void> {
+  const found = await workspaceObjects(ctx.podman, workspace);
+  if (found.pods.length) {
+    throw new UsageError(`workspace ${workspace} already exists`, {
+      hint:
+        `\`devaipod start ${workspace}\` starts it; \`devaipod delete ${workspace}\` removes it; --name picks another name`,
+    });
+  }
+}
+
+/** `up` of a folder: the project's own, or the clone of a URL source (`record`). */
+async function upFrom(
+  ctx: CliContext,
+  { user, userPath }: { user: UserConfig; userPath: string },
+  folder: string,
+  task: string | undefined,
+  options: UpOptions,
+  record: SourceRecord | undefined,
+): Promise<void> {
   // The user's default image stands in for --image when the project has no devcontainer.json.
   if (!options.image && user["default-image"]) {
     options = { ...options, image: user["default-image"], imageIsDefault: true };
@@ -104,6 +196,23 @@ export async function upAction(
   const resolved = await resolveProject(ctx, folder, options);
   if (resolved && options.imageIsDefault) options = { ...options, image: undefined };
   for (const w of resolved?.warnings ?? []) ctx.info(`warning: ${formatDiagnostic(w)}`);
+  const trusted = options.trustSource === true;
+  if (record && !trusted) {
+    const risks = hostReachingSettings(resolved);
+    if (risks.length) {
+      throw new ConfigError(
+        `${resolved?.configFile}: this devcontainer.json comes from ${record.url} and reaches into your host:\n  ${
+          risks.join("\n  ")
+        }`,
+        {
+          hint: "read it; if you trust it, run up again with --trust-source (nothing was created)",
+        },
+      );
+    }
+  }
+  const labels = record
+    ? { ...sourceLabels(record), ...(trusted ? { [LABELS.sourceTrusted]: "true" } : {}) }
+    : undefined;
   const workspace = checkName(options.name ?? generateName(folder));
   const dirs = devaipodDirs(ctx.deps.env);
   const hostEnv = ctx.deps.env.toObject();
@@ -160,7 +269,10 @@ export async function upAction(
       image,
       projectPath: folder,
       hostEnv,
-      agentBinary: cachedBinaryPath(dirs.cache, opencodePin("linux-x64")),
+      agentBinary: cachedBinaryPath(dirs.cache, {
+        ...opencodePin("linux-x64"),
+        ...(user.agent?.version ? { version: user.agent.version } : {}),
+      }),
       shimsDir: workspaceDirs(dirs.state, workspace).shims,
       imagePath: "<image PATH>",
       password: "<redacted>",
@@ -176,6 +288,7 @@ export async function upAction(
         }
         : {}),
       ...secretOptions(true),
+      ...(labels ? { labels } : {}),
       ...(options.networkIsolation === "on"
         ? {
           isolation: {
@@ -209,7 +322,7 @@ export async function upAction(
       "warning: --network-isolation off: the agent can reach any host, and send your code and keys anywhere",
     );
   }
-  ctx.info(`up ${workspace} from ${folder}`);
+  ctx.info(`up ${workspace} from ${record?.url ?? folder}`);
   const stop = ctx.deps.env.get("DEVAIPOD_TEST_STOP_AFTER_STEP");
   const result = await new Up({
     projectPath: folder,
@@ -223,7 +336,9 @@ export async function upAction(
     ...(user.env?.vars ? { envVars: user.env.vars } : {}),
     ...(user.trusted?.env ? { trustedEnv: user.trusted.env } : {}),
     ...secretOptions(false),
+    ...(labels ? { labels } : {}),
     ...(dotfiles ? { dotfiles } : {}),
+    ...(user.agent?.version ? { agentVersion: user.agent.version } : {}),
     userConfigFile: userPath,
     ...(options.networkIsolation === "on"
       ? {

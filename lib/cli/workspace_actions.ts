@@ -10,6 +10,7 @@ import { DevaipodError, FailedError, NotFoundError, UsageError } from "../errors
 import { LABELS, ROLES } from "../labels.ts";
 import { devaipodDirs } from "../paths.ts";
 import { AGENT_PORT, PASSWORD_FILE, withWorkspaceEnv } from "../plan/pod_plan.ts";
+import { readSourceRecord } from "../pods/remote_source.ts";
 import * as p from "../podman/mod.ts";
 import type { ContainerListEntry, PodListEntry } from "../podman/mod.ts";
 import { probeHealth, waitHealthy } from "../pods/agent_http.ts";
@@ -57,6 +58,20 @@ async function egressCounts(
   };
 }
 
+/** `text` with control characters (newlines, escape sequences) shown as `\n`, `\x1b`, …. */
+export function printable(text: string): string {
+  return text.replace(
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x1f\x7f]/g,
+    (c) =>
+      c === "\n"
+        ? "\\n"
+        : c === "\t"
+        ? "\\t"
+        : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 /** `devaipod status NAME`. */
 export async function statusAction(
   ctx: CliContext,
@@ -86,6 +101,7 @@ export async function statusAction(
     pod: pod.Name,
     state: pod.Status.toLowerCase(),
     project: pod.Labels[LABELS.project] ?? null,
+    source: readSourceRecord(pod.Labels) ?? null,
     image: pod.Labels[LABELS.image] ?? null,
     task: pod.Labels[LABELS.task] ?? null,
     created: pod.Created ?? null,
@@ -114,6 +130,13 @@ export async function statusAction(
   const rows = [
     ["workspace", `${workspace} (pod ${pod.Name}, ${status.state})`],
     ["project", status.project ?? "-"],
+    ...(status.source
+      ? [["source", `${status.source.url} at ${status.source.commit.slice(0, 12)}`]]
+      : []),
+    // A forge's title may hold anything: control characters are shown escaped, never sent raw.
+    ...(status.source?.pr
+      ? [["title", `${printable(status.source.pr.title)} (into ${status.source.pr.base})`]]
+      : []),
     ["image", status.image ?? "-"],
     ["agent", `${status.agent.health}${status.agent.url ? ` at ${status.agent.url} (host)` : ""}`],
     ...ROLE_NAMES.map((
@@ -337,7 +360,7 @@ export async function startAction(
 export async function deleteAction(
   ctx: CliContext,
   name: string,
-  options: { force?: boolean; volumes?: boolean },
+  options: { force?: boolean; volumes?: boolean; keepState?: boolean },
 ): Promise<void> {
   // A workspace whose pod is gone (an interrupted up) is still found by its other objects.
   let workspace: string;
@@ -377,7 +400,7 @@ export async function deleteAction(
   const kept = found.volumes.map((v) => v.Name);
   if (options.volumes && kept.length) await ctx.podman.run(p.volumeRm(kept, { force: true }));
   const dirs = workspaceDirs(devaipodDirs(ctx.deps.env).state, workspace);
-  await Deno.remove(dirs.root, { recursive: true }).catch(() => {});
+  if (!options.keepState) await Deno.remove(dirs.root, { recursive: true }).catch(() => {});
   ctx.info(
     `deleted ${workspace}${
       options.volumes

@@ -15,11 +15,14 @@
  * allowed_domains = ["api.example.com"]
  * [agent]
  * default = "opencode"
+ * [forges]
+ * "git.example.com" = "github"        # a GitHub Enterprise host (also gitlab, forgejo, gitea)
  * ```
  */
 import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
+import { FORGE_KINDS } from "../sources/parse.ts";
 import type { Diagnostic } from "../errors.ts";
 
 const varName = z.string().regex(
@@ -47,10 +50,15 @@ export const UserConfigSchema = z.strictObject({
     .optional(),
   agent: z.strictObject({
     default: z.enum(["opencode"]).optional(),
-    version: z.string().optional(),
+    version: z.string().regex(
+      /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/,
+      'expected an opencode release version such as "1.18.18"',
+    ).optional(),
   }).optional(),
   "network-isolation": z.strictObject({ allowed_domains: z.array(z.string()).optional() })
     .optional(),
+  // Hosts (with their port, if any) whose pull request URLs `up` takes, and which forge they run.
+  forges: z.record(z.string().min(1), z.enum(FORGE_KINDS)).optional(),
 });
 /** A validated user config. */
 export type UserConfig = z.infer<typeof UserConfigSchema>;
@@ -63,9 +71,6 @@ export function unappliedKeys(config: UserConfig): string[] {
   const out: string[] = [];
   if (config.dotfiles?.script !== undefined && config.dotfiles.url === undefined) {
     out.push("[dotfiles] script has no url: no dotfiles are installed");
-  }
-  if (config.agent?.version !== undefined) {
-    out.push("[agent] version is not applied yet: the agent is devaipod's pinned opencode");
   }
   return out;
 }
@@ -93,9 +98,10 @@ export function locateToml(
       }
       continue;
     }
-    const m = /^(\s*)("?)([A-Za-z0-9_.-]+)\2\s*=/.exec(raw);
+    // A bare (possibly dotted) key, or one quoted key (which may hold dots and colons).
+    const m = /^(\s*)(?:"([^"]+)"|([A-Za-z0-9_.-]+))\s*=/.exec(raw);
     if (!m) continue;
-    const full = [...table, ...(m[3] ?? "").split(".")];
+    const full = [...table, ...(m[2] !== undefined ? [m[2]] : (m[3] ?? "").split("."))];
     if (full.length <= keys.length && full.every((k, j) => k === keys[j])) {
       best = { line: i + 1, column: (m[1] ?? "").length + 1 };
       if (full.length === keys.length) return best;

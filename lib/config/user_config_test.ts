@@ -15,6 +15,12 @@ secrets = ["NPM_TOKEN=npm-token"]
 allowed_domains = ["api.example.com", "*.example.org"]
 [agent]
 default = "opencode"
+[dotfiles]
+url = "https://example.com/dotfiles.git"
+script = "setup.sh"
+[forges]
+"git.example.com" = "github"
+"127.0.0.1:8080" = "gitlab"
 `;
 
 Deno.test("user config: every key the schema knows", () => {
@@ -24,6 +30,8 @@ Deno.test("user config: every key the schema knows", () => {
     trusted: { env: { GH_TOKEN: "ghp_secret" }, secrets: ["NPM_TOKEN=npm-token"] },
     "network-isolation": { allowed_domains: ["api.example.com", "*.example.org"] },
     agent: { default: "opencode" },
+    dotfiles: { url: "https://example.com/dotfiles.git", script: "setup.sh" },
+    forges: { "git.example.com": "github", "127.0.0.1:8080": "gitlab" },
   });
   assertEquals(parseUserConfig("", "u.toml"), {});
 });
@@ -42,12 +50,16 @@ Deno.test("user config: unknown keys and wrong types are all reported, each at i
 allowlist = ["OK", "not a name"]
 [network-isolation]
 allowed_domains = "api.example.com"
+[forges]
+"git.example.com" = "github"
+"127.0.0.1:8080" = "bitbucket"
 `;
   const err = assertThrows(() => parseUserConfig(text, "u.toml"), ConfigError);
   assertEquals(err.problems.map((p) => `${p.location?.line}:${p.location?.column} ${p.message}`), [
     "1:1 default-imag: unknown key",
     "3:1 env.allowlist.1: expected an environment variable name",
     "5:1 network-isolation.allowed_domains: expected array, received string",
+    '8:1 forges.127.0.0.1:8080: expected one of "github"|"gitlab"|"forgejo"|"gitea"',
   ]);
 });
 
@@ -57,6 +69,9 @@ Deno.test("user config: locating keys in tables and dotted keys", () => {
   assertEquals(locateToml(text, ["a", "b", "y"]), { line: 4, column: 3 });
   assertEquals(locateToml(text, ["a", "b", "c", "d"]), { line: 5, column: 1 });
   assertEquals(locateToml(text, ["a", "missing"]), { line: 1, column: 1 });
+  const quoted = '[forges]\n"git.example.com" = "github"\n  "h:1" = "x"\n';
+  assertEquals(locateToml(quoted, ["forges", "h:1"]), { line: 3, column: 3 });
+  assertEquals(locateToml(quoted, ["forges", "git.example.com"]), { line: 2, column: 1 });
 });
 
 Deno.test("user config: trusted values are redacted for printing", () => {

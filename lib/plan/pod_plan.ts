@@ -191,6 +191,8 @@ export interface PlanInput {
   userSecrets?: Readonly<Record<string, string>>;
   /** Egress isolation (the agent behind the proxy); absent: the agent shares the pod's network. */
   isolation?: IsolationInput;
+  /** More pod labels (where a URL source came from). */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** The pod's name for a workspace. */
@@ -360,6 +362,7 @@ export function planPod(input: PlanInput): PodPlan {
       ...(input.task !== undefined ? { [LABELS.task]: input.task } : {}),
       ...(forwardPorts.length ? { [LABELS.ports]: forwardPorts.join(",") } : {}),
       ...(iso ? { [LABELS.egressNetwork]: iso.egressNetwork } : {}),
+      ...(input.labels ?? {}),
     },
     publish: [
       ...forwardPorts.map((p) => `127.0.0.1:${p}:${p}`),

@@ -15,6 +15,12 @@ export async function isGitProject(path: string): Promise<boolean> {
   return r.code === 0 && r.stdout.trim() === "true";
 }
 
+/** Whether `path` is a bare git repository (cloned, not copied, by `up`). */
+export async function isBareRepository(path: string): Promise<boolean> {
+  const r = await runProcess("git", ["-C", path, "rev-parse", "--is-bare-repository"]);
+  return r.code === 0 && r.stdout.trim() === "true";
+}
+
 /** The git root of a project (the folder the workspace volume holds). */
 export async function gitRoot(path: string): Promise<string> {
   return (await mustRun("git", ["-C", path, "rev-parse", "--show-toplevel"])).trim();

@@ -5,7 +5,8 @@
  * `delete --volumes` removes them.
  */
 import { fetchPinnedBinary } from "../agents/fetch_binary.ts";
-import { agentPlatform, opencodePin } from "../agents/opencode.ts";
+import { agentPlatform, OPENCODE_VERSION } from "../agents/opencode.ts";
+import { agentPin } from "../agents/agent_version.ts";
 import type { Progress } from "../cli/progress.ts";
 import { containerExecutor, hostExecutor } from "../devcontainer/executors.ts";
 import { hooksFor, runSteps, splitAtWaitFor } from "../devcontainer/lifecycle.ts";
@@ -63,6 +64,10 @@ export interface UpRequest {
   userSecrets?: Readonly<Record<string, string>>;
   /** The user's dotfiles (user config `[dotfiles]`), installed after postCreateCommand. */
   dotfiles?: DotfilesConfig;
+  /** More pod labels (where a URL source came from). */
+  labels?: Readonly<Record<string, string>>;
+  /** `[agent] version`: another opencode release than the pinned one. */
+  agentVersion?: string;
   /** Where `userSecrets` were configured (for the error when one is missing). */
   userConfigFile?: string;
   /** Egress isolation: the agent behind devaipod's proxy (absent: the agent shares the pod's network). */
@@ -390,14 +395,21 @@ export class Up {
       });
     }
     const registry = this.#deps.hostEnv.DEVAIPOD_NPM_REGISTRY;
+    const version = this.#req.agentVersion;
     return await this.#deps.progress.step(
-      `agent binary opencode (${platform})`,
-      () =>
-        fetchPinnedBinary(opencodePin(platform), {
-          cacheDir: this.#deps.cacheDir,
-          log: (l) => this.#deps.progress.note(l),
-          ...(registry ? { registry } : {}),
-        }),
+      `agent binary opencode ${version ?? OPENCODE_VERSION} (${platform})`,
+      async () =>
+        fetchPinnedBinary(
+          await agentPin(platform, version, {
+            cacheDir: this.#deps.cacheDir,
+            ...(registry ? { registry } : {}),
+          }),
+          {
+            cacheDir: this.#deps.cacheDir,
+            log: (l) => this.#deps.progress.note(l),
+            ...(registry ? { registry } : {}),
+          },
+        ),
     );
   }
 
@@ -456,6 +468,7 @@ export class Up {
       ...(req.trustedEnv ? { trustedEnv: req.trustedEnv } : {}),
       ...(req.workspaceSecrets ? { workspaceSecrets: req.workspaceSecrets } : {}),
       ...(req.userSecrets ? { userSecrets: req.userSecrets } : {}),
+      ...(req.labels ? { labels: req.labels } : {}),
       ...(req.isolation
         ? {
           isolation: {
