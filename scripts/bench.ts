@@ -6,7 +6,8 @@
  * `devcontainer read-configuration` (run by node, with podman as its docker) on the same project.
  *
  * And the egress proxy (scripts/bench_proxy.ts; `--no-proxy` skips it): throughput, latency,
- * 1,000 tunnels. And the pods (scripts/bench_pods.ts; `--no-pods` skips them): `up` against a shell script of
+ * 1,000 tunnels. The SSH bridge (scripts/bench_ssh.ts; `--no-ssh` skips it): `ssh HOST true` and
+ * 500 MB each way against `podman exec` and OpenSSH's `sshd -i`. And the pods (scripts/bench_pods.ts; `--no-pods` skips them): `up` against a shell script of
  * the same podman commands and against `devcontainer up`, `list` with 50 workspaces.
  *
  * Baselines: `podman version`, and `podman info` (what the doctor waits on). Measured:
@@ -23,6 +24,8 @@ import type { Stats } from "./bench_stats.ts";
 import { benchPods } from "./bench_pods.ts";
 import type { PodsRow } from "./bench_pods.ts";
 import { benchProxy } from "./bench_proxy.ts";
+import { benchSsh } from "./bench_ssh.ts";
+import type { SshBenchRow } from "./bench_ssh.ts";
 import type { ProxyBenchRow } from "./bench_proxy.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -210,9 +213,17 @@ if (import.meta.main) {
     ? []
     : await benchProxy(Math.min(runs, 3), (l) => console.error(`proxy: ${l}`));
 
+  const sshRows: SshBenchRow[] = Deno.args.includes("--no-ssh")
+    ? []
+    : await benchSsh(runs, (l) => console.error(`ssh: ${l}`));
+
   if (json) {
     console.log(
-      JSON.stringify({ runs, rows, config: configRows, pods: podsRows, proxy: proxyRows }, null, 2),
+      JSON.stringify(
+        { runs, rows, config: configRows, pods: podsRows, proxy: proxyRows, ssh: sshRows },
+        null,
+        2,
+      ),
     );
   } else {
     const w = Math.max(...rows.map((r) => r.name.length));
@@ -245,6 +256,14 @@ if (import.meta.main) {
   if (!json && proxyRows.length) {
     console.log("");
     for (const r of proxyRows) {
+      console.log(
+        `${r.name}: ${r.value}${r.goal ? ` (goal ${r.goal}: ${r.met ? "met" : "MISSED"})` : ""}`,
+      );
+    }
+  }
+  if (!json && sshRows.length) {
+    console.log("");
+    for (const r of sshRows) {
       console.log(
         `${r.name}: ${r.value}${r.goal ? ` (goal ${r.goal}: ${r.met ? "met" : "MISSED"})` : ""}`,
       );

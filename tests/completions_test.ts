@@ -62,8 +62,11 @@ podmanTest("completions: TAB completes the names of existing workspaces", async 
         labels: { "io.devaipod.workspace": name, "io.devaipod.role": "pod", [TEST_LABEL]: run },
       }),
     );
-    const r = await runDevaipod(["complete", "--", "status", "compl-"]);
-    assertMatch(r.stdout, new RegExp(`^${name}\\tworkspace$`, "m"));
+    // Every command that takes a workspace name completes it.
+    for (const command of ["status", "ssh", "ssh-config", "rebuild", "delete"]) {
+      const r = await runDevaipod(["complete", "--", command, "compl-"]);
+      assertMatch(r.stdout, new RegExp(`^${name}\\tworkspace$`, "m"), command);
+    }
   } finally {
     await cleanupByLabel(podman, run);
   }

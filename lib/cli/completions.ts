@@ -16,6 +16,8 @@ const TAKES_A_NAME = [
   "logs",
   "exec",
   "ssh",
+  "ssh-config",
+  "rebuild",
   "stop",
   "start",
   "delete",

@@ -20,6 +20,9 @@ import { logsCommand } from "./logs.ts";
 import { proxyCommand } from "./proxy.ts";
 import { rebuildCommand } from "./rebuild.ts";
 import { sshCommand } from "./ssh.ts";
+import { sshConfigCommand } from "./ssh_config.ts";
+import { sshProxyCommand } from "./ssh_proxy.ts";
+import { sshHelperCommand } from "./ssh_helper.ts";
 import { startCommand } from "./start.ts";
 import { statusCommand } from "./status.ts";
 import { stopCommand } from "./stop.ts";
@@ -71,6 +74,7 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     logsCommand(ctx),
     execCommand(ctx),
     sshCommand(ctx),
+    sshConfigCommand(ctx),
     stopCommand(ctx),
     startCommand(ctx),
     deleteCommand(ctx),
@@ -82,7 +86,12 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     doctorCommand(ctx),
   ];
   // Internal commands, run inside sidecars: usable, but not listed in the main help.
-  const hidden = [proxyCommand(ctx), agentClientCommand(ctx)];
+  const hidden = [
+    proxyCommand(ctx),
+    agentClientCommand(ctx),
+    sshProxyCommand(ctx),
+    sshHelperCommand(),
+  ];
   for (const sub of commands) {
     sub.copyInheritedSettings(program);
     program.addCommand(sub);

@@ -77,6 +77,15 @@ export function proxyRuntime(
   );
 }
 
+/** {@link proxyRuntime}, or undefined when devaipod runs from a URL. */
+export function runtimeOnDisk(): ProxyRuntime | undefined {
+  try {
+    return proxyRuntime();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resolves the project's devcontainer.json; `undefined` for a project without one run with `--image`. */
 export async function resolveProject(
   ctx: CliContext,
@@ -246,6 +255,8 @@ async function upFrom(
       ...(user.dotfiles.script !== undefined ? { script: user.dotfiles.script } : {}),
     }
     : undefined;
+  // The SSH bridge's helper runs from devaipod's own runtime, mounted into the workspace.
+  const helperRuntime = runtimeOnDisk();
   const secretOptions = (redact: boolean) => ({
     ...(Object.keys(workspaceSecrets).length
       ? {
@@ -289,6 +300,7 @@ async function upFrom(
         : {}),
       ...secretOptions(true),
       ...(labels ? { labels } : {}),
+      ...(helperRuntime ? { helperRuntime } : {}),
       ...(options.networkIsolation === "on"
         ? {
           isolation: {
@@ -337,6 +349,7 @@ async function upFrom(
     ...(user.trusted?.env ? { trustedEnv: user.trusted.env } : {}),
     ...secretOptions(false),
     ...(labels ? { labels } : {}),
+    ...(helperRuntime ? { helperRuntime } : {}),
     ...(dotfiles ? { dotfiles } : {}),
     ...(user.agent?.version ? { agentVersion: user.agent.version } : {}),
     userConfigFile: userPath,

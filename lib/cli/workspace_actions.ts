@@ -24,6 +24,7 @@ import {
 } from "../pods/inventory.ts";
 import { workspaceDirs } from "../pods/state.ts";
 import { runContainerHooks, waitHealthCheck } from "../pods/up.ts";
+import { hostAlias, removeHostBlock, sshConfigPaths } from "../ssh/ssh_config.ts";
 import { containerExecutor } from "../devcontainer/executors.ts";
 import type { CliContext } from "./context.ts";
 import { Progress } from "./progress.ts";
@@ -272,9 +273,17 @@ async function resolvedFor(
   );
 }
 
-/** `devaipod ssh NAME [-- CMD…]`: a shell in the workspace; runs postAttachCommand first. */
-export async function sshAction(ctx: CliContext, name: string, command: string[]): Promise<void> {
-  const { container: c, pod } = await container(ctx, name, "workspace");
+/**
+ * `devaipod ssh NAME [--no-bridge] [-- CMD…]`: runs postAttachCommand, then a shell (or CMD) in
+ * the workspace: through ssh and the SSH bridge when ssh is on PATH, else podman exec.
+ */
+export async function sshAction(
+  ctx: CliContext,
+  name: string,
+  command: string[],
+  options: { bridge?: boolean } = {},
+): Promise<void> {
+  const { container: c, pod, workspace } = await container(ctx, name, "workspace");
   const settings = await sessionSettings(ctx, c, "workspace");
   const resolved = await resolvedFor(ctx, pod);
   const attach = resolved?.lifecycle.steps.filter((s) => hooksFor("attach").includes(s.hook)) ?? [];
@@ -284,6 +293,24 @@ export async function sshAction(ctx: CliContext, name: string, command: string[]
       containerExecutor(ctx.podman, c.Id, { ...settings, wrap: withWorkspaceEnv }),
       (t) => ctx.deps.io.stderr(t),
     );
+  }
+  if (options.bridge !== false) {
+    const { hasSsh, sshSession } = await import("./ssh_config_action.ts");
+    if (await hasSsh(ctx.deps.env)) {
+      const code = await sshSession(ctx, {
+        workspace,
+        command,
+        ...(settings.user ? { user: settings.user } : {}),
+      });
+      if (code === 255) {
+        throw new DevaipodError("ssh exited with code 255 (also the code of its own errors)", 255, {
+          hint: `\`devaipod ssh --no-bridge ${workspace}\` uses podman exec instead`,
+        });
+      }
+      if (code !== 0) throw new CommandExitError(code);
+      return;
+    }
+    ctx.debug("no ssh on PATH: using podman exec");
   }
   await execAction(ctx, name, command, { container: "workspace" });
 }
@@ -401,6 +428,19 @@ export async function deleteAction(
   if (options.volumes && kept.length) await ctx.podman.run(p.volumeRm(kept, { force: true }));
   const dirs = workspaceDirs(devaipodDirs(ctx.deps.env).state, workspace);
   if (!options.keepState) await Deno.remove(dirs.root, { recursive: true }).catch(() => {});
+  const sshConfig = (() => {
+    try {
+      return sshConfigPaths(ctx.deps.env).managed;
+    } catch {
+      return undefined; // no HOME: no ssh config to clean
+    }
+  })();
+  const removed = sshConfig &&
+    await removeHostBlock(sshConfig, workspace).catch((err) => {
+      ctx.err(`warning: cannot remove ${hostAlias(workspace)} from ${sshConfig}: ${err}`);
+      return false;
+    });
+  if (removed) ctx.info(`removed ${hostAlias(workspace)} from ${sshConfig}`);
   ctx.info(
     `deleted ${workspace}${
       options.volumes

@@ -193,6 +193,11 @@ export interface PlanInput {
   isolation?: IsolationInput;
   /** More pod labels (where a URL source came from). */
   labels?: Readonly<Record<string, string>>;
+  /**
+   * devaipod's own runtime, mounted read-only into the workspace under /opt/devaipod for the SSH
+   * bridge's helper (file transfer, forwarding); absent when devaipod runs from a URL.
+   */
+  helperRuntime?: ProxyRuntime;
 }
 
 /** The pod's name for a workspace. */
@@ -407,6 +412,7 @@ export function planPod(input: PlanInput): PodPlan {
       workspaceVolumeMount,
       ...agentBinaryMount,
       { type: "bind", source: input.shimsDir, target: SHIMS_DIR, readonly: true },
+      ...(input.helperRuntime ? runtimeMounts(input.helperRuntime) : []),
       ...(config?.mounts ?? []).map((m) => configMount(m, workspace)),
     ],
     secrets: workspaceSecretRefs,
@@ -508,6 +514,23 @@ export function planPod(input: PlanInput): PodPlan {
   };
 }
 
+/** Where devaipod's runtime appears in a container: Deno and the sources, or the binary. */
+export const RUNTIME_PATHS = {
+  deno: "/opt/devaipod/bin/deno",
+  sources: "/opt/devaipod/src",
+  binary: "/opt/devaipod/bin/devaipod",
+} as const;
+
+/** The read-only mounts that bring devaipod's runtime into a container. */
+export function runtimeMounts(runtime: ProxyRuntime): Mount[] {
+  return runtime.kind === "deno"
+    ? [
+      { type: "bind", source: runtime.deno, target: RUNTIME_PATHS.deno, readonly: true },
+      { type: "bind", source: runtime.sources, target: RUNTIME_PATHS.sources, readonly: true },
+    ]
+    : [{ type: "bind", source: runtime.binary, target: RUNTIME_PATHS.binary, readonly: true }];
+}
+
 /** The proxy sidecar: devaipod's own code, no capabilities, read-only, on both networks. */
 function proxyContainer(
   pod: string,
@@ -518,17 +541,7 @@ function proxyContainer(
 ): ContainerSpec {
   const runtime = iso.runtime;
   const listen = ["--listen", `0.0.0.0:${PROXY_PORT}`, "--allow-file", PROXY_ALLOW_FILE];
-  const mounts: Mount[] = runtime.kind === "deno"
-    ? [
-      { type: "bind", source: runtime.deno, target: "/opt/devaipod/bin/deno", readonly: true },
-      { type: "bind", source: runtime.sources, target: "/opt/devaipod/src", readonly: true },
-    ]
-    : [{
-      type: "bind",
-      source: runtime.binary,
-      target: "/opt/devaipod/bin/devaipod",
-      readonly: true,
-    }];
+  const mounts = runtimeMounts(runtime);
   return {
     name: `${pod}-proxy`,
     image,

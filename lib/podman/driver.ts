@@ -94,4 +94,13 @@ export class Podman {
   runInteractive(command: PodmanCommand<unknown>): Promise<number> {
     return this.runner.runInherited(command.argv);
   }
+
+  /**
+   * Starts a command with piped stdio and returns the process, for callers that relay its
+   * streams (the SSH bridge's sessions). Refused after an interrupt.
+   */
+  spawn(command: PodmanCommand<unknown>): Deno.ChildProcess {
+    if (this.interrupted) throw new InterruptedError();
+    return this.runner.spawnPiped(command.argv);
+  }
 }

@@ -50,4 +50,10 @@ export class RecordingRunner implements PodmanRunner {
     this.calls.push({ args: [...args] });
     return Promise.resolve(this.#respond(args)?.code ?? 0);
   }
+
+  /** Records the call; a recording has no process to give, so it throws. */
+  spawnPiped(args: readonly string[]): Deno.ChildProcess {
+    this.calls.push({ args: [...args] });
+    throw new Error(`RecordingRunner cannot spawn: podman ${args.join(" ")}`);
+  }
 }

@@ -27,6 +27,8 @@ export interface PodmanRunner {
   run(args: readonly string[], options?: RunOptions): Promise<ProcessResult>;
   /** Runs podman with the terminal's stdin/stdout/stderr (interactive exec, `logs -f`). */
   runInherited(args: readonly string[]): Promise<number>;
+  /** Starts podman with piped stdin, stdout and stderr (streams the caller relays, e.g. SSH channels). */
+  spawnPiped(args: readonly string[]): Deno.ChildProcess;
 }
 
 /** Reads environment variables; `Deno.env` fits. */
@@ -106,6 +108,10 @@ export class ProcessRunner implements PodmanRunner {
     const command = this.#command(args, { stdin: "inherit", stdout: "inherit", stderr: "inherit" });
     const status = await this.#spawn(command).status;
     return status.code;
+  }
+
+  spawnPiped(args: readonly string[]): Deno.ChildProcess {
+    return this.#spawn(this.#command(args, { stdin: "piped", stdout: "piped", stderr: "piped" }));
   }
 
   #command(args: readonly string[], options: Deno.CommandOptions): Deno.Command {

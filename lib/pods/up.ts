@@ -66,6 +66,8 @@ export interface UpRequest {
   dotfiles?: DotfilesConfig;
   /** More pod labels (where a URL source came from). */
   labels?: Readonly<Record<string, string>>;
+  /** devaipod's runtime for the SSH bridge's helper in the workspace. */
+  helperRuntime?: ProxyRuntime;
   /** `[agent] version`: another opencode release than the pinned one. */
   agentVersion?: string;
   /** Where `userSecrets` were configured (for the error when one is missing). */
@@ -469,6 +471,7 @@ export class Up {
       ...(req.workspaceSecrets ? { workspaceSecrets: req.workspaceSecrets } : {}),
       ...(req.userSecrets ? { userSecrets: req.userSecrets } : {}),
       ...(req.labels ? { labels: req.labels } : {}),
+      ...(req.helperRuntime ? { helperRuntime: req.helperRuntime } : {}),
       ...(req.isolation
         ? {
           isolation: {

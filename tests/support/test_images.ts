@@ -36,8 +36,10 @@ const DEV_PACKAGES = [
   "curl",
   "git",
   "iproute2",
-  "openssh-sftp-server",
+  // scp and rsync for the SSH bridge's tests; deliberately no sftp-server (devaipod brings its own).
+  "openssh-client",
   "procps",
+  "rsync",
   "sudo",
 ];
 

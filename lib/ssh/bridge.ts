@@ -1,0 +1,489 @@
+/**
+ * `devaipod ssh-proxy NAME`: an SSH server that lives for one connection, on the ProxyCommand's
+ * stdin and stdout, and carries each session into the workspace container with `podman exec`.
+ * Nothing but protocol bytes is written to stdout. File transfer and forwarding run devaipod's
+ * own helper in the container (`lib/ssh/in_container.ts`, from the runtime `up` mounts at
+ * /opt/devaipod), so the image needs neither sshd nor sftp-server.
+ */
+import { Buffer } from "node:buffer";
+import { Duplex } from "node:stream";
+import type { Readable, Writable } from "node:stream";
+import process from "node:process";
+import ssh2 from "ssh2";
+import { FailedError, NotFoundError } from "../errors.ts";
+import { LABELS, ROLES } from "../labels.ts";
+import { RUNTIME_PATHS } from "../plan/pod_plan.ts";
+import * as p from "../podman/mod.ts";
+import type { Podman } from "../podman/mod.ts";
+import { bareName, findWorkspace, workspaceContainers } from "../pods/inventory.ts";
+import type { CliContext } from "../cli/context.ts";
+import { loadOrCreateHostKey, sshDir } from "./host_key.ts";
+import {
+  SESSION_RESIZE,
+  SESSION_SIGNAL,
+  sessionArgv,
+  signalOfExitCode,
+  SSH_SIGNALS,
+} from "./session_scripts.ts";
+
+/** The workspace container a bridge serves, and how sessions run there. */
+export interface BridgeTarget {
+  workspace: string;
+  container: string;
+  /** The user sessions run as (the workspace's remoteUser); image default when absent. */
+  user?: string;
+  workdir: string;
+  /** The argv that starts devaipod's helper in the container; absent without the runtime mount. */
+  helper?: string[];
+}
+
+/** Variables a client may set with `env` requests (as OpenSSH's default AcceptEnv). */
+export function acceptedEnv(name: string): boolean {
+  return name === "TERM" || name === "LANG" || name === "COLORTERM" || /^LC_[A-Z_]+$/.test(name);
+}
+
+/** The helper's argv for the runtime mounted in a container (from its mounts' destinations). */
+export function helperArgv(mountTargets: readonly string[]): string[] | undefined {
+  if (mountTargets.includes(RUNTIME_PATHS.binary)) return [RUNTIME_PATHS.binary, "ssh-helper"];
+  if (mountTargets.includes(RUNTIME_PATHS.deno) && mountTargets.includes(RUNTIME_PATHS.sources)) {
+    return [
+      RUNTIME_PATHS.deno,
+      "run",
+      "--quiet",
+      "--no-config",
+      "--no-lock",
+      "--allow-read",
+      "--allow-write",
+      "--allow-net",
+      "--allow-env",
+      `${RUNTIME_PATHS.sources}/lib/ssh/in_container.ts`,
+    ];
+  }
+  return undefined;
+}
+
+/**
+ * Finds the running workspace container of `name` and how to run sessions in it: one
+ * `container inspect` of the container an exact name gives (every connection starts here, so
+ * it is kept short), else the workspace lookup by label and unique prefix.
+ */
+export async function bridgeTarget(podman: Podman, name: string): Promise<BridgeTarget> {
+  const exact = `devaipod-${bareName(name)}-workspace`;
+  let [inspected] = await podman.run({
+    ...p.containerInspect(exact),
+    accepts: () => true,
+    parse: (out) => out.code === 0 ? p.containerInspect(exact).parse(out) : [],
+  });
+  if (inspected?.Config.Labels[LABELS.role] !== ROLES.workspace) {
+    const pod = await findWorkspace(podman, name);
+    const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
+    const ws = (await workspaceContainers(podman, workspace)).get(ROLES.workspace);
+    if (!ws) throw new NotFoundError(`workspace ${workspace} has no workspace container`);
+    [inspected] = await podman.run(p.containerInspect(ws.Id));
+  }
+  if (!inspected) throw new NotFoundError(`no workspace named '${name}'`);
+  const workspace = inspected.Config.Labels[LABELS.workspace] ?? bareName(name);
+  if (!inspected.State.Running) {
+    throw new FailedError(`workspace ${workspace} is not running (${inspected.State.Status})`, {
+      hint: `\`devaipod start ${workspace}\``,
+    });
+  }
+  const user = inspected.Config.Labels[LABELS.remoteUser];
+  const helper = helperArgv(inspected.Mounts.map((m) => m.Destination));
+  return {
+    workspace,
+    container: inspected.Id,
+    ...(user ? { user } : {}),
+    workdir: inspected.Config.WorkingDir || "/",
+    ...(helper ? { helper } : {}),
+  };
+}
+
+/**
+ * Runs the bridge for workspace `name` on this process's stdin/stdout until the client leaves.
+ * The workspace is looked up while the client and the bridge shake hands; a lookup that fails
+ * ends the connection with one line on stderr.
+ */
+export async function runBridge(
+  ctx: CliContext,
+  name: string,
+  options: { user?: string } = {},
+): Promise<number> {
+  const target = bridgeTarget(ctx.podman, name);
+  target.catch(() => {});
+  const key = await loadOrCreateHostKey(sshDir(ctx.deps.env));
+  const socket = Duplex.from({ readable: process.stdin, writable: process.stdout });
+  const bridge = new Bridge(ctx.podman, target, key.privateKey, (line) => ctx.err(line), options);
+  const code = await bridge.serve(socket);
+  // A failed lookup is the error to report (the client only saw the connection close).
+  await target;
+  return code;
+}
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+/** The ciphers the bridge offers, fastest first (all native in Deno's node:crypto). */
+export const CIPHERS = [
+  "aes128-gcm@openssh.com",
+  "aes256-gcm@openssh.com",
+  "aes128-ctr",
+  "aes192-ctr",
+  "aes256-ctr",
+];
+
+/** One SSH connection's server side. */
+export class Bridge {
+  readonly #podman: Podman;
+  #targetPromise: Promise<BridgeTarget>;
+  /** `ssh-proxy --user`: sessions run as this user, whatever the client asks. */
+  readonly #forcedUser: string | undefined;
+  /** Set once the lookup is done (every channel waits for it). */
+  #target: BridgeTarget = { workspace: "", container: "", workdir: "/" };
+  readonly #hostKey: string;
+  readonly #warn: (line: string) => void;
+  /** Every podman process this connection started: killed when it ends. */
+  readonly #children = new Set<Deno.ChildProcess>();
+  #sessions = 0;
+
+  constructor(
+    podman: Podman,
+    target: BridgeTarget | Promise<BridgeTarget>,
+    hostKey: string,
+    warn: (line: string) => void,
+    options: { user?: string } = {},
+  ) {
+    this.#podman = podman;
+    this.#forcedUser = options.user;
+    this.#targetPromise = Promise.resolve(target).then((t) => this.#target = t);
+    // Reported by the caller; here a failed lookup only ends the connection.
+    this.#targetPromise.catch(() => {});
+    this.#hostKey = hostKey;
+    this.#warn = warn;
+  }
+
+  /** Serves one connection on `socket`; resolves with the exit code when it closes. */
+  serve(socket: Duplex): Promise<number> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (code: number) => {
+        if (done) return;
+        done = true;
+        for (const child of this.#children) {
+          try {
+            child.kill("SIGTERM");
+          } catch { /* already gone */ }
+        }
+        Promise.allSettled([...this.#children].map((c) => c.status)).then(() => resolve(code));
+      };
+      const server = new (ssh2 as Any).Server(
+        {
+          hostKeys: [this.#hostKey],
+          ident: "devaipod",
+          // AES-GCM runs in native code; ssh2's chacha20-poly1305 would run in JavaScript here,
+          // at a fraction of the speed, and clients prefer it when offered.
+          algorithms: { cipher: CIPHERS },
+        },
+        (client: Any) => {
+          let username = "";
+          client.on("authentication", (auth: Any) => {
+            // The pipe is the user's own process: any key their client offers will do.
+            username = String(auth.username ?? "");
+            if (auth.method === "publickey") auth.accept();
+            else auth.reject(["publickey"]);
+          });
+          // Channels open only once the workspace is known; a failed lookup ends the connection.
+          client.on("ready", () => {
+            this.#targetPromise = this.#targetPromise.then(async (t) =>
+              this.#target = await this.#withUser(t, username)
+            );
+            this.#targetPromise.catch(() => {});
+            this.#onReady(client);
+            this.#targetPromise.catch(() => client.end());
+          });
+          client.on("error", (err: Error) => {
+            if (!/ECONNRESET|EPIPE|write after end/i.test(err.message)) {
+              this.#warn(`devaipod ssh-proxy: ${err.message}`);
+            }
+          });
+          client.on("close", () => finish(0));
+        },
+      );
+      socket.on("error", () => finish(0));
+      socket.on("close", () => finish(0));
+      // Without a workspace there is nothing to serve: close at once (the caller says why).
+      this.#targetPromise.catch(() => {
+        socket.destroy();
+        finish(1);
+      });
+      server.injectSocket(socket);
+    });
+  }
+
+  /**
+   * Who sessions run as: `--user`; else the client's user name (ssh's `User`, `user@host`) when
+   * the workspace has such a user; else the workspace's remoteUser (the image's default user
+   * without one).
+   */
+  async #withUser(t: BridgeTarget, username: string): Promise<BridgeTarget> {
+    const chosen = this.#forcedUser ?? username;
+    if (!chosen || chosen === t.user) return t;
+    if (this.#forcedUser === undefined) {
+      const known = await this.#podman.run({
+        ...p.containerExec({ container: t.container, command: ["id", "-u", chosen] }),
+        accepts: () => true,
+      });
+      if (known.code !== 0) return t;
+    }
+    return { ...t, user: chosen };
+  }
+
+  /** Listeners go on at once (ssh2 refuses channels nobody listens for); work waits for the lookup. */
+  #onReady(client: Any): void {
+    const later = (work: () => void, reject: () => void) =>
+      this.#targetPromise.then(work, () => reject());
+    client.on("session", (accept: Any) => this.#session(accept()));
+    client.on("tcpip", (accept: Any, reject: Any, info: Any) => {
+      later(
+        () => this.#forward(["tcp", String(info.destIP), String(info.destPort)], accept, reject),
+        reject,
+      );
+    });
+    client.on("openssh.streamlocal", (accept: Any, reject: Any, info: Any) => {
+      later(() => this.#forward(["unix", String(info.socketPath)], accept, reject), reject);
+    });
+  }
+
+  #spawn(spec: p.ExecSpec): Deno.ChildProcess {
+    const child = this.#podman.spawn({ argv: p.execArgv(spec), parse: () => {} });
+    this.#children.add(child);
+    child.status.finally(() => this.#children.delete(child));
+    return child;
+  }
+
+  #exec(
+    command: readonly string[],
+    options: { tty?: boolean; env?: Record<string, string> } = {},
+  ): Deno.ChildProcess {
+    const t = this.#target;
+    return this.#spawn({
+      container: t.container,
+      command: [...command],
+      interactive: true,
+      ...(options.tty ? { tty: true } : {}),
+      ...(t.user ? { user: t.user } : {}),
+      workdir: t.workdir,
+      ...(options.env ? { env: options.env } : {}),
+    });
+  }
+
+  #session(session: Any): void {
+    const id = `${Deno.pid}-${++this.#sessions}`;
+    const env: Record<string, string> = {};
+    let pty: { rows: number; cols: number; term?: string } | undefined;
+    let started = false;
+    const signalled = new Set<string>();
+
+    session.on("env", (accept: Any, reject: Any, info: Any) => {
+      if (acceptedEnv(String(info.key))) {
+        env[String(info.key)] = String(info.val);
+        accept?.();
+      } else reject?.();
+    });
+    session.on("pty", (accept: Any, _reject: Any, info: Any) => {
+      pty = { rows: Number(info.rows) || 24, cols: Number(info.cols) || 80, term: info.term };
+      accept?.();
+    });
+    session.on("window-change", (accept: Any, _reject: Any, info: Any) => {
+      accept?.();
+      if (!pty || !started) return;
+      pty = { ...pty, rows: Number(info.rows), cols: Number(info.cols) };
+      this.#control([
+        "/bin/sh",
+        "-c",
+        SESSION_RESIZE,
+        "resize",
+        id,
+        String(pty.rows),
+        String(pty.cols),
+      ]);
+    });
+    session.on("signal", (accept: Any, reject: Any, info: Any) => {
+      const name = String(info.name).replace(/^SIG/, "");
+      if (!started || !(SSH_SIGNALS as readonly string[]).includes(name)) return reject?.();
+      accept?.();
+      signalled.add(name);
+      this.#control(["/bin/sh", "-c", SESSION_SIGNAL, "signal", id, name]);
+    });
+    // Accepted at once (a client may send EOF right after its request); run once the
+    // workspace is known.
+    const run = (command: string[], accept: Any, _reject: Any) => {
+      const channel = accept();
+      if (!channel) return;
+      started = true;
+      this.#afterLookup(channel, () => start(command, channel));
+    };
+    const start = (command: string[], channel: Any) => {
+      const vars = { ...env, ...(pty?.term && !env.TERM ? { TERM: pty.term } : {}) };
+      const child = this.#exec(sessionArgv(id, command, pty), {
+        tty: pty !== undefined,
+        ...(Object.keys(vars).length ? { env: vars } : {}),
+      });
+      this.#relay(channel, child, { signalled });
+    };
+    session.on("exec", (accept: Any, reject: Any, info: Any) => {
+      run(["/bin/sh", "-c", String(info.command)], accept, reject);
+    });
+    session.on("shell", (accept: Any, reject: Any) => {
+      run(
+        [
+          "/bin/sh",
+          "-c",
+          "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi",
+        ],
+        accept,
+        reject,
+      );
+    });
+    session.on("subsystem", (accept: Any, reject: Any, info: Any) => {
+      if (String(info.name) !== "sftp") return reject?.();
+      const channel = accept();
+      if (channel) this.#afterLookup(channel, () => this.#sftp(channel));
+    });
+  }
+
+  /** Runs `work` once the workspace is known; a failed lookup ends `channel` with its reason. */
+  #afterLookup(channel: Any, work: () => void): void {
+    this.#targetPromise.then(work, (err: Error) => {
+      channel.stderr.write(`devaipod ssh-proxy: ${err.message}\n`);
+      channel.exit(255);
+      channel.end();
+    });
+  }
+
+  /** The sftp subsystem: devaipod's helper in the container speaks SFTP on its stdio. */
+  #sftp(channel: Any): void {
+    const helper = this.#target.helper;
+    if (!helper) {
+      const why =
+        `devaipod ssh-proxy: sftp needs devaipod's helper in the workspace; \`devaipod rebuild ${this.#target.workspace}\` adds it`;
+      this.#warn(why);
+      channel.exit(1);
+      channel.end();
+      return;
+    }
+    this.#relay(channel, this.#exec([...helper, "sftp"]), {});
+  }
+
+  /** A short control command in the container (resize, signal); failures are ignored. */
+  #control(command: string[]): void {
+    this.#targetPromise.then((t) => {
+      const child = this.#spawn({
+        container: t.container,
+        command,
+        ...(t.user ? { user: t.user } : {}),
+      });
+      child.stdin.close().catch(() => {});
+      child.stdout.cancel().catch(() => {});
+      child.stderr.cancel().catch(() => {});
+    }, () => {});
+  }
+
+  /** Opens a forwarding channel when the helper in the container has connected. */
+  #forward(args: string[], accept: Any, reject: Any): void {
+    const helper = this.#target.helper;
+    if (!helper) {
+      this.#warn(
+        `devaipod ssh-proxy: forwarding needs devaipod's helper in the workspace; \`devaipod rebuild ${this.#target.workspace}\` adds it`,
+      );
+      return reject();
+    }
+    const child = this.#exec([...helper, ...args]);
+    const reader = child.stdout.getReader();
+    (async () => {
+      // The helper's first byte says whether it connected (0) or not (1, then why).
+      let first: Uint8Array | undefined;
+      while (first === undefined || first.length === 0) {
+        const r = await reader.read();
+        if (r.done) break;
+        first = r.value;
+      }
+      if (!first || first[0] !== 0) {
+        reject();
+        child.stdin.close().catch(() => {});
+        reader.cancel().catch(() => {});
+        child.stderr.cancel().catch(() => {});
+        return;
+      }
+      const channel = accept();
+      const rest = first.subarray(1);
+      if (rest.length) channel.write(Buffer.from(rest));
+      reader.releaseLock();
+      this.#relay(channel, child, { forward: true });
+    })().catch((err) => this.#warn(`devaipod ssh-proxy: ${(err as Error).message}`));
+  }
+
+  /** Relays a channel and a process: stdin, stdout, stderr, EOF, then the exit status. */
+  #relay(
+    channel: Any,
+    child: Deno.ChildProcess,
+    options: { signalled?: Set<string>; forward?: boolean },
+  ): void {
+    const writer = child.stdin.getWriter();
+    let closedIn = false;
+    const closeIn = () => {
+      if (closedIn) return;
+      closedIn = true;
+      writer.close().catch(() => {});
+    };
+    channel.on("data", (chunk: Uint8Array) => {
+      writer.write(chunk).catch(() => {});
+      if ((writer.desiredSize ?? 1) <= 0) {
+        channel.pause();
+        writer.ready.then(() => channel.resume(), () => {});
+      }
+    });
+    channel.on("end", closeIn);
+    channel.on("close", () => {
+      closeIn();
+      // The client went away: stop the process (its output has nowhere to go).
+      if (!options.forward) return;
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+    });
+    const out = pump(child.stdout, channel);
+    const err = options.forward
+      ? child.stderr.cancel()
+      : pump(child.stderr, channel.stderr as Writable);
+    Promise.all([child.status, out, err]).then(([status]) => {
+      if (!options.forward) {
+        const signal = signalOfExitCode(status.code);
+        if (signal && options.signalled?.has(signal)) channel.exit(signal, false, "");
+        else channel.exit(status.code);
+      }
+      channel.end();
+      closeIn();
+    }, () => channel.end());
+  }
+}
+
+/** Copies a process stream to a channel, honouring the channel's flow control. */
+async function pump(stream: ReadableStream<Uint8Array>, out: Writable | Readable): Promise<void> {
+  const target = out as Writable;
+  for await (const chunk of stream) {
+    if (target.destroyed || target.writableEnded) continue;
+    // A view, not a copy: the chunk is not reused by the stream.
+    if (!target.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          target.off("drain", done);
+          target.off("close", done);
+          resolve();
+        };
+        target.on("drain", done);
+        target.on("close", done);
+      });
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The SSH bridge's host key: one ed25519 key per installation, in devaipod's state folder
+ * (`<state>/ssh/host_ed25519`, OpenSSH format, mode 0600, and `host_ed25519.pub`). Every
+ * workspace's bridge presents this key, so one known_hosts line (under one `HostKeyAlias`)
+ * covers them all.
+ */
+import { join } from "node:path";
+import ssh2 from "ssh2";
+import { FailedError } from "../errors.ts";
+import { devaipodDirs } from "../paths.ts";
+import type { EnvReader } from "../podman/runner.ts";
+import { ensureKnownHost, HOST_KEY_ALIAS } from "./ssh_config.ts";
+
+/** The comment of the public key line. */
+export const HOST_KEY_COMMENT = "devaipod";
+/** The private key's file name in {@link sshDir} (the public key adds `.pub`). */
+export const HOST_KEY_FILE = "host_ed25519";
+
+/** The host key: the private key (OpenSSH format) and its public line `ssh-ed25519 AAAA… devaipod`. */
+export interface HostKey {
+  privateKey: string;
+  publicKey: string;
+}
+
+/** The part of ssh2's (untyped) key utilities used here. */
+interface ParsedKey {
+  type: string;
+  getPublicSSH(): Uint8Array;
+}
+interface KeyUtils {
+  generateKeyPairSync(type: "ed25519", options?: { comment?: string }): {
+    private: string;
+    public: string;
+  };
+  parseKey(data: string): ParsedKey | ParsedKey[] | Error;
+}
+const keyUtils: KeyUtils = ssh2.utils;
+
+/** `<devaipod state dir>/ssh`: the host key and the bridge's known_hosts. */
+export function sshDir(env: EnvReader): string {
+  return join(devaipodDirs(env).state, "ssh");
+}
+
+/** `<sshDir>/known_hosts`: the file ssh checks the bridge's host key against. */
+export function knownHostsPath(env: EnvReader): string {
+  return join(sshDir(env), "known_hosts");
+}
+
+/** The public line (`TYPE BASE64 devaipod`) of an OpenSSH private key, or throws. */
+export function publicLineOf(privateKey: string, file: string): string {
+  const parsed = keyUtils.parseKey(privateKey);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (key === undefined || key instanceof Error) {
+    throw new FailedError(`${file} is not a readable SSH private key`, {
+      hint:
+        `remove ${file}; devaipod makes a new one (then run \`devaipod ssh-config NAME\` again)`,
+      ...(key instanceof Error ? { cause: key } : {}),
+    });
+  }
+  const blob = btoa(String.fromCharCode(...key.getPublicSSH()));
+  return `${key.type} ${blob} ${HOST_KEY_COMMENT}`;
+}
+
+async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(file);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
+/** Refuses a private key that others can read (as OpenSSH does). */
+async function checkPrivate(file: string): Promise<void> {
+  const { mode } = await Deno.stat(file);
+  if (mode !== null && (mode & 0o077) !== 0) {
+    throw new FailedError(
+      `${file} is readable by others (mode ${(mode & 0o777).toString(8)}): refusing to use it`,
+      { hint: `chmod 600 ${file}` },
+    );
+  }
+}
+
+/** Writes `text` to `file` through a temporary file and a rename. */
+async function replaceFile(file: string, text: string, mode: number): Promise<void> {
+  const tmp = `${file}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await Deno.writeTextFile(tmp, text, { mode, createNew: true });
+    await Deno.chmod(tmp, mode).catch(() => {}); // umask may have narrowed it; never widened
+    await Deno.rename(tmp, file);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Puts a new private key at `file` unless one is there already, atomically: written to a
+ * temporary file (mode 0600), then hard-linked to its name, which fails if another devaipod
+ * made one meanwhile — that key wins. Returns the key now at `file`.
+ */
+async function createPrivate(file: string): Promise<string> {
+  const { private: privateKey } = keyUtils.generateKeyPairSync("ed25519", {
+    comment: HOST_KEY_COMMENT,
+  });
+  const tmp = `${file}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.writeTextFile(tmp, privateKey, { mode: 0o600, createNew: true });
+  try {
+    await Deno.chmod(tmp, 0o600).catch(() => {});
+    await Deno.link(tmp, file);
+    return privateKey;
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) {
+      const theirs = await readIfExists(file);
+      if (theirs !== undefined) return theirs;
+    }
+    throw err;
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
+  }
+}
+
+/**
+ * The installation's host key in `dir`, made on first use. The public line is always derived
+ * from the private key (and `host_ed25519.pub` rewritten when it differs). A private key that
+ * others can read is refused.
+ */
+export async function loadOrCreateHostKey(dir: string): Promise<HostKey> {
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, HOST_KEY_FILE);
+  let privateKey = await readIfExists(file);
+  if (privateKey === undefined) privateKey = await createPrivate(file);
+  await checkPrivate(file);
+  const publicKey = publicLineOf(privateKey, file);
+  const pubFile = `${file}.pub`;
+  if ((await readIfExists(pubFile))?.trim() !== publicKey) {
+    await replaceFile(pubFile, `${publicKey}\n`, 0o644);
+  }
+  return { privateKey, publicKey };
+}
+
+/**
+ * Makes the host key if needed and devaipod's known_hosts hold it under {@link HOST_KEY_ALIAS};
+ * returns the known_hosts file for the client's `UserKnownHostsFile`.
+ */
+export async function trustBridge(env: EnvReader): Promise<{ knownHostsFile: string }> {
+  const { publicKey } = await loadOrCreateHostKey(sshDir(env));
+  const knownHostsFile = knownHostsPath(env);
+  await ensureKnownHost(knownHostsFile, HOST_KEY_ALIAS, publicKey);
+  return { knownHostsFile };
+}
