@@ -80,8 +80,6 @@ function freePort(): number {
 
 async function setUp(ws: string): Promise<Client> {
   const dir = await Deno.makeTempDir({ prefix: "devaipod-ssh-" });
-  const key = join(dir, "id_ed25519");
-  assertEquals((await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key])).code, 0);
   const printed = await runDevaipod(["ssh-config", ws, "--json"]);
   assertEquals(printed.code, 0, printed.stderr);
   const doc = JSON.parse(printed.stdout);
@@ -91,9 +89,10 @@ async function setUp(ws: string): Promise<Client> {
     ws,
     host: doc.host,
     dir,
-    key,
+    // devaipod's own client key, named by the block: no key of the user's is needed.
+    key: doc.identityFile,
     proxyCommand: doc.proxyCommand,
-    opts: ["-F", config, "-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"],
+    opts: ["-F", config, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"],
   };
 }
 
@@ -200,6 +199,10 @@ podmanTest(
         // ssh's user picks the session's user when the workspace has it; else remoteUser.
         assertEquals((await ssh([`root@${client.host}`, "whoami"])).stdout, "root\n");
         assertEquals((await ssh([`nosuchuser@${client.host}`, "whoami"])).stdout, "dev\n");
+        // `devaipod ssh` goes through the system ssh and the bridge, and keeps the exit code.
+        const viaCli = await runDevaipod(["-v", "ssh", ws, "--", "sh", "-c", "whoami; exit 5"]);
+        assertEquals([viaCli.code, viaCli.stdout], [5, "dev\n"], viaCli.stderr);
+        assertMatch(viaCli.stderr, /running ssh .*ProxyCommand=/);
         const env = await run("ssh", [
           ...client.opts,
           "-o",

@@ -92,6 +92,10 @@ podmanTest(
       assertEquals(doc.include, { status: "top-level", line: 1 });
       assertEquals(doc.block, printed.stdout);
       assertEquals(doc.knownHostsFile, knownHosts);
+      // devaipod's client key: private (0600), named by the block.
+      assertEquals(doc.identityFile, join(home, "state", "devaipod", "ssh", "client_ed25519"));
+      assertEquals((await Deno.stat(doc.identityFile)).mode, 0o100600);
+      assertMatch(doc.block, new RegExp(`^ {2}IdentityFile ${doc.identityFile}$`, "m"));
       assertEquals(doc.proxyCommand.slice(-2), ["ssh-proxy", ws]);
       assertMatch(json.stderr, /includes it \(line 1\)/);
 

@@ -43,12 +43,13 @@ export async function sshConfigAction(
   const user = container?.Labels[LABELS.remoteUser] || undefined;
   const paths = sshConfigPaths(ctx.deps.env);
   // The block names devaipod's own known_hosts: it must hold the key even when only printed.
-  const { knownHostsFile } = await trustBridge(ctx.deps.env);
+  const { knownHostsFile, identityFile } = await trustBridge(ctx.deps.env);
   const proxyCommand = proxyCommandArgv(workspace, currentRuntime());
   const block = renderHostBlock({
     workspace,
     proxyCommand,
     knownHostsFile,
+    identityFile,
     ...(user ? { user } : {}),
   });
   const written: UpsertResult | undefined = options.write
@@ -63,6 +64,7 @@ export async function sshConfigAction(
       user: user ?? null,
       proxyCommand,
       knownHostsFile,
+      identityFile,
       hostKeyAlias: HOST_KEY_ALIAS,
       block,
       managedFile: paths.managed,
@@ -130,11 +132,12 @@ export async function sshSession(
   ctx: CliContext,
   input: { workspace: string; user?: string; command: readonly string[] },
 ): Promise<number> {
-  const { knownHostsFile } = await trustBridge(ctx.deps.env);
+  const { knownHostsFile, identityFile } = await trustBridge(ctx.deps.env);
   const argv = sshClientArgv({
     workspace: input.workspace,
     proxyCommand: proxyCommandArgv(input.workspace, currentRuntime()),
     knownHostsFile,
+    identityFile,
     ...(input.user ? { user: input.user } : {}),
     tty: Deno.stdin.isTerminal(),
     command: input.command,

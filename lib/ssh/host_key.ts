@@ -125,9 +125,26 @@ async function createPrivate(file: string): Promise<string> {
  * from the private key (and `host_ed25519.pub` rewritten when it differs). A private key that
  * others can read is refused.
  */
-export async function loadOrCreateHostKey(dir: string): Promise<HostKey> {
+export function loadOrCreateHostKey(dir: string): Promise<HostKey> {
+  return loadOrCreateKey(dir, HOST_KEY_FILE);
+}
+
+/** The file name of devaipod's client key (for users whose ssh has no key of its own). */
+export const CLIENT_KEY_FILE = "client_ed25519";
+
+/**
+ * devaipod's client key in `dir`, made on first use like the host key: the generated ssh
+ * settings name it as an `IdentityFile`, so `ssh` authenticates even when the user has no key.
+ * (The bridge accepts any key: the pipe is already the user's own process.)
+ */
+export async function loadOrCreateClientKey(dir: string): Promise<{ file: string }> {
+  await loadOrCreateKey(dir, CLIENT_KEY_FILE);
+  return { file: join(dir, CLIENT_KEY_FILE) };
+}
+
+async function loadOrCreateKey(dir: string, name: string): Promise<HostKey> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, HOST_KEY_FILE);
+  const file = join(dir, name);
   let privateKey = await readIfExists(file);
   if (privateKey === undefined) privateKey = await createPrivate(file);
   await checkPrivate(file);
@@ -143,9 +160,12 @@ export async function loadOrCreateHostKey(dir: string): Promise<HostKey> {
  * Makes the host key if needed and devaipod's known_hosts hold it under {@link HOST_KEY_ALIAS};
  * returns the known_hosts file for the client's `UserKnownHostsFile`.
  */
-export async function trustBridge(env: EnvReader): Promise<{ knownHostsFile: string }> {
+export async function trustBridge(
+  env: EnvReader,
+): Promise<{ knownHostsFile: string; identityFile: string }> {
   const { publicKey } = await loadOrCreateHostKey(sshDir(env));
   const knownHostsFile = knownHostsPath(env);
   await ensureKnownHost(knownHostsFile, HOST_KEY_ALIAS, publicKey);
-  return { knownHostsFile };
+  const { file: identityFile } = await loadOrCreateClientKey(sshDir(env));
+  return { knownHostsFile, identityFile };
 }

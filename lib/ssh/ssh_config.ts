@@ -101,6 +101,8 @@ export interface HostBlockInput {
   user?: string;
   /** devaipod's known_hosts file, which holds the bridge's host key. */
   knownHostsFile: string;
+  /** devaipod's client key, offered after the user's own keys. */
+  identityFile?: string;
 }
 
 /** The ssh options of a workspace, values encoded for ssh_config (and for `ssh -o K=V`). */
@@ -116,6 +118,9 @@ export function hostOptions(input: HostBlockInput): Array<[string, string]> {
     ["UserKnownHostsFile", configPath(input.knownHostsFile)],
     ["StrictHostKeyChecking", "yes"],
     ["HostKeyAlias", HOST_KEY_ALIAS],
+    ...(input.identityFile !== undefined
+      ? [["IdentityFile", configPath(input.identityFile)] as [string, string]]
+      : []),
   ];
 }
 
