@@ -32,9 +32,15 @@ interface Client {
   proxyCommand: string[];
 }
 
-async function run(program: string, args: string[], stdin?: string | Uint8Array): Promise<Run> {
+async function run(
+  program: string,
+  args: string[],
+  stdin?: string | Uint8Array,
+  env?: Record<string, string>,
+): Promise<Run> {
   const child = new Deno.Command(program, {
     args,
+    ...(env ? { env } : {}),
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -203,14 +209,31 @@ podmanTest(
         const viaCli = await runDevaipod(["-v", "ssh", ws, "--", "sh", "-c", "whoami; exit 5"]);
         assertEquals([viaCli.code, viaCli.stdout], [5, "dev\n"], viaCli.stderr);
         assertMatch(viaCli.stderr, /running ssh .*ProxyCommand=/);
-        const env = await run("ssh", [
+        // env requests: LANG (and TERM, LC_*) always; EDITOR because the user config says so.
+        const config = join(client.dir, "xdg");
+        await Deno.mkdir(config);
+        await Deno.writeTextFile(join(config, "devaipod.toml"), '[ssh]\naccept-env = ["EDITOR"]\n');
+        const env = await run(
+          "ssh",
+          [
+            ...client.opts,
+            "-o",
+            "SetEnv=LANG=C.UTF-8 SECRET_X=1 EDITOR=vi",
+            client.host,
+            'echo "$LANG-${SECRET_X:-unset}-${EDITOR:-unset}"',
+          ],
+          undefined,
+          { XDG_CONFIG_HOME: config },
+        );
+        assertEquals(env.stdout.trim(), "C.UTF-8-unset-vi", env.stderr);
+        const without = await run("ssh", [
           ...client.opts,
           "-o",
-          "SetEnv=LANG=C.UTF-8 SECRET_X=1",
+          "SetEnv=EDITOR=vi",
           client.host,
-          'echo "$LANG-${SECRET_X:-unset}"',
+          'echo "${EDITOR:-unset}"',
         ]);
-        assertEquals(env.stdout.trim(), "C.UTF-8-unset", "only TERM, LANG and LC_* are accepted");
+        assertEquals(without.stdout.trim(), "unset", "EDITOR is not accepted without the config");
       });
 
       await t.step(

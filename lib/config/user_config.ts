@@ -17,6 +17,8 @@
  * default = "opencode"
  * [forges]
  * "git.example.com" = "github"        # a GitHub Enterprise host (also gitlab, forgejo, gitea)
+ * [ssh]
+ * accept-env = ["EDITOR"]             # env requests the SSH bridge accepts (besides TERM, LANG, LC_*)
  * ```
  */
 import { parse, TomlError } from "smol-toml";
@@ -57,6 +59,8 @@ export const UserConfigSchema = z.strictObject({
   }).optional(),
   "network-isolation": z.strictObject({ allowed_domains: z.array(z.string()).optional() })
     .optional(),
+  // Variables an SSH client may set in bridge sessions, besides TERM, LANG, COLORTERM and LC_*.
+  ssh: z.strictObject({ "accept-env": z.array(varName).optional() }).optional(),
   // Hosts (with their port, if any) whose pull request URLs `up` takes, and which forge they run.
   forges: z.record(z.string().min(1), z.enum(FORGE_KINDS)).optional(),
 });

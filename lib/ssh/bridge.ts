@@ -17,6 +17,8 @@ import * as p from "../podman/mod.ts";
 import type { Podman } from "../podman/mod.ts";
 import { bareName, findWorkspace, workspaceContainers } from "../pods/inventory.ts";
 import type { CliContext } from "../cli/context.ts";
+import { loadUserConfig } from "../config/user_config.ts";
+import { userConfigPath } from "../paths.ts";
 import { loadOrCreateHostKey, sshDir } from "./host_key.ts";
 import {
   SESSION_RESIZE,
@@ -37,9 +39,13 @@ export interface BridgeTarget {
   helper?: string[];
 }
 
-/** Variables a client may set with `env` requests (as OpenSSH's default AcceptEnv). */
-export function acceptedEnv(name: string): boolean {
-  return name === "TERM" || name === "LANG" || name === "COLORTERM" || /^LC_[A-Z_]+$/.test(name);
+/**
+ * Variables a client may set with `env` requests: TERM, LANG, COLORTERM and LC_* (as OpenSSH's
+ * usual AcceptEnv), and the names the user config's `[ssh] accept-env` lists.
+ */
+export function acceptedEnv(name: string, more: readonly string[] = []): boolean {
+  return name === "TERM" || name === "LANG" || name === "COLORTERM" ||
+    /^LC_[A-Z_]+$/.test(name) || more.includes(name);
 }
 
 /** The helper's argv for the runtime mounted in a container (from its mounts' destinations). */
@@ -110,10 +116,17 @@ export async function runBridge(
   options: { user?: string } = {},
 ): Promise<number> {
   const target = bridgeTarget(ctx.podman, name);
+  const user = await loadUserConfig(
+    userConfigPath(ctx.deps.env, ctx.globals.config),
+    ctx.globals.config !== undefined,
+  );
   target.catch(() => {});
   const key = await loadOrCreateHostKey(sshDir(ctx.deps.env));
   const socket = Duplex.from({ readable: process.stdin, writable: process.stdout });
-  const bridge = new Bridge(ctx.podman, target, key.privateKey, (line) => ctx.err(line), options);
+  const bridge = new Bridge(ctx.podman, target, key.privateKey, (line) => ctx.err(line), {
+    ...options,
+    acceptEnv: user.ssh?.["accept-env"] ?? [],
+  });
   const code = await bridge.serve(socket);
   // A failed lookup is the error to report (the client only saw the connection close).
   await target;
@@ -138,6 +151,8 @@ export class Bridge {
   #targetPromise: Promise<BridgeTarget>;
   /** `ssh-proxy --user`: sessions run as this user, whatever the client asks. */
   readonly #forcedUser: string | undefined;
+  /** More variable names `env` requests may set (`[ssh] accept-env`). */
+  readonly #acceptEnv: readonly string[];
   /** Set once the lookup is done (every channel waits for it). */
   #target: BridgeTarget = { workspace: "", container: "", workdir: "/" };
   readonly #hostKey: string;
@@ -151,10 +166,11 @@ export class Bridge {
     target: BridgeTarget | Promise<BridgeTarget>,
     hostKey: string,
     warn: (line: string) => void,
-    options: { user?: string } = {},
+    options: { user?: string; acceptEnv?: readonly string[] } = {},
   ) {
     this.#podman = podman;
     this.#forcedUser = options.user;
+    this.#acceptEnv = options.acceptEnv ?? [];
     this.#targetPromise = Promise.resolve(target).then((t) => this.#target = t);
     // Reported by the caller; here a failed lookup only ends the connection.
     this.#targetPromise.catch(() => {});
@@ -285,7 +301,7 @@ export class Bridge {
     const signalled = new Set<string>();
 
     session.on("env", (accept: Any, reject: Any, info: Any) => {
-      if (acceptedEnv(String(info.key))) {
+      if (acceptedEnv(String(info.key), this.#acceptEnv)) {
         env[String(info.key)] = String(info.val);
         accept?.();
       } else reject?.();

@@ -7,6 +7,8 @@ Deno.test("bridge: only TERM, LANG, COLORTERM and LC_* come from the client's en
   for (const no of ["PATH", "LD_PRELOAD", "HOME", "GH_TOKEN", "LC_", "lc_all", "TERMINFO"]) {
     assertEquals(acceptedEnv(no), false, no);
   }
+  assert(acceptedEnv("EDITOR", ["EDITOR"]), "named by [ssh] accept-env");
+  assertEquals(acceptedEnv("EDITORS", ["EDITOR"]), false);
 });
 
 Deno.test("bridge: the helper runs from the runtime mounted in the workspace, or not at all", () => {
