@@ -21,15 +21,7 @@ import {
 } from "../ssh/ssh_config.ts";
 import type { IncludeStatus, UpsertResult } from "../ssh/ssh_config.ts";
 import type { CliContext } from "./context.ts";
-
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(file);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
-  }
-}
+import { readTextIfExists } from "../util/read_if_exists.ts";
 
 /** `devaipod ssh-config NAME [--write] [--json]`. */
 export async function sshConfigAction(
@@ -56,7 +48,11 @@ export async function sshConfigAction(
     ? await upsertHostBlock(paths.managed, workspace, block)
     : undefined;
   const home = ctx.deps.env.get("HOME") ?? "";
-  const include = includeStatus(await readIfExists(paths.userConfig) ?? "", paths.managed, home);
+  const include = includeStatus(
+    await readTextIfExists(paths.userConfig) ?? "",
+    paths.managed,
+    home,
+  );
   if (options.json) {
     ctx.json({
       workspace,

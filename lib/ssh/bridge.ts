@@ -20,6 +20,7 @@ import type { CliContext } from "../cli/context.ts";
 import { loadUserConfig } from "../config/user_config.ts";
 import { userConfigPath } from "../paths.ts";
 import { loadOrCreateHostKey, sshDir } from "./host_key.ts";
+import { HELPER_DENO_FLAGS } from "./helper_flags.ts";
 import {
   SESSION_RESIZE,
   SESSION_SIGNAL,
@@ -55,13 +56,7 @@ export function helperArgv(mountTargets: readonly string[]): string[] | undefine
     return [
       RUNTIME_PATHS.deno,
       "run",
-      "--quiet",
-      "--no-config",
-      "--no-lock",
-      "--allow-read",
-      "--allow-write",
-      "--allow-net",
-      "--allow-env",
+      ...HELPER_DENO_FLAGS,
       `${RUNTIME_PATHS.sources}/lib/ssh/in_container.ts`,
     ];
   }

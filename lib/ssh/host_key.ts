@@ -10,6 +10,7 @@ import { FailedError } from "../errors.ts";
 import { devaipodDirs } from "../paths.ts";
 import type { EnvReader } from "../podman/runner.ts";
 import { ensureKnownHost, HOST_KEY_ALIAS } from "./ssh_config.ts";
+import { readTextIfExists } from "../util/read_if_exists.ts";
 
 /** The comment of the public key line. */
 export const HOST_KEY_COMMENT = "devaipod";
@@ -61,15 +62,6 @@ export function publicLineOf(privateKey: string, file: string): string {
   return `${key.type} ${blob} ${HOST_KEY_COMMENT}`;
 }
 
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(file);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
-  }
-}
-
 /** Refuses a private key that others can read (as OpenSSH does). */
 async function checkPrivate(file: string): Promise<void> {
   const { mode } = await Deno.stat(file);
@@ -111,7 +103,7 @@ async function createPrivate(file: string): Promise<string> {
     return privateKey;
   } catch (err) {
     if (err instanceof Deno.errors.AlreadyExists) {
-      const theirs = await readIfExists(file);
+      const theirs = await readTextIfExists(file);
       if (theirs !== undefined) return theirs;
     }
     throw err;
@@ -145,12 +137,12 @@ export async function loadOrCreateClientKey(dir: string): Promise<{ file: string
 async function loadOrCreateKey(dir: string, name: string): Promise<HostKey> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, name);
-  let privateKey = await readIfExists(file);
+  let privateKey = await readTextIfExists(file);
   if (privateKey === undefined) privateKey = await createPrivate(file);
   await checkPrivate(file);
   const publicKey = publicLineOf(privateKey, file);
   const pubFile = `${file}.pub`;
-  if ((await readIfExists(pubFile))?.trim() !== publicKey) {
+  if ((await readTextIfExists(pubFile))?.trim() !== publicKey) {
     await replaceFile(pubFile, `${publicKey}\n`, 0o644);
   }
   return { privateKey, publicKey };

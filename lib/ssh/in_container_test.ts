@@ -4,6 +4,7 @@
  * direction. Servers are local (127.0.0.1:0, a temp unix socket).
  */
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
+import { HELPER_DENO_FLAGS } from "./helper_flags.ts";
 
 const HELPER = new URL("./in_container.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
@@ -24,13 +25,7 @@ function startHelper(args: string[]): Helper {
   const child = new Deno.Command("deno", {
     args: [
       "run",
-      "--quiet",
-      "--no-config",
-      "--no-lock",
-      "--allow-read",
-      "--allow-write",
-      "--allow-net",
-      "--allow-env",
+      ...HELPER_DENO_FLAGS,
       HELPER,
       ...args,
     ],

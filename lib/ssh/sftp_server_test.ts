@@ -6,10 +6,11 @@
  */
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
 import { type ByteSink, type ByteSource, serveSftp } from "./sftp_server.ts";
+import { HELPER_DENO_FLAGS } from "./helper_flags.ts";
 
 const HELPER = new URL("./in_container.ts", import.meta.url).pathname;
 const SERVER_COMMAND = [
-  "deno run --quiet --no-config --no-lock --allow-read --allow-write --allow-net --allow-env",
+  ["deno", "run", ...HELPER_DENO_FLAGS].join(" "),
   /\s/.test(HELPER) ? `"${HELPER}"` : HELPER,
   "sftp",
 ].join(" ");

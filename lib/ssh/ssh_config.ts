@@ -11,6 +11,7 @@ import { FailedError, shellQuote, UsageError } from "../errors.ts";
 import type { EnvReader } from "../podman/runner.ts";
 import { selfArgv } from "../runtime.ts";
 import type { RuntimeInfo } from "../runtime.ts";
+import { readTextIfExists } from "../util/read_if_exists.ts";
 
 /** The host name under which known_hosts holds the bridge's key, for every workspace. */
 export const HOST_KEY_ALIAS = "devaipod-bridge";
@@ -222,15 +223,6 @@ export function removeBlockText(text: string, workspace: string): string | undef
   return joinLines(lines.filter((_, i) => !drop.has(i)));
 }
 
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(file);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
-  }
-}
-
 /** Writes `text` to `file` (mode 0600; its folder 0700 when made) through a temporary file. */
 export async function writePrivateFile(file: string, text: string): Promise<void> {
   await Deno.mkdir(dirname(file), { recursive: true, mode: 0o700 });
@@ -254,7 +246,7 @@ export async function upsertHostBlock(
   workspace: string,
   block: string,
 ): Promise<UpsertResult> {
-  const before = await readIfExists(file) ?? "";
+  const before = await readTextIfExists(file) ?? "";
   const after = upsertBlockText(before, workspace, block);
   if (after === before) return "unchanged";
   await writePrivateFile(file, after);
@@ -263,7 +255,7 @@ export async function upsertHostBlock(
 
 /** Removes the workspace's block from the managed file; false when it had none. */
 export async function removeHostBlock(file: string, workspace: string): Promise<boolean> {
-  const before = await readIfExists(file);
+  const before = await readTextIfExists(file);
   if (before === undefined) return false;
   const after = removeBlockText(before, workspace);
   if (after === undefined) return false;
@@ -393,7 +385,7 @@ export async function ensureKnownHost(
   const [type, blob] = publicKey.trim().split(/\s+/);
   if (!type || !blob) throw new Error(`not a public key line: ${publicKey}`);
   const wanted = `${alias} ${type} ${blob}`;
-  const before = await readIfExists(knownHostsFile) ?? "";
+  const before = await readTextIfExists(knownHostsFile) ?? "";
   const lines = splitLines(before);
   const others = lines.filter((line) => {
     const hosts = line.trim().split(/\s+/)[0] ?? "";
