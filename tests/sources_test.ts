@@ -98,11 +98,16 @@ podmanTest(
       assertEquals(byPath.code, 0, byPath.stderr);
       assertEquals((await inWorkspace(c, "cat README.md")).stdout, "main\n");
 
-      // rebuild keeps the source and its labels (it re-reads the clone's devcontainer.json).
+      // rebuild keeps the source and its labels (it re-reads the clone's devcontainer.json), and
+      // the work done in the workspace.
+      assertEquals((await inWorkspace(b, "echo work > work.txt")).code, 0);
       const rebuilt = await runDevaipod(["rebuild", b]);
       assertEquals(rebuilt.code, 0, rebuilt.stderr);
       assertEquals((await inspectPod(b))["io.devaipod.source-ref"], "feature");
-      assertEquals((await inWorkspace(b, "cat feature.txt")).stdout, "feature\n");
+      assertEquals(
+        (await inWorkspace(b, "cat feature.txt work.txt")).stdout,
+        "feature\nwork\n",
+      );
     } finally {
       await Promise.all([purge(a), purge(b), purge(c)]);
     }

@@ -136,7 +136,7 @@ Deno.test("user config: a setting that does nothing is warned about; [agent] ver
 Deno.test("user config: dotfiles and [trusted] secrets show in the dry-run plan, in hook order", async () => {
   const project = await devProject({ postCreateCommand: "true", postStartCommand: "true" });
   const file = await userConfig(
-    '[trusted]\nsecrets = ["GH_TOKEN=my-gh"]\n[dotfiles]\nurl = "https://example.com/d.git"\n',
+    '[trusted]\nsecrets = ["GH_TOKEN=my-gh"]\n[dotfiles]\nurl = "https://tok3n@example.com/d.git"\n',
   );
   const r = await runDevaipod([
     "--config",
@@ -156,7 +156,13 @@ Deno.test("user config: dotfiles and [trusted] secrets show in the dry-run plan,
     at("postCreateCommand") < at("dotfiles") && at("dotfiles") < at("postStartCommand"),
     names.join(),
   );
+  // The URL is shown without the token it carries, here and in `config --user`.
   assert(steps[at("dotfiles")]?.action?.includes("https://example.com/d.git"));
+  assertEquals(r.stdout.includes("tok3n") || r.stderr.includes("tok3n"), false);
+  const shown = await runDevaipod(["--config", file, "config", "--user"]);
+  assertEquals(shown.code, 0, shown.stderr);
+  assert(shown.stdout.includes("https://example.com/d.git"), shown.stdout);
+  assertEquals(shown.stdout.includes("tok3n"), false);
   const ws = steps.find((s) => s.step === "workspace container")?.argv?.join(" ") ?? "";
   assert(
     ws.includes("--secret my-gh,type=mount,target=/run/secrets/devaipod-workspace-env/GH_TOKEN"),

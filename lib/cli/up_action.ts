@@ -7,7 +7,8 @@ import { loadUserConfig, unappliedKeys } from "../config/user_config.ts";
 import { ConfigError, formatDiagnostic, NotFoundError, UsageError } from "../errors.ts";
 import type { UserConfig } from "../config/user_config.ts";
 import { LABELS } from "../labels.ts";
-import { workspaceObjects } from "../pods/inventory.ts";
+import { isComplete, workspaceObjects } from "../pods/inventory.ts";
+import { printable } from "../util/printable.ts";
 import {
   checkoutSource,
   hostReachingSettings,
@@ -153,8 +154,10 @@ export async function upAction(
     : sourceDir(workspaceDirs(dirs.state, workspace).root);
   // A clone left by an unfinished up of this name is made again.
   await Deno.remove(dir, { recursive: true }).catch(() => {});
+  const stateRootExisted = await Deno.stat(dirname(dir)).then(() => true, () => false);
   await Deno.mkdir(dirname(dir), { recursive: true });
   const progress = new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet });
+  // Set the moment the workspace exists: from then on its clone is the workspace's own.
   let kept = false;
   try {
     const record = await progress.step(
@@ -168,20 +171,33 @@ export async function upAction(
     );
     progress.note(
       `at commit ${record.commit.slice(0, 12)}${
-        record.pr ? ` (${prNoun(record.pr.forge)} into ${record.pr.base})` : ""
+        record.pr ? ` (${prNoun(record.pr.forge)} into ${printable(record.pr.base)})` : ""
       }`,
     );
-    await upFrom(ctx, { user, userPath }, dir, task, { ...options, name: workspace }, record);
-    kept = !options.dryRun;
+    await upFrom(
+      ctx,
+      { user, userPath },
+      dir,
+      task,
+      { ...options, name: workspace },
+      record,
+      () => kept = !options.dryRun,
+    );
   } finally {
-    if (!kept) await Deno.remove(scratch ?? dir, { recursive: true }).catch(() => {});
+    if (!kept) {
+      await Deno.remove(scratch ?? dir, { recursive: true }).catch(() => {});
+      // Nothing of a workspace that failed to come up stays in the state folder.
+      if (!stateRootExisted && !scratch) await Deno.remove(dirname(dir)).catch(() => {});
+    }
   }
 }
 
-/** A URL source must not replace the clone of a workspace that exists. */
+/**
+ * A URL source must not replace the clone of a workspace that exists (the leftovers of an
+ * unfinished up are no workspace: `up` clears them, as for a folder).
+ */
 async function refuseExisting(ctx: CliContext, workspace: string): Promise<void> {
-  const found = await workspaceObjects(ctx.podman, workspace);
-  if (found.pods.length) {
+  if (isComplete(await workspaceObjects(ctx.podman, workspace))) {
     throw new UsageError(`workspace ${workspace} already exists`, {
       hint:
         `\`devaipod start ${workspace}\` starts it; \`devaipod delete ${workspace}\` removes it; --name picks another name`,
@@ -197,6 +213,7 @@ async function upFrom(
   task: string | undefined,
   options: UpOptions,
   record: SourceRecord | undefined,
+  onCreated: () => void = () => {},
 ): Promise<void> {
   // The user's default image stands in for --image when the project has no devcontainer.json.
   if (!options.image && user["default-image"]) {
@@ -207,7 +224,8 @@ async function upFrom(
   for (const w of resolved?.warnings ?? []) ctx.info(`warning: ${formatDiagnostic(w)}`);
   const trusted = options.trustSource === true;
   if (record && !trusted) {
-    const risks = hostReachingSettings(resolved);
+    const text = resolved ? await Deno.readTextFile(resolved.configFile).catch(() => "") : "";
+    const risks = hostReachingSettings(resolved, text);
     if (risks.length) {
       throw new ConfigError(
         `${resolved?.configFile}: this devcontainer.json comes from ${record.url} and reaches into your host:\n  ${
@@ -373,6 +391,7 @@ async function upFrom(
     stateDir: dirs.state,
     ...(stop ? { stopAfterStep: Number(stop) } : {}),
   }).run();
+  onCreated();
 
   if (options.json) {
     ctx.json(result);

@@ -11,6 +11,7 @@ import { LABELS, ROLES } from "../labels.ts";
 import { devaipodDirs } from "../paths.ts";
 import { AGENT_PORT, PASSWORD_FILE, withWorkspaceEnv } from "../plan/pod_plan.ts";
 import { readSourceRecord } from "../pods/remote_source.ts";
+import { printable } from "../util/printable.ts";
 import * as p from "../podman/mod.ts";
 import type { ContainerListEntry, PodListEntry } from "../podman/mod.ts";
 import { probeHealth, waitHealthy } from "../pods/agent_http.ts";
@@ -57,20 +58,6 @@ async function egressCounts(
     allowed: records.filter((r) => r.decision === "allow").length,
     denied: records.filter((r) => r.decision === "deny").length,
   };
-}
-
-/** `text` with control characters (newlines, escape sequences) shown as `\n`, `\x1b`, …. */
-export function printable(text: string): string {
-  return text.replace(
-    // deno-lint-ignore no-control-regex
-    /[\x00-\x1f\x7f]/g,
-    (c) =>
-      c === "\n"
-        ? "\\n"
-        : c === "\t"
-        ? "\\t"
-        : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
 }
 
 /** `devaipod status NAME`. */
@@ -136,7 +123,10 @@ export async function statusAction(
       : []),
     // A forge's title may hold anything: control characters are shown escaped, never sent raw.
     ...(status.source?.pr
-      ? [["title", `${printable(status.source.pr.title)} (into ${status.source.pr.base})`]]
+      ? [[
+        "title",
+        `${printable(status.source.pr.title)} (into ${printable(status.source.pr.base)})`,
+      ]]
       : []),
     ["image", status.image ?? "-"],
     ["agent", `${status.agent.health}${status.agent.url ? ` at ${status.agent.url} (host)` : ""}`],

@@ -24,7 +24,7 @@
 import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
-import { FORGE_KINDS } from "../sources/parse.ts";
+import { FORGE_KINDS, redactUrl } from "../sources/parse.ts";
 import type { Diagnostic } from "../errors.ts";
 
 const varName = z.string().regex(
@@ -168,12 +168,20 @@ export async function loadUserConfig(path: string, explicit: boolean): Promise<U
 /** The user config with secret values replaced, for printing. */
 export function redactUserConfig(config: UserConfig): UserConfig {
   const trusted = config.trusted;
-  if (!trusted?.env) return config;
+  const dotfilesUrl = config.dotfiles?.url;
   return {
     ...config,
-    trusted: {
-      ...trusted,
-      env: Object.fromEntries(Object.keys(trusted.env).map((k) => [k, "<redacted>"])),
-    },
+    ...(trusted?.env
+      ? {
+        trusted: {
+          ...trusted,
+          env: Object.fromEntries(Object.keys(trusted.env).map((k) => [k, "<redacted>"])),
+        },
+      }
+      : {}),
+    // A dotfiles URL may carry a token (https://TOKEN@host/…).
+    ...(dotfilesUrl !== undefined
+      ? { dotfiles: { ...config.dotfiles, url: redactUrl(dotfilesUrl) } }
+      : {}),
   };
 }

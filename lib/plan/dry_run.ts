@@ -11,6 +11,7 @@ import { podCreate } from "../podman/pod.ts";
 import { secretCreate } from "../podman/secret.ts";
 import { volumeCreate, volumeImport } from "../podman/volume.ts";
 import type { PodPlan } from "./pod_plan.ts";
+import { redactUrl } from "../sources/parse.ts";
 import { USER_AND_OC } from "./pod_plan.ts";
 
 /** One step of the plan. */
@@ -128,7 +129,9 @@ export function dryRunSteps(
     ? [{
       step: "dotfiles",
       action:
-        `clone ${dotfiles.url} on the host (before anything is created); copy it to ~/dotfiles ` +
+        `clone ${
+          redactUrl(dotfiles.url)
+        } on the host (before anything is created); copy it to ~/dotfiles ` +
         `and run ${
           dotfiles.script ?? "its install script (or link its dotfiles)"
         } in the workspace, then in the agent`,

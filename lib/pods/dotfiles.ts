@@ -11,6 +11,7 @@ import { FailedError } from "../errors.ts";
 import type { LifecycleStep } from "../devcontainer/lifecycle.ts";
 import { HOOK_NAMES } from "../devcontainer/schema.ts";
 import { runProcess } from "../util/process.ts";
+import { redactUrl } from "../sources/parse.ts";
 
 /** Where the dotfiles go in each container, under its HOME. */
 export const DOTFILES_DIR = "dotfiles";
@@ -69,7 +70,9 @@ export async function fetchDotfiles(config: DotfilesConfig): Promise<Dotfiles> {
     ], { env: { GIT_TERMINAL_PROMPT: "0" } });
     if (clone.code !== 0) {
       throw new FailedError(
-        `[dotfiles] url: cannot clone ${config.url}: ${clone.stderr.trim().split("\n").at(-1)}`,
+        `[dotfiles] url: cannot clone ${redactUrl(config.url)}: ${
+          clone.stderr.trim().split("\n").at(-1)
+        }`,
         { hint: "check the URL in the user config (and your git credentials for it)" },
       );
     }
@@ -77,11 +80,13 @@ export async function fetchDotfiles(config: DotfilesConfig): Promise<Dotfiles> {
       const path = join(tree, config.script);
       if (!(await Deno.stat(path).then((s) => s.isFile, () => false))) {
         throw new FailedError(
-          `[dotfiles] script: ${config.script} is not a file in ${config.url}`,
+          `[dotfiles] script: ${config.script} is not a file in ${redactUrl(config.url)}`,
         );
       }
     }
     const commit = (await runProcess("git", ["-C", tree, "rev-parse", "HEAD"])).stdout.trim();
+    // The copy goes into the agent too: its .git/config must not keep credentials of the URL.
+    await runProcess("git", ["-C", tree, "remote", "set-url", "origin", redactUrl(config.url)]);
     const tarball = join(work, "dotfiles.tar");
     const tar = await runProcess("tar", ["-C", tree, "-cf", tarball, "."]);
     if (tar.code !== 0) throw new FailedError(`cannot archive the dotfiles: ${tar.stderr.trim()}`);

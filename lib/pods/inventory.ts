@@ -94,6 +94,15 @@ export interface WorkspaceObjects {
   networks: NetworkInspect[];
 }
 
+/**
+ * Whether a workspace's objects make a workspace (a pod with its workspace and agent
+ * containers), rather than the leftovers of an unfinished `up`.
+ */
+export function isComplete(found: Pick<WorkspaceObjects, "pods" | "containers">): boolean {
+  const roles = new Set(found.containers.map((c) => c.Labels[LABELS.role]));
+  return found.pods.length > 0 && roles.has(ROLES.workspace) && roles.has(ROLES.agent);
+}
+
 /** Everything labelled with a workspace: pod, containers, volumes, secrets. */
 export async function workspaceObjects(
   podman: Podman,

@@ -119,33 +119,60 @@ export async function checkoutSource(
   };
 }
 
+/** runArgs a URL source may use without `--trust-source`: they limit, label or size the container. */
+const SAFE_RUN_ARGS =
+  /^(--init|--cap-drop=[A-Za-z_,]+|--shm-size=\w+|--memory=\w+|--cpus=[\d.]+|--ulimit=[\w=:-]+|--label=[^=]*=?.*|--tmpfs=\/[^,]*)$/;
+
 /**
- * What a devcontainer.json from someone else's repository asks of the host: bind mounts of host
- * paths, privileged mode, devices, runArgs that mount or escalate, and initializeCommand (which
- * runs on the host). `up` refuses these for a URL source unless `--trust-source` is given.
+ * What a devcontainer.json from someone else's repository asks that reaches beyond its own
+ * container: into the host (initializeCommand, bind or named volume mounts, privileged mode,
+ * capabilities, security options, any runArgs but a few harmless ones), or into the user's
+ * environment (`secrets`, `${localEnv:…}`, the agent's `envAllowlist`) and the agent's egress
+ * (`allowedDomains`). `up` refuses these for a URL source unless `--trust-source` is given.
+ * `configText` is the file's text (for `${localEnv:…}`, gone once substituted).
  */
-export function hostReachingSettings(resolved: ResolvedConfig | undefined): string[] {
+export function hostReachingSettings(
+  resolved: ResolvedConfig | undefined,
+  configText = "",
+): string[] {
   if (!resolved) return [];
   const config = resolved.config;
   const out: string[] = [];
   if (resolved.lifecycle.steps.some((s) => s.hook === "initializeCommand")) {
     out.push("initializeCommand (runs on your host)");
   }
+  const secrets = Object.keys(config.secrets ?? {});
+  if (secrets.length) out.push(`secrets: ${secrets.join(", ")} (from your environment)`);
+  const localEnv = [...new Set(configText.match(/\$\{localEnv:[^}]*\}/g) ?? [])];
+  if (localEnv.length) out.push(`${localEnv.join(", ")} (reads your environment)`);
   for (const m of config.mounts ?? []) {
-    const bind = typeof m === "string"
-      ? /(^|,)type=bind(,|$)/.test(m)
-      : (m as { type?: unknown }).type === "bind";
-    if (bind) {
-      out.push(
-        `mounts: a bind mount of a host path (${typeof m === "string" ? m : JSON.stringify(m)})`,
-      );
+    const fields = typeof m === "string"
+      ? Object.fromEntries(m.split(",").map((kv) => kv.split("=")))
+      : m as Record<string, unknown>;
+    const type = fields.type ?? "volume";
+    const text = typeof m === "string" ? m : JSON.stringify(m);
+    if (type === "bind") out.push(`mounts: a bind mount of a host path (${text})`);
+    else if (type === "volume" && (fields.source ?? fields.src)) {
+      out.push(`mounts: a named volume, which may be another workspace's (${text})`);
     }
   }
   if (config.privileged) out.push("privileged: true");
-  const risky =
-    /^(-v|--volume|--mount|--device|--privileged|--cap-add|--security-opt|--pid|--ipc|--userns|--uts|--cgroupns)(=|$)/;
-  for (const a of config.runArgs ?? []) if (risky.test(a)) out.push(`runArgs: ${a}`);
+  for (const a of config.runArgs ?? []) if (!SAFE_RUN_ARGS.test(a)) out.push(`runArgs: ${a}`);
   if (config.capAdd?.length) out.push(`capAdd: ${config.capAdd.join(", ")}`);
   if (config.securityOpt?.length) out.push(`securityOpt: ${config.securityOpt.join(", ")}`);
+  if (resolved.devaipod.envAllowlist?.length) {
+    out.push(
+      `customizations.devaipod.envAllowlist: ${
+        resolved.devaipod.envAllowlist.join(", ")
+      } (to the agent)`,
+    );
+  }
+  if (resolved.devaipod.allowedDomains?.length) {
+    out.push(
+      `customizations.devaipod.allowedDomains: ${
+        resolved.devaipod.allowedDomains.join(", ")
+      } (the agent's egress)`,
+    );
+  }
   return out;
 }

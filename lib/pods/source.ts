@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { mustRun, runProcess } from "../util/process.ts";
 import type { Podman } from "../podman/driver.ts";
 import { volumeImport } from "../podman/volume.ts";
+import { redactUrl } from "../sources/parse.ts";
 
 /** Whether `path` is the top of a git work tree (or inside one). */
 export async function isGitProject(path: string): Promise<boolean> {
@@ -45,7 +46,15 @@ export async function populateVolume(
       commit = (await mustRun("git", ["-C", tree, "rev-parse", "HEAD"])).trim();
       const origin = await runProcess("git", ["-C", projectRoot, "remote", "get-url", "origin"]);
       if (origin.code === 0 && origin.stdout.trim()) {
-        await mustRun("git", ["-C", tree, "remote", "set-url", "origin", origin.stdout.trim()]);
+        // Credentials in the origin URL stay on the host: the agent reads the volume.
+        await mustRun("git", [
+          "-C",
+          tree,
+          "remote",
+          "set-url",
+          "origin",
+          redactUrl(origin.stdout.trim()),
+        ]);
       } else {
         await mustRun("git", ["-C", tree, "remote", "remove", "origin"]);
       }

@@ -35,10 +35,11 @@ import type { Podman } from "../podman/mod.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { sendFirstPrompt, waitHealthy } from "./agent_http.ts";
 import type { AgentEndpoint } from "./agent_http.ts";
-import { workspaceObjects } from "./inventory.ts";
+import { isComplete, workspaceObjects } from "./inventory.ts";
 import { gitRoot, isGitProject, populateVolume } from "./source.ts";
 import { writeShims } from "./shims.ts";
 import { DOTFILES_UNPACK, fetchDotfiles, withDotfilesStep } from "./dotfiles.ts";
+import { redactUrl } from "../sources/parse.ts";
 import type { Dotfiles, DotfilesConfig } from "./dotfiles.ts";
 import { createHooksDone, markCreateHooksDone, workspaceDirs } from "./state.ts";
 
@@ -330,8 +331,7 @@ export class Up {
     const { podman } = this.#deps;
     const { workspace } = this.#req;
     const found = await workspaceObjects(podman, workspace);
-    const roles = new Set(found.containers.map((c) => c.Labels[LABELS.role]));
-    if (found.pods.length > 0 && roles.has(ROLES.workspace) && roles.has(ROLES.agent)) {
+    if (isComplete(found)) {
       throw new UsageError(`workspace ${workspace} already exists`, {
         hint:
           `\`devaipod start ${workspace}\` starts it; \`devaipod delete ${workspace}\` removes it`,
@@ -431,7 +431,7 @@ export class Up {
     const dotfilesConfig = req.dotfiles;
     const dotfiles = dotfilesConfig
       ? await progress.step(
-        `dotfiles: clone ${dotfilesConfig.url}`,
+        `dotfiles: clone ${redactUrl(dotfilesConfig.url)}`,
         () => fetchDotfiles(dotfilesConfig),
       )
       : undefined;
@@ -528,6 +528,11 @@ export class Up {
       const out = await podman.run(p.containerLogs(listing));
       await podman.run(p.containerRm([listing], { force: true }), cleanup);
       populate = code === 0 && out.stdout.trim() === "";
+    }
+    if (!populate && req.labels?.[LABELS.source] !== undefined) {
+      progress.note(
+        `${workVolume} keeps the files of an earlier up of this name, not this clone's (\`delete --volumes\` starts afresh)`,
+      );
     }
     if (populate) {
       await progress.step(

@@ -123,7 +123,7 @@ async function getJson(
   tokenVar: string | undefined,
   fetchImpl: typeof fetch,
 ): Promise<unknown> {
-  const host = new URL(url).host;
+  const origin = new URL(url).origin;
   let current = url;
   for (let hop = 0;; hop++) {
     let res: Response;
@@ -148,7 +148,8 @@ async function getJson(
     if (res.status >= 300 && res.status < 400 && location !== null) {
       await res.body?.cancel();
       const next = new URL(location, current);
-      if (next.host !== host || hop >= MAX_REDIRECTS) {
+      // Same scheme, host and port only: the token must not go elsewhere, nor over plain http.
+      if (next.origin !== origin || hop >= MAX_REDIRECTS) {
         throw new FailedError(`${current} redirected to ${next.origin}; not following it`, {
           hint: "check the forge's address in the URL and in [forges]",
         });

@@ -237,7 +237,7 @@ Deno.test("forge: redirects are followed on the same host only, keeping the toke
   });
 });
 
-Deno.test("forge: a hostile title is returned verbatim and nothing runs it", async () => {
+Deno.test("forge: a hostile title is returned verbatim", async () => {
   const marker = await Deno.makeTempDir({ prefix: "devaipod-forge-" });
   try {
     const title = `$(touch ${marker}/pwned) \`touch ${marker}/pwned2\` ; rm -rf / #\n\t"'\\`;

@@ -102,11 +102,21 @@ export function parseSource(
     if (url.hostname.startsWith("-") || url.username.startsWith("-")) {
       throw new UsageError(`invalid git URL '${redactUrl(arg)}'`);
     }
+    if (url.password !== "") throw credentialsInUrl(arg);
     return { kind: "git", url: arg, ...(url.host ? { host: url.host.toLowerCase() } : {}) };
   }
   throw new UsageError(`unsupported URL scheme '${scheme}://' in '${redactUrl(arg)}'`, {
     hint: "give a folder, a git URL (https, http, ssh, git, file, or git@host:owner/repo), " +
       "or the web URL of a pull request",
+  });
+}
+
+/** Credentials in a clone URL would be kept in .git/config inside the workspace, where the agent reads. */
+function credentialsInUrl(arg: string): UsageError {
+  return new UsageError(`the URL '${redactUrl(arg)}' holds credentials`, {
+    hint:
+      "the clone would keep them in .git/config inside the workspace, which the agent can read; " +
+      "use a git credential helper or an ssh key instead",
   });
 }
 
@@ -129,12 +139,8 @@ function parseWebUrl(
   const segments = url.pathname.split("/").filter((s) => s !== "");
   const found = prShape(segments);
   if (!found) {
-    if (url.password !== "") {
-      throw new UsageError(`the URL '${redactUrl(arg)}' holds a password`, {
-        hint: "the clone would keep it in .git/config inside the workspace; " +
-          "use a git credential helper instead",
-      });
-    }
+    // Over http(s) a user name is usually a token (https://TOKEN@host/…).
+    if (url.password !== "" || url.username !== "") throw credentialsInUrl(arg);
     return { kind: "git", url: arg, host };
   }
   const forge = declaredForge(host, forges) ?? KNOWN_FORGES[host];

@@ -190,9 +190,9 @@ const rows: [string, Source][] = [
     url: "https://gitlab.com/g/sub/p.git",
     host: "gitlab.com",
   }],
-  ["https://token@example.com/o/r.git", {
+  ["ssh://git@example.com/o/r.git", {
     kind: "git",
-    url: "https://token@example.com/o/r.git",
+    url: "ssh://git@example.com/o/r.git",
     host: "example.com",
   }],
   ["http://127.0.0.1:3000/o/r.git", {
@@ -258,7 +258,9 @@ const errors: [string, RegExp][] = [
   ["https://user:pass@github.com/o/r/pull/1", /holds credentials/],
   ["https://tok@github.com/o/r/pull/1", /holds credentials/],
   ["https://github.com/o%20x/r/pull/1", /not a valid owner or repository name/],
-  ["https://user:secret@example.com/o/r.git", /holds a password/],
+  ["https://user:secret@example.com/o/r.git", /holds credentials/],
+  ["https://ghp_token@github.com/o/r.git", /holds credentials/],
+  ["ssh://git:secret@example.com/o/r.git", /holds credentials/],
   ["ftp://example.com/o/r.git", /unsupported URL scheme 'ftp:\/\/'/],
   ["-oProxyCommand=x", /begins with '-'/],
   ["ssh://-oProxyCommand=x/y", /invalid git URL/],
@@ -302,7 +304,7 @@ Deno.test("sourceLabel: short descriptions without credentials", () => {
   const labels = [
     "https://github.com/o/r/pull/12",
     "https://gitlab.com/group/sub/proj/-/merge_requests/3",
-    "https://token@example.com/o/r.git",
+    "https://example.com/o/r.git",
     "git@github.com:o/r.git",
     "../x",
   ].map((arg) => sourceLabel(parseSource(arg)));
