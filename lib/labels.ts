@@ -25,6 +25,8 @@ export const LABELS = {
   ports: "io.devaipod.ports",
   /** The devcontainer remoteUser sessions and hooks run as (on the workspace container). */
   remoteUser: "io.devaipod.remote-user",
+  /** The devcontainer remoteEnv as JSON (`${containerEnv:…}` still unresolved): sessions get it. */
+  remoteEnv: "io.devaipod.remote-env",
   /** A workspace made from a git or pull request URL: the URL (credentials removed). */
   source: "io.devaipod.source",
   /** `up --ref`: the branch, tag or commit the source was checked out at. */

@@ -37,8 +37,8 @@ export function currentRuntime(): RuntimeInfo {
 
 /** Whether `runtime` is a compiled binary rather than deno running the source. */
 export function isCompiled(runtime: RuntimeInfo): boolean {
-  const base = runtime.execPath.split(/[\\/]/).at(-1) ?? "";
-  return runtime.standalone || !/^deno(\.exe)?$/i.test(base);
+  // Deno says so itself: a deno binary under another name (deno-2.9) still runs sources.
+  return runtime.standalone;
 }
 
 /**

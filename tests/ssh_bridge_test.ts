@@ -61,11 +61,19 @@ async function sha256(path: string): Promise<string> {
 
 /** Processes of this bridge still alive on the host (bridge or podman exec). */
 async function leftovers(c: Client, container: string): Promise<string[]> {
+  const id = (await run("podman", ["container", "inspect", "--format", "{{.Id}}", container]))
+    .stdout.trim();
   const ps = await run("ps", ["-eo", "pid,args"]);
   return ps.stdout.split("\n").filter((l) =>
     (l.includes(`ssh-proxy ${c.ws}`) && !l.includes("ps -eo")) ||
-    (l.includes("podman") && l.includes(" exec ") && l.includes(container))
+    (l.includes("podman") && l.includes(" exec ") && (l.includes(container) || l.includes(id)))
   );
+}
+
+/** Processes in the workspace whose command line contains `marker`. */
+async function inContainer(container: string, marker: string): Promise<string[]> {
+  const ps = await run("podman", ["exec", container, "ps", "-eo", "pid,args"]);
+  return ps.stdout.split("\n").filter((l) => l.includes(marker) && !l.includes("ps -eo"));
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
@@ -172,7 +180,11 @@ async function until(output: () => string, pattern: RegExp, ms = 10_000): Promis
 podmanTest(
   "ssh bridge: OpenSSH's ssh, scp, sftp and rsync reach a workspace without sshd or sftp-server",
   async (t) => {
-    const dir = await project({ image: DEV_IMAGE, remoteUser: "dev" });
+    const dir = await project({
+      image: DEV_IMAGE,
+      remoteUser: "dev",
+      remoteEnv: { FROM_REMOTE_ENV: "${containerEnv:NOT_THERE:remote}-set", UNSET_HERE: null },
+    });
     const ws = name();
     let c: Client | undefined;
     const background: Deno.ChildProcess[] = [];
@@ -202,6 +214,11 @@ podmanTest(
         ]);
         assertEquals(r.stderr.trim(), "err");
         assertEquals((await ssh([client.host, "cat /tmp/in.txt"])).stdout, "from stdin\n");
+        // remoteEnv reaches sessions, through the bridge and through podman exec alike.
+        const remoteEnv = 'echo "$FROM_REMOTE_ENV ${UNSET_HERE-unset}"';
+        assertEquals((await ssh([client.host, remoteEnv])).stdout, "remote-set unset\n");
+        const noBridge = await runDevaipod(["exec", ws, "--", "sh", "-c", remoteEnv]);
+        assertEquals(noBridge.stdout, "remote-set unset\n");
         // ssh's user picks the session's user when the workspace has it; else remoteUser.
         assertEquals((await ssh([`root@${client.host}`, "whoami"])).stdout, "root\n");
         assertEquals((await ssh([`nosuchuser@${client.host}`, "whoami"])).stdout, "dev\n");
@@ -242,6 +259,8 @@ podmanTest(
           const tt = await ssh(["-tt", client.host], "tty; stty size; exit 3\n");
           assertEquals(tt.code, 3, tt.stderr);
           assertMatch(tt.stdout, /\/dev\/pts\/\d+/);
+          // ssh without a terminal of its own asks for 0×0: the bridge gives 24×80.
+          assertMatch(tt.stdout, /^24 80\r?$/m);
           await ssh2Shell(client, async (stream, output) => {
             stream.write("stty size\n");
             await until(output, /^24 80\r?$/m);
@@ -507,6 +526,31 @@ podmanTest(
           await killed.status;
           await waitFor(
             "no bridge or podman exec left",
+            async () => (await leftovers(client, container)).length === 0,
+          );
+          // Killed clients of a pty shell and of a plain command: their processes in the
+          // workspace end too (podman exec itself does not pass signals on).
+          for (const tty of [["-tt"], ["-T"]]) {
+            const marker = `sleep 99${tty[0] === "-tt" ? 1 : 2}`;
+            const client2 = new Deno.Command("ssh", {
+              args: [...client.opts, ...tty, client.host, marker],
+              stdin: "piped",
+              stdout: "null",
+              stderr: "null",
+            }).spawn();
+            await waitFor(
+              `${marker} running`,
+              async () => (await inContainer(container, marker)).length > 0,
+            );
+            client2.kill("SIGKILL");
+            await client2.status;
+            await waitFor(
+              `${marker} gone`,
+              async () => (await inContainer(container, marker)).length === 0,
+            );
+          }
+          await waitFor(
+            "the bridges of the killed clients gone",
             async () => (await leftovers(client, container)).length === 0,
           );
         },

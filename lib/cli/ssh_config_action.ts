@@ -2,6 +2,7 @@
  * What `devaipod ssh-config` does (loaded only when it runs), and the `ssh` session through the
  * bridge that `devaipod ssh` starts when an ssh client is on PATH.
  */
+import { resolve } from "node:path";
 import { formatArgv } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import { findWorkspace, workspaceContainers } from "../pods/inventory.ts";
@@ -36,7 +37,7 @@ export async function sshConfigAction(
   const paths = sshConfigPaths(ctx.deps.env);
   // The block names devaipod's own known_hosts: it must hold the key even when only printed.
   const { knownHostsFile, identityFile } = await trustBridge(ctx.deps.env);
-  const proxyCommand = proxyCommandArgv(workspace, currentRuntime());
+  const proxyCommand = proxyCommandArgv(workspace, currentRuntime(), configFlag(ctx));
   const block = renderHostBlock({
     workspace,
     proxyCommand,
@@ -131,7 +132,7 @@ export async function sshSession(
   const { knownHostsFile, identityFile } = await trustBridge(ctx.deps.env);
   const argv = sshClientArgv({
     workspace: input.workspace,
-    proxyCommand: proxyCommandArgv(input.workspace, currentRuntime()),
+    proxyCommand: proxyCommandArgv(input.workspace, currentRuntime(), configFlag(ctx)),
     knownHostsFile,
     identityFile,
     ...(input.user ? { user: input.user } : {}),
@@ -147,4 +148,10 @@ export async function sshSession(
     stderr: "inherit",
   }).spawn();
   return (await child.status).code;
+}
+
+/** `--config PATH` as given, made absolute (the ProxyCommand runs from anywhere). */
+function configFlag(ctx: CliContext): string | undefined {
+  const flag = ctx.globals.config;
+  return flag === undefined ? undefined : resolve(ctx.deps.cwd(), flag);
 }

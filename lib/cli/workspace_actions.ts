@@ -11,6 +11,7 @@ import { LABELS, ROLES } from "../labels.ts";
 import { devaipodDirs } from "../paths.ts";
 import { AGENT_PORT, PASSWORD_FILE, withWorkspaceEnv } from "../plan/pod_plan.ts";
 import { readSourceRecord } from "../pods/remote_source.ts";
+import { remoteEnvOf } from "../pods/remote_env.ts";
 import { printable } from "../util/printable.ts";
 import * as p from "../podman/mod.ts";
 import type { ContainerListEntry, PodListEntry } from "../podman/mod.ts";
@@ -199,7 +200,7 @@ async function sessionSettings(
   ctx: CliContext,
   c: ContainerListEntry,
   role: string,
-): Promise<{ user?: string; workdir?: string }> {
+): Promise<{ user?: string; workdir?: string; env?: Record<string, string> }> {
   const [inspected] = await ctx.podman.run(p.containerInspect(c.Id));
   const workdir = inspected?.Config.WorkingDir || undefined;
   if (role === "agent") {
@@ -209,7 +210,12 @@ async function sessionSettings(
     };
   }
   const remoteUser = inspected?.Config.Labels[LABELS.remoteUser];
-  return { ...(remoteUser ? { user: remoteUser } : {}), ...(workdir ? { workdir } : {}) };
+  const env = inspected ? remoteEnvOf(inspected.Config.Labels, inspected.Config.Env) : {};
+  return {
+    ...(remoteUser ? { user: remoteUser } : {}),
+    ...(workdir ? { workdir } : {}),
+    ...(Object.keys(env).length ? { env } : {}),
+  };
 }
 
 const LOGIN_SHELL = [

@@ -386,6 +386,12 @@ export function planPod(input: PlanInput): PodPlan {
     : [];
   const workspaceVolumeMount: Mount = { type: "volume", source: workVolume.name, target };
   const overrideCommand = config?.overrideCommand ?? true;
+  // remoteEnv for sessions (ssh, exec) as for hooks; a null value unsets, so it is left out.
+  const remoteEnvEntries = Object.entries(config?.remoteEnv ?? {}).filter((e): e is [
+    string,
+    string,
+  ] => e[1] !== null);
+  const remoteEnv = remoteEnvEntries.length ? Object.fromEntries(remoteEnvEntries) : undefined;
 
   const workspaceContainer: ContainerSpec = {
     name: `${name}-workspace`,
@@ -395,6 +401,7 @@ export function planPod(input: PlanInput): PodPlan {
       ...base,
       [LABELS.role]: ROLES.workspace,
       ...(config?.remoteUser ? { [LABELS.remoteUser]: config.remoteUser } : {}),
+      ...(remoteEnv ? { [LABELS.remoteEnv]: JSON.stringify(remoteEnv) } : {}),
     },
     env: {
       ...(config?.containerEnv ?? {}),

@@ -7,7 +7,6 @@
  */
 import { Buffer } from "node:buffer";
 import { Duplex } from "node:stream";
-import type { Readable, Writable } from "node:stream";
 import process from "node:process";
 import ssh2 from "ssh2";
 import { FailedError, NotFoundError } from "../errors.ts";
@@ -20,8 +19,10 @@ import type { CliContext } from "../cli/context.ts";
 import { loadUserConfig } from "../config/user_config.ts";
 import { userConfigPath } from "../paths.ts";
 import { loadOrCreateHostKey, sshDir } from "./host_key.ts";
+import { remoteEnvOf } from "../pods/remote_env.ts";
 import { HELPER_DENO_FLAGS } from "./helper_flags.ts";
 import {
+  SESSION_HANGUP,
   SESSION_RESIZE,
   SESSION_SIGNAL,
   sessionArgv,
@@ -38,6 +39,8 @@ export interface BridgeTarget {
   workdir: string;
   /** The argv that starts devaipod's helper in the container; absent without the runtime mount. */
   helper?: string[];
+  /** The workspace's remoteEnv, resolved (sessions get it; the client's env requests win). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -91,7 +94,9 @@ export async function bridgeTarget(podman: Podman, name: string): Promise<Bridge
   }
   const user = inspected.Config.Labels[LABELS.remoteUser];
   const helper = helperArgv(inspected.Mounts.map((m) => m.Destination));
+  const env = remoteEnvOf(inspected.Config.Labels, inspected.Config.Env);
   return {
+    ...(Object.keys(env).length ? { env } : {}),
     workspace,
     container: inspected.Id,
     ...(user ? { user } : {}),
@@ -122,6 +127,13 @@ export async function runBridge(
     ...options,
     acceptEnv: user.ssh?.["accept-env"] ?? [],
   });
+  // ssh ends its ProxyCommand with SIGHUP; the sessions' processes must end with it.
+  const signals: Deno.Signal[] = ["SIGHUP", "SIGTERM"];
+  for (const s of signals) {
+    try {
+      Deno.addSignalListener(s, () => bridge.close());
+    } catch { /* not on this platform */ }
+  }
   const code = await bridge.serve(socket);
   // A failed lookup is the error to report (the client only saw the connection close).
   await target;
@@ -155,6 +167,8 @@ export class Bridge {
   /** Every podman process this connection started: killed when it ends. */
   readonly #children = new Set<Deno.ChildProcess>();
   #sessions = 0;
+  /** Sessions whose process runs, by id: hung up when their client goes. */
+  readonly #running = new Set<string>();
 
   constructor(
     podman: Podman,
@@ -173,6 +187,13 @@ export class Bridge {
     this.#warn = warn;
   }
 
+  #close: () => void = () => {};
+
+  /** Ends the connection as if the client had left (ssh sends its ProxyCommand SIGHUP on exit). */
+  close(): void {
+    this.#close();
+  }
+
   /** Serves one connection on `socket`; resolves with the exit code when it closes. */
   serve(socket: Duplex): Promise<number> {
     return new Promise((resolve) => {
@@ -180,13 +201,9 @@ export class Bridge {
       const finish = (code: number) => {
         if (done) return;
         done = true;
-        for (const child of this.#children) {
-          try {
-            child.kill("SIGTERM");
-          } catch { /* already gone */ }
-        }
-        Promise.allSettled([...this.#children].map((c) => c.status)).then(() => resolve(code));
+        this.#shutDown().then(() => resolve(code));
       };
+      this.#close = () => finish(0);
       const server = new (ssh2 as Any).Server(
         {
           hostKeys: [this.#hostKey],
@@ -222,6 +239,9 @@ export class Bridge {
       );
       socket.on("error", () => finish(0));
       socket.on("close", () => finish(0));
+      // The client's end of the pipe closed (ssh exited or was killed): nobody is left to serve,
+      // even when no session has output that would notice.
+      socket.on("end", () => finish(0));
       // Without a workspace there is nothing to serve: close at once (the caller says why).
       this.#targetPromise.catch(() => {
         socket.destroy();
@@ -251,8 +271,16 @@ export class Bridge {
 
   /** Listeners go on at once (ssh2 refuses channels nobody listens for); work waits for the lookup. */
   #onReady(client: Any): void {
+    // A forward that cannot start (no process to spawn) is refused alone; the connection stays.
     const later = (work: () => void, reject: () => void) =>
-      this.#targetPromise.then(work, () => reject());
+      this.#targetPromise.then(() => {
+        try {
+          work();
+        } catch (err) {
+          this.#warn(`devaipod ssh-proxy: ${(err as Error).message}`);
+          reject();
+        }
+      }, () => reject());
     client.on("session", (accept: Any) => this.#session(accept()));
     client.on("tcpip", (accept: Any, reject: Any, info: Any) => {
       later(
@@ -284,7 +312,7 @@ export class Bridge {
       ...(options.tty ? { tty: true } : {}),
       ...(t.user ? { user: t.user } : {}),
       workdir: t.workdir,
-      ...(options.env ? { env: options.env } : {}),
+      ...(t.env || options.env ? { env: { ...t.env, ...options.env } } : {}),
     });
   }
 
@@ -305,19 +333,26 @@ export class Bridge {
       pty = { rows: Number(info.rows) || 24, cols: Number(info.cols) || 80, term: info.term };
       accept?.();
     });
+    // Resizes run one after another, and only the latest size is applied; before the session
+    // starts, the size is simply the one it starts with.
+    let resizing: Promise<void> = Promise.resolve();
     session.on("window-change", (accept: Any, _reject: Any, info: Any) => {
       accept?.();
-      if (!pty || !started) return;
-      pty = { ...pty, rows: Number(info.rows), cols: Number(info.cols) };
-      this.#control([
-        "/bin/sh",
-        "-c",
-        SESSION_RESIZE,
-        "resize",
-        id,
-        String(pty.rows),
-        String(pty.cols),
-      ]);
+      if (!pty) return;
+      const wanted = { ...pty, rows: Number(info.rows), cols: Number(info.cols) };
+      pty = wanted;
+      if (!started) return;
+      resizing = resizing.then(() =>
+        pty !== wanted ? undefined : this.#control([
+          "/bin/sh",
+          "-c",
+          SESSION_RESIZE,
+          "resize",
+          id,
+          String(wanted.rows),
+          String(wanted.cols),
+        ])
+      );
     });
     session.on("signal", (accept: Any, reject: Any, info: Any) => {
       const name = String(info.name).replace(/^SIG/, "");
@@ -339,6 +374,12 @@ export class Bridge {
       const child = this.#exec(sessionArgv(id, command, pty), {
         tty: pty !== undefined,
         ...(Object.keys(vars).length ? { env: vars } : {}),
+      });
+      this.#running.add(id);
+      child.status.finally(() => this.#running.delete(id));
+      // The client closed the channel while the process runs: hang it up (as sshd does).
+      channel.on("close", () => {
+        if (this.#running.has(id)) this.#hangup([id]);
       });
       this.#relay(channel, child, { signalled });
     };
@@ -365,11 +406,19 @@ export class Bridge {
 
   /** Runs `work` once the workspace is known; a failed lookup ends `channel` with its reason. */
   #afterLookup(channel: Any, work: () => void): void {
-    this.#targetPromise.then(work, (err: Error) => {
+    const fail = (err: Error) => {
       channel.stderr.write(`devaipod ssh-proxy: ${err.message}\n`);
       channel.exit(255);
       channel.end();
-    });
+    };
+    this.#targetPromise.then(() => {
+      // A session that cannot start fails alone, with its reason; the connection stays.
+      try {
+        work();
+      } catch (err) {
+        fail(err as Error);
+      }
+    }, fail);
   }
 
   /** The sftp subsystem: devaipod's helper in the container speaks SFTP on its stdio. */
@@ -386,9 +435,58 @@ export class Bridge {
     this.#relay(channel, this.#exec([...helper, "sftp"]), {});
   }
 
+  /**
+   * Ends what this connection started: its sessions' processes in the container (podman exec
+   * does not pass signals on), then the podman processes, SIGKILL for any that linger.
+   */
+  async #shutDown(): Promise<void> {
+    if (this.#running.size) {
+      await Promise.race([
+        this.#hangup([...this.#running]),
+        new Promise((r) => setTimeout(r, 5000)),
+      ]);
+    }
+    const children = [...this.#children];
+    for (const child of children) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+    }
+    const ended = Promise.allSettled(children.map((c) => c.status));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = await Promise.race([
+      ended.then(() => false),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(true), 2000)),
+    ]);
+    clearTimeout(timer);
+    if (late) {
+      for (const child of this.#children) {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already gone */ }
+      }
+      await ended;
+    }
+  }
+
+  /** Hangs up sessions in the container (HUP, then KILL), as root: they may be any user's. */
+  #hangup(ids: string[]): Promise<void> {
+    return this.#targetPromise.then(async (t) => {
+      const child = this.#spawn({
+        container: t.container,
+        user: "0",
+        command: ["/bin/sh", "-c", SESSION_HANGUP, "hangup", ...ids],
+      });
+      child.stdin.close().catch(() => {});
+      child.stdout.cancel().catch(() => {});
+      child.stderr.cancel().catch(() => {});
+      await child.status;
+    }).catch(() => {});
+  }
+
   /** A short control command in the container (resize, signal); failures are ignored. */
-  #control(command: string[]): void {
-    this.#targetPromise.then((t) => {
+  #control(command: string[]): Promise<void> {
+    return this.#targetPromise.then(async (t) => {
       const child = this.#spawn({
         container: t.container,
         command,
@@ -397,7 +495,8 @@ export class Bridge {
       child.stdin.close().catch(() => {});
       child.stdout.cancel().catch(() => {});
       child.stderr.cancel().catch(() => {});
-    }, () => {});
+      await child.status;
+    }).catch(() => {});
   }
 
   /** Opens a forwarding channel when the helper in the container has connected. */
@@ -463,10 +562,11 @@ export class Bridge {
         child.kill("SIGTERM");
       } catch { /* gone */ }
     });
-    const out = pump(child.stdout, channel);
+    const output = new ChannelOutput(channel);
+    const out = pump(child.stdout, (b) => output.write("out", b));
     const err = options.forward
       ? child.stderr.cancel()
-      : pump(child.stderr, channel.stderr as Writable);
+      : pump(child.stderr, (b) => output.write("err", b));
     Promise.all([child.status, out, err]).then(([status]) => {
       if (!options.forward) {
         const signal = signalOfExitCode(status.code);
@@ -479,22 +579,49 @@ export class Bridge {
   }
 }
 
-/** Copies a process stream to a channel, honouring the channel's flow control. */
-async function pump(stream: ReadableStream<Uint8Array>, out: Writable | Readable): Promise<void> {
-  const target = out as Writable;
-  for await (const chunk of stream) {
-    if (target.destroyed || target.writableEnded) continue;
-    // A view, not a copy: the chunk is not reused by the stream.
-    if (!target.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
-      await new Promise<void>((resolve) => {
+/**
+ * A channel's stdout and stderr, written one chunk at a time, each after the last was sent.
+ * ssh2 (1.17) keeps one pending chunk per stream while the client's window is shut, resumes only
+ * one of them when it opens, and never forgets a chunk it resent: written at once, stdout and
+ * stderr could be lost or sent twice. With one write in flight and the pending slots cleared
+ * after each, that cannot happen; and everything is sent before the channel is ended.
+ */
+export class ChannelOutput {
+  readonly #channel: Any;
+  #last: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(channel: Any) {
+    this.#channel = channel;
+    channel.on("close", () => this.#closed = true);
+  }
+
+  /** Writes `bytes` to stdout or stderr; resolves when sent (or when the channel is gone). */
+  write(stream: "out" | "err", bytes: Uint8Array): Promise<void> {
+    this.#last = this.#last.then(() =>
+      new Promise<void>((resolve) => {
+        const target = stream === "out" ? this.#channel : this.#channel.stderr;
+        if (this.#closed || target.destroyed || target.writableEnded) return resolve();
         const done = () => {
-          target.off("drain", done);
-          target.off("close", done);
+          this.#channel.off("close", done);
+          // Nothing is pending now: clear what ssh2 would otherwise resend.
+          this.#channel._chunk = this.#channel._chunkcb = undefined;
+          this.#channel._chunkErr = this.#channel._chunkcbErr = undefined;
           resolve();
         };
-        target.on("drain", done);
-        target.on("close", done);
-      });
-    }
+        this.#channel.on("close", done);
+        // A view, not a copy: the process stream does not reuse its chunks.
+        target.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), done);
+      })
+    );
+    return this.#last;
   }
+}
+
+/** Copies a process stream through `write`, one chunk at a time. */
+async function pump(
+  stream: ReadableStream<Uint8Array>,
+  write: (bytes: Uint8Array) => Promise<void>,
+): Promise<void> {
+  for await (const chunk of stream) await write(chunk);
 }

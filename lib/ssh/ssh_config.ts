@@ -45,8 +45,16 @@ export function sshConfigPaths(env: EnvReader): SshConfigPaths {
 }
 
 /** The argv of the ProxyCommand: this devaipod (binary, or deno running its source) `ssh-proxy NAME`. */
-export function proxyCommandArgv(workspace: string, runtime: RuntimeInfo): string[] {
-  return selfArgv(["ssh-proxy", workspace], runtime);
+export function proxyCommandArgv(
+  workspace: string,
+  runtime: RuntimeInfo,
+  userConfig?: string,
+): string[] {
+  // The bridge reads the same user config (`[ssh] accept-env`) as the command that wrote this.
+  return selfArgv(
+    [...(userConfig ? ["--config", userConfig] : []), "ssh-proxy", workspace],
+    runtime,
+  );
 }
 
 function refuseLineBreaks(word: string, what: string): void {

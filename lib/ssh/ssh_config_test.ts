@@ -343,10 +343,15 @@ Deno.test("ssh_config: the ProxyCommand runs the binary itself when compiled", (
     }),
     ["/usr/local/bin/devaipod", "ssh-proxy", "web"],
   );
-  // A renamed binary is not deno, whatever Deno.build says.
+  // A deno under another name still runs the sources: Deno.build.standalone decides.
   assertEquals(
-    proxyCommandArgv("web", { standalone: false, execPath: "/opt/dp", mainModule: "file:///x" }),
-    ["/opt/dp", "ssh-proxy", "web"],
+    proxyCommandArgv("web", {
+      standalone: false,
+      execPath: "/opt/deno-2.9",
+      mainModule: "file:///x/main.ts",
+      permissionFlags: ["--allow-env"],
+    }),
+    ["/opt/deno-2.9", "run", "--quiet", "--allow-env", "/x/main.ts", "ssh-proxy", "web"],
   );
 });
 
@@ -425,4 +430,15 @@ Deno.test("ssh_config: the ssh client argv carries the settings as -o and quotes
   });
   assertEquals(shell.slice(-3), ["-t", "--", "web.devaipod"]);
   assert(!shell.some((a) => a.startsWith("User=")));
+});
+
+Deno.test("ssh_config: a user config named with --config goes to the bridge too", () => {
+  assertEquals(
+    proxyCommandArgv("web", {
+      standalone: true,
+      execPath: "/usr/local/bin/devaipod",
+      mainModule: "file:///x/main.ts",
+    }, "/home/u/my devaipod.toml"),
+    ["/usr/local/bin/devaipod", "--config", "/home/u/my devaipod.toml", "ssh-proxy", "web"],
+  );
 });
