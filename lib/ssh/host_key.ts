@@ -37,6 +37,24 @@ interface KeyUtils {
 }
 const keyUtils: KeyUtils = ssh2.utils;
 
+/**
+ * A new ed25519 private key (OpenSSH format) that ssh2 and OpenSSH can read. Under Deno, ssh2's
+ * generator writes about one key in 170 with a 31-byte public key (a leading zero byte lost),
+ * which no one can load afterwards; such keys are drawn again.
+ */
+export function generateEd25519(): string {
+  for (let i = 0; i < 20; i++) {
+    const { private: privateKey } = keyUtils.generateKeyPairSync("ed25519", {
+      comment: HOST_KEY_COMMENT,
+    });
+    const parsed = keyUtils.parseKey(privateKey);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    // The public blob: string "ssh-ed25519" (4 + 11 bytes) and a 32-byte key (4 + 32).
+    if (key && !(key instanceof Error) && key.getPublicSSH().length === 51) return privateKey;
+  }
+  throw new FailedError("cannot make an ed25519 key: every one drawn was malformed");
+}
+
 /** `<devaipod state dir>/ssh`: the host key and the bridge's known_hosts. */
 export function sshDir(env: EnvReader): string {
   return join(devaipodDirs(env).state, "ssh");
@@ -92,9 +110,7 @@ async function replaceFile(file: string, text: string, mode: number): Promise<vo
  * made one meanwhile — that key wins. Returns the key now at `file`.
  */
 async function createPrivate(file: string): Promise<string> {
-  const { private: privateKey } = keyUtils.generateKeyPairSync("ed25519", {
-    comment: HOST_KEY_COMMENT,
-  });
+  const privateKey = generateEd25519();
   const tmp = `${file}.tmp-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.writeTextFile(tmp, privateKey, { mode: 0o600, createNew: true });
   try {
