@@ -26,9 +26,10 @@ import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { FORGE_KINDS, redactUrl } from "../sources/parse.ts";
 import type { Diagnostic } from "../errors.ts";
+import { ENV_NAME } from "../util/env_name.ts";
 
 const varName = z.string().regex(
-  /^[A-Za-z_][A-Za-z0-9_]*$/,
+  ENV_NAME,
   "expected an environment variable name",
 );
 const varMap = z.record(varName, z.string());

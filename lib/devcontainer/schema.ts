@@ -4,6 +4,7 @@
  * `customizations.devaipod`. Types come from the schemas (`z.infer`), never written twice.
  */
 import { z } from "zod";
+import { ENV_NAME } from "../util/env_name.ts";
 
 // devaipod validates each file once per process: interpreting is cheaper than compiling parsers.
 z.config({ jitless: true });
@@ -104,7 +105,7 @@ export const DevaipodCustomizationsSchema = z.strictObject({
   agentBinary: z.enum(["injected", "image"]).optional(),
   /** Extra host environment variables the agent may receive (beyond the LLM keys). */
   envAllowlist: z.array(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name"),
+    z.string().regex(ENV_NAME, "expected an environment variable name"),
   )
     .optional(),
   /** Extra hosts the agent may reach through the egress proxy (`host`, `host:port`, `*.domain`). */
@@ -168,7 +169,7 @@ export const DevcontainerSchema = z.looseObject({
     .optional(),
   hostRequirements: HostRequirementsSchema.optional(),
   secrets: z.record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name"),
+    z.string().regex(ENV_NAME, "expected an environment variable name"),
     z.looseObject({ description: str.optional(), documentationUrl: str.optional() }),
   ).optional(),
   customizations: z.looseObject({ devaipod: DevaipodCustomizationsSchema.optional() }).optional(),
