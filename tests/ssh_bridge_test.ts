@@ -243,6 +243,30 @@ podmanTest(
           { XDG_CONFIG_HOME: config },
         );
         assertEquals(env.stdout.trim(), "C.UTF-8-unset-vi", env.stderr);
+        // An accepted value reaches the session, but not the host's process list.
+        const secretValue = `vi-${crypto.randomUUID()}`;
+        const slow = new Deno.Command("ssh", {
+          args: [
+            ...client.opts,
+            "-o",
+            `SetEnv=EDITOR=${secretValue}`,
+            client.host,
+            "sleep 3; echo slow-session",
+          ],
+          env: { XDG_CONFIG_HOME: config },
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
+        await waitFor(
+          "the session",
+          async () => (await inContainer(container, "slow-session")).length > 0,
+        );
+        // (The test's own ssh has it in its argv; the bridge's podman must not.)
+        const podmanLines = (await run("ps", ["-eo", "args"])).stdout.split("\n")
+          .filter((l) => l.includes("podman") && l.includes(" exec ")).join("\n");
+        assertEquals(podmanLines.includes(secretValue), false, "the value is not in argv");
+        assertMatch(podmanLines, /podman container exec .*--env EDITOR /);
+        await slow.status;
         const without = await run("ssh", [
           ...client.opts,
           "-o",

@@ -344,6 +344,11 @@ const cases: [string, PodmanCommand<unknown>, string[]][] = [
     ],
   ],
   [
+    "container exec passes envNames by name only (values come from podman's environment)",
+    p.containerExec({ container: "c", command: ["true"], envNames: ["TOKEN", "LANG"] }),
+    ["container", "exec", "--env", "LANG", "--env", "TOKEN", "c", "true"],
+  ],
+  [
     "container exec with stdin is interactive",
     p.containerExec({ container: "c", command: ["cat"] }, new TextEncoder().encode("x")),
     ["container", "exec", "--interactive", "c", "cat"],

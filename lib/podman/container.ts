@@ -267,6 +267,11 @@ export interface ExecSpec {
   user?: string;
   workdir?: string;
   env?: Readonly<Record<string, string>>;
+  /**
+   * Variables passed by name only (`--env NAME`): podman takes each value from its own
+   * environment, so values stay out of argv (and the host's process list).
+   */
+  envNames?: readonly string[];
   interactive?: boolean;
   tty?: boolean;
 }
@@ -292,6 +297,7 @@ export function execArgv(spec: ExecSpec): string[] {
     ...(spec.user ? ["--user", spec.user] : []),
     ...(spec.workdir ? ["--workdir", spec.workdir] : []),
     ...sortedEntries(spec.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
+    ...[...(spec.envNames ?? [])].sort().flatMap((k) => ["--env", k]),
     spec.container,
     ...spec.command,
   ];

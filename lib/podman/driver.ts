@@ -99,8 +99,11 @@ export class Podman {
    * Starts a command with piped stdio and returns the process, for callers that relay its
    * streams (the SSH bridge's sessions). Refused after an interrupt.
    */
-  spawn(command: PodmanCommand<unknown>): Deno.ChildProcess {
+  spawn(
+    command: PodmanCommand<unknown>,
+    env?: Readonly<Record<string, string>>,
+  ): Deno.ChildProcess {
     if (this.interrupted) throw new InterruptedError();
-    return this.runner.spawnPiped(command.argv);
+    return this.runner.spawnPiped(command.argv, env);
   }
 }

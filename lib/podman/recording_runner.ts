@@ -52,7 +52,7 @@ export class RecordingRunner implements PodmanRunner {
   }
 
   /** Records the call; a recording has no process to give, so it throws. */
-  spawnPiped(args: readonly string[]): Deno.ChildProcess {
+  spawnPiped(args: readonly string[], _env?: Readonly<Record<string, string>>): Deno.ChildProcess {
     this.calls.push({ args: [...args] });
     throw new Error(`RecordingRunner cannot spawn: podman ${args.join(" ")}`);
   }

@@ -27,8 +27,11 @@ export interface PodmanRunner {
   run(args: readonly string[], options?: RunOptions): Promise<ProcessResult>;
   /** Runs podman with the terminal's stdin/stdout/stderr (interactive exec, `logs -f`). */
   runInherited(args: readonly string[]): Promise<number>;
-  /** Starts podman with piped stdin, stdout and stderr (streams the caller relays, e.g. SSH channels). */
-  spawnPiped(args: readonly string[]): Deno.ChildProcess;
+  /**
+   * Starts podman with piped stdin, stdout and stderr (streams the caller relays, e.g. SSH
+   * channels), with `env` added to its environment.
+   */
+  spawnPiped(args: readonly string[], env?: Readonly<Record<string, string>>): Deno.ChildProcess;
 }
 
 /** Reads environment variables; `Deno.env` fits. */
@@ -110,8 +113,23 @@ export class ProcessRunner implements PodmanRunner {
     return status.code;
   }
 
-  spawnPiped(args: readonly string[]): Deno.ChildProcess {
-    return this.#spawn(this.#command(args, { stdin: "piped", stdout: "piped", stderr: "piped" }));
+  spawnPiped(
+    args: readonly string[],
+    env: Readonly<Record<string, string>> = {},
+  ): Deno.ChildProcess {
+    // Through flatpak-spawn the host's podman does not inherit this environment: name it there.
+    const forward = this.prefix[0] === "flatpak-spawn"
+      ? Object.entries(env).map(([k, v]) => `--env=${k}=${v}`)
+      : [];
+    const [program, ...lead] = this.prefix as [string, ...string[]];
+    const command = new Deno.Command(program, {
+      args: [...lead.slice(0, 1), ...forward, ...lead.slice(1), ...args],
+      env: { ...env },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    });
+    return this.#spawn(command);
   }
 
   #command(args: readonly string[], options: Deno.CommandOptions): Deno.Command {

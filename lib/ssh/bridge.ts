@@ -293,8 +293,8 @@ export class Bridge {
     });
   }
 
-  #spawn(spec: p.ExecSpec): Deno.ChildProcess {
-    const child = this.#podman.spawn({ argv: p.execArgv(spec), parse: () => {} });
+  #spawn(spec: p.ExecSpec, env?: Readonly<Record<string, string>>): Deno.ChildProcess {
+    const child = this.#podman.spawn({ argv: p.execArgv(spec), parse: () => {} }, env);
     this.#children.add(child);
     child.status.finally(() => this.#children.delete(child));
     return child;
@@ -305,6 +305,9 @@ export class Bridge {
     options: { tty?: boolean; env?: Record<string, string> } = {},
   ): Deno.ChildProcess {
     const t = this.#target;
+    // Values go to podman through its environment, named in argv: a client's variables (an
+    // accepted token, say) never show in the host's process list.
+    const env = { ...t.env, ...options.env };
     return this.#spawn({
       container: t.container,
       command: [...command],
@@ -312,8 +315,8 @@ export class Bridge {
       ...(options.tty ? { tty: true } : {}),
       ...(t.user ? { user: t.user } : {}),
       workdir: t.workdir,
-      ...(t.env || options.env ? { env: { ...t.env, ...options.env } } : {}),
-    });
+      ...(Object.keys(env).length ? { envNames: Object.keys(env) } : {}),
+    }, env);
   }
 
   #session(session: Any): void {
