@@ -39,6 +39,11 @@ async function userConfig(dir: string, text: string): Promise<string> {
   return file;
 }
 
+/** Where devaipod keeps its state here (as the CLI computes it). */
+function stateHome(): string {
+  return Deno.env.get("XDG_STATE_HOME") ?? join(Deno.env.get("HOME") ?? "/root", ".local", "state");
+}
+
 const cat = (ws: string, role: string, path: string) =>
   runDevaipod(["exec", ws, "-c", role, "--", "sh", "-c", `cat ${path}`]);
 
@@ -82,6 +87,21 @@ podmanTest(
       assertEquals(home.stdout.trim(), "1000 /home/dev /home/dev/dotfiles");
       const agentHome = await cat(ws, "agent", '"$HOME/.installed"');
       assertEquals(agentHome.stdout.trim(), "1000 /devaipod/home /devaipod/home/dotfiles");
+
+      // As if up had been killed before the create hooks finished: `start` runs them, and
+      // installs the dotfiles with them, before postStart.
+      const hooks = join(stateHome(), "devaipod", "workspaces", ws, "hooks");
+      await Deno.remove(hooks, { recursive: true });
+      assertEquals((await runDevaipod(["stop", ws])).code, 0);
+      const start = await runDevaipod(["--config", config, "start", ws]);
+      assertEquals(start.code, 0, start.stderr);
+      assert(start.stderr.includes("dotfiles: clone"), start.stderr);
+      const order = await cat(ws, "workspace", "/tmp/order");
+      assertEquals(order.stdout.trim().split("\n").slice(-3), [
+        "postCreate",
+        "dotfiles",
+        "postStart",
+      ]);
     } finally {
       await purge(ws);
     }

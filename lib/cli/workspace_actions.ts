@@ -8,7 +8,11 @@ import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { DevaipodError, FailedError, NotFoundError, UsageError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
-import { devaipodDirs } from "../paths.ts";
+import { devaipodDirs, userConfigPath } from "../paths.ts";
+import { loadUserConfig } from "../config/user_config.ts";
+import { fetchDotfiles } from "../pods/dotfiles.ts";
+import type { Dotfiles } from "../pods/dotfiles.ts";
+import { redactUrl } from "../sources/parse.ts";
 import { AGENT_PORT, PASSWORD_FILE, withWorkspaceEnv } from "../plan/pod_plan.ts";
 import { readSourceRecord } from "../pods/remote_source.ts";
 import { remoteEnvOf } from "../pods/remote_env.ts";
@@ -24,7 +28,7 @@ import {
   workspaceContainers,
   workspaceObjects,
 } from "../pods/inventory.ts";
-import { workspaceDirs } from "../pods/state.ts";
+import { createHooksDone, workspaceDirs } from "../pods/state.ts";
 import { runContainerHooks, waitHealthCheck } from "../pods/up.ts";
 import { hostAlias, removeHostBlock, sshConfigPaths } from "../ssh/ssh_config.ts";
 import { containerExecutor } from "../devcontainer/executors.ts";
@@ -361,22 +365,45 @@ export async function startAction(
   const resolved = await resolvedFor(ctx, pod);
   const ws = containers.get(ROLES.workspace);
   const agent = containers.get(ROLES.agent);
-  if (resolved && ws && agent) {
+  const hooksDir = workspaceDirs(devaipodDirs(ctx.deps.env).state, workspace).hooks;
+  // Containers whose create hooks never finished (an up that was killed) get them now, and the
+  // dotfiles with them.
+  const unfinished = ws && agent
+    ? !(await createHooksDone(hooksDir, ws.Id)) || !(await createHooksDone(hooksDir, agent.Id))
+    : false;
+  const dotfiles = unfinished ? await userDotfiles(ctx, progress) : undefined;
+  if ((resolved || dotfiles) && ws && agent) {
     const [wsInspect, agentInspect] = await ctx.podman.run(p.containerInspect(ws.Id, agent.Id));
     await runContainerHooks({ podman: ctx.podman, progress, log: (t) => ctx.deps.io.stderr(t) }, {
-      steps: resolved.lifecycle.steps,
+      ...(dotfiles ? { dotfiles } : {}),
+      steps: resolved?.lifecycle.steps ?? [],
       event: "start",
       workspace: ws.Id,
       remoteUser: wsInspect?.Config.Labels[LABELS.remoteUser] || undefined,
       agent: agent.Id,
       agentUser: agentInspect?.Config.User ?? "1000:1000",
       workdir: wsInspect?.Config.WorkingDir || "/",
-      hooksDir: workspaceDirs(devaipodDirs(ctx.deps.env).state, workspace).hooks,
-      remoteEnv: resolved.config.remoteEnv,
-      waitFor: resolved.lifecycle.waitFor,
+      hooksDir,
+      remoteEnv: resolved?.config.remoteEnv,
+      waitFor: resolved?.lifecycle.waitFor,
     });
   }
   ctx.info(`started ${workspace}`);
+}
+
+/** The user config's dotfiles, cloned; undefined when it names none. */
+async function userDotfiles(ctx: CliContext, progress: Progress): Promise<Dotfiles | undefined> {
+  const user = await loadUserConfig(
+    userConfigPath(ctx.deps.env, ctx.globals.config),
+    ctx.globals.config !== undefined,
+  );
+  const url = user.dotfiles?.url;
+  if (!url) return undefined;
+  const script = user.dotfiles?.script;
+  return await progress.step(
+    `dotfiles: clone ${redactUrl(url)}`,
+    () => fetchDotfiles({ url, ...(script !== undefined ? { script } : {}) }),
+  );
 }
 
 /** `devaipod delete NAME [-f] [--volumes]`. */
