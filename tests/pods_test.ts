@@ -9,7 +9,7 @@ import { assert, assertEquals, assertMatch, assertNotMatch } from "./support/ass
 import { denoProgram, devaipodPermissionFlags, runDevaipod } from "./support/cli.ts";
 import { podmanTest } from "./support/podman_env.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
-import { labelled, name, NOTHING, project, purge } from "./support/workspaces.ts";
+import { inspectText, labelled, name, NOTHING, project, purge } from "./support/workspaces.ts";
 
 const podman = p.Podman.fromEnv();
 const KEY = `sk-ant-test-${crypto.randomUUID()}`;
@@ -101,11 +101,8 @@ podmanTest(
       assertEquals(env.stdout.includes("GH_TOKEN"), false);
       // …and appears in no container's inspect output.
       for (const role of ["workspace", "agent"]) {
-        const inspect = await new Deno.Command("podman", {
-          args: ["container", "inspect", `devaipod-${ws}-${role}`],
-          stdout: "piped",
-        }).output();
-        const text = new TextDecoder().decode(inspect.stdout);
+        const text = await inspectText(`devaipod-${ws}-${role}`);
+        assert(text.length > 100, `inspect of ${role} printed something`);
         assertEquals(text.includes(KEY), false, `${role} inspect shows the key`);
         assertEquals(text.includes(TRUSTED), false, `${role} inspect shows the trusted token`);
       }

@@ -10,7 +10,7 @@ import { cleanupByLabel, TEST_LABEL, testRunId } from "./support/cleanup.ts";
 import { runDevaipod } from "./support/cli.ts";
 import { podmanTest } from "./support/podman_env.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
-import { labelled, name, NOTHING, project, purge } from "./support/workspaces.ts";
+import { inspectText, labelled, name, NOTHING, project, purge } from "./support/workspaces.ts";
 
 const podman = p.Podman.fromEnv();
 
@@ -65,11 +65,7 @@ podmanTest(
       assert(agent.stdout.includes("No such file or directory"), agent.stdout);
 
       for (const role of ["workspace", "agent"]) {
-        const inspect = await new Deno.Command("podman", {
-          args: ["container", "inspect", `devaipod-${ws}-${role}`],
-          stdout: "piped",
-        }).output();
-        const text = new TextDecoder().decode(inspect.stdout);
+        const text = await inspectText(`devaipod-${ws}-${role}`);
         assert(text.length > 100, `inspect of ${role} printed something`);
         assertEquals(text.includes(npmValue) || text.includes(ghValue), false, role);
       }

@@ -64,3 +64,12 @@ export async function labelled(workspace: string): Promise<ObjectCounts> {
 
 /** What {@link labelled} counts when a workspace left nothing behind. */
 export const NOTHING = { pods: 0, containers: 0, volumes: 0, secrets: 0, networks: 0 };
+
+/** `podman container inspect NAME` as the raw text a user would read (to search it for secrets). */
+export async function inspectText(container: string): Promise<string> {
+  const out = await new Deno.Command("podman", {
+    args: ["container", "inspect", container],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(out.stdout);
+}
