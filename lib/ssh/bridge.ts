@@ -116,11 +116,12 @@ export async function runBridge(
   options: { user?: string } = {},
 ): Promise<number> {
   const target = bridgeTarget(ctx.podman, name);
+  // Reported at the end (below); until then a failed lookup only ends the connection.
+  target.catch(() => {});
   const user = await loadUserConfig(
     userConfigPath(ctx.deps.env, ctx.globals.config),
     ctx.globals.config !== undefined,
   );
-  target.catch(() => {});
   const key = await loadOrCreateHostKey(sshDir(ctx.deps.env));
   const socket = Duplex.from({ readable: process.stdin, writable: process.stdout });
   const bridge = new Bridge(ctx.podman, target, key.privateKey, (line) => ctx.err(line), {
