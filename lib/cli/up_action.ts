@@ -273,7 +273,8 @@ async function upFrom(
       ...(user.dotfiles.script !== undefined ? { script: user.dotfiles.script } : {}),
     }
     : undefined;
-  // The SSH bridge's helper runs from devaipod's own runtime, mounted into the workspace.
+  // The SSH bridge's helper runs from devaipod's own runtime, mounted into the workspace (the
+  // proxy sidecar runs the same; without one on disk, isolation says why via proxyRuntime).
   const helperRuntime = runtimeOnDisk();
   const secretOptions = (redact: boolean) => ({
     ...(Object.keys(workspaceSecrets).length
@@ -323,7 +324,7 @@ async function upFrom(
         ? {
           isolation: {
             egressNetwork: options.egressNetwork ?? "podman",
-            runtime: proxyRuntime(),
+            runtime: helperRuntime ?? proxyRuntime(),
             allowFile: `${workspaceDirs(dirs.state, workspace).root}/allow`,
           },
         }
@@ -375,7 +376,7 @@ async function upFrom(
       ? {
         isolation: {
           egressNetwork: options.egressNetwork ?? "podman",
-          runtime: proxyRuntime(),
+          runtime: helperRuntime ?? proxyRuntime(),
           allow: options.allow ?? [],
         },
       }

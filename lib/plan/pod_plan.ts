@@ -580,11 +580,13 @@ function proxyContainer(
   };
 }
 
-/** A spec with the internal network's addresses filled in. */
-export function withAddresses(
-  spec: ContainerSpec,
-  ips: { proxy: string; agent: string; pod: string },
-): ContainerSpec {
+/** A container or pod spec with the internal network's addresses filled in. */
+function fillAddresses<
+  T extends {
+    networks?: readonly string[];
+    addHosts?: readonly { host: string; ip: string }[];
+  },
+>(spec: T, ips: { proxy: string; agent: string; pod: string }): T {
   const fill = (text: string) =>
     text.replace(PROXY_IP, ips.proxy).replace(AGENT_IP, ips.agent).replace(POD_IP, ips.pod);
   return {
@@ -596,20 +598,20 @@ export function withAddresses(
   };
 }
 
+/** A spec with the internal network's addresses filled in. */
+export function withAddresses(
+  spec: ContainerSpec,
+  ips: { proxy: string; agent: string; pod: string },
+): ContainerSpec {
+  return fillAddresses(spec, ips);
+}
+
 /** The pod with the internal network's addresses filled in. */
 export function podWithAddresses(
   pod: PodSpec,
   ips: { proxy: string; agent: string; pod: string },
 ): PodSpec {
-  const fill = (text: string) =>
-    text.replace(PROXY_IP, ips.proxy).replace(AGENT_IP, ips.agent).replace(POD_IP, ips.pod);
-  return {
-    ...pod,
-    ...(pod.networks ? { networks: pod.networks.map(fill) } : {}),
-    ...(pod.addHosts
-      ? { addHosts: pod.addHosts.map((h) => ({ host: h.host, ip: fill(h.ip) })) }
-      : {}),
-  };
+  return fillAddresses(pod, ips);
 }
 
 /** The addresses on an internal network's subnet: .2 the proxy, .3 the agent, .4 the pod. */

@@ -474,26 +474,20 @@ export class Bridge {
 
   /** Hangs up sessions in the container (HUP, then KILL), as root: they may be any user's. */
   #hangup(ids: string[]): Promise<void> {
-    return this.#targetPromise.then(async (t) => {
-      const child = this.#spawn({
-        container: t.container,
-        user: "0",
-        command: ["/bin/sh", "-c", SESSION_HANGUP, "hangup", ...ids],
-      });
-      child.stdin.close().catch(() => {});
-      child.stdout.cancel().catch(() => {});
-      child.stderr.cancel().catch(() => {});
-      await child.status;
-    }).catch(() => {});
+    return this.#control(["/bin/sh", "-c", SESSION_HANGUP, "hangup", ...ids], "0");
   }
 
-  /** A short control command in the container (resize, signal); failures are ignored. */
-  #control(command: string[]): Promise<void> {
+  /**
+   * A short control command in the container (resize, signal, hang-up), as the sessions' user
+   * or `user`; failures are ignored.
+   */
+  #control(command: string[], user?: string): Promise<void> {
     return this.#targetPromise.then(async (t) => {
+      const as = user ?? t.user;
       const child = this.#spawn({
         container: t.container,
         command,
-        ...(t.user ? { user: t.user } : {}),
+        ...(as ? { user: as } : {}),
       });
       child.stdin.close().catch(() => {});
       child.stdout.cancel().catch(() => {});
