@@ -183,6 +183,10 @@ export function smokeHint(message: string): string {
     return "the runtime may not raise ulimits here; set default_ulimits under [containers] in containers.conf " +
       '(e.g. ["nofile=20000:20000"])';
   }
+  if (/netavark/i.test(message) && /no such file/i.test(message)) {
+    return "netavark cannot run a program it needs: install iptables (its firewall driver) " +
+      "and aardvark-dns";
+  }
   if (/cgroup/i.test(message)) {
     return 'the OCI runtime rejects this cgroup setup; try runtime = "runc" under [engine] in containers.conf';
   }
@@ -225,15 +229,32 @@ export function hostChecks(info: PodmanInfo): Check[] {
       : { id: "cgroups", status: "ok", summary: `cgroups ${host.cgroupVersion}` },
   );
 
-  const backend = host.networkBackend ?? "cni";
-  checks.push(
-    backend === "netavark" ? { id: "network-backend", status: "ok", summary: "netavark" } : {
-      id: "network-backend",
-      status: "warn",
-      summary: backend,
-      hint:
-        "egress isolation needs netavark (internal networks without DNS); switch network_backend in containers.conf",
-    },
-  );
+  checks.push(networkBackendCheck(host.networkBackend ?? "cni"));
   return checks;
+}
+
+/**
+ * The network backend's verdict. On CNI the sandbox still holds (the agent's network is
+ * internal and has no DNS either way, and the proxy is its only way out); what breaks is name
+ * resolution between containers, because CNI has no aardvark-dns: network aliases and other
+ * containers' names do not resolve.
+ */
+export function networkBackendCheck(backend: string): Check {
+  if (backend === "netavark") {
+    return {
+      id: "network-backend",
+      status: "ok",
+      summary: "netavark: containers resolve each other's names and network aliases",
+    };
+  }
+  return {
+    id: "network-backend",
+    status: "warn",
+    summary: `${backend}: egress isolation holds, but containers cannot resolve each other's ` +
+      "names or network aliases (no aardvark-dns)",
+    hint: "install netavark, aardvark-dns and iptables, and set " +
+      'network_backend = "netavark" under [network] in containers.conf; if containers ran on ' +
+      "CNI before, remove its old bridge (`ip link delete cni-podman0`), which otherwise " +
+      "shadows netavark's podman0",
+  };
 }

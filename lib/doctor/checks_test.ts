@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { ExitCode } from "../errors.ts";
 import { InfoSchema } from "../podman/schemas.ts";
 import type { PodmanInfo } from "../podman/schemas.ts";
-import { atLeast, evaluate, parseVersion, smokeHint } from "./checks.ts";
+import { atLeast, evaluate, networkBackendCheck, parseVersion, smokeHint } from "./checks.ts";
 import type { DoctorFacts } from "./checks.ts";
 
 const recordedInfo: PodmanInfo = InfoSchema.parse(
@@ -169,6 +169,22 @@ Deno.test("doctor: the agent binary cache state is reported, never fatal", () =>
     assert(summary.test(check?.summary ?? ""), check?.summary);
     assertEquals(report.ok, true);
   }
+});
+
+Deno.test("doctor: on CNI the network check says isolation holds and name resolution does not", () => {
+  const cni = networkBackendCheck("cni");
+  assertEquals(cni.status, "warn");
+  assert(/isolation holds/.test(cni.summary), cni.summary);
+  assert(/cannot resolve/.test(cni.summary), cni.summary);
+  assert(/netavark/.test(cni.hint ?? "") && /aardvark-dns/.test(cni.hint ?? ""), cni.hint);
+  const netavark = networkBackendCheck("netavark");
+  assertEquals(netavark.status, "ok");
+  assertEquals(netavark.hint, undefined);
+});
+
+Deno.test("doctor: a netavark that cannot find its helpers is pointed at iptables", () => {
+  const hint = smokeHint("netavark (exit code 1): No such file or directory (os error 2)");
+  assert(/iptables/.test(hint), hint);
 });
 
 Deno.test("doctor: the user config is reported whether or not it exists", () => {
