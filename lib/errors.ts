@@ -3,7 +3,7 @@
  *
  * Every error carries a user-facing message, an optional hint (what to do next) and the
  * process exit code that names its category. The codes are part of the CLI contract and are
- * documented in README.md.
+ * documented in docs/cli.md ("Exit codes").
  */
 
 /** Exit codes of the devaipod CLI. Stable: scripts may depend on them. */
@@ -11,7 +11,7 @@ export const ExitCode = {
   ok: 0,
   /** A check or an operation failed for a reason not covered below. */
   failure: 1,
-  /** Bad flags or arguments. */
+  /** Bad flags or arguments, and nothing else. */
   usage: 2,
   /** A configuration file is missing or invalid. */
   config: 3,
@@ -25,6 +25,16 @@ export const ExitCode = {
   download: 7,
   /** Deno refused an operation that the granted permissions do not cover. */
   permission: 8,
+  /**
+   * The operation conflicts with what exists now: a workspace that already exists, is running
+   * (or is not), lacks network isolation; a port already in use.
+   */
+  conflict: 9,
+  /**
+   * This host lacks something devaipod needs, other than podman (which is
+   * {@link ExitCode.podmanMissing}): a program such as git or tar, or HOME.
+   */
+  environment: 10,
   /** Interrupted by the user (Ctrl-C). */
   interrupted: 130,
 } as const;
@@ -58,7 +68,11 @@ export class DevaipodError extends Error {
   }
 }
 
-/** Bad flags, arguments or combinations of them. Exit 2. */
+/**
+ * Bad flags, arguments or combinations of them. Exit 2. Only for what the user typed: a
+ * conflict with existing state is a {@link ConflictError}, a missing host facility an
+ * {@link EnvironmentError}.
+ */
 export class UsageError extends DevaipodError {
   override readonly name = "UsageError";
   constructor(message: string, options: DevaipodErrorOptions = {}) {
@@ -214,6 +228,36 @@ export class PermissionError extends DevaipodError {
   override readonly name = "PermissionError";
   constructor(message: string, options: DevaipodErrorOptions = {}) {
     super(message, ExitCode.permission, options);
+  }
+}
+
+/**
+ * The operation conflicts with the current state of something that exists: a workspace that
+ * already exists, is running (or is not), a port already in use. Exit 9.
+ *
+ * @example
+ * ```ts
+ * throw new ConflictError("workspace 'demo' already exists", {
+ *   hint: "`devaipod delete demo` removes it; --name picks another name",
+ * });
+ * ```
+ */
+export class ConflictError extends DevaipodError {
+  override readonly name = "ConflictError";
+  constructor(message: string, options: DevaipodErrorOptions = {}) {
+    super(message, ExitCode.conflict, options);
+  }
+}
+
+/**
+ * This host lacks something devaipod needs: a program other than podman (git, tar, ssh), an
+ * environment variable such as HOME. Exit 10. (podman itself missing is a
+ * {@link PodmanMissingError}, exit 4.)
+ */
+export class EnvironmentError extends DevaipodError {
+  override readonly name = "EnvironmentError";
+  constructor(message: string, options: DevaipodErrorOptions = {}) {
+    super(message, ExitCode.environment, options);
   }
 }
 

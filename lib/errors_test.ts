@@ -2,7 +2,9 @@ import { assert, assertEquals } from "../tests/support/assert.ts";
 import { formatError } from "./cli/format_error.ts";
 import {
   ConfigError,
+  ConflictError,
   DevaipodError,
+  EnvironmentError,
   ExitCode,
   formatArgv,
   formatLocation,
@@ -20,7 +22,14 @@ Deno.test("errors: each class carries its documented exit code", () => {
   assertEquals(new ConfigError("x").exitCode, 3);
   assertEquals(new PodmanMissingError("podman").exitCode, 4);
   assertEquals(new PodmanFailedError(["podman", "x"], 125, "").exitCode, 5);
+  assertEquals(new ConflictError("x").exitCode, 9);
+  assertEquals(new EnvironmentError("x").exitCode, 10);
   assertEquals(ExitCode.interrupted, 130);
+});
+
+Deno.test("errors: every exit code is distinct, so each names one category", () => {
+  const codes = Object.values(ExitCode);
+  assertEquals(new Set(codes).size, codes.length);
 });
 
 Deno.test("errors: config errors lead with file:line:col", () => {

@@ -3,7 +3,7 @@
  * platform's conventions elsewhere). Pure: the environment and OS are passed in.
  */
 import { join } from "node:path";
-import { UsageError } from "./errors.ts";
+import { EnvironmentError } from "./errors.ts";
 import type { EnvReader } from "./podman/runner.ts";
 
 /** The directories devaipod uses. */
@@ -24,7 +24,7 @@ export function devaipodDirs(
   const home = env.get("HOME") ?? env.get("USERPROFILE");
   const need = (v: string | undefined, what: string): string => {
     if (v) return v;
-    throw new UsageError(`cannot locate the ${what} directory: HOME is not set`, {
+    throw new EnvironmentError(`cannot locate the ${what} directory: HOME is not set`, {
       hint: "set HOME (or XDG_CACHE_HOME, XDG_CONFIG_HOME and XDG_STATE_HOME)",
     });
   };

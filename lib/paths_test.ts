@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../tests/support/assert.ts";
-import { UsageError } from "./errors.ts";
+import { EnvironmentError } from "./errors.ts";
 import { devaipodDirs, userConfigPath } from "./paths.ts";
 
 const env = (vars: Record<string, string>) => ({ get: (k: string) => vars[k] });
@@ -33,7 +33,8 @@ Deno.test("paths: macOS uses Library folders", () => {
 });
 
 Deno.test("paths: without HOME the error says what to set", () => {
-  assertThrows(() => devaipodDirs(env({}), "linux"), UsageError);
+  const err = assertThrows(() => devaipodDirs(env({}), "linux"), EnvironmentError);
+  assertEquals(err.exitCode, 10);
   assertEquals(
     devaipodDirs(
       env({ XDG_CACHE_HOME: "/c", XDG_CONFIG_HOME: "/g", XDG_STATE_HOME: "/s" }),

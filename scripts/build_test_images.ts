@@ -7,13 +7,13 @@
  */
 import { toDevaipodError } from "../lib/errors.ts";
 import { Podman } from "../lib/podman/mod.ts";
-import { ensureTestImages } from "../tests/support/test_images.ts";
+import { ensureAllTestImages } from "../tests/support/test_images.ts";
 
 const log = (line: string) => console.error(`images: ${line}`);
 const ci = Deno.env.get("CI") === "true";
 
 try {
-  const outcomes = await ensureTestImages({
+  const outcomes = await ensureAllTestImages({
     podman: Podman.fromEnv(),
     log,
     ...(Deno.env.get("DEVAIPOD_DEBIAN_MIRROR")

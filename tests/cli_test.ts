@@ -7,6 +7,8 @@ import denoJson from "../deno.json" with { type: "json" };
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { binDir, denoProgram, devaipodPermissionFlags, runDevaipod } from "./support/cli.ts";
 import { podmanTest } from "./support/podman_env.ts";
+import { DEV_IMAGE } from "./support/test_images.ts";
+import { labelled, name, NOTHING, project, purge } from "./support/workspaces.ts";
 
 const HOME = await Deno.makeTempDir({ prefix: "devaipod-home-" });
 /** A PATH with no podman at all. */
@@ -142,6 +144,68 @@ Deno.test("cli: DEVAIPOD_PODMAN outside the granted permissions is a permission 
   });
   assertMatch(verbose.stderr, /^caused by: NotCapable: /m);
 });
+
+Deno.test("cli: a program devaipod needs (git) missing is an environment error: exit 10, install hint", async () => {
+  const r = await runDevaipod(
+    ["up", "--dry-run", "file:///nonexistent/repo.git", "--name", "tenv"],
+    {
+      env: { PATH: EMPTY_PATH, HOME },
+    },
+  );
+  assertEquals(r.code, 10, r.stderr);
+  assertEquals(r.stdout, "");
+  assertMatch(r.stderr, /^error: cannot run 'git': not found\nhint: install git$/m);
+});
+
+Deno.test("cli: no HOME (and no XDG folders) is an environment error: exit 10 naming what to set", async () => {
+  const r = await runDevaipod(["config", "--user"], {
+    env: { HOME: "", XDG_CONFIG_HOME: "", XDG_CACHE_HOME: "", XDG_STATE_HOME: "" },
+  });
+  assertEquals(r.code, 10, r.stderr);
+  assertMatch(r.stderr, /^error: cannot locate the \w+ directory: HOME is not set$/m);
+  assertMatch(r.stderr, /^hint: set HOME/m);
+});
+
+podmanTest(
+  "cli: conflicts exit 9 (already exists, is running); delete and rebuild take only the exact name (exit 6)",
+  async () => {
+    const dir = await project({ image: DEV_IMAGE });
+    const ws = name();
+    try {
+      const up = await runDevaipod(["up", dir, "--name", ws, "-q"]);
+      assertEquals(up.code, 0, up.stderr);
+
+      const again = await runDevaipod(["up", dir, "--name", ws]);
+      assertEquals(again.code, 9, again.stderr);
+      assertEquals(again.stdout, "");
+      assertMatch(again.stderr, new RegExp(`^error: workspace ${ws} already exists$`, "m"));
+      assertMatch(again.stderr, new RegExp(`^hint: .*devaipod start ${ws}`, "m"));
+
+      const running = await runDevaipod(["delete", ws]);
+      assertEquals(running.code, 9, running.stderr);
+      assertMatch(running.stderr, new RegExp(`^error: workspace ${ws} is running$`, "m"));
+
+      // A prefix that other commands accept never reaches the commands that destroy.
+      const prefix = ws.slice(0, -2);
+      assertEquals((await runDevaipod(["status", prefix, "--json"])).code, 0);
+      for (const command of [["delete", "-f", "--volumes"], ["rebuild"]]) {
+        const r = await runDevaipod([...command, prefix]);
+        assertEquals(r.code, 6, `${command[0]}: ${r.stderr}`);
+        assertMatch(r.stderr, new RegExp(`^error: no workspace named exactly '${prefix}'$`, "m"));
+        assertMatch(r.stderr, new RegExp(`^hint: .*never a prefix: .*'${ws}'`, "m"));
+      }
+      const kept = await labelled(ws);
+      assertEquals([kept.pods, kept.volumes], [1, 2], "the workspace is untouched");
+
+      const del = await runDevaipod(["delete", "-f", "--volumes", `devaipod-${ws}`]);
+      assertEquals(del.code, 0, del.stderr);
+      assertEquals(await labelled(ws), NOTHING);
+    } finally {
+      await purge(ws);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 podmanTest(
   "cli: doctor --json on this host: one JSON document on stdout, every check ok or warn",

@@ -103,3 +103,28 @@ Deno.test("config: unknown top-level keys are warnings with their location, on s
   const quiet = await runDevaipod(["-q", "config", dir, "--json"]);
   assertEquals(quiet.stderr, "");
 });
+
+Deno.test("config: a config written for upstream devaipod is accepted; an unknown customizations.devaipod key is a located warning", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    join(dir, ".devcontainer.json"),
+    [
+      "{",
+      '  "image": "x",',
+      '  "privileged": true,',
+      '  "customizations": {',
+      '    "devaipod": { "nestedContainers": true, "webUi": { "port": 8080 } }',
+      "  }",
+      "}",
+    ].join("\n"),
+  );
+  const r = await runDevaipod(["config", dir, "--json"]);
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(
+    r.stderr,
+    `warning: ${dir}/.devcontainer.json:5:45: customizations.devaipod.webUi: unknown key, ignored ` +
+      "(devaipod knows agent, agentBinary, envAllowlist, allowedDomains, nestedContainers)\n",
+  );
+  assertEquals(JSON.parse(r.stdout).configuration.customizations.devaipod.nestedContainers, true);
+  await Deno.remove(dir, { recursive: true });
+});

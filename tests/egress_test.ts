@@ -7,6 +7,7 @@ import { join } from "node:path";
 import * as p from "../lib/podman/mod.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { denoProgram, runDevaipod } from "./support/cli.ts";
+import type { CliResult } from "./support/cli.ts";
 import { cleanupByLabel, TEST_LABEL, testRunId } from "./support/cleanup.ts";
 import { podmanTest } from "./support/podman_env.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
@@ -126,11 +127,11 @@ async function simulatedInternet(
   return { network, serverIp: new TextDecoder().decode(inspect.stdout).trim(), dir };
 }
 
-async function project(caFile: string): Promise<string> {
+async function project(caFile: string, extra: Record<string, unknown> = {}): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "devaipod-egress-project-" });
   await Deno.writeTextFile(
     join(dir, ".devcontainer.json"),
-    JSON.stringify({ image: DEV_IMAGE, remoteUser: "dev" }),
+    JSON.stringify({ image: DEV_IMAGE, remoteUser: "dev", ...extra }),
   );
   await Deno.copyFile(caFile, join(dir, "test-ca.pem"));
   return dir;
@@ -252,5 +253,139 @@ podmanTest(
     }
     const left = await podman.run(p.networkLs({ "io.devaipod.workspace": ws }));
     assertEquals(left, [], "delete removes the internal network");
+  },
+);
+
+/** One connection as `devaipod egress --json` shows it (the fields this test reads). */
+interface Entry {
+  id: string;
+  host: string;
+  port: number;
+  state: string;
+  bytesUp: number | null;
+  bytesDown: number | null;
+}
+
+const egress = async (ws: string): Promise<Entry[]> => {
+  const r = await runDevaipod(["egress", ws, "--json"]);
+  assertEquals(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+};
+
+/** Polls `check` every 250 ms until it holds, for up to `ms`; then once more, as is. */
+async function eventually<T>(get: () => Promise<T>, check: (v: T) => boolean, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  let value = await get();
+  while (!check(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    value = await get();
+  }
+  return value;
+}
+
+podmanTest(
+  "egress: hosts allowed by the user config (and allowedDomains) are reachable by the agent, others not; egress and status show a tunnel while it is open",
+  async () => {
+    const run = testRunId();
+    const ws = `u${run.slice(-8)}`;
+    const inet = await simulatedInternet(run);
+    // TLS (8443) only by the user config; plain HTTP through a tunnel (8080) only by the project's
+    // allowedDomains. The server's address is private, so it is allowed by IP as well.
+    const dir = await project(join(inet.dir, "ca.pem"), {
+      customizations: {
+        devaipod: { allowedDomains: ["api.example.test:8080", `${inet.serverIp}:8080`] },
+      },
+    });
+    const config = join(dir, "devaipod.toml");
+    await Deno.writeTextFile(
+      config,
+      `[network-isolation]\nallowed_domains = ["api.example.test:8443", "${inet.serverIp}:8443"]\n`,
+    );
+    let holder: Promise<CliResult> | undefined;
+    try {
+      const up = await runDevaipod([
+        "--config",
+        config,
+        "up",
+        dir,
+        "--name",
+        ws,
+        "--egress-network",
+        inet.network,
+      ]);
+      assertEquals(up.code, 0, up.stderr);
+
+      // The agent: the user config's host over TLS, verified with the test CA.
+      const tls = await eventually(
+        () => agent(ws, "curl -sS -m 10 --cacert test-ca.pem https://api.example.test:8443/"),
+        (r) => r.code === 0,
+        30_000,
+      );
+      if (tls.code !== 0) {
+        const logs = await runDevaipod(["logs", ws, "-c", "proxy"]);
+        throw new Error(
+          `the agent cannot reach api.example.test:8443: ${tls.stderr}\n${logs.stdout}`,
+        );
+      }
+      assertEquals(tls.stdout, "hello from api.example.test:8443\n", tls.stderr);
+      const tunnelled = await agent(
+        ws,
+        "curl -sS -m 5 -p -x http://proxy.devaipod:3128 http://api.example.test:8080/",
+      );
+      assertEquals(tunnelled.stdout, "hello from api.example.test:8080\n", tunnelled.stderr);
+      // Unlisted: another name for the same server, and a listed name on another port.
+      for (const url of ["https://evil.example.test:8443/", "https://api.example.test:9443/"]) {
+        const denied = await agent(
+          ws,
+          `curl -s -m 5 -o /dev/null -w "%{http_connect}" --cacert test-ca.pem ${url}`,
+        );
+        assertEquals(denied.stdout, "403", url);
+      }
+
+      // A tunnel held open by the agent (bash's /dev/tcp): one request through it, then it stays
+      // open for 8 s.
+      holder = runDevaipod([
+        "exec",
+        ws,
+        "-c",
+        "agent",
+        "--",
+        "bash",
+        "-c",
+        "exec 3<>/dev/tcp/proxy.devaipod/3128; " +
+        "printf 'CONNECT api.example.test:8080 HTTP/1.1\\r\\n\\r\\n' >&3; read -r l <&3; read -r l <&3; " +
+        "printf 'GET /held HTTP/1.1\\r\\nHost: api.example.test\\r\\n\\r\\n' >&3; " +
+        "while read -r l <&3; do case $l in hello*) break;; esac; done; sleep 8",
+      ]);
+      const isHeld = (e: Entry) => e.host === "api.example.test" && e.port === 8080;
+      const whileOpen = await eventually(
+        () => egress(ws),
+        (es) => es.some((e) => isHeld(e) && e.state === "open"),
+      );
+      const held = whileOpen.find((e) => isHeld(e) && e.state === "open");
+      assertEquals([held?.bytesUp, held?.bytesDown], [null, null], "no totals while open");
+      const status = JSON.parse((await runDevaipod(["status", ws, "--json"])).stdout);
+      assert(status.egress.open >= 1, JSON.stringify(status.egress));
+      const text = await runDevaipod(["egress", ws]);
+      assertMatch(text.stdout, /^\S+\s+allow\s+api\.example\.test:8080\s+200\s+open\s+-\s+-\s+-/m);
+
+      const finished = await holder;
+      assertEquals(finished.code, 0, finished.stderr);
+      holder = undefined;
+      const after = await eventually(
+        () => egress(ws),
+        (es) => es.some((e) => e.id === held?.id && e.state === "closed"),
+      );
+      const same = after.filter((e) => e.id === held?.id);
+      assertEquals(same.length, 1, "an open tunnel and its close are one entry");
+      assertEquals(same[0]?.state, "closed");
+      assert((same[0]?.bytesUp ?? 0) > 0 && (same[0]?.bytesDown ?? 0) > 0, JSON.stringify(same));
+    } finally {
+      await holder?.catch(() => {});
+      await runDevaipod(["delete", "-f", "--volumes", ws]);
+      await cleanupByLabel(podman, run);
+      await Deno.remove(inet.dir, { recursive: true });
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 );

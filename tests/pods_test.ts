@@ -200,7 +200,7 @@ podmanTest(
         if (step === 9) {
           // Killed after its last container: the workspace stands; start finishes it (create hooks too).
           const again = await runDevaipod(["up", dir, "--name", ws]);
-          assertEquals(again.code, 2, again.stderr);
+          assertEquals(again.code, 9, again.stderr);
           assertMatch(again.stderr, /already exists/);
           const start = await runDevaipod(["start", ws]);
           assertEquals(start.code, 0, `start after a kill at the last step: ${start.stderr}`);
@@ -336,7 +336,7 @@ podmanTest(
       // Another workspace wanting the same port fails at once, creating nothing.
       const other = name();
       const taken = await runDevaipod(["up", dir, "--name", other]);
-      assertEquals(taken.code, 2);
+      assertEquals(taken.code, 9, taken.stderr);
       assertMatch(
         taken.stderr,
         new RegExp(`forwardPorts: ${port} is already in use on 127\\.0\\.0\\.1`),
@@ -407,7 +407,12 @@ podmanTest(
       assert(unbuilt.code !== 0, unbuilt.stderr);
       assertMatch(unbuilt.stderr, /the build breaks/);
       assertMatch(unbuilt.stderr, new RegExp(`workspace ${ws} was left as it was`));
-      await Deno.writeTextFile(config, good);
+      // Features are not installed yet: rebuild says so, and goes on without them.
+      const feature = "ghcr.io/devcontainers/features/node:1";
+      await Deno.writeTextFile(
+        config,
+        JSON.stringify({ ...JSON.parse(good), features: { [feature]: {} } }),
+      );
       assertEquals(
         (await podman.run(p.containerInspect(`devaipod-${ws}-agent`)))[0]?.Id,
         before,
@@ -415,6 +420,11 @@ podmanTest(
       );
       const rebuilt = await runDevaipod(["rebuild", ws]);
       assertEquals(rebuilt.code, 0, rebuilt.stderr);
+      assert(
+        rebuilt.stderr.includes(`warning: ${config}:1:`) &&
+          rebuilt.stderr.includes(`features: ${feature} is not installed yet`),
+        rebuilt.stderr,
+      );
       const after = (await podman.run(p.containerInspect(`devaipod-${ws}-agent`)))[0]?.Id;
       assert(before && after && before !== after, "a new agent container");
       assertEquals((await exec(ws, "workspace", "cat work.txt")).stdout, "kept\n");

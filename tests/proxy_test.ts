@@ -5,8 +5,9 @@
  */
 import { parseAllowlist } from "../lib/proxy/allowlist.ts";
 import type { AllowEntry } from "../lib/proxy/allowlist.ts";
+import { egressRows, foldEgress, parseProxyLog } from "../lib/proxy/egress_log.ts";
 import { startProxy } from "../lib/proxy/server.ts";
-import type { DecisionRecord, ProxyLimits, ProxyServer } from "../lib/proxy/server.ts";
+import type { ProxyLimits, ProxyLogRecord, ProxyServer } from "../lib/proxy/server.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 
 const encoder = new TextEncoder();
@@ -52,7 +53,9 @@ function webServer(): { port: number; close: () => Promise<void> } {
 
 interface Harness {
   proxy: ProxyServer;
-  records: DecisionRecord[];
+  records: ProxyLogRecord[];
+  /** The log as the sidecar writes it: one JSON line per record. */
+  log: () => string;
   allowlist: AllowEntry[];
 }
 
@@ -61,7 +64,7 @@ async function withProxy(
   fn: (h: Harness) => Promise<void>,
   limits: Partial<ProxyLimits> = {},
 ) {
-  const records: DecisionRecord[] = [];
+  const records: ProxyLogRecord[] = [];
   const allowlist = parseAllowlist(entries);
   const names: Record<string, string[]> = {
     "api.test": ["127.0.0.1"],
@@ -76,8 +79,9 @@ async function withProxy(
     log: (r) => records.push(r),
     limits,
   });
+  const log = () => records.map((r) => `${JSON.stringify(r)}\n`).join("");
   try {
-    await fn({ proxy, records, allowlist });
+    await fn({ proxy, records, log, allowlist });
   } finally {
     await proxy.close();
   }
@@ -141,16 +145,15 @@ Deno.test("proxy: an allowed name gets a tunnel (200 only after upstream connect
         await conn.closeWrite();
         while ((await conn.read(buf)) !== null) { /* drain until the proxy closes */ }
         conn.close();
-        await waitFor(() => records.length > 0);
-        const [r] = records;
-        assertEquals([r?.decision, r?.status, r?.host, r?.port, r?.bytesUp, r?.bytesDown], [
-          "allow",
-          200,
-          "api.test",
-          echo.port,
-          100_000,
-          100_000,
-        ]);
+        await waitFor(() => records.length >= 2);
+        const [open, close] = records;
+        assertEquals([open?.event, close?.event, close?.id], ["open", "close", open?.id]);
+        assertEquals(
+          close?.event === "close"
+            ? [close.decision, close.status, close.host, close.port, close.bytesUp, close.bytesDown]
+            : [],
+          ["allow", 200, "api.test", echo.port, 100_000, 100_000],
+        );
       },
     );
   } finally {
@@ -163,7 +166,7 @@ Deno.test("proxy: the real curl tunnels to an allowed host and is refused elsewh
   try {
     await withProxy(
       [`web.test:${web.port}`, `127.0.0.1:${web.port}`],
-      async ({ proxy, records }) => {
+      async ({ proxy, records, log }) => {
         const via = `http://127.0.0.1:${proxy.addr.port}`;
         const ok = await curl(["-p", "--proxy", via, `http://web.test:${web.port}/hello`]);
         assertEquals([ok.code, ok.stdout], [0, "GET /hello proxy-auth=none\n"]);
@@ -178,10 +181,10 @@ Deno.test("proxy: the real curl tunnels to an allowed host and is refused elsewh
           `http://evil.test:${web.port}/`,
         ]);
         assertEquals(denied.stdout, "403");
-        await waitFor(() => records.length >= 2);
-        assertEquals(records.map((r) => [r.host, r.decision, r.reason]), [
-          ["web.test", "allow", `allowed by web.test:${web.port}`],
-          ["evil.test", "deny", "evil.test is not on the allowlist"],
+        await waitFor(() => records.length >= 3);
+        assertEquals(foldEgress(parseProxyLog(log())).map((e) => [e.host, e.state, e.reason]), [
+          ["web.test", "closed", `allowed by web.test:${web.port}`],
+          ["evil.test", "denied", "evil.test is not on the allowlist"],
         ]);
       },
     );
@@ -365,6 +368,86 @@ Deno.test("proxy: upstream failures are 502; idle tunnels close; too many tunnel
       );
     }, { idleTimeoutMs: 300, maxTunnels: 2 });
   } finally {
+    echo.close();
+  }
+});
+
+Deno.test("proxy: a tunnel is in the log while it is open, then once, with its totals, after it closes", async () => {
+  const echo = echoServer();
+  try {
+    await withProxy(
+      [`api.test:${echo.port}`, `127.0.0.1:${echo.port}`],
+      async ({ proxy, log }) => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: proxy.addr.port });
+        await conn.write(encoder.encode(`CONNECT api.test:${echo.port} HTTP/1.1\r\n\r\n`));
+        const buf = new Uint8Array(1024);
+        const n = await conn.read(buf);
+        assertEquals(
+          decoder.decode(buf.subarray(0, n ?? 0)),
+          "HTTP/1.1 200 Connection Established\r\n\r\n",
+        );
+        await conn.write(encoder.encode("ping"));
+        assertEquals(decoder.decode(buf.subarray(0, (await conn.read(buf)) ?? 0)), "ping");
+
+        // Open: logged before the client heard 200, with no totals yet.
+        const open = foldEgress(parseProxyLog(log()));
+        assertEquals(
+          open.map((e) => [e.host, e.port, e.decision, e.state, e.bytesUp, e.bytesDown]),
+          [["api.test", echo.port, "allow", "open", null, null]],
+        );
+        assertEquals(egressRows(open)[1]?.slice(4, 8), ["open", "-", "-", "-"]);
+        assertEquals(proxy.active(), 1);
+
+        await conn.write(encoder.encode("pong!"));
+        await conn.read(buf);
+        await conn.closeWrite();
+        while ((await conn.read(buf)) !== null) { /* drain until the proxy closes */ }
+        conn.close();
+        await waitFor(() => log().includes('"event":"close"'));
+
+        // Closed: the same entry, now with its totals; two lines in the log, one connection.
+        const lines = log().trim().split("\n").map((l) => JSON.parse(l));
+        assertEquals(lines.map((l) => l.event), ["open", "close"]);
+        assertEquals(lines[0].id, lines[1].id);
+        const closed = foldEgress(parseProxyLog(log()));
+        assertEquals(closed.length, 1, "an open and its close are one connection");
+        assertEquals(
+          closed.map((e) => [e.id, e.state, e.bytesUp, e.bytesDown]),
+          [[lines[0].id, "closed", 9, 9]],
+        );
+        assert((closed[0]?.durationMs ?? -1) >= 0);
+      },
+    );
+  } finally {
+    echo.close();
+  }
+});
+
+Deno.test("proxy: stopping the proxy closes its open tunnels and logs their totals first", async () => {
+  const echo = echoServer();
+  const records: ProxyLogRecord[] = [];
+  const proxy = startProxy({
+    hostname: "127.0.0.1",
+    port: 0,
+    allowlist: () => parseAllowlist([`api.test:${echo.port}`, `127.0.0.1:${echo.port}`]),
+    resolve: () => Promise.resolve(["127.0.0.1"]),
+    log: (r) => records.push(r),
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: proxy.addr.port });
+  try {
+    await conn.write(encoder.encode(`CONNECT api.test:${echo.port} HTTP/1.1\r\n\r\nabc`));
+    const buf = new Uint8Array(1024);
+    let got = "";
+    while (!got.endsWith("abc")) {
+      got += decoder.decode(buf.subarray(0, (await conn.read(buf)) ?? 0));
+    }
+    await proxy.close();
+    assertEquals(
+      records.map((r) => [r.event, r.event === "close" ? [r.bytesUp, r.bytesDown] : null]),
+      [["open", null], ["close", [3, 3]]],
+    );
+  } finally {
+    conn.close();
     echo.close();
   }
 });

@@ -121,7 +121,7 @@ podmanTest(
     const ws = name();
     try {
       const badRef = await runDevaipod(["up", `file://${bare}`, "--ref", "nope", "--name", ws]);
-      assertEquals(badRef.code, 2, badRef.stderr);
+      assertEquals(badRef.code, 6, badRef.stderr);
       assert(badRef.stderr.includes("--ref nope: not found"), badRef.stderr);
       const missing = await runDevaipod(["up", `file://${bare}-missing`, "--name", ws]);
       assertEquals(missing.code, 1, missing.stderr);

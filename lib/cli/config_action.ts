@@ -18,7 +18,7 @@ export interface ConfigOptions {
   user?: boolean;
 }
 
-/** The `--json` document (documented in README.md). */
+/** The `--json` document (documented in docs/config.md). */
 export function configJson(r: ResolvedConfig): Record<string, unknown> {
   return {
     configuration: r.configuration,

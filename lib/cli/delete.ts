@@ -10,7 +10,7 @@ export function deleteCommand(ctx: CliContext): CommandUnknownOpts {
     .description(
       "remove a workspace's pod, containers and secrets; its volumes stay unless --volumes",
     )
-    .argument("<name>", "workspace name")
+    .argument("<name>", "the exact workspace name (never a prefix)")
     .option("-f, --force", "also when it is running")
     .option(
       "--volumes",

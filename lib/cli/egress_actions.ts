@@ -1,7 +1,7 @@
 /** What `allow`, `egress` and `verify` do (loaded only when one runs). */
 import { join } from "node:path";
 import { DEFAULT_LLM_KEYS } from "../agents/llm_keys.ts";
-import { FailedError, UsageError } from "../errors.ts";
+import { ConflictError, FailedError, UsageError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import { devaipodDirs } from "../paths.ts";
 import { PASSWORD_ENV } from "../plan/pod_plan.ts";
@@ -11,7 +11,8 @@ import { workspaceDirs } from "../pods/state.ts";
 import { judge, parseProbeOutput, PROBE_SCRIPT } from "../pods/verify.ts";
 import { parseAllowFile } from "../proxy/allow_file.ts";
 import { AllowlistError, parseEntry } from "../proxy/allowlist.ts";
-import type { DecisionRecord } from "../proxy/server.ts";
+import { egressRows, foldEgress, parseProxyLog } from "../proxy/egress_log.ts";
+import type { EgressEntry } from "../proxy/egress_log.ts";
 import type { CliContext } from "./context.ts";
 import { renderTable } from "./table.ts";
 
@@ -21,7 +22,7 @@ async function isolated(ctx: CliContext, name: string) {
   const containers = await workspaceContainers(ctx.podman, workspace);
   const proxy = containers.get(ROLES.proxy);
   if (!proxy) {
-    throw new UsageError(`workspace ${workspace} runs without network isolation`, {
+    throw new ConflictError(`workspace ${workspace} runs without network isolation`, {
       hint: "recreate it with `devaipod up --network-isolation on`",
     });
   }
@@ -60,19 +61,13 @@ export async function allowAction(ctx: CliContext, name: string, hosts: string[]
   );
 }
 
-/** The proxy's decision records, from its container's log. */
-export async function decisions(ctx: CliContext, proxyId: string): Promise<DecisionRecord[]> {
+/** The proxy's connections, one entry each (an open tunnel too), from its container's log. */
+export async function decisions(ctx: CliContext, proxyId: string): Promise<EgressEntry[]> {
   const logs = await ctx.podman.run(p.containerLogs(proxyId));
-  return logs.stdout.split("\n").filter((l) => l.startsWith("{")).flatMap((l) => {
-    try {
-      return [JSON.parse(l) as DecisionRecord];
-    } catch {
-      return [];
-    }
-  });
+  return foldEgress(parseProxyLog(logs.stdout));
 }
 
-/** `devaipod egress NAME [--json] [--denied]`: the proxy's decisions. */
+/** `devaipod egress NAME [--json] [--denied]`: the proxy's connections, one entry each. */
 export async function egressAction(
   ctx: CliContext,
   name: string,
@@ -83,19 +78,7 @@ export async function egressAction(
     !options.denied || r.decision === "deny"
   );
   if (options.json) return ctx.json(records);
-  const rows = [
-    ["TIME", "DECISION", "TARGET", "STATUS", "UP", "DOWN", "REASON"],
-    ...records.map((r) => [
-      r.time.slice(11, 19),
-      r.decision,
-      `${r.host ?? "?"}:${r.port ?? "?"}`,
-      String(r.status),
-      String(r.bytesUp),
-      String(r.bytesDown),
-      r.reason,
-    ]),
-  ];
-  for (const line of renderTable(rows)) ctx.out(line);
+  for (const line of renderTable(egressRows(records))) ctx.out(line);
 }
 
 /** `devaipod verify NAME [--json]`: probes from inside the agent; exit 1 on any escape. */
@@ -106,7 +89,11 @@ export async function verifyAction(
 ): Promise<void> {
   const { workspace, containers, proxy, allowFile } = await isolated(ctx, name);
   const agent = containers.get(ROLES.agent);
-  if (agent?.State !== "running") throw new FailedError(`the agent of ${workspace} is not running`);
+  if (agent?.State !== "running") {
+    throw new ConflictError(`the agent of ${workspace} is not running`, {
+      hint: `\`devaipod start ${workspace}\``,
+    });
+  }
   const outsideIp = await ctx.podman.run({
     argv: [
       "container",

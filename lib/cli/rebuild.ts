@@ -9,7 +9,7 @@ export function rebuildCommand(ctx: CliContext): CommandUnknownOpts {
     .description(
       "recreate a workspace's containers from its project's current config (or --image); its volumes, and so your work, stay",
     )
-    .argument("<name>", "workspace name")
+    .argument("<name>", "the exact workspace name (never a prefix)")
     .option("--image <image>", "run this image instead of the config's")
     .option("--no-prompt", "do not send the stored task again")
     .action(async (name, options) => {

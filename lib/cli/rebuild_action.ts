@@ -6,7 +6,7 @@ import { allowFileLines } from "../proxy/allow_file.ts";
 import { devaipodDirs } from "../paths.ts";
 import { workspaceDirs } from "../pods/state.ts";
 import { LABELS, ROLES } from "../labels.ts";
-import { findWorkspace, workspaceContainers } from "../pods/inventory.ts";
+import { findWorkspaceExact, workspaceContainers } from "../pods/inventory.ts";
 import { readSourceRecord } from "../pods/remote_source.ts";
 import type { CliContext } from "./context.ts";
 import { Progress } from "./progress.ts";
@@ -19,13 +19,16 @@ export interface RebuildOptions {
   prompt: boolean;
 }
 
-/** Recreates the containers; the volumes (the project's files, the agent's home) are adopted again. */
+/**
+ * Recreates the containers; the volumes (the project's files, the agent's home) are adopted again.
+ * NAME is exact (with or without `devaipod-`), never a prefix.
+ */
 export async function rebuildAction(
   ctx: CliContext,
   name: string,
   options: RebuildOptions,
 ): Promise<void> {
-  const pod = await findWorkspace(ctx.podman, name);
+  const pod = await findWorkspaceExact(ctx.podman, name);
   const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
   const project = pod.Labels[LABELS.project];
   if (!project) throw new FailedError(`workspace ${workspace} does not record its project folder`);

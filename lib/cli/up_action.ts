@@ -4,7 +4,13 @@ import { cachedBinaryPath, opencodePin } from "../agents/opencode.ts";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { loadUserConfig, unappliedKeys } from "../config/user_config.ts";
-import { ConfigError, formatDiagnostic, NotFoundError, UsageError } from "../errors.ts";
+import {
+  ConfigError,
+  ConflictError,
+  formatDiagnostic,
+  NotFoundError,
+  UsageError,
+} from "../errors.ts";
 import type { UserConfig } from "../config/user_config.ts";
 import { LABELS } from "../labels.ts";
 import { isComplete, workspaceObjects } from "../pods/inventory.ts";
@@ -20,14 +26,16 @@ import type { SourceRecord } from "../pods/remote_source.ts";
 import { parseSource, prNoun, sourceLabel } from "../sources/parse.ts";
 import { isBareRepository } from "../pods/source.ts";
 import { userConfigPath } from "../paths.ts";
-import type { ProxyRuntime } from "../plan/pod_plan.ts";
 import { devaipodDirs } from "../paths.ts";
 import { dryRunSteps } from "../plan/dry_run.ts";
 import { planPod } from "../plan/pod_plan.ts";
 import { formatArgv } from "../errors.ts";
+import { AllowlistError, parseEntry } from "../proxy/allowlist.ts";
 import { checkName, generateName } from "../pods/inventory.ts";
 import { workspaceDirs } from "../pods/state.ts";
 import { builtImageTag, Up } from "../pods/up.ts";
+import { codeRoot, containerRuntime, currentRuntime, runtimeKind } from "../runtime.ts";
+import { materialiseRuntime } from "../runtime_cache.ts";
 import type { CliContext } from "./context.ts";
 import { Progress } from "./progress.ts";
 
@@ -51,40 +59,6 @@ export interface UpOptions {
   trustSource?: boolean;
   /** `rebuild`: the workspace came from this URL source (PATH is then its clone). */
   recorded?: SourceRecord;
-}
-
-/**
- * How the proxy sidecar runs devaipod: this Deno and these sources when running from source
- * files, else this compiled binary.
- */
-export function proxyRuntime(
-  execPath: string = Deno.execPath(),
-  moduleUrl: string = import.meta.url,
-): ProxyRuntime {
-  const name = execPath.split("/").at(-1) ?? "";
-  if (moduleUrl.startsWith("file://") && /^deno(\.exe)?$/.test(name)) {
-    return {
-      kind: "deno",
-      deno: execPath,
-      sources: new URL("../../", moduleUrl).pathname.replace(/\/$/, ""),
-    };
-  }
-  if (!/^deno(\.exe)?$/.test(name)) return { kind: "binary", binary: execPath };
-  throw new UsageError(
-    "--network-isolation needs devaipod's sources or binary on this disk (it runs from a URL)",
-    {
-      hint: "run a local checkout or the compiled binary, or use --network-isolation off",
-    },
-  );
-}
-
-/** {@link proxyRuntime}, or undefined when devaipod runs from a URL. */
-export function runtimeOnDisk(): ProxyRuntime | undefined {
-  try {
-    return proxyRuntime();
-  } catch {
-    return undefined;
-  }
 }
 
 /** Resolves the project's devcontainer.json; `undefined` for a project without one run with `--image`. */
@@ -129,6 +103,15 @@ export async function upAction(
   const userPath = userConfigPath(ctx.deps.env, ctx.globals.config);
   const user = await loadUserConfig(userPath, ctx.globals.config !== undefined);
   for (const w of unappliedKeys(user)) ctx.err(`warning: ${userPath}: ${w}`);
+  // Checked before anything happens: the proxy would refuse the whole list for one bad entry.
+  for (const entry of options.allow ?? []) {
+    try {
+      parseEntry(entry);
+    } catch (err) {
+      if (err instanceof AllowlistError) throw new UsageError(`--allow: ${err.message}`);
+      throw err;
+    }
+  }
   // `rebuild` passes the clone's folder and the recorded source.
   const parsed = options.recorded ? undefined : parseSource(path, user.forges ?? {});
   // A bare repository named by its path is cloned like a file:// URL.
@@ -198,7 +181,7 @@ export async function upAction(
  */
 async function refuseExisting(ctx: CliContext, workspace: string): Promise<void> {
   if (isComplete(await workspaceObjects(ctx.podman, workspace))) {
-    throw new UsageError(`workspace ${workspace} already exists`, {
+    throw new ConflictError(`workspace ${workspace} already exists`, {
       hint:
         `\`devaipod start ${workspace}\` starts it; \`devaipod delete ${workspace}\` removes it; --name picks another name`,
     });
@@ -267,15 +250,21 @@ async function upFrom(
     const value = hostEnv[k];
     if (value !== undefined && !(k in userSecrets)) workspaceSecrets[k] = value;
   }
+  // The agent's allowlist beyond its profile's and allowedDomains: as --allow adds them.
+  const moreHosts = [
+    ...(user["network-isolation"]?.allowed_domains ?? []),
+    ...(options.allow ?? []),
+  ];
   const dotfiles = user.dotfiles?.url
     ? {
       url: user.dotfiles.url,
       ...(user.dotfiles.script !== undefined ? { script: user.dotfiles.script } : {}),
     }
     : undefined;
-  // The SSH bridge's helper runs from devaipod's own runtime, mounted into the workspace (the
-  // proxy sidecar runs the same; without one on disk, isolation says why via proxyRuntime).
-  const helperRuntime = runtimeOnDisk();
+  // The SSH bridge's helper runs from devaipod's own runtime, mounted into the workspace; the
+  // proxy sidecar runs the same. Run from a URL, it is fetched into the cache (below).
+  const runtime = currentRuntime();
+  const helperRuntime = containerRuntime(runtime, dirs.cache);
   const secretOptions = (redact: boolean) => ({
     ...(Object.keys(workspaceSecrets).length
       ? {
@@ -299,9 +288,12 @@ async function upFrom(
       image,
       projectPath: folder,
       hostEnv,
-      agentBinary: cachedBinaryPath(dirs.cache, {
-        ...opencodePin("linux-x64"),
-        ...(user.agent?.version ? { version: user.agent.version } : {}),
+      // `agentBinary: "image"`: the image's own opencode, as `up` runs it.
+      ...(resolved?.devaipod.agentBinary === "image" ? {} : {
+        agentBinary: cachedBinaryPath(dirs.cache, {
+          ...opencodePin("linux-x64"),
+          ...(user.agent?.version ? { version: user.agent.version } : {}),
+        }),
       }),
       shimsDir: workspaceDirs(dirs.state, workspace).shims,
       imagePath: "<image PATH>",
@@ -319,13 +311,14 @@ async function upFrom(
         : {}),
       ...secretOptions(true),
       ...(labels ? { labels } : {}),
-      ...(helperRuntime ? { helperRuntime } : {}),
+      helperRuntime,
       ...(options.networkIsolation === "on"
         ? {
           isolation: {
             egressNetwork: options.egressNetwork ?? "podman",
-            runtime: helperRuntime ?? proxyRuntime(),
+            runtime: helperRuntime,
             allowFile: `${workspaceDirs(dirs.state, workspace).root}/allow`,
+            allow: moreHosts,
           },
         }
         : {}),
@@ -354,6 +347,12 @@ async function upFrom(
     );
   }
   ctx.info(`up ${workspace} from ${record?.url ?? folder}`);
+  if (runtimeKind(runtime) === "url") {
+    await progress.step(
+      `devaipod's runtime from ${codeRoot(runtime).href}`,
+      () => materialiseRuntime(runtime, dirs.cache),
+    );
+  }
   const stop = ctx.deps.env.get("DEVAIPOD_TEST_STOP_AFTER_STEP");
   const result = await new Up({
     projectPath: folder,
@@ -368,7 +367,7 @@ async function upFrom(
     ...(user.trusted?.env ? { trustedEnv: user.trusted.env } : {}),
     ...secretOptions(false),
     ...(labels ? { labels } : {}),
-    ...(helperRuntime ? { helperRuntime } : {}),
+    helperRuntime,
     ...(dotfiles ? { dotfiles } : {}),
     ...(user.agent?.version ? { agentVersion: user.agent.version } : {}),
     userConfigFile: userPath,
@@ -376,8 +375,8 @@ async function upFrom(
       ? {
         isolation: {
           egressNetwork: options.egressNetwork ?? "podman",
-          runtime: helperRuntime ?? proxyRuntime(),
-          allow: options.allow ?? [],
+          runtime: helperRuntime,
+          allow: moreHosts,
         },
       }
       : {}),

@@ -1,12 +1,12 @@
 /**
  * What the workspace commands do (loaded only when one runs): list, status, logs, exec, ssh,
  * stop, start, delete. Workspaces are found by label; names work with or without `devaipod-`,
- * and by unique prefix.
+ * and by unique prefix, except for `delete`, which takes the exact name.
  */
 import { hooksFor, runSteps } from "../devcontainer/lifecycle.ts";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
-import { DevaipodError, FailedError, NotFoundError, UsageError } from "../errors.ts";
+import { ConflictError, DevaipodError, FailedError, UsageError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import { devaipodDirs, userConfigPath } from "../paths.ts";
 import { loadUserConfig } from "../config/user_config.ts";
@@ -24,17 +24,22 @@ import type { AgentEndpoint } from "../pods/agent_http.ts";
 import {
   bareName,
   byRole,
+  exactWorkspace,
   findWorkspace,
+  listPods,
+  noExactWorkspace,
   workspaceContainers,
   workspaceObjects,
 } from "../pods/inventory.ts";
 import { createHooksDone, workspaceDirs } from "../pods/state.ts";
+import { linkShims } from "../pods/shims.ts";
 import { runContainerHooks, waitHealthCheck } from "../pods/up.ts";
 import { hostAlias, removeHostBlock, sshConfigPaths } from "../ssh/ssh_config.ts";
 import { containerExecutor } from "../devcontainer/executors.ts";
 import type { CliContext } from "./context.ts";
 import { Progress } from "./progress.ts";
 import { renderTable } from "./table.ts";
+import { egressCounts } from "../proxy/egress_log.ts";
 
 const ROLE_NAMES = ["workspace", "agent"] as const;
 
@@ -52,17 +57,13 @@ async function agentEndpoint(
   return { url: `http://127.0.0.1:${port.port}`, password: pw.stdout.trim() };
 }
 
-/** How many egress decisions allowed and denied, from the proxy's log. */
-async function egressCounts(
+/** How many connections the proxy allowed (open tunnels too, each once), denied, and has open. */
+async function egressSummary(
   ctx: CliContext,
   proxyId: string,
-): Promise<{ allowed: number; denied: number }> {
+): Promise<{ allowed: number; denied: number; open: number }> {
   const { decisions } = await import("./egress_actions.ts");
-  const records = await decisions(ctx, proxyId);
-  return {
-    allowed: records.filter((r) => r.decision === "allow").length,
-    denied: records.filter((r) => r.decision === "deny").length,
-  };
+  return egressCounts(await decisions(ctx, proxyId));
 }
 
 /** `devaipod status NAME`. */
@@ -103,7 +104,7 @@ export async function statusAction(
       host: `127.0.0.1:${port}`,
       container: Number(port),
     })),
-    egress: proxy ? await egressCounts(ctx, proxy.Id) : null,
+    egress: proxy ? await egressSummary(ctx, proxy.Id) : null,
     containers: Object.fromEntries([...ROLE_NAMES, ROLES.proxy].map((role) => {
       const c = containers.get(role);
       return [
@@ -149,7 +150,7 @@ export async function statusAction(
     [
       "egress",
       status.egress
-        ? `${status.egress.allowed} allowed, ${status.egress.denied} denied (devaipod egress ${workspace})`
+        ? `${status.egress.allowed} allowed (${status.egress.open} open now), ${status.egress.denied} denied (devaipod egress ${workspace})`
         : "not isolated",
     ],
     ["ports", status.ports.map((x) => `${x.host} → ${x.container}`).join(", ") || "-"],
@@ -364,6 +365,11 @@ export async function startAction(
   });
   const resolved = await resolvedFor(ctx, pod);
   const ws = containers.get(ROLES.workspace);
+  // The links that let login shells find the shims live in the container's layer: any that went
+  // missing come back (before the hooks, which may run login shells).
+  if (ws) {
+    for (const line of await linkShims(ctx.podman, ws.Id)) progress.note(line);
+  }
   const agent = containers.get(ROLES.agent);
   const hooksDir = workspaceDirs(devaipodDirs(ctx.deps.env).state, workspace).hooks;
   // Containers whose create hooks never finished (an up that was killed) get them now, and the
@@ -406,35 +412,31 @@ async function userDotfiles(ctx: CliContext, progress: Progress): Promise<Dotfil
   );
 }
 
-/** `devaipod delete NAME [-f] [--volumes]`. */
+/**
+ * `devaipod delete NAME [-f] [--volumes]`. NAME is exact (with or without `devaipod-`), never a
+ * prefix: a prefix is a NotFoundError whose hint lists the workspaces it would have matched.
+ */
 export async function deleteAction(
   ctx: CliContext,
   name: string,
   options: { force?: boolean; volumes?: boolean; keepState?: boolean },
 ): Promise<void> {
-  // A workspace whose pod is gone (an interrupted up) is still found by its other objects.
-  let workspace: string;
-  try {
-    const pod = await findWorkspace(ctx.podman, name);
-    workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
-    if (pod.Status.toLowerCase() === "running" && !options.force) {
-      throw new UsageError(`workspace ${workspace} is running`, {
-        hint: `\`devaipod stop ${workspace}\` first, or \`devaipod delete -f ${workspace}\``,
-      });
-    }
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    workspace = bareName(name);
+  const pods = await listPods(ctx.podman);
+  const workspace = bareName(name);
+  const pod = exactWorkspace(pods, name);
+  if (pod && pod.Status.toLowerCase() === "running" && !options.force) {
+    throw new ConflictError(`workspace ${workspace} is running`, {
+      hint: `\`devaipod stop ${workspace}\` first, or \`devaipod delete -f ${workspace}\``,
+    });
   }
+  // A workspace whose pod is gone (an interrupted up) is still found by its other objects.
   const found = await workspaceObjects(ctx.podman, workspace);
   if (
     !found.pods.length && !found.containers.length && !found.secrets.length &&
     !found.volumes.length &&
     !found.networks.length
   ) {
-    throw new NotFoundError(`no workspace named '${name}'`, {
-      hint: "`devaipod list` shows the workspaces",
-    });
+    throw noExactWorkspace(pods, name);
   }
   for (const pod of found.pods) {
     await ctx.podman.run(p.podRm(pod.Name, { force: true, timeoutSeconds: 0 }));

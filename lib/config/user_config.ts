@@ -12,7 +12,7 @@
  * [trusted.env]
  * GH_TOKEN = "…"                      # workspace (and sidecars) only, never the agent
  * [network-isolation]
- * allowed_domains = ["api.example.com"]
+ * allowed_domains = ["api.example.com"] # more hosts the agent may reach (as `up --allow` adds)
  * [agent]
  * default = "opencode"
  * [forges]
@@ -27,12 +27,22 @@ import { ConfigError } from "../errors.ts";
 import { FORGE_KINDS, redactUrl } from "../sources/parse.ts";
 import type { Diagnostic } from "../errors.ts";
 import { ENV_NAME } from "../util/env_name.ts";
+import { AllowlistError, parseEntry } from "../proxy/allowlist.ts";
 
 const varName = z.string().regex(
   ENV_NAME,
   "expected an environment variable name",
 );
 const varMap = z.record(varName, z.string());
+/** An egress allowlist entry, checked as the proxy will read it. */
+const allowEntry = z.string().superRefine((value, ctx) => {
+  try {
+    parseEntry(value);
+  } catch (err) {
+    if (!(err instanceof AllowlistError)) throw err;
+    ctx.addIssue({ code: "custom", message: err.message });
+  }
+});
 
 /** The user config's schema. Strict: a misspelt key is an error, not silently ignored. */
 export const UserConfigSchema = z.strictObject({
@@ -58,7 +68,8 @@ export const UserConfigSchema = z.strictObject({
       'expected an opencode release version such as "1.18.18"',
     ).optional(),
   }).optional(),
-  "network-isolation": z.strictObject({ allowed_domains: z.array(z.string()).optional() })
+  // More hosts the agent may reach through the egress proxy, as `up --allow` adds them.
+  "network-isolation": z.strictObject({ allowed_domains: z.array(allowEntry).optional() })
     .optional(),
   // Variables an SSH client may set in bridge sessions, besides TERM, LANG, COLORTERM and LC_*.
   ssh: z.strictObject({ "accept-env": z.array(varName).optional() }).optional(),
@@ -148,7 +159,7 @@ export function parseUserConfig(text: string, file: string): UserConfig {
     (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
     (a.location?.column ?? 0) - (b.location?.column ?? 0)
   );
-  throw ConfigError.of(problems, { hint: 'see README.md, "User config", for the keys' });
+  throw ConfigError.of(problems, { hint: 'see docs/config.md, "User config", for the keys' });
 }
 
 /** Reads the user config; a missing file is an empty config (unless it was named with --config). */

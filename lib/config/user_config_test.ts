@@ -79,3 +79,17 @@ Deno.test("user config: trusted values are redacted for printing", () => {
   assertEquals(redacted.trusted?.env, { GH_TOKEN: "<redacted>" });
   assertEquals(JSON.stringify(redacted).includes("ghp_secret"), false);
 });
+
+Deno.test("user config: allowed_domains are checked as allowlist entries, [agent] default names a known agent", () => {
+  const text = `[network-isolation]
+allowed_domains = ["api.example.com", "*.example.org:8443", "http://10.0.0.5", "not a host", "x.com:70000"]
+[agent]
+default = "claude"
+`;
+  const err = assertThrows(() => parseUserConfig(text, "u.toml"), ConfigError);
+  assertEquals(err.problems.map((p) => `${p.location?.line}:${p.location?.column} ${p.message}`), [
+    "2:1 network-isolation.allowed_domains.3: 'not a host': not a host name, *.domain or IP address",
+    "2:1 network-isolation.allowed_domains.4: 'x.com:70000': bad port",
+    '4:1 agent.default: expected "opencode"',
+  ]);
+});

@@ -17,7 +17,12 @@ import { duplicateKeys, parseJsonc } from "./jsonc.ts";
 import type { JsoncDocument, JsonPath } from "./jsonc.ts";
 import { DEFAULT_WAIT_FOR, lifecycleSteps } from "./lifecycle.ts";
 import type { LifecycleStep } from "./lifecycle.ts";
-import { DevcontainerSchema, HOOK_NAMES, KNOWN_KEYS } from "./schema.ts";
+import {
+  DEVAIPOD_CUSTOMIZATION_KEYS,
+  DevcontainerSchema,
+  HOOK_NAMES,
+  KNOWN_KEYS,
+} from "./schema.ts";
 import type { DevaipodCustomizations, DevcontainerConfig, HookName } from "./schema.ts";
 import { substituteLocal, VariableError } from "./substitute.ts";
 import { defaultWorkspaceLayout, devcontainerId, idLabelsFor } from "./workspace.ts";
@@ -110,6 +115,10 @@ function schemaProblems(doc: JsoncDocument, error: z.ZodError): Diagnostic[] {
     const message = issue.message.replace(/^Invalid (input|option): /, "");
     return [diagnosticAt(doc, path, path.length ? `${formatPath(path)}: ${message}` : message)];
   });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Moves the legacy VS Code keys under `customizations.vscode`, as the reference does. */
@@ -295,6 +304,41 @@ export async function resolveConfigFile(
         ),
       );
     }
+  }
+  // Another tool's key here must never break `up`: a warning, not an error.
+  const customizations = raw.customizations;
+  const devaipod = isObject(customizations) ? customizations.devaipod : undefined;
+  if (isObject(devaipod)) {
+    for (const key of Object.keys(devaipod)) {
+      if (DEVAIPOD_CUSTOMIZATION_KEYS.has(key)) continue;
+      const path = ["customizations", "devaipod", key];
+      warnings.push(
+        diagnosticAt(
+          doc,
+          path,
+          `${formatPath(path)}: unknown key, ignored (devaipod knows ${
+            [...DEVAIPOD_CUSTOMIZATION_KEYS].join(", ")
+          })`,
+          true,
+        ),
+      );
+    }
+  }
+  // Until Dev Container Features are installed, a config that names some says so, never silently.
+  const features = isObject(raw.features) ? Object.keys(raw.features) : [];
+  if (features.length) {
+    warnings.push(
+      diagnosticAt(
+        doc,
+        ["features"],
+        `features: ${features.join(", ")} ${
+          features.length === 1 ? "is" : "are"
+        } not installed yet: devaipod does not support Dev Container Features yet, and the workspace starts without ${
+          features.length === 1 ? "it" : "them"
+        }`,
+        true,
+      ),
+    );
   }
   for (const dup of duplicateKeys(doc)) {
     warnings.push({

@@ -211,6 +211,74 @@ Deno.test("resolve: unknown and repeated keys are warnings with locations", asyn
   assertEquals(r.config.image, "y");
 });
 
+Deno.test("resolve: upstream devaipod's keys are accepted (bootc's nestedContainers beside privileged)", async () => {
+  const r = await resolve({
+    "/p/.devcontainer.json": JSON.stringify({
+      image: "x",
+      privileged: true,
+      customizations: {
+        devaipod: { nestedContainers: true, envAllowlist: ["A_KEY"], allowedDomains: ["a.test"] },
+      },
+    }),
+  });
+  assertEquals(r.devaipod, {
+    nestedContainers: true,
+    envAllowlist: ["A_KEY"],
+    allowedDomains: ["a.test"],
+  });
+  assertEquals(r.warnings, []);
+});
+
+Deno.test("resolve: an unknown customizations.devaipod key is a located warning, never an error", async () => {
+  const r = await resolve({
+    "/p/.devcontainer.json": [
+      "{",
+      '  "image": "x",',
+      '  "customizations": {',
+      '    "devaipod": {',
+      '      "nestedContainers": false,',
+      "      // a setting of a newer devaipod",
+      '      "futureThing": { "deep": [1] },',
+      '      "with-dash": 1',
+      "    }",
+      "  }",
+      "}",
+    ].join("\n"),
+  });
+  const known = "agent, agentBinary, envAllowlist, allowedDomains, nestedContainers";
+  assertEquals(r.warnings, [
+    {
+      message:
+        `customizations.devaipod.futureThing: unknown key, ignored (devaipod knows ${known})`,
+      location: { file: "/p/.devcontainer.json", line: 7, column: 7 },
+    },
+    {
+      message:
+        `customizations.devaipod["with-dash"]: unknown key, ignored (devaipod knows ${known})`,
+      location: { file: "/p/.devcontainer.json", line: 8, column: 7 },
+    },
+  ]);
+  // Dropped from devaipod's settings, kept in the reference's configuration.
+  assertEquals(r.devaipod, { nestedContainers: false });
+  const custom = r.configuration.customizations as { devaipod: Record<string, unknown> };
+  assertEquals(custom.devaipod.futureThing, { deep: [1] });
+});
+
+Deno.test("resolve: a known customizations.devaipod key with a wrong type is a located error", async () => {
+  const err = await assertRejects(
+    () =>
+      resolve({
+        "/p/.devcontainer.json":
+          '{\n  "image": "x",\n  "customizations": { "devaipod": { "nestedContainers": "yes" } }\n}',
+      }),
+    ConfigError,
+  );
+  assertEquals(err.exitCode, 3);
+  assertEquals(err.problems.map((p) => `${p.location?.line}:${p.location?.column} ${p.message}`), [
+    "3:57 customizations.devaipod.nestedContainers: expected boolean, received string",
+  ]);
+});
+
 Deno.test("resolve: every problem is reported at once, in file order", async () => {
   const err = await assertRejects(
     () =>

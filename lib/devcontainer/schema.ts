@@ -95,10 +95,12 @@ const BuildSchema = z.looseObject({
 });
 
 /**
- * devaipod's own settings under `customizations.devaipod`. Strict: a misspelt key is an error,
- * because a silently ignored security setting is worse than a failed start.
+ * devaipod's own settings under `customizations.devaipod`: upstream devaipod's keys
+ * (`envAllowlist`, `allowedDomains`, `nestedContainers`) and devaipod's own. A known key with a
+ * wrong type is an error; an unknown key is dropped here and draws a warning with its location
+ * ({@link DEVAIPOD_CUSTOMIZATION_KEYS}), so that another tool's settings never break `up`.
  */
-export const DevaipodCustomizationsSchema = z.strictObject({
+export const DevaipodCustomizationsSchema = z.object({
   /** The agent to run (only opencode for now). */
   agent: z.enum(["opencode"]).optional(),
   /** `injected`: devaipod's pinned binary (default); `image`: the image's own. */
@@ -110,9 +112,19 @@ export const DevaipodCustomizationsSchema = z.strictObject({
     .optional(),
   /** Extra hosts the agent may reach through the egress proxy (`host`, `host:port`, `*.domain`). */
   allowedDomains: strings.optional(),
+  /**
+   * The workspace runs containers itself: it gets the smallest set of capabilities, devices and
+   * security options nested podman needs, instead of the config's `privileged`, `capAdd`,
+   * `securityOpt` and security runArgs. Never the agent.
+   */
+  nestedContainers: z.boolean().optional(),
 });
 /** `customizations.devaipod`. */
 export type DevaipodCustomizations = z.infer<typeof DevaipodCustomizationsSchema>;
+/** The keys of `customizations.devaipod` that devaipod knows; others draw a warning. */
+export const DEVAIPOD_CUSTOMIZATION_KEYS: ReadonlySet<string> = new Set(
+  Object.keys(DevaipodCustomizationsSchema.shape),
+);
 
 /** Every top-level property of devcontainer.json that devaipod knows. */
 export const DevcontainerSchema = z.looseObject({

@@ -13,6 +13,7 @@ import { volumeCreate, volumeImport } from "../podman/volume.ts";
 import type { PodPlan } from "./pod_plan.ts";
 import { redactUrl } from "../sources/parse.ts";
 import { USER_AND_OC } from "./pod_plan.ts";
+import { linkShimsCommand, SHIM_LINK_DIR } from "./shim_links.ts";
 
 /** One step of the plan. */
 export interface DryRunStep {
@@ -81,8 +82,9 @@ export function dryRunSteps(
   if (plan.isolation) {
     steps.push({
       step: "allowlist",
-      action:
-        "write the agent's allowlist (its profile's hosts, allowedDomains, --allow) to the workspace's state folder",
+      action: `write the agent's allowlist to ${plan.isolation.allowFile} ` +
+        `(its profile's hosts, allowedDomains, [network-isolation] allowed_domains, --allow): ` +
+        plan.isolation.allow.join(", "),
     });
     steps.push({ step: "internal network", argv: [...networkCreate(plan.isolation.network).argv] });
     steps.push({
@@ -111,6 +113,16 @@ export function dryRunSteps(
           "sh",
           ...(plan.remoteUser ? [plan.remoteUser] : []),
         ],
+      }).argv,
+    ],
+  });
+  steps.push({
+    step: `shims into ${SHIM_LINK_DIR}`,
+    argv: [
+      ...containerExec({
+        container: plan.workspaceContainer.name,
+        user: "0",
+        command: linkShimsCommand(),
       }).argv,
     ],
   });

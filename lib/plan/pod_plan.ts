@@ -7,6 +7,7 @@
  * placeholders in the plan: {@link AGENT_USER}.
  */
 import { posix } from "node:path";
+import { OPENCODE_EGRESS } from "../agents/egress.ts";
 import { agentKeys } from "../agents/llm_keys.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { ConfigError } from "../errors.ts";
@@ -14,6 +15,7 @@ import { LABELS, ROLES } from "../labels.ts";
 import type { ContainerSpec, Mount, SecretRef } from "../podman/container.ts";
 import type { NetworkSpec } from "../podman/network.ts";
 import type { PodSpec } from "../podman/pod.ts";
+import { AllowlistError, parseEntry } from "../proxy/allowlist.ts";
 import { VERSION } from "../version.ts";
 
 /** Stands for "uid:gid of the workspace user" until the workspace container runs. */
@@ -102,6 +104,11 @@ export interface IsolationInput {
   runtime: ProxyRuntime;
   /** Host path of the allowlist file (mounted read-only into the proxy). */
   allowFile: string;
+  /**
+   * More hosts the agent may reach, after its profile's and `customizations.devaipod.allowedDomains`:
+   * the user config's `[network-isolation] allowed_domains`, then `up --allow` (checked by then).
+   */
+  allow?: readonly string[];
 }
 
 /** A podman secret the plan creates, and which variable it becomes in which container. */
@@ -152,6 +159,10 @@ export interface PodPlan {
   isolation?: {
     network: NetworkSpec;
     proxyContainer: ContainerSpec;
+    /** Host path of the allowlist file that `up` writes (the proxy re-reads it). */
+    allowFile: string;
+    /** The agent's allowlist, each entry once: what `up` writes to {@link allowFile}. */
+    allow: string[];
   };
   /** The agent's URL as the workspace sees it. */
   agentUrl: string;
@@ -226,6 +237,64 @@ function checkRunArgs(resolved: ResolvedConfig | undefined): string[] {
   return runArgs;
 }
 
+/**
+ * What `customizations.devaipod.nestedContainers` gives the workspace (never the agent), in place
+ * of the config's `privileged`, `capAdd`, `securityOpt` and security runArgs: upstream devaipod's
+ * set, the smallest with which podman runs inside. Tried item by item on Debian 12 (podman 4.3.1,
+ * runc, cgroups v1, no SELinux) with podman inside, rootful and rootless:
+ * - `SYS_ADMIN`: rootful podman mounts and makes namespaces; rootless podman's newuidmap cannot
+ *   map the user namespace without it.
+ * - `NET_ADMIN`: rootful podman sets up each inner container's network, its loopback included.
+ * - `unmask=/proc/*`: the inner runtime writes /proc/sys (net.ipv4.ping_group_range), which
+ *   podman mounts read-only.
+ * - `unmask=/sys/fs/cgroup`: the cgroup tree writable, for inner podman to manage cgroups where
+ *   it can (cgroups v2); on cgroups v1 the runtime still mounts each controller read-only, and
+ *   the inner podman runs with `cgroups = "disabled"`.
+ * - `label=disable`: SELinux hosts, where container_t may not mount proc or sysfs (this host has
+ *   no SELinux, so it is not exercised here).
+ * - `seccomp=unconfined`: podman's default profile allowed everything here once SYS_ADMIN was
+ *   granted; kept for stricter profiles (upstream's set).
+ * - `/dev/net/tun`: rootless podman's networking (slirp4netns, pasta) opens it.
+ * Nothing else: the inner storage is the image's affair (vfs, overlay on a volume, or
+ * fuse-overlayfs, which would also need /dev/fuse), and so are its runtime and cgroup settings.
+ */
+export const NESTED_CONTAINERS: {
+  capAdd: readonly string[];
+  securityOpt: readonly string[];
+  devices: readonly string[];
+} = {
+  capAdd: ["SYS_ADMIN", "NET_ADMIN"],
+  securityOpt: [
+    "unmask=/proc/*",
+    "unmask=/sys/fs/cgroup",
+    "label=disable",
+    "seccomp=unconfined",
+  ],
+  devices: ["/dev/net/tun"],
+};
+
+/** runArgs that widen a container's privileges; `nestedContainers` replaces them. */
+const SECURITY_RUN_ARGS = /^(--privileged|--cap-add|--security-opt)(=|$)/;
+
+/**
+ * runArgs without `--privileged`, `--cap-add` and `--security-opt` (with their values, in either
+ * the `--flag=value` or the `--flag value` form).
+ */
+export function withoutSecurityRunArgs(runArgs: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < runArgs.length; i++) {
+    const arg = runArgs[i] ?? "";
+    const m = SECURITY_RUN_ARGS.exec(arg);
+    if (!m) {
+      out.push(arg);
+      continue;
+    }
+    // `--cap-add X` and `--security-opt X` take the next element; `--privileged` does not.
+    if (m[2] === "" && m[1] !== "--privileged") i++;
+  }
+  return out;
+}
+
 /** Parses a devcontainer mount (string or object) into a podman mount; binds and volumes only. */
 export function configMount(mount: unknown, workspace: string): Mount {
   let fields: Record<string, string>;
@@ -288,7 +357,9 @@ export function planPod(input: PlanInput): PodPlan {
   const base = { [LABELS.workspace]: workspace };
   const target = workspaceMountTarget(resolved, input.projectPath);
   const workdir = resolved?.containerWorkspaceFolder ?? target;
-  const runArgs = checkRunArgs(resolved);
+  const nested = resolved?.devaipod.nestedContainers === true;
+  const configRunArgs = checkRunArgs(resolved);
+  const runArgs = nested ? withoutSecurityRunArgs(configRunArgs) : configRunArgs;
 
   const workVolume: PlannedVolume = {
     name: `${name}-work`,
@@ -412,9 +483,17 @@ export function planPod(input: PlanInput): PodPlan {
     ...(config?.containerUser ? { user: config.containerUser } : {}),
     workdir,
     init: true,
-    ...(config?.privileged ? { privileged: true } : {}),
-    ...(config?.capAdd?.length ? { capAdd: config.capAdd } : {}),
-    ...(config?.securityOpt?.length ? { securityOpt: config.securityOpt } : {}),
+    ...(nested
+      ? {
+        capAdd: NESTED_CONTAINERS.capAdd,
+        securityOpt: NESTED_CONTAINERS.securityOpt,
+        devices: NESTED_CONTAINERS.devices,
+      }
+      : {
+        ...(config?.privileged ? { privileged: true } : {}),
+        ...(config?.capAdd?.length ? { capAdd: config.capAdd } : {}),
+        ...(config?.securityOpt?.length ? { securityOpt: config.securityOpt } : {}),
+      }),
     mounts: [
       workspaceVolumeMount,
       ...agentBinaryMount,
@@ -499,6 +578,8 @@ export function planPod(input: PlanInput): PodPlan {
         labels: { ...base, [LABELS.role]: ROLES.network },
       },
       proxyContainer: proxyContainer(name, input.image, base, internalNetwork, iso),
+      allowFile: iso.allowFile,
+      allow: agentAllowlist(resolved, iso.allow ?? []),
     }
     : undefined;
 
@@ -519,6 +600,36 @@ export function planPod(input: PlanInput): PodPlan {
     ...(config?.remoteUser ? { remoteUser: config.remoteUser } : {}),
     ...(input.task !== undefined ? { task: input.task } : {}),
   };
+}
+
+/**
+ * The agent's egress allowlist: its profile's hosts (opencode's), then the config's
+ * `customizations.devaipod.allowedDomains`, then `more` (the user config's
+ * `[network-isolation] allowed_domains` and `up --allow`), each entry once. A bad
+ * `allowedDomains` entry is a {@link ConfigError} naming the file: the proxy would otherwise
+ * refuse the whole list.
+ */
+export function agentAllowlist(
+  resolved: ResolvedConfig | undefined,
+  more: readonly string[],
+): string[] {
+  const domains = resolved?.devaipod.allowedDomains ?? [];
+  const bad = domains.flatMap((entry) => {
+    try {
+      parseEntry(entry);
+      return [];
+    } catch (err) {
+      if (err instanceof AllowlistError) return [err.message];
+      throw err;
+    }
+  });
+  if (bad.length) {
+    throw new ConfigError(
+      `${resolved?.configFile}: customizations.devaipod.allowedDomains: ${bad.join("; ")}`,
+      { hint: "entries are host, host:port, *.domain, http://host[:port] or an IP address" },
+    );
+  }
+  return [...new Set([...OPENCODE_EGRESS, ...domains, ...more])];
 }
 
 /** Where devaipod's runtime appears in a container: Deno and the sources, or the binary. */

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { memoryFs } from "../../tests/support/memory_fs.ts";
+import { OPENCODE_EGRESS } from "../agents/egress.ts";
 import { agentKeys, DEFAULT_LLM_KEYS } from "../agents/llm_keys.ts";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import { ConfigError } from "../errors.ts";
@@ -14,6 +15,7 @@ import {
   PASSWORD_FILE,
   planPod,
   withAgentUser,
+  withoutSecurityRunArgs,
   withWorkspaceEnv,
   WORKSPACE_ENV_DIR,
   workspaceMountTarget,
@@ -274,6 +276,7 @@ Deno.test("dry-run: every step in order, podman argv exact, secrets only as <red
     "pod",
     "workspace container",
     "workspace user's uid",
+    "shims into /usr/local/bin",
     "agent container",
     "wait for the agent",
     "onCreateCommand",
@@ -331,4 +334,173 @@ Deno.test("plan: workspace commands start through the secrets loader, arguments 
   const script = cmd[2] ?? "";
   assert(script.includes(WORKSPACE_ENV_DIR) && script.endsWith('exec "$@"'));
   assertEquals(cmd.slice(3), ["devaipod-env", "printf", "%s", "$(not run)"]);
+});
+
+Deno.test("plan: the agent's allowlist is its profile's hosts, allowedDomains, then the user config's and --allow's, each once; the dry-run lists it", async () => {
+  const r = await resolved({
+    image: "x",
+    customizations: { devaipod: { allowedDomains: ["cfg.example.com", "api.anthropic.com"] } },
+  });
+  const isolation = {
+    egressNetwork: "podman",
+    runtime: { kind: "binary" as const, binary: "/usr/bin/devaipod" },
+    allowFile: "/state/w/allow",
+    allow: ["user.example.com", "cfg.example.com", "flag.example.com:8443"],
+  };
+  const plan = planPod(input({ resolved: r, isolation }));
+  assertEquals(plan.isolation?.allowFile, "/state/w/allow");
+  assertEquals(plan.isolation?.allow, [
+    ...OPENCODE_EGRESS,
+    "cfg.example.com",
+    "user.example.com",
+    "flag.example.com:8443",
+  ]);
+  const step = dryRunSteps(plan, r).find((s) => s.step === "allowlist");
+  assert(
+    step?.action?.startsWith("write the agent's allowlist to /state/w/allow ") &&
+      step.action.endsWith(plan.isolation?.allow.join(", ") ?? "?"),
+    step?.action,
+  );
+  assertEquals(planPod(input({ resolved: r })).isolation, undefined, "no isolation, no list");
+
+  const bad = await resolved({
+    image: "x",
+    customizations: { devaipod: { allowedDomains: ["ok.example.com", "no way", "x.com:0"] } },
+  });
+  const err = assertThrows(() => planPod(input({ resolved: bad, isolation })), ConfigError);
+  assertEquals(
+    err.message,
+    "/src/proj/.devcontainer/devcontainer.json: customizations.devaipod.allowedDomains: " +
+      "'no way': not a host name, *.domain or IP address; 'x.com:0': bad port",
+  );
+});
+
+/** A config like bootc's: privileged for stock tooling, plus every other way to widen privileges. */
+const WIDE = {
+  image: "x",
+  privileged: true,
+  capAdd: ["SYS_PTRACE"],
+  securityOpt: ["apparmor=unconfined"],
+  runArgs: [
+    "--privileged",
+    "--cap-add=NET_RAW",
+    "--cap-add",
+    "SYS_TIME",
+    "--security-opt=label=type:spc_t",
+    "--security-opt",
+    "seccomp=unconfined",
+    "--memory=2g",
+    "--device",
+    "/dev/kvm",
+  ],
+};
+
+/** The workspace flags that `nestedContainers: true` gives, in podman's argv order. */
+const NESTED_FLAGS = [
+  ...["--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN"],
+  ...["--security-opt", "unmask=/proc/*", "--security-opt", "unmask=/sys/fs/cgroup"],
+  ...["--security-opt", "label=disable", "--security-opt", "seccomp=unconfined"],
+  ...["--device", "/dev/net/tun"],
+];
+
+Deno.test("plan: nestedContainers replaces the workspace's privileges with nested podman's set; the agent never gets it", async () => {
+  const cases: {
+    name: string;
+    devaipod?: Record<string, unknown>;
+    want: Record<string, unknown>;
+  }[] = [
+    {
+      name: "nested",
+      devaipod: { nestedContainers: true },
+      want: {
+        privileged: undefined,
+        capAdd: ["SYS_ADMIN", "NET_ADMIN"],
+        securityOpt: [
+          "unmask=/proc/*",
+          "unmask=/sys/fs/cgroup",
+          "label=disable",
+          "seccomp=unconfined",
+        ],
+        devices: ["/dev/net/tun"],
+        // Only the security runArgs go; a device or a limit stays.
+        extraArgs: ["--memory=2g", "--device", "/dev/kvm"],
+      },
+    },
+    {
+      name: "nestedContainers false",
+      devaipod: { nestedContainers: false },
+      want: {
+        privileged: true,
+        capAdd: ["SYS_PTRACE"],
+        securityOpt: ["apparmor=unconfined"],
+        devices: undefined,
+        extraArgs: WIDE.runArgs,
+      },
+    },
+    {
+      name: "no customization",
+      want: {
+        privileged: true,
+        capAdd: ["SYS_PTRACE"],
+        securityOpt: ["apparmor=unconfined"],
+        devices: undefined,
+        extraArgs: WIDE.runArgs,
+      },
+    },
+  ];
+  const agentArgv: string[][] = [];
+  for (const c of cases) {
+    const r = await resolved({
+      ...WIDE,
+      ...(c.devaipod ? { customizations: { devaipod: c.devaipod } } : {}),
+    });
+    const plan = planPod(input({ resolved: r }));
+    const w = plan.workspaceContainer;
+    assertEquals(
+      {
+        privileged: w.privileged,
+        capAdd: w.capAdd,
+        securityOpt: w.securityOpt,
+        devices: w.devices,
+        extraArgs: w.extraArgs,
+      },
+      c.want,
+      c.name,
+    );
+    const argv = containerRun(w).argv;
+    // What the dry-run shows is what `up` runs.
+    const step = dryRunSteps(plan, r).find((s) => s.step === "workspace container");
+    assertEquals(step?.argv, [...argv], c.name);
+    if (c.devaipod?.nestedContainers) {
+      assertEquals(argv.includes("--privileged"), false, c.name);
+      const at = argv.indexOf("--cap-add");
+      assertEquals(argv.slice(at, at + NESTED_FLAGS.length), NESTED_FLAGS, c.name);
+      assertEquals(argv.filter((a) => a === "--cap-add").length, 2, "no runArgs --cap-add left");
+    }
+    const a = plan.agentContainer;
+    assertEquals(
+      [a.capDrop, a.securityOpt, a.capAdd, a.privileged, a.devices, a.extraArgs],
+      [["ALL"], ["no-new-privileges"], undefined, undefined, undefined, undefined],
+      c.name,
+    );
+    agentArgv.push([...containerRun(withAgentUser(a, 1000, 1000)).argv]);
+  }
+  assertEquals(agentArgv[0], agentArgv[2], "the agent's argv does not depend on nestedContainers");
+});
+
+Deno.test("plan: withoutSecurityRunArgs drops --privileged, --cap-add and --security-opt in both forms", () => {
+  const cases: [string[], string[]][] = [
+    [[], []],
+    [["--privileged"], []],
+    [["--privileged=true", "--init"], ["--init"]],
+    [["--cap-add", "SYS_ADMIN", "--memory=1g"], ["--memory=1g"]],
+    [["--cap-add=ALL", "--cap-drop=NET_RAW"], ["--cap-drop=NET_RAW"]],
+    [["--security-opt", "label=disable", "--device", "/dev/fuse"], ["--device", "/dev/fuse"]],
+    [["--security-opt=seccomp=unconfined", "--shm-size=1g"], ["--shm-size=1g"]],
+    // A flag that merely starts alike is kept.
+    [["--privileged-ish", "--cap-addx"], ["--privileged-ish", "--cap-addx"]],
+  ];
+  for (const [given, want] of cases) {
+    assertEquals(withoutSecurityRunArgs(given), want, given.join(" "));
+  }
 });

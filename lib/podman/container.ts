@@ -76,6 +76,8 @@ export interface ContainerSpec {
   capAdd?: readonly string[];
   securityOpt?: readonly string[];
   privileged?: boolean;
+  /** Host devices to add (`--device`), e.g. `/dev/net/tun`. */
+  devices?: readonly string[];
   readOnlyRootfs?: boolean;
   mounts?: readonly Mount[];
   secrets?: readonly SecretRef[];
@@ -162,6 +164,7 @@ export function containerFlags(spec: ContainerSpec): string[] {
     ...(spec.capAdd ?? []).flatMap((c) => ["--cap-add", c]),
     ...(spec.securityOpt ?? []).flatMap((o) => ["--security-opt", o]),
     ...(spec.privileged ? ["--privileged"] : []),
+    ...(spec.devices ?? []).flatMap((d) => ["--device", d]),
     ...(spec.readOnlyRootfs ? ["--read-only"] : []),
     ...(spec.userns ? ["--userns", spec.userns] : []),
     ...(spec.mounts ?? []).flatMap((m) => ["--mount", mountArg(m)]),

@@ -1,6 +1,8 @@
 /**
  * What devaipod has made, found by label: workspaces (pods), their containers, volumes and
- * secrets. Names are resolved with or without the `devaipod-` prefix, and by unique prefix.
+ * secrets. Names are resolved with or without the `devaipod-` prefix; commands that only look
+ * or enter also by unique prefix ({@link findWorkspace}), commands that destroy only by the
+ * exact name ({@link findWorkspaceExact}).
  */
 import { NotFoundError, UsageError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
@@ -68,6 +70,47 @@ export async function findWorkspace(podman: Podman, name: string): Promise<PodLi
   throw new NotFoundError(`no workspace named '${name}'`, {
     hint: "`devaipod list` shows the workspaces",
   });
+}
+
+/** The workspace whose name is exactly `name` (with or without `devaipod-`), never a prefix. */
+export function exactWorkspace(
+  pods: readonly PodListEntry[],
+  name: string,
+): PodListEntry | undefined {
+  const wanted = bareName(name);
+  return pods.find((p) => p.Labels[LABELS.workspace] === wanted);
+}
+
+/**
+ * The error for a name that names no workspace exactly. Its hint lists the workspaces whose
+ * names start with it (what a prefix would have picked), so the user can copy the full name.
+ */
+export function noExactWorkspace(pods: readonly PodListEntry[], name: string): NotFoundError {
+  const wanted = bareName(name);
+  const candidates = pods.map((p) => p.Labels[LABELS.workspace] ?? "")
+    .filter((w) => w !== "" && w.startsWith(wanted)).sort();
+  if (!candidates.length) {
+    return new NotFoundError(`no workspace named '${name}'`, {
+      hint: "`devaipod list` shows the workspaces",
+    });
+  }
+  return new NotFoundError(`no workspace named exactly '${name}'`, {
+    hint: `this command takes the whole name, never a prefix: ${
+      candidates.map((c) => `'${c}'`).join(", ")
+    }`,
+  });
+}
+
+/**
+ * The workspace named exactly `name` (with or without `devaipod-`), for commands that destroy
+ * things (`delete`, `rebuild`): a prefix is a {@link NotFoundError} whose hint lists the
+ * workspaces it would have matched.
+ */
+export async function findWorkspaceExact(podman: Podman, name: string): Promise<PodListEntry> {
+  const pods = await listPods(podman);
+  const pod = exactWorkspace(pods, name);
+  if (!pod) throw noExactWorkspace(pods, name);
+  return pod;
 }
 
 /** The containers of a workspace, by role. */

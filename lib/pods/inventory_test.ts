@@ -1,6 +1,36 @@
-import { assertEquals, assertThrows } from "../../tests/support/assert.ts";
-import { UsageError } from "../errors.ts";
-import { bareName, checkName, generateName } from "./inventory.ts";
+import { assertEquals, assertRejects, assertThrows } from "../../tests/support/assert.ts";
+import { NotFoundError, UsageError } from "../errors.ts";
+import { Podman } from "../podman/driver.ts";
+import { RecordingRunner } from "../podman/recording_runner.ts";
+import type { PodListEntry } from "../podman/schemas.ts";
+import {
+  bareName,
+  checkName,
+  findWorkspace,
+  findWorkspaceExact,
+  generateName,
+  noExactWorkspace,
+} from "./inventory.ts";
+
+/** A `pod ps` row of a workspace. */
+const pod = (workspace: string): PodListEntry => ({
+  Id: `id-${workspace}`,
+  Name: `devaipod-${workspace}`,
+  Status: "Running",
+  Labels: { "io.devaipod.workspace": workspace, "io.devaipod.role": "pod" },
+  Networks: [],
+  Containers: [],
+});
+
+/** A podman whose `pod ps` lists these workspaces. */
+const podmanWith = (...workspaces: string[]) =>
+  new Podman(
+    new RecordingRunner((args) =>
+      args[0] === "pod" && args[1] === "ps"
+        ? { stdout: JSON.stringify(workspaces.map(pod)) }
+        : undefined
+    ),
+  );
 
 Deno.test("names: the devaipod- prefix is optional", () => {
   assertEquals([bareName("devaipod-x"), bareName("x")], ["x", "x"]);
@@ -17,4 +47,44 @@ Deno.test("names: invalid names are usage errors", () => {
     assertThrows(() => checkName(bad), UsageError);
   }
   assertEquals(checkName("ok-1"), "ok-1");
+});
+
+Deno.test("findWorkspace: exact names first, else a unique prefix (for commands that look or enter)", async () => {
+  const podman = podmanWith("web-ab12", "web-cd34", "api-ef56", "api");
+  assertEquals((await findWorkspace(podman, "api")).Name, "devaipod-api");
+  assertEquals((await findWorkspace(podman, "devaipod-api-ef56")).Name, "devaipod-api-ef56");
+  assertEquals((await findWorkspace(podman, "web-a")).Name, "devaipod-web-ab12");
+  await assertRejects(() => findWorkspace(podman, "web"), UsageError);
+  await assertRejects(() => findWorkspace(podman, "nope"), NotFoundError);
+});
+
+Deno.test("findWorkspaceExact: only the whole name, with or without devaipod-, never a prefix", async () => {
+  const podman = podmanWith("web-ab12", "web-cd34", "api-ef56");
+  assertEquals((await findWorkspaceExact(podman, "web-ab12")).Name, "devaipod-web-ab12");
+  assertEquals((await findWorkspaceExact(podman, "devaipod-api-ef56")).Name, "devaipod-api-ef56");
+  for (const prefix of ["web-a", "api", "devaipod-api"]) {
+    const err = await assertRejects(() => findWorkspaceExact(podman, prefix), NotFoundError);
+    assertEquals(err.exitCode, 6);
+  }
+});
+
+Deno.test("noExactWorkspace: the hint lists what a prefix would have matched, else points to list", () => {
+  const pods = ["web-cd34", "web-ab12", "api-ef56"].map(pod);
+  const cases: [string, string, string][] = [
+    [
+      "web",
+      "no workspace named exactly 'web'",
+      "this command takes the whole name, never a prefix: 'web-ab12', 'web-cd34'",
+    ],
+    [
+      "devaipod-api",
+      "no workspace named exactly 'devaipod-api'",
+      "this command takes the whole name, never a prefix: 'api-ef56'",
+    ],
+    ["db", "no workspace named 'db'", "`devaipod list` shows the workspaces"],
+  ];
+  for (const [name, message, hint] of cases) {
+    const err = noExactWorkspace(pods, name);
+    assertEquals([err.message, err.hint, err.exitCode], [message, hint, 6]);
+  }
 });

@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { UsageError } from "../errors.ts";
 import { LABELS } from "../labels.ts";
+import { NESTED_CONTAINERS, withoutSecurityRunArgs } from "../plan/pod_plan.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { cloneGit, clonePullRequest } from "../sources/clone.ts";
 import { fetchPullRequest } from "../sources/forge.ts";
@@ -126,9 +127,10 @@ const SAFE_RUN_ARGS =
 /**
  * What a devcontainer.json from someone else's repository asks that reaches beyond its own
  * container: into the host (initializeCommand, bind or named volume mounts, privileged mode,
- * capabilities, security options, any runArgs but a few harmless ones), or into the user's
- * environment (`secrets`, `${localEnv:…}`, the agent's `envAllowlist`) and the agent's egress
- * (`allowedDomains`). `up` refuses these for a URL source unless `--trust-source` is given.
+ * capabilities, security options, `nestedContainers`, any runArgs but a few harmless ones), or
+ * into the user's environment (`secrets`, `${localEnv:…}`, the agent's `envAllowlist`) and the
+ * agent's egress (`allowedDomains`). With `nestedContainers`, the privileges it grants are named
+ * in place of the `privileged`, `capAdd`, `securityOpt` and security runArgs it replaces. `up` refuses these for a URL source unless `--trust-source` is given.
  * `configText` is the file's text (for `${localEnv:…}`, gone once substituted).
  */
 export function hostReachingSettings(
@@ -156,10 +158,20 @@ export function hostReachingSettings(
       out.push(`mounts: a named volume, which may be another workspace's (${text})`);
     }
   }
-  if (config.privileged) out.push("privileged: true");
-  for (const a of config.runArgs ?? []) if (!SAFE_RUN_ARGS.test(a)) out.push(`runArgs: ${a}`);
-  if (config.capAdd?.length) out.push(`capAdd: ${config.capAdd.join(", ")}`);
-  if (config.securityOpt?.length) out.push(`securityOpt: ${config.securityOpt.join(", ")}`);
+  const nested = resolved.devaipod.nestedContainers === true;
+  if (nested) {
+    out.push(
+      `customizations.devaipod.nestedContainers: true (the workspace gets ${
+        NESTED_CONTAINERS.capAdd.join(", ")
+      }, ${NESTED_CONTAINERS.securityOpt.join(", ")}, ${NESTED_CONTAINERS.devices.join(", ")})`,
+    );
+  } else if (config.privileged) out.push("privileged: true");
+  const runArgs = nested ? withoutSecurityRunArgs(config.runArgs ?? []) : config.runArgs ?? [];
+  for (const a of runArgs) if (!SAFE_RUN_ARGS.test(a)) out.push(`runArgs: ${a}`);
+  if (!nested && config.capAdd?.length) out.push(`capAdd: ${config.capAdd.join(", ")}`);
+  if (!nested && config.securityOpt?.length) {
+    out.push(`securityOpt: ${config.securityOpt.join(", ")}`);
+  }
   if (resolved.devaipod.envAllowlist?.length) {
     out.push(
       `customizations.devaipod.envAllowlist: ${

@@ -97,3 +97,27 @@ Deno.test("remote source: settings that reach into the host are named; harmless 
   assert(!risks.some((r) => r.includes("--init")));
   assertEquals(hostReachingSettings(undefined), []);
 });
+
+Deno.test("remote source: nestedContainers is risky, named with what it grants in place of what it replaces", async () => {
+  const risks = hostReachingSettings(
+    await resolved({
+      image: "x",
+      privileged: true,
+      capAdd: ["SYS_PTRACE"],
+      securityOpt: ["apparmor=unconfined"],
+      runArgs: ["--privileged", "--cap-add", "NET_RAW", "--device=/dev/kvm", "--init"],
+      customizations: { devaipod: { nestedContainers: true } },
+    }),
+  );
+  assertEquals(risks, [
+    "customizations.devaipod.nestedContainers: true (the workspace gets SYS_ADMIN, NET_ADMIN, " +
+    "unmask=/proc/*, unmask=/sys/fs/cgroup, label=disable, seccomp=unconfined, /dev/net/tun)",
+    "runArgs: --device=/dev/kvm",
+  ]);
+  assertEquals(
+    hostReachingSettings(
+      await resolved({ image: "x", customizations: { devaipod: { nestedContainers: false } } }),
+    ),
+    [],
+  );
+});

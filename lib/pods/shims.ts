@@ -2,10 +2,14 @@
  * The commands that connect the human to the agent from inside the workspace: `opencode-agent`
  * and, when the image has no `oc` of its own (the OpenShift CLI's name), `oc`. They live in a
  * host folder mounted read-only at /opt/devaipod/shims, first on the workspace's PATH, so
- * nothing is installed in the image and no sudo is needed.
+ * nothing is installed in the image and no sudo is needed; links in /usr/local/bin reach the
+ * login shells, whose profile resets PATH ({@link linkShims}).
  */
 import { join } from "node:path";
-import { AGENT_BIN, AGENT_PORT, PASSWORD_FILE } from "../plan/pod_plan.ts";
+import { AGENT_BIN, AGENT_PORT, PASSWORD_FILE, SHIMS_DIR } from "../plan/pod_plan.ts";
+import { linkShimsCommand, SHIM_LINK_DIR } from "../plan/shim_links.ts";
+import * as p from "../podman/mod.ts";
+import type { Podman } from "../podman/mod.ts";
 
 /** The shim script: `opencode attach` against the agent, with the password from its secret file. */
 export function shimScript(
@@ -32,4 +36,25 @@ export async function writeShims(
     await Deno.chmod(path, 0o755);
   }
   return names;
+}
+
+/**
+ * Links the shims into /usr/local/bin of a running workspace container, as root, so that login
+ * shells find them too (why: `lib/plan/shim_links.ts`). Returns one line for the user when a
+ * name was left to the image's own file, or when the links could not be made; the workspace
+ * works either way, and the shims' folder stays first on the container's PATH.
+ */
+export async function linkShims(podman: Podman, container: string): Promise<string[]> {
+  const r = await podman.run(
+    p.containerExec({ container, user: "0", command: linkShimsCommand() }),
+  );
+  const kept = r.stdout.split("\n").filter(Boolean).map((name) =>
+    `${SHIM_LINK_DIR}/${name} is the image's own: a login shell runs it, not devaipod's ${name}`
+  );
+  if (r.code === 0) return kept;
+  const why = r.stderr.trim().split("\n").at(-1) || `exit ${r.code}`;
+  return [
+    ...kept,
+    `cannot link the shims into ${SHIM_LINK_DIR} (${why}): a login shell finds them only as ${SHIMS_DIR}/NAME`,
+  ];
 }

@@ -14,7 +14,13 @@ import type { LifecycleStep } from "../devcontainer/lifecycle.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import type { HookName } from "../devcontainer/schema.ts";
 import { envListToObject, substituteContainerEnv } from "../devcontainer/substitute.ts";
-import { FailedError, InterruptedError, NotFoundError, UsageError } from "../errors.ts";
+import {
+  ConflictError,
+  FailedError,
+  InterruptedError,
+  NotFoundError,
+  UsageError,
+} from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import {
   AGENT_PORT,
@@ -27,7 +33,6 @@ import {
   withWorkspaceEnv,
 } from "../plan/pod_plan.ts";
 import type { ProxyRuntime } from "../plan/pod_plan.ts";
-import { OPENCODE_EGRESS } from "../agents/egress.ts";
 import { join } from "node:path";
 import type { PodPlan } from "../plan/pod_plan.ts";
 import * as p from "../podman/mod.ts";
@@ -37,7 +42,7 @@ import { sendFirstPrompt, waitHealthy } from "./agent_http.ts";
 import type { AgentEndpoint } from "./agent_http.ts";
 import { isComplete, workspaceObjects } from "./inventory.ts";
 import { gitRoot, isGitProject, populateVolume } from "./source.ts";
-import { writeShims } from "./shims.ts";
+import { linkShims, writeShims } from "./shims.ts";
 import { DOTFILES_UNPACK, fetchDotfiles, withDotfilesStep } from "./dotfiles.ts";
 import { redactUrl } from "../sources/parse.ts";
 import type { Dotfiles, DotfilesConfig } from "./dotfiles.ts";
@@ -73,7 +78,11 @@ export interface UpRequest {
   agentVersion?: string;
   /** Where `userSecrets` were configured (for the error when one is missing). */
   userConfigFile?: string;
-  /** Egress isolation: the agent behind devaipod's proxy (absent: the agent shares the pod's network). */
+  /**
+   * Egress isolation: the agent behind devaipod's proxy (absent: the agent shares the pod's
+   * network). `allow`: hosts beyond the agent profile's and the config's `allowedDomains` (the
+   * user config's `[network-isolation] allowed_domains`, `--allow`).
+   */
   isolation?: { egressNetwork: string; runtime: ProxyRuntime; allow: readonly string[] };
 }
 
@@ -134,7 +143,7 @@ export function checkPortsFree(ports: readonly number[]): void {
     }
   });
   if (taken.length) {
-    throw new UsageError(
+    throw new ConflictError(
       `forwardPorts: ${taken.join(", ")} ${
         taken.length === 1 ? "is" : "are"
       } already in use on 127.0.0.1`,
@@ -332,7 +341,7 @@ export class Up {
     const { workspace } = this.#req;
     const found = await workspaceObjects(podman, workspace);
     if (isComplete(found)) {
-      throw new UsageError(`workspace ${workspace} already exists`, {
+      throw new ConflictError(`workspace ${workspace} already exists`, {
         hint:
           `\`devaipod start ${workspace}\` starts it; \`devaipod delete ${workspace}\` removes it`,
       });
@@ -478,6 +487,7 @@ export class Up {
             egressNetwork: req.isolation.egressNetwork,
             runtime: req.isolation.runtime,
             allowFile: join(dirs.root, "allow"),
+            allow: req.isolation.allow,
           },
         }
         : {}),
@@ -548,16 +558,10 @@ export class Up {
     let ips = { proxy: "", agent: "", pod: "" };
     if (plan.isolation) {
       const iso = plan.isolation;
-      // Each entry once: `rebuild` passes back the whole file, defaults included.
-      const allow = [
-        ...new Set([
-          ...OPENCODE_EGRESS,
-          ...(req.resolved?.devaipod.allowedDomains ?? []),
-          ...(req.isolation?.allow ?? []),
-        ]),
-      ];
+      // Each entry once (the plan's list): `rebuild` passes back the whole file, defaults included.
+      const allow = iso.allow;
       await Deno.writeTextFile(
-        join(dirs.root, "allow"),
+        iso.allowFile,
         `# devaipod: hosts the agent may reach (one per line)\n${allow.join("\n")}\n`,
       );
       await progress.step(`network ${iso.network.name} (internal, no DNS)`, async () => {
@@ -627,6 +631,8 @@ export class Up {
     if (ocText !== "oc") {
       await writeShims(dirs.shims, { oc: true, ...shimOptions });
     }
+    // Login shells reset PATH: links in /usr/local/bin let them find the shims too.
+    for (const line of await linkShims(podman, ws.name)) progress.note(line);
 
     const agent = plan.isolation
       ? withAddresses(withAgentUser(plan.agentContainer, uid, gid), ips)

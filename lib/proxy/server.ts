@@ -1,7 +1,8 @@
 /**
  * devaipod's egress proxy: raw `Deno.listen`, a hand-parsed request head, and manual pumps
  * (no HTTP framework, which cannot tunnel CONNECT). It resolves names itself and connects only
- * to what the allowlist permits; every decision is one JSON record.
+ * to what the allowlist permits. Every connection is logged as JSON records: a refusal once, an
+ * allowed tunnel when it opens and, with its totals, when it closes ({@link ProxyLogRecord}).
  */
 import { decideAddresses, decideTarget, isIpLiteral } from "./allowlist.ts";
 import type { AllowEntry, Decision } from "./allowlist.ts";
@@ -29,9 +30,12 @@ export const DEFAULT_LIMITS: ProxyLimits = {
   maxTunnels: 1024,
 };
 
-/** One decision, as logged (one JSON line each). */
-export interface DecisionRecord {
+/** What every log record says about its connection. */
+interface RecordBase {
+  /** When the record was written (ISO 8601). */
   time: string;
+  /** The connection's id, unique in this proxy's log: an `open` and its `close` share it. */
+  id: string;
   client: string;
   method: string;
   host: string | null;
@@ -40,10 +44,24 @@ export interface DecisionRecord {
   /** The HTTP status the client got. */
   status: number;
   reason: string;
-  bytesUp: number;
-  bytesDown: number;
-  durationMs: number;
 }
+
+/**
+ * One record of the proxy's log (one JSON line each). An allowed connection is logged twice:
+ * `open` when its tunnel stands (upstream connected), `close` with its totals when it ends. A
+ * refused one is logged once, `deny`. Records written before ids and events existed have
+ * neither, and were written when the connection ended.
+ */
+export type ProxyLogRecord =
+  | RecordBase & { event: "open" }
+  | RecordBase & {
+    event: "close" | "deny";
+    /** Bytes from the client upstream, and back. */
+    bytesUp: number;
+    bytesDown: number;
+    /** From the connection's arrival to its end. */
+    durationMs: number;
+  };
 
 /** How the proxy is set up. */
 export interface ProxyOptions {
@@ -54,7 +72,7 @@ export interface ProxyOptions {
   limits?: Partial<ProxyLimits>;
   /** Resolves a name to addresses (default: A and AAAA through Deno.resolveDns). */
   resolve?: (host: string) => Promise<string[]>;
-  log: (record: DecisionRecord) => void;
+  log: (record: ProxyLogRecord) => void;
 }
 
 /** A running proxy. */
@@ -284,6 +302,10 @@ export function startProxy(options: ProxyOptions): ProxyServer {
   });
   const tunnels = new Set<{ last: number; close: () => void }>();
   const conns = new Set<Deno.Conn>();
+  const handlers = new Set<Promise<void>>();
+  // Ids stay unique in a log that outlives this process (a restarted sidecar appends to it).
+  const run = crypto.randomUUID().slice(0, 8);
+  let count = 0;
   let closing = false;
 
   // One sweep a second closes idle tunnels.
@@ -294,31 +316,34 @@ export function startProxy(options: ProxyOptions): ProxyServer {
 
   const handle = async (conn: Deno.Conn) => {
     const started = performance.now();
+    const id = `${run}-${++count}`;
     const client = `${(conn.remoteAddr as Deno.NetAddr).hostname}:${
       (conn.remoteAddr as Deno.NetAddr).port
     }`;
-    const record = (
+    const base = <E extends ProxyLogRecord["event"]>(
+      event: E,
       req: Partial<ProxyRequest>,
       decision: Decision,
       status: number,
-      up = 0,
-      down = 0,
-    ) =>
-      options.log({
-        time: new Date().toISOString(),
-        client,
-        method: req.method ?? "",
-        host: req.host ?? null,
-        port: req.port ?? null,
-        decision: decision.allow && status === 200 ? "allow" : "deny",
-        status,
-        reason: decision.reason,
-        bytesUp: up,
-        bytesDown: down,
-        durationMs: Math.round(performance.now() - started),
-      });
+    ) => ({
+      time: new Date().toISOString(),
+      id,
+      event,
+      client,
+      method: req.method ?? "",
+      host: req.host ?? null,
+      port: req.port ?? null,
+      decision: decision.allow && status === 200 ? "allow" as const : "deny" as const,
+      status,
+      reason: decision.reason,
+    });
+    const durationMs = () => Math.round(performance.now() - started);
     let req: Partial<ProxyRequest> = {};
     let upstream: Deno.TcpConn | undefined;
+    // Set once the tunnel stands and its `open` is logged: from then on it ends with a `close`.
+    let opened: Decision | undefined;
+    let up = 0;
+    let down = 0;
     try {
       if (tunnels.size >= limits.maxTunnels) {
         throw new HttpFailure(503, `too many tunnels (${limits.maxTunnels})`);
@@ -343,12 +368,6 @@ export function startProxy(options: ProxyOptions): ProxyServer {
       const byAddress = decideAddresses(allowlist, addresses, r.port);
       if (!byAddress.allow) throw new HttpFailure(403, `${r.host} ${byAddress.reason}`);
       upstream = await connectUpstream(addresses, r.port, limits.connectTimeoutMs);
-      if (r.kind === "connect") await answer(conn, 200, "");
-      else await writeAll(upstream, encoder.encode(r.upstreamHead ?? ""));
-      if (rest.length) await writeAll(upstream, rest);
-
-      let up = rest.length;
-      let down = 0;
       const up_ = upstream;
       const tunnel = {
         last: Date.now(),
@@ -362,7 +381,14 @@ export function startProxy(options: ProxyOptions): ProxyServer {
         },
       };
       tunnels.add(tunnel);
+      // Logged before the client hears 200: whoever sees the tunnel can read it in the log.
+      options.log(base("open", req, byName, 200));
+      opened = byName;
       try {
+        if (r.kind === "connect") await answer(conn, 200, "");
+        else await writeAll(upstream, encoder.encode(r.upstreamHead ?? ""));
+        if (rest.length) await writeAll(upstream, rest);
+        up = rest.length;
         await Promise.all([
           pump(conn, upstream, (n) => {
             up += n;
@@ -376,13 +402,20 @@ export function startProxy(options: ProxyOptions): ProxyServer {
       } finally {
         tunnels.delete(tunnel);
       }
-      record(req, byName, 200, up, down);
     } catch (err) {
-      const failure = err instanceof HttpFailure
-        ? err
-        : new HttpFailure(502, (err as Error).message);
-      if (!closing) await answer(conn, failure.status, failure.message);
-      record(req, { allow: false, reason: failure.message }, failure.status);
+      // An open tunnel just ends (its client already has its answer); anything else is refused.
+      if (!opened) {
+        const failure = err instanceof HttpFailure
+          ? err
+          : new HttpFailure(502, (err as Error).message);
+        if (!closing) await answer(conn, failure.status, failure.message);
+        options.log({
+          ...base("deny", req, { allow: false, reason: failure.message }, failure.status),
+          bytesUp: 0,
+          bytesDown: 0,
+          durationMs: durationMs(),
+        });
+      }
     } finally {
       try {
         conn.close();
@@ -391,6 +424,14 @@ export function startProxy(options: ProxyOptions): ProxyServer {
         upstream?.close();
       } catch { /* closed */ }
       conns.delete(conn);
+      if (opened) {
+        options.log({
+          ...base("close", req, opened, 200),
+          bytesUp: up,
+          bytesDown: down,
+          durationMs: durationMs(),
+        });
+      }
     }
   };
 
@@ -398,7 +439,9 @@ export function startProxy(options: ProxyOptions): ProxyServer {
     try {
       for await (const conn of listener) {
         conns.add(conn);
-        handle(conn);
+        const handler = handle(conn);
+        handlers.add(handler);
+        handler.finally(() => handlers.delete(handler));
       }
     } catch {
       // listener closed
@@ -412,12 +455,21 @@ export function startProxy(options: ProxyOptions): ProxyServer {
       closing = true;
       clearInterval(sweeper);
       listener.close();
+      for (const t of tunnels) t.close();
       for (const c of conns) {
         try {
           c.close();
         } catch { /* closed */ }
       }
       await accepting;
+      // Every tunnel's `close` (its totals) is logged before the proxy stops, but a connection
+      // still resolving or connecting upstream is not waited for longer than a moment.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(handlers),
+        new Promise((r) => timer = setTimeout(r, 1000)),
+      ]);
+      clearTimeout(timer);
     },
   };
 }

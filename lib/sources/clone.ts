@@ -3,7 +3,7 @@
  * shell) and `GIT_TERMINAL_PROMPT=0`, so that a URL that needs credentials fails instead of
  * prompting. The target folder must not exist, or be empty.
  */
-import { FailedError, tailLines, UsageError } from "../errors.ts";
+import { FailedError, NotFoundError, tailLines, UsageError } from "../errors.ts";
 import type { PullRequest } from "./forge.ts";
 import { redactUrl } from "./parse.ts";
 import { runProcess } from "../util/process.ts";
@@ -59,7 +59,7 @@ async function clone(url: string, dir: string, checkout: boolean): Promise<void>
  * Clones `url` into `dir` and checks out its default branch, or `options.ref`: a branch (a
  * local branch tracking it), a tag or a commit (detached). A ref the clone lacks is fetched by
  * name (for `refs/pull/7/head` and the like, or a commit id the server hands out) before it is
- * a {@link UsageError}. A failed clone is a {@link FailedError} with git's last lines.
+ * a {@link NotFoundError}; a ref that cannot be one is a {@link UsageError}. A failed clone is a {@link FailedError} with git's last lines.
  */
 export async function cloneGit(
   url: string,
@@ -86,7 +86,7 @@ export async function cloneGit(
     if (fetched.code === 0) commit = await resolveCommit(dir, "FETCH_HEAD");
   }
   if (commit === undefined) {
-    throw new UsageError(`--ref ${ref}: not found in ${redactUrl(url)}`, {
+    throw new NotFoundError(`--ref ${ref}: not found in ${redactUrl(url)}`, {
       hint: "give a branch, a tag or a commit id of that repository",
     });
   }

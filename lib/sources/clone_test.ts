@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { FailedError, UsageError } from "../errors.ts";
+import { FailedError, NotFoundError, UsageError } from "../errors.ts";
 import { mustRun } from "../util/process.ts";
 import { assertEquals, assertMatch, assertRejects } from "../../tests/support/assert.ts";
 import { cloneGit, clonePullRequest } from "./clone.ts";
@@ -115,13 +115,14 @@ Deno.test("clone: --ref naming a ref outside branches and tags is fetched by nam
   });
 });
 
-Deno.test("clone: an unknown --ref is a usage error naming ref and URL", async () => {
+Deno.test("clone: an unknown --ref is not found (exit 6) naming ref and URL; a malformed one is a usage error", async () => {
   await withRepo(async ({ tmp, url }) => {
     const err = await assertRejects(
       () => cloneGit(url, join(tmp, "c"), { ref: "nope" }),
-      UsageError,
+      NotFoundError,
     );
     assertEquals(err.message, `--ref nope: not found in ${url}`);
+    assertEquals(err.exitCode, 6);
     for (const ref of ["-b", "a:b", ""]) {
       await assertRejects(() => cloneGit(url, join(tmp, `bad${ref}`), { ref }), UsageError);
     }

@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import { Duplex } from "node:stream";
 import process from "node:process";
 import ssh2 from "ssh2";
-import { FailedError, NotFoundError } from "../errors.ts";
+import { ConflictError, NotFoundError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import { RUNTIME_PATHS } from "../plan/pod_plan.ts";
 import * as p from "../podman/mod.ts";
@@ -88,7 +88,7 @@ export async function bridgeTarget(podman: Podman, name: string): Promise<Bridge
   if (!inspected) throw new NotFoundError(`no workspace named '${name}'`);
   const workspace = inspected.Config.Labels[LABELS.workspace] ?? bareName(name);
   if (!inspected.State.Running) {
-    throw new FailedError(`workspace ${workspace} is not running (${inspected.State.Status})`, {
+    throw new ConflictError(`workspace ${workspace} is not running (${inspected.State.Status})`, {
       hint: `\`devaipod start ${workspace}\``,
     });
   }

@@ -7,7 +7,7 @@
  * `HostKeyAlias` ({@link HOST_KEY_ALIAS}) and devaipod's own known_hosts file holds one line.
  */
 import { dirname, join, normalize } from "node:path";
-import { FailedError, shellQuote, UsageError } from "../errors.ts";
+import { EnvironmentError, FailedError, shellQuote } from "../errors.ts";
 import type { EnvReader } from "../podman/runner.ts";
 import { selfArgv } from "../runtime.ts";
 import type { RuntimeInfo } from "../runtime.ts";
@@ -36,7 +36,7 @@ export interface SshConfigPaths {
 export function sshConfigPaths(env: EnvReader): SshConfigPaths {
   const home = env.get("HOME");
   if (!home) {
-    throw new UsageError("cannot locate ~/.ssh: HOME is not set", { hint: "set HOME" });
+    throw new EnvironmentError("cannot locate ~/.ssh: HOME is not set", { hint: "set HOME" });
   }
   return {
     userConfig: join(home, ".ssh", "config"),

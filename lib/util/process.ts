@@ -1,5 +1,5 @@
 /** Running a host program (not podman: that goes through the podman runner) and reading its output. */
-import { FailedError } from "../errors.ts";
+import { EnvironmentError, FailedError } from "../errors.ts";
 
 /** What a finished program printed and returned. */
 export interface ProcessOutput {
@@ -12,7 +12,7 @@ const decoder = new TextDecoder();
 
 /**
  * Runs `program` with `args` (stdin closed; `env` added to the inherited environment), capturing its output. A program that is not
- * installed is a {@link FailedError} that says to install it.
+ * installed is an {@link EnvironmentError} that says to install it.
  */
 export async function runProcess(
   program: string,
@@ -35,7 +35,7 @@ export async function runProcess(
     };
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new FailedError(`cannot run '${program}': not found`, {
+      throw new EnvironmentError(`cannot run '${program}': not found`, {
         hint: `install ${program}`,
         cause: err,
       });

@@ -1,8 +1,9 @@
 /**
  * Builders of the local images that tests and the demo use (no registry is reachable):
- * `base` (debootstrap bookworm minbase, imported with `ENV PATH`) and `dev` (tools and a
- * non-root user `dev`, uid 1000). Each image carries a label with the hash of its recipe, and a
- * build is skipped when an image with the same hash exists.
+ * `base` (debootstrap bookworm minbase, imported with `ENV PATH`), `dev` (tools and a
+ * non-root user `dev`, uid 1000) and, for the tests only, `nested` (`dev` with podman inside).
+ * Each image carries a label with the hash of its recipe, and a build is skipped when an image
+ * with the same hash exists.
  */
 import { FailedError } from "../../lib/errors.ts";
 import {
@@ -54,6 +55,50 @@ RUN apt-get update \\
  && chmod 0440 /etc/sudoers.d/dev
 `;
 
+/** The developer image with podman inside, for workspaces with `nestedContainers`. */
+export const NESTED_IMAGE = "localhost/devaipod-test/nested:latest";
+/** A tiny root filesystem (dash and its libraries) in the nested image, for `podman import`. */
+export const NESTED_ROOTFS_TAR = "/opt/devaipod-test/inner-rootfs.tar";
+
+// Podman inside a workspace, configured for what that workspace allows; devaipod sets none of
+// this. vfs: overlay cannot stack on the container's own overlay without fuse-overlayfs and
+// /dev/fuse. crun with cgroups disabled: on a cgroups v1 host the workspace's cgroup controllers
+// stay read-only, and runc cannot run without cgroups. CNI (the only backend installed) on a
+// subnet of its own: the package's default network (87-podman-bridge.conflist) is podman's
+// 10.88.0.0/16, which the pod itself may be on, and a second bridge with that subnet in the
+// pod's network namespace breaks the pod's own routes.
+const NESTED_STORAGE_CONF = [
+  "[storage]",
+  'driver = "vfs"',
+  'runroot = "/run/containers/storage"',
+  'graphroot = "/var/lib/containers/storage"',
+];
+const NESTED_CONTAINERS_CONF = [
+  "[containers]",
+  'cgroups = "disabled"',
+  "[engine]",
+  'runtime = "crun"',
+  "[network]",
+  'network_backend = "cni"',
+  'default_subnet = "10.254.213.0/24"',
+];
+const printfLines = (lines: readonly string[]) =>
+  `printf '%s\\n' ${lines.map((l) => `'${l}'`).join(" ")}`;
+
+const NESTED_CONTAINERFILE = `FROM ${DEV_IMAGE}
+RUN apt-get update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends podman crun \\
+ && rm -rf /var/lib/apt/lists/* \\
+ && ${printfLines(NESTED_STORAGE_CONF)} > /etc/containers/storage.conf \\
+ && ${printfLines(NESTED_CONTAINERS_CONF)} > /etc/containers/containers.conf \\
+ && rm -f /etc/cni/net.d/87-podman-bridge.conflist \\
+ && mkdir -p /tmp/inner \\
+ && cp --parents /usr/bin/dash $(ldd /usr/bin/dash | grep -o '/[^ ]*') /tmp/inner/ \\
+ && mkdir -p ${NESTED_ROOTFS_TAR.slice(0, NESTED_ROOTFS_TAR.lastIndexOf("/"))} \\
+ && tar -C /tmp/inner -cf ${NESTED_ROOTFS_TAR} . \\
+ && rm -rf /tmp/inner
+`;
+
 /** What happened to one image. */
 export interface ImageOutcome {
   image: string;
@@ -84,11 +129,30 @@ export async function devContentHash(): Promise<string> {
   );
 }
 
+/** The recipe hash of the nested image (covers the dev image's hash). */
+export async function nestedContentHash(): Promise<string> {
+  return sha256Hex(
+    JSON.stringify({ RECIPE_VERSION, dev: await devContentHash(), NESTED_CONTAINERFILE }),
+  );
+}
+
 /** Builds whichever test image is missing or out of date, base first. */
 export async function ensureTestImages(options: EnsureOptions): Promise<ImageOutcome[]> {
   const base = await ensureImage(options, BASE_IMAGE, await baseContentHash(), buildBase);
   const dev = await ensureImage(options, DEV_IMAGE, await devContentHash(), buildDev);
   return [base, dev];
+}
+
+/** {@link ensureTestImages}, then the nested image: every image the tests use. */
+export async function ensureAllTestImages(options: EnsureOptions): Promise<ImageOutcome[]> {
+  const images = await ensureTestImages(options);
+  const nested = await ensureImage(
+    options,
+    NESTED_IMAGE,
+    await nestedContentHash(),
+    buildFromContainerfile(NESTED_IMAGE, NESTED_CONTAINERFILE),
+  );
+  return [...images, nested];
 }
 
 type Builder = (options: EnsureOptions, hash: string) => Promise<void>;
@@ -145,14 +209,18 @@ const buildBase: Builder = async (options, hash) => {
   }
 };
 
-const buildDev: Builder = async (options, hash) => {
-  const work = await Deno.makeTempDir({ prefix: "devaipod-dev-" });
+const buildFromContainerfile = (tag: string, containerfile: string): Builder =>
+async (
+  options,
+  hash,
+) => {
+  const work = await Deno.makeTempDir({ prefix: "devaipod-image-" });
   try {
     const file = `${work}/Containerfile`;
-    await Deno.writeTextFile(file, DEV_CONTAINERFILE);
+    await Deno.writeTextFile(file, containerfile);
     await options.podman.run(
       imageBuild({
-        tag: DEV_IMAGE,
+        tag,
         file,
         context: work,
         pull: "never",
@@ -163,6 +231,8 @@ const buildDev: Builder = async (options, hash) => {
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
 };
+
+const buildDev = buildFromContainerfile(DEV_IMAGE, DEV_CONTAINERFILE);
 
 async function runTool(
   program: string,

@@ -1,0 +1,140 @@
+import { assert, assertEquals, assertMatch, assertRejects } from "../tests/support/assert.ts";
+import { DownloadError, ExitCode } from "./errors.ts";
+import { urlRuntimeDir } from "./runtime.ts";
+import type { RuntimeInfo } from "./runtime.ts";
+import { materialiseRuntime } from "./runtime_cache.ts";
+import type { RuntimeFile } from "./runtime_files.ts";
+import { sha256Hex } from "./util/hash.ts";
+
+const SOURCES: Record<string, string> = {
+  "lib/proxy/main.ts": 'import "./server.ts";\n',
+  "lib/proxy/server.ts": "export const x = 1;\n",
+  "lib/errors.ts": "export class E {}\n",
+};
+
+async function filesOf(sources: Record<string, string>): Promise<RuntimeFile[]> {
+  return await Promise.all(
+    Object.entries(sources).map(async ([path, text]) => ({ path, sha256: await sha256Hex(text) })),
+  );
+}
+
+/**
+ * A devaipod "served from a URL" on 127.0.0.1: `served` is what the server sends (a test
+ * changes it), `files` what devaipod's code expects; counts the requests.
+ */
+async function withServer(
+  fn: (ctx: {
+    runtime: RuntimeInfo;
+    cache: string;
+    served: Record<string, string>;
+    requests: () => number;
+  }) => Promise<void>,
+): Promise<void> {
+  const served = { ...SOURCES };
+  let count = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    count++;
+    const path = new URL(req.url).pathname.replace(/^\/v1\//, "");
+    const text = served[path];
+    return text === undefined
+      ? new Response("not found", { status: 404 })
+      : new Response(text, { headers: { "content-type": "application/typescript" } });
+  });
+  const cache = await Deno.makeTempDir({ prefix: "devaipod-cache-" });
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}/v1/`;
+    await fn({
+      runtime: { standalone: false, execPath: "/usr/bin/deno", mainModule: `${base}main.ts` },
+      cache,
+      served,
+      requests: () => count,
+    });
+  } finally {
+    await server.shutdown();
+    await Deno.remove(cache, { recursive: true });
+  }
+}
+
+async function tree(dir: string, prefix = ""): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const path = `${prefix}${e.name}`;
+    out.push(e.isDirectory ? `${path}/` : path);
+    if (e.isDirectory) out.push(...await tree(`${dir}/${e.name}`, `${path}/`));
+  }
+  return out.sort();
+}
+
+const files = await filesOf(SOURCES);
+
+Deno.test("runtime cache: a URL's files are fetched beside main.ts once, readable by any user, then reused", async () => {
+  await withServer(async ({ runtime, cache, requests }) => {
+    assertEquals(await materialiseRuntime(runtime, cache, { files }), "fetched");
+    assertEquals(requests(), 3);
+    const dir = urlRuntimeDir(cache, files);
+    for (const [path, text] of Object.entries(SOURCES)) {
+      assertEquals(await Deno.readTextFile(`${dir}/${path}`), text);
+      assertEquals(((await Deno.stat(`${dir}/${path}`)).mode ?? 0) & 0o777, 0o644, path);
+    }
+    for (const d of ["", "/lib", "/lib/proxy"]) {
+      assertEquals(((await Deno.stat(`${dir}${d}`)).mode ?? 0) & 0o777, 0o755, d || "/");
+    }
+    assertEquals(await materialiseRuntime(runtime, cache, { files }), "cached");
+    assertEquals(requests(), 3, "the cached copy is used without asking the server");
+    // A copy changed by hand is fetched again.
+    await Deno.writeTextFile(`${dir}/lib/errors.ts`, "changed\n");
+    assertEquals(await materialiseRuntime(runtime, cache, { files }), "fetched");
+    assertEquals(await Deno.readTextFile(`${dir}/lib/errors.ts`), SOURCES["lib/errors.ts"]);
+    assertEquals(await tree(`${cache}/runtime`), [
+      dir.split("/").at(-1) + "/",
+      ...(await tree(dir)).map((p) => `${dir.split("/").at(-1)}/${p}`),
+    ]);
+  });
+});
+
+Deno.test("runtime cache: a served file that differs from its hash is refused and nothing is written", async () => {
+  await withServer(async ({ runtime, cache, served }) => {
+    served["lib/proxy/server.ts"] += "// tampered\n";
+    const err = await assertRejects(
+      () => materialiseRuntime(runtime, cache, { files }),
+      DownloadError,
+    );
+    assertEquals(err.exitCode, ExitCode.download);
+    assertMatch(
+      err.message,
+      /^integrity mismatch for http:\/\/127\.0\.0\.1:\d+\/v1\/lib\/proxy\/server\.ts: expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}$/,
+    );
+    assertMatch(err.hint ?? "", /nothing was written/);
+    assertEquals(await tree(cache), [], "not even the runtime folder");
+  });
+});
+
+Deno.test("runtime cache: a missing file names its URL and the HTTP status", async () => {
+  await withServer(async ({ runtime, cache, served }) => {
+    delete served["lib/errors.ts"];
+    const err = await assertRejects(
+      () => materialiseRuntime(runtime, cache, { files }),
+      DownloadError,
+    );
+    assertMatch(
+      err.message,
+      /^cannot download http:\/\/127\.0\.0\.1:\d+\/v1\/lib\/errors\.ts: HTTP 404$/,
+    );
+    assertEquals(await tree(cache), []);
+  });
+});
+
+Deno.test("runtime cache: two devaipods filling the same version at once both succeed", async () => {
+  await withServer(async ({ runtime, cache }) => {
+    const results = await Promise.all([
+      materialiseRuntime(runtime, cache, { files }),
+      materialiseRuntime(runtime, cache, { files }),
+    ]);
+    assert(results.includes("fetched"));
+    const dir = urlRuntimeDir(cache, files);
+    assertEquals(await tree(`${cache}/runtime`), [
+      dir.split("/").at(-1) + "/",
+      ...(await tree(dir)).map((p) => `${dir.split("/").at(-1)}/${p}`),
+    ], "no partial folder is left");
+  });
+});

@@ -1,0 +1,210 @@
+/**
+ * Settings that are read are applied, or said to be ignored: never silently dropped. Through the
+ * CLI, for the devcontainer.json and user config settings whose effect no other test shows:
+ * Features (a warning until they are installed), `[network-isolation] allowed_domains` in the
+ * plan (tests/egress_test.ts proves it against a real proxy), `customizations.devaipod.agentBinary`.
+ */
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
+import { runDevaipod } from "./support/cli.ts";
+import { podmanTest } from "./support/podman_env.ts";
+import { DEV_IMAGE } from "./support/test_images.ts";
+import { name } from "./support/workspaces.ts";
+
+/** A project whose `.devcontainer.json` is `text` as written. */
+async function projectWith(text: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "devaipod-settings-" });
+  await Deno.writeTextFile(join(dir, ".devcontainer.json"), text);
+  return dir;
+}
+
+interface Step {
+  step: string;
+  argv?: string[];
+  action?: string;
+}
+
+async function dryRun(args: string[]): Promise<{ code: number; stderr: string; steps: Step[] }> {
+  const r = await runDevaipod([...args, "--dry-run", "--json"]);
+  return { code: r.code, stderr: r.stderr, steps: r.code === 0 ? JSON.parse(r.stdout).steps : [] };
+}
+
+Deno.test("settings: Features draw a warning naming the file, line:col and ids; the plan goes on without them", async () => {
+  const dir = await projectWith(`{
+  "image": "${DEV_IMAGE}",
+  "features": {
+    "ghcr.io/devcontainers/features/node:1": { "version": "20" },
+    "ghcr.io/devcontainers/features/go:1": {}
+  }
+}
+`);
+  try {
+    const file = join(dir, ".devcontainer.json");
+    const warning = `warning: ${file}:3:3: features: ghcr.io/devcontainers/features/node:1, ` +
+      "ghcr.io/devcontainers/features/go:1 are not installed yet: devaipod does not support " +
+      "Dev Container Features yet, and the workspace starts without them\n";
+    const text = await runDevaipod(["up", dir, "--name", "feat", "--dry-run"]);
+    assertEquals([text.code, text.stderr], [0, warning]);
+    assertEquals(/feature/i.test(text.stdout), false, "no step installs a Feature");
+    const json = await dryRun(["up", dir, "--name", "feat"]);
+    assertEquals([json.code, json.stderr], [0, warning]);
+    assert(json.steps.some((s) => s.step === "agent container"), "the plan is complete");
+
+    // Without Features, no warning.
+    await Deno.writeTextFile(file, JSON.stringify({ image: DEV_IMAGE, features: {} }));
+    const none = await runDevaipod(["up", dir, "--name", "feat", "--dry-run"]);
+    assertEquals([none.code, none.stderr], [0, ""]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("settings: [network-isolation] allowed_domains joins the agent's allowlist with allowedDomains and --allow", async () => {
+  const dir = await projectWith(JSON.stringify({
+    image: DEV_IMAGE,
+    customizations: { devaipod: { allowedDomains: ["cfg.example.test"] } },
+  }));
+  const config = join(dir, "devaipod.toml");
+  await Deno.writeTextFile(
+    config,
+    '[network-isolation]\nallowed_domains = ["user.example.test", "*.user.example.test:8443"]\n',
+  );
+  try {
+    const r = await dryRun([
+      "--config",
+      config,
+      "up",
+      dir,
+      "--name",
+      "allow",
+      "--allow",
+      "flag.example.test",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const action = r.steps.find((s) => s.step === "allowlist")?.action ?? "";
+    assertMatch(
+      action,
+      /registry\.npmjs\.org, cfg\.example\.test, user\.example\.test, \*\.user\.example\.test:8443, flag\.example\.test$/,
+    );
+    // Without isolation there is no allowlist (the agent reaches anything; `up` warns).
+    const off = await dryRun(["--config", config, "up", dir, "--network-isolation", "off"]);
+    assertEquals(off.steps.some((s) => s.step === "allowlist"), false);
+
+    // A bad entry stops up before anything is made, naming where it came from.
+    const flag = await runDevaipod(["up", dir, "--allow", "not a host", "--dry-run"]);
+    assertEquals([flag.code, flag.stdout], [2, ""]);
+    assertEquals(
+      flag.stderr.split("\n")[0],
+      "error: --allow: 'not a host': not a host name, *.domain or IP address",
+    );
+    await Deno.writeTextFile(config, '[network-isolation]\nallowed_domains = ["a.test:0"]\n');
+    const user = await runDevaipod(["--config", config, "up", dir, "--dry-run"]);
+    assertEquals(user.code, 3);
+    assertEquals(
+      user.stderr.split("\n")[0],
+      `error: ${config}:2:1: network-isolation.allowed_domains.0: 'a.test:0': bad port`,
+    );
+    await Deno.writeTextFile(
+      join(dir, ".devcontainer.json"),
+      JSON.stringify({
+        image: DEV_IMAGE,
+        customizations: { devaipod: { allowedDomains: ["a b"] } },
+      }),
+    );
+    const project = await runDevaipod(["up", dir, "--dry-run"]);
+    assertEquals(project.code, 3);
+    assertEquals(
+      project.stderr.split("\n")[0],
+      `error: ${join(dir, ".devcontainer.json")}: customizations.devaipod.allowedDomains: ` +
+        "'a b': not a host name, *.domain or IP address",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test('settings: agentBinary "image" plans the image\'s own opencode, nothing injected', async () => {
+  const injected = await projectWith(JSON.stringify({ image: DEV_IMAGE }));
+  const own = await projectWith(JSON.stringify({
+    image: DEV_IMAGE,
+    customizations: { devaipod: { agentBinary: "image" } },
+  }));
+  try {
+    const argv = async (dir: string, step: string) => {
+      const r = await dryRun(["up", dir, "--name", "bin"]);
+      assertEquals(r.code, 0, r.stderr);
+      return r.steps.find((s) => s.step === step)?.argv?.join(" ") ?? "";
+    };
+    // The default, for contrast: devaipod's pinned binary, mounted into both containers.
+    assertMatch(await argv(injected, "agent container"), /\/opt\/devaipod\/bin\/opencode serve /);
+    assertMatch(
+      await argv(injected, "workspace container"),
+      /destination=\/opt\/devaipod\/bin\/opencode/,
+    );
+    const agent = await argv(own, "agent container");
+    assertMatch(agent, / opencode serve --port 4096 /);
+    assertEquals(agent.includes("/opt/devaipod/bin/opencode"), false, agent);
+    const workspace = await argv(own, "workspace container");
+    assertEquals(workspace.includes("/opt/devaipod/bin/opencode"), false, workspace);
+  } finally {
+    await Deno.remove(injected, { recursive: true });
+    await Deno.remove(own, { recursive: true });
+  }
+});
+
+Deno.test("settings: an agent devaipod cannot run is refused where it is named, before anything happens", async () => {
+  const dir = await projectWith(
+    `{\n  "image": "${DEV_IMAGE}",\n  "customizations": { "devaipod": { "agent": "claude" } }\n}\n`,
+  );
+  const config = join(dir, "devaipod.toml");
+  await Deno.writeTextFile(config, '[agent]\ndefault = "codex"\n');
+  try {
+    const project = await runDevaipod(["up", dir, "--dry-run"]);
+    assertEquals([project.code, project.stdout], [3, ""]);
+    assertEquals(
+      project.stderr.split("\n")[0],
+      `error: ${join(dir, ".devcontainer.json")}:3:46: customizations.devaipod.agent: ` +
+        'expected "opencode"',
+    );
+    const user = await runDevaipod(["--config", config, "up", dir, "--dry-run"]);
+    assertEquals([user.code, user.stdout], [3, ""]);
+    assertEquals(
+      user.stderr.split("\n")[0],
+      `error: ${config}:2:1: agent.default: expected "opencode"`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+podmanTest(
+  'settings: agentBinary "image": up fetches no binary and starts the image\'s own opencode',
+  async () => {
+    // The test image has no opencode of its own: the agent fails to start, and its log says what
+    // it ran (given the time to say it, on a busy host).
+    const dir = await projectWith(JSON.stringify({
+      image: DEV_IMAGE,
+      customizations: { devaipod: { agentBinary: "image" } },
+    }));
+    const ws = name();
+    try {
+      const r = await runDevaipod([
+        "up",
+        dir,
+        "--name",
+        ws,
+        "--network-isolation",
+        "off",
+        "--ready-timeout",
+        "10",
+      ]);
+      assertEquals(r.code, 1, r.stderr);
+      assertEquals(r.stderr.includes("agent binary opencode"), false, "nothing was fetched");
+      assertMatch(r.stderr, /the agent did not become healthy within 10s/);
+      assertMatch(r.stderr, /exec: opencode: not found/);
+    } finally {
+      await runDevaipod(["delete", "-f", "--volumes", ws]);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
