@@ -33,6 +33,11 @@ export const LABELS = {
   sourceRef: "io.devaipod.source-ref",
   /** The commit the workspace volume was filled from. */
   commit: "io.devaipod.commit",
+  /**
+   * On the agent's work volume: the commit its clone started from (set when the volume is
+   * created, never changed; the agent cannot reach volume labels).
+   */
+  agentBase: "io.devaipod.agent-base",
   /** A pull request source: its forge kind (github, gitlab, forgejo, gitea). */
   forge: "io.devaipod.forge",
   /** A pull request source: its title, verbatim as the forge reported it. */
@@ -50,7 +55,11 @@ export const ROLES = {
   agent: "agent",
   workspaceVolume: "workspace-volume",
   agentHome: "agent-home",
+  /** The agent's own clone of the project (`<pod>-agent-work`). */
+  agentWork: "agent-work",
   secret: "secret",
   proxy: "proxy",
   network: "network",
+  /** The per-workspace network of the pod and the proxy only (`<pod>-link`). */
+  linkNetwork: "link-network",
 } as const;

@@ -39,15 +39,23 @@ export const RUNTIME_FILES: readonly RuntimeFile[] = [
   },
   {
     path: "lib/proxy/allowlist.ts",
-    sha256: "b2761517ceb90b89916bc2da83432cc1db0f41b60b576758377cfc7369f77547",
+    sha256: "d7bc0669c93904def171a40669065ad0ce8ca447cddcc783427b352f325f32ee",
   },
   {
     path: "lib/proxy/main.ts",
-    sha256: "a475f010c91285e75608710df40556fbbd5ecedb33bdbf11b58347c8f1b2f508",
+    sha256: "b3ea2df5608fee2b5da7bfe6fb6b57674c9f676131f034e4cbf348511d673e87",
+  },
+  {
+    path: "lib/proxy/own_networks.ts",
+    sha256: "8ec6778d5cc73b50872f95086c8600aeef6e481c97160456c9cfb5f9764fdd8d",
+  },
+  {
+    path: "lib/proxy/relay.ts",
+    sha256: "4165be7aca5c5fb3aeb05e42252c39b49fde5c6d55275f97c9d35fecf3d2941e",
   },
   {
     path: "lib/proxy/server.ts",
-    sha256: "f0ceb330820e23a3de3859e0d4c04e2902c20c78627f10176c8c0a3059b25c42",
+    sha256: "b00b0f4df77bd8073470b754830c17ec390624ba91c8f0ddded26018c0f24bd8",
   },
   {
     path: "lib/ssh/in_container.ts",

@@ -5,17 +5,26 @@
  *   `up --dry-run` and the same readiness wait (goal ≤ 1.15×);
  * - `up` to workspace-ready against `devcontainer up --docker-path podman` on the same project
  *   (goal ≤ 0.8×);
- * - `list --json` with 50 workspaces against `podman pod ps --format json` (goal ≤ 1.5×).
+ * - `list --json` with 50 workspaces against `podman pod ps --format json` (goal ≤ 1.5×);
+ * - `up` of a large project (scripts/large_repo.ts: 10,000 files, about 50 MB of packed
+ *   history) against the same script: what the two host-side copies (the workspace's and the
+ *   agent's clone) cost when the project is big (goal ≤ 1.15×).
+ *
+ * Run alone: `deno run <the bench task's permissions> scripts/bench_pods.ts [--runs N] [--json]
+ * [--only up|large|list] [--main PATH]` (`--main`: another checkout's main.ts, whose `up --dry-run`
+ * then also makes the script: a before/after comparison on one machine).
  */
 import { join } from "node:path";
 import { OPENCODE_EGRESS } from "../lib/agents/egress.ts";
 import { DEV_IMAGE } from "../tests/support/test_images.ts";
 import { ORACLE_SCRIPT, oracleUnavailable } from "../tests/support/oracle.ts";
 import { devaipodPermissionFlags } from "./permissions.ts";
+import { makeLargeRepo } from "./large_repo.ts";
 import { stats } from "./bench_stats.ts";
 import type { Stats } from "./bench_stats.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+/** The devaipod measured (`--main` when run alone). */
+let MAIN = new URL("../main.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
 /** One result row: a measurement, its baseline and the goal for their ratio. */
@@ -82,32 +91,59 @@ async function benchProject(): Promise<string> {
 async function scriptFor(project: string, name: string): Promise<string> {
   const dry = await devaipod(["up", project, "--name", name, "--dry-run", "--json"]);
   if (dry.code !== 0) throw new Error(dry.stderr);
-  const plan = JSON.parse(dry.stdout) as { steps: { step: string; argv?: string[] }[] };
+  const plan = JSON.parse(dry.stdout) as {
+    steps: { step: string; argv?: string[]; action?: string }[];
+  };
   const imagePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   const lines = [
     "set -e",
     'pw=$(od -An -N24 -tx1 /dev/urandom | tr -d " \\n")',
     "tmp=$(mktemp -d)",
+    `trap 'rm -rf "$tmp"' EXIT`,
   ];
   let workspaceContainer = "";
   let agentContainer = "";
   let network = "";
+  let linkNetwork = "";
   let target = "";
+  const subnetOf = (n: string) =>
+    `$(podman network inspect ${q(n)} --format '{{range .Subnets}}{{.Subnet}}{{end}}')`;
   for (const step of plan.steps) {
     if (step.step === "addresses") {
       lines.push(
-        `subnet=$(podman network inspect ${
-          q(network)
-        } --format '{{range .Subnets}}{{.Subnet}}{{end}}')`,
-        'base=${subnet%.*}; proxy_ip="$base.2"; agent_ip="$base.3"; pod_ip="$base.4"',
+        `isubnet=${subnetOf(network)}`,
+        'base=${isubnet%.*}; proxy_ip="$base.2"; agent_ip="$base.3"; pod_ip="$base.4"',
+        // With the link network: the pod and the proxy's relay live there.
+        ...(linkNetwork
+          ? [
+            `lsubnet=${subnetOf(linkNetwork)}`,
+            'lbase=${lsubnet%.*}; link_proxy_ip="$lbase.2"; pod_ip="$lbase.3"',
+          ]
+          : []),
       );
       continue;
     }
     if (!step.argv) {
       if (step.step === "copy the project") {
+        // The git commands up runs: is it git, its root, the clone, its commit, its origin.
         lines.push(
+          `git -C ${q(project)} rev-parse --is-inside-work-tree >/dev/null`,
+          `git -C ${q(project)} rev-parse --show-toplevel >/dev/null`,
           `git clone -q --no-hardlinks ${q(project)} "$tmp/tree"`,
+          `git -C "$tmp/tree" rev-parse HEAD >/dev/null`,
+          `git -C ${q(project)} remote get-url origin >/dev/null 2>&1 || true`,
+          `git -C "$tmp/tree" remote remove origin`,
           `tar -C "$tmp/tree" -cf "$tmp/t.tar" .`,
+        );
+      }
+      if (step.step === "the agent's clone") {
+        // The same clone on the agent's branch, archived again; its commit labels the volume.
+        const branch = /git branch (\S+)/.exec(step.action ?? "")?.[1] ?? "devaipod/bench";
+        lines.push(
+          `base=$(git -C "$tmp/tree" rev-parse HEAD)`,
+          `git -C "$tmp/tree" branch --no-track ${q(branch)} "$base"`,
+          `git -C "$tmp/tree" symbolic-ref HEAD ${q(`refs/heads/${branch}`)}`,
+          `tar -C "$tmp/tree" -cf "$tmp/a.tar" .`,
         );
       }
       continue;
@@ -120,6 +156,7 @@ async function scriptFor(project: string, name: string): Promise<string> {
       agentContainer = argv[argv.indexOf("--name") + 1] ?? "";
     }
     if (step.step === "internal network") network = argv.at(-1) ?? "";
+    if (step.step === "link network") linkNetwork = argv.at(-1) ?? "";
     if (step.step === "egress proxy") {
       // up writes the allowlist first; so does the script.
       const allow = argv.find((a) => a.includes("destination=/opt/devaipod/allow"))?.match(
@@ -149,16 +186,25 @@ async function scriptFor(project: string, name: string): Promise<string> {
     const word = (a: string) =>
       a === "<tarball>"
         ? '"$tmp/t.tar"'
-        : /<(proxy|agent|pod)-ip>/.test(a)
+        : a === "<agent tarball>"
+        ? '"$tmp/a.tar"'
+        : a.endsWith("=<base-commit>")
+        ? `"${a.replace("<base-commit>", "$base")}"`
+        : /<((link-)?proxy|agent|pod)-ip>|<(internal|link)-subnet>/.test(a)
         ? `"${
-          a.replace("<proxy-ip>", "$proxy_ip").replace("<agent-ip>", "$agent_ip").replace(
-            "<pod-ip>",
-            "$pod_ip",
-          )
+          a.replaceAll("<proxy-ip>", "$proxy_ip").replaceAll("<agent-ip>", "$agent_ip")
+            .replaceAll("<pod-ip>", "$pod_ip").replaceAll("<link-proxy-ip>", "$link_proxy_ip")
+            .replaceAll("<internal-subnet>", "$isubnet").replaceAll("<link-subnet>", "$lsubnet")
         }"`
         : q(a);
     const cmd = `podman ${argv.map(word).join(" ")}`;
+    if (step.step === "fill the workspace volume") {
+      // up imports the two volumes at the same time; so does the script.
+      lines.push(`${cmd} & fill=$!`);
+      continue;
+    }
     lines.push(step.step.startsWith("secret ") ? `printf %s "$pw" | ${cmd}` : cmd);
+    if (step.step === "fill the agent's volume") lines.push('wait "$fill"');
     if (step.step === "workspace user's uid") {
       lines.push(
         `podman container exec --user 0 ${q(workspaceContainer)} chown -R 1000:1000 ${q(target)}`,
@@ -186,9 +232,16 @@ async function deleteWorkspace(name: string): Promise<void> {
   await devaipod(["delete", "-f", "--volumes", name]);
 }
 
-/** `up` against the script and against the reference's `devcontainer up`. */
-async function benchUp(runs: number, log: (l: string) => void): Promise<PodsRow[]> {
-  const project = await benchProject();
+/**
+ * `up` against the script and against the reference's `devcontainer up` (`large`: a large
+ * project, against the script only).
+ */
+async function benchUp(
+  runs: number,
+  log: (l: string) => void,
+  large = false,
+): Promise<PodsRow[]> {
+  const project = large ? await largeProject(log) : await benchProject();
   const ours: number[] = [];
   const oursWorkspace: number[] = [];
   const script: number[] = [];
@@ -212,7 +265,7 @@ async function benchUp(runs: number, log: (l: string) => void): Promise<PodsRow[
     const warm = `bench-warm-${crypto.randomUUID().slice(0, 4)}`;
     await must(devaipod(["up", project, "--name", warm, "-q"]), "warm-up up");
     await deleteWorkspace(warm);
-    if (!oracleUnavailable) {
+    if (!oracleUnavailable && !large) {
       await must(sh(refUp), "warm-up devcontainer up");
       await sh(refDown);
     }
@@ -227,12 +280,12 @@ async function benchUp(runs: number, log: (l: string) => void): Promise<PodsRow[
       await deleteWorkspace(a);
 
       const b = `bench-sh-${crypto.randomUUID().slice(0, 6)}`;
-      const s = await sh(await scriptFor(project, b));
+      // What a failed script made is removed too (its objects carry the workspace's labels).
+      const s = await sh(await scriptFor(project, b)).finally(() => deleteWorkspace(b));
       if (s.code !== 0) throw new Error(`baseline script failed: ${s.stderr}`);
       script.push(s.ms);
-      await deleteWorkspace(b);
 
-      if (!oracleUnavailable) {
+      if (!oracleUnavailable && !large) {
         const ref = await sh(refUp);
         if (ref.code !== 0) throw new Error(`devcontainer up failed: ${ref.stderr.slice(-300)}`);
         reference.push(ref.ms);
@@ -264,7 +317,9 @@ async function benchUp(runs: number, log: (l: string) => void): Promise<PodsRow[
     });
   };
   row(
-    "devaipod up, to agent-ready",
+    large
+      ? "devaipod up, large project (10k files, 50 MB history), to agent-ready"
+      : "devaipod up, to agent-ready",
     ours,
     "shell script: same podman commands and wait",
     script,
@@ -317,7 +372,50 @@ async function benchList(runs: number, log: (l: string) => void): Promise<PodsRo
   }];
 }
 
-/** All pods benchmarks. */
-export async function benchPods(runs: number, log: (l: string) => void): Promise<PodsRow[]> {
-  return [...(await benchUp(Math.min(runs, 5), log)), ...(await benchList(runs, log))];
+/** The large project of scripts/large_repo.ts, with a devcontainer.json. */
+async function largeProject(log: (l: string) => void): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "devaipod-bench-large-" });
+  const repo = await makeLargeRepo(join(dir, "project"), { image: DEV_IMAGE });
+  log(`large project: ${repo.files} files, ${repo.commits} commits, ${repo.packMb} MB packed`);
+  return repo.dir;
+}
+
+/** Which pods benchmarks run: all by default. */
+export type PodsBench = "up" | "large" | "list";
+
+/** All pods benchmarks (or `only` those). */
+export async function benchPods(
+  runs: number,
+  log: (l: string) => void,
+  only: readonly PodsBench[] = ["up", "large", "list"],
+): Promise<PodsRow[]> {
+  return [
+    ...(only.includes("up") ? await benchUp(Math.min(runs, 5), log) : []),
+    ...(only.includes("large") ? await benchUp(Math.min(runs, 3), log, true) : []),
+    ...(only.includes("list") ? await benchList(runs, log) : []),
+  ];
+}
+
+if (import.meta.main) {
+  const flag = (name: string) => {
+    const i = Deno.args.indexOf(name);
+    return i >= 0 ? Deno.args[i + 1] : undefined;
+  };
+  MAIN = flag("--main") ?? MAIN;
+  const only = flag("--only")?.split(",") as PodsBench[] | undefined;
+  const rows = await benchPods(
+    Number(flag("--runs") ?? 5),
+    (l) => console.error(`pods: ${l}`),
+    only,
+  );
+  if (Deno.args.includes("--json")) console.log(JSON.stringify(rows, null, 2));
+  else {
+    for (const r of rows) {
+      console.log(
+        `${r.name}: ${r.stats.median.toFixed(0)} ms (p90 ${r.stats.p90.toFixed(0)}) vs ` +
+          `${r.baseline.name}: ${r.baseline.stats.median.toFixed(0)} ms → ${r.ratio.toFixed(2)}× ` +
+          `(goal ≤ ${r.goal}×: ${r.ratio <= r.goal ? "met" : "MISSED"})`,
+      );
+    }
+  }
 }

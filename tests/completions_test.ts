@@ -63,7 +63,7 @@ podmanTest("completions: TAB completes the names of existing workspaces", async 
       }),
     );
     // Every command that takes a workspace name completes it.
-    for (const command of ["status", "ssh", "ssh-config", "rebuild", "delete"]) {
+    for (const command of ["status", "ssh", "ssh-config", "diff", "fetch", "rebuild", "delete"]) {
       const r = await runDevaipod(["complete", "--", command, "compl-"]);
       assertMatch(r.stdout, new RegExp(`^${name}\\tworkspace$`, "m"), command);
     }

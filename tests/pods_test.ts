@@ -170,7 +170,7 @@ podmanTest(
       // delete keeps the volumes; up of the same name adopts them with the work in place.
       const del = await runDevaipod(["delete", "-f", ws]);
       assertEquals(del.code, 0, del.stderr);
-      assertEquals(await labelled(ws), { ...NOTHING, volumes: 2 }, "only the volumes stay");
+      assertEquals(await labelled(ws), { ...NOTHING, volumes: 3 }, "only the volumes stay");
       assertEquals((await runDevaipod(["up", dir, "--name", ws])).code, 0);
       assertEquals((await exec(ws, "workspace", "cat work.txt")).stdout, "precious\n");
       const gone = await runDevaipod(["delete", "-f", "--volumes", ws]);
@@ -191,20 +191,23 @@ podmanTest(
     const networksBefore = (await podman.run(p.networkLs())).map((n) => n.name).sort();
     try {
       // Count the steps of a full up (the hook exits with 137 at step N).
-      // secrets, 2 volumes, the copy, the network, the proxy, the pod, workspace, agent: 9 steps.
-      for (let step = 1; step <= 9; step++) {
+      // secrets, 2 volumes, the agent's volume, the two copies (imported together), the 2
+      // networks, the proxy, the pod, workspace, agent: 12 steps. After 4 the agent's volume
+      // exists but is empty.
+      const last = 12;
+      for (let step = 1; step <= last; step++) {
         const killed = await runDevaipod(["up", dir, "--name", ws], {
           env: { DEVAIPOD_TEST_STOP_AFTER_STEP: String(step) },
         });
         assertEquals(killed.code, 137, `step ${step}: ${killed.stderr}`);
-        if (step === 9) {
+        if (step === last) {
           // Killed after its last container: the workspace stands; start finishes it (create hooks too).
           const again = await runDevaipod(["up", dir, "--name", ws]);
           assertEquals(again.code, 9, again.stderr);
           assertMatch(again.stderr, /already exists/);
           const start = await runDevaipod(["start", ws]);
           assertEquals(start.code, 0, `start after a kill at the last step: ${start.stderr}`);
-        } else if (step % 3 === 0) {
+        } else if (step % 3 === 0 || step === 4) {
           const again = await runDevaipod(["up", dir, "--name", ws]);
           assertEquals(again.code, 0, `up after a kill at step ${step}: ${again.stderr}`);
           assertEquals((await labelled(ws)).containers, 4, "infra, workspace, agent and proxy");
@@ -304,7 +307,7 @@ podmanTest(
       assert(seen, "the pod appeared");
       assertEquals(out.code, 130, stderr);
       assertMatch(stderr, /up interrupted: removing what it created \(volumes are kept\)/);
-      assertEquals(await labelled(ws), { ...NOTHING, volumes: 2 }, "only the volumes stay");
+      assertEquals(await labelled(ws), { ...NOTHING, volumes: 3 }, "only the volumes stay");
     } finally {
       await purge(ws);
       await Deno.remove(dir, { recursive: true });
@@ -439,7 +442,7 @@ podmanTest(
       assert(allow.includes("extra.example.com"), "the allow addition survived");
       const entries = allow.split("\n").filter((l) => l && !l.startsWith("#"));
       assertEquals(entries.length, new Set(entries).size, `no entry twice:\n${allow}`);
-      assertEquals((await labelled(ws)).volumes, 2);
+      assertEquals((await labelled(ws)).volumes, 3);
     } finally {
       await purge(ws);
       await Deno.remove(dir, { recursive: true });

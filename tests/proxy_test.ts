@@ -1,23 +1,30 @@
 /**
  * The egress proxy on loopback: real TCP upstreams, the real curl as client, raw sockets for
  * malformed and hostile clients. Names resolve through an injected table (test names → 127.0.0.1);
- * loopback is a restricted address, so the tests allow it explicitly where they mean to.
+ * loopback is a restricted address, so the tests allow it explicitly where they mean to. The
+ * sidecar's relay and its refusal of the workspace's own networks are tested here too, in process
+ * and as the sidecar runs them (lib/proxy/main.ts with its flags).
  */
 import { parseAllowlist } from "../lib/proxy/allowlist.ts";
+import { parseSubnet } from "../lib/proxy/own_networks.ts";
+import { startRelay } from "../lib/proxy/relay.ts";
 import type { AllowEntry } from "../lib/proxy/allowlist.ts";
 import { egressRows, foldEgress, parseProxyLog } from "../lib/proxy/egress_log.ts";
 import { startProxy } from "../lib/proxy/server.ts";
 import type { ProxyLimits, ProxyLogRecord, ProxyServer } from "../lib/proxy/server.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
+import { denoDir, denoProgram, devaipodPermissionFlags } from "./support/cli.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** A TCP server echoing every byte back. */
-function echoServer(): { port: number; close: () => void } {
+/** A TCP server echoing every byte back; `accepted()` counts the connections it took. */
+function echoServer(): { port: number; close: () => void; accepted: () => number } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let accepted = 0;
   (async () => {
     for await (const conn of listener) {
+      accepted++;
       (async () => {
         const buf = new Uint8Array(65536);
         try {
@@ -34,7 +41,11 @@ function echoServer(): { port: number; close: () => void } {
       })();
     }
   })().catch(() => {});
-  return { port: (listener.addr as Deno.NetAddr).port, close: () => listener.close() };
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    close: () => listener.close(),
+    accepted: () => accepted,
+  };
 }
 
 /** An HTTP server answering with what it received. */
@@ -457,5 +468,272 @@ async function waitFor(condition: () => boolean, ms = 3000): Promise<void> {
   while (!condition()) {
     if (Date.now() > deadline) throw new Error("timed out waiting");
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A whole answer: a tunnel's head (the tunnel stays open), or a refusal's head and body. */
+const ANSWERED = /^HTTP\/1\.1 200 [^\r]*\r\n\r\n|\r\n\r\n[^\r]*\n$/;
+
+Deno.test("proxy: given its own subnets, it never connects into them nor to loopback, even when allowlisted; each refusal is logged", async () => {
+  const echo = echoServer();
+  const entries = [
+    `api.test:${echo.port}`,
+    `127.0.0.1:${echo.port}`,
+    `http://api.test:${echo.port}`,
+    `workspace.test:${echo.port}`,
+    `10.89.1.3:${echo.port}`,
+  ];
+  const names: Record<string, string[]> = {
+    "api.test": ["127.0.0.1"],
+    "workspace.test": ["10.89.1.3"],
+  };
+  const start = (ownSubnets?: string[]) => {
+    const records: ProxyLogRecord[] = [];
+    const proxy = startProxy({
+      hostname: "127.0.0.1",
+      port: 0,
+      allowlist: () => parseAllowlist(entries),
+      resolve: (host) => Promise.resolve(names[host] ?? []),
+      log: (r) => records.push(r),
+      ...(ownSubnets ? { ownSubnets: ownSubnets.map(parseSubnet) } : {}),
+    });
+    return { proxy, records };
+  };
+  try {
+    // Without its own subnets (a standalone proxy), the allowlisted loopback name is tunnelled:
+    // the refusals below are the guard's doing, not the allowlist's.
+    const open = start();
+    try {
+      assertMatch(
+        await raw(
+          open.proxy.addr.port,
+          `CONNECT api.test:${echo.port} HTTP/1.1\r\n\r\n`,
+          /\r\n\r\n/,
+        ),
+        /^HTTP\/1\.1 200 /,
+      );
+      await waitFor(() => echo.accepted() === 1);
+    } finally {
+      await open.proxy.close();
+    }
+
+    const { proxy, records } = start(["10.89.0.0/24", "10.89.1.0/24"]);
+    try {
+      const loopback =
+        "is the proxy's own host \\(127\\.0\\.0\\.0/8\\); the proxy never connects there";
+      const own =
+        "is in the workspace's own network 10\\.89\\.1\\.0/24; the proxy never connects there";
+      const table: [string, RegExp][] = [
+        [
+          `CONNECT api.test:${echo.port} HTTP/1.1\r\n\r\n`,
+          new RegExp(`^HTTP/1\\.1 403 Forbidden[\\s\\S]*api\\.test: 127\\.0\\.0\\.1 ${loopback}`),
+        ],
+        [
+          `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\n`,
+          new RegExp(`^HTTP/1\\.1 403 Forbidden[\\s\\S]*\\n127\\.0\\.0\\.1 ${loopback}`),
+        ],
+        [
+          `GET http://api.test:${echo.port}/ HTTP/1.1\r\nHost: api.test\r\n\r\n`,
+          new RegExp(`^HTTP/1\\.1 403 Forbidden[\\s\\S]*api\\.test: 127\\.0\\.0\\.1 ${loopback}`),
+        ],
+        [
+          `CONNECT workspace.test:${echo.port} HTTP/1.1\r\n\r\n`,
+          new RegExp(`^HTTP/1\\.1 403 Forbidden[\\s\\S]*workspace\\.test: 10\\.89\\.1\\.3 ${own}`),
+        ],
+        [
+          `CONNECT 10.89.1.3:${echo.port} HTTP/1.1\r\n\r\n`,
+          new RegExp(`^HTTP/1\\.1 403 Forbidden[\\s\\S]*\\n10\\.89\\.1\\.3 ${own}`),
+        ],
+      ];
+      for (const [request, expected] of table) {
+        assertMatch(await raw(proxy.addr.port, request, ANSWERED), expected, request);
+      }
+      await waitFor(() => records.length >= table.length);
+      assertEquals(
+        records.map((r) => [r.event, r.decision, r.status, r.host]),
+        [
+          ["deny", "deny", 403, "api.test"],
+          ["deny", "deny", 403, "127.0.0.1"],
+          ["deny", "deny", 403, "api.test"],
+          ["deny", "deny", 403, "workspace.test"],
+          ["deny", "deny", 403, "10.89.1.3"],
+        ],
+      );
+      assertEquals(echo.accepted(), 1, "no refused request reached the upstream");
+    } finally {
+      await proxy.close();
+    }
+  } finally {
+    echo.close();
+  }
+});
+
+Deno.test("relay: bytes pass both ways unchanged, and a half-close passes through", async () => {
+  const echo = echoServer();
+  const relay = startRelay({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    target: { hostname: "127.0.0.1", port: echo.port },
+  });
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: relay.addr.port });
+    const payload = new Uint8Array(300_000).map((_, i) => i % 251);
+    const reading = (async () => {
+      const got: number[] = [];
+      const buf = new Uint8Array(65536);
+      while (true) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        got.push(...buf.subarray(0, n));
+      }
+      return got;
+    })();
+    let off = 0;
+    while (off < payload.length) off += await conn.write(payload.subarray(off));
+    assertEquals(relay.active(), 1);
+    // Half-close: the echo server sees the end, answers everything, then closes its side.
+    await conn.closeWrite();
+    const got = await reading;
+    conn.close();
+    assertEquals(got.length, payload.length);
+    assert(got.every((b, i) => b === payload[i]), "the bytes came back unchanged");
+    await waitFor(() => relay.active() === 0);
+    assertEquals(echo.accepted(), 1);
+  } finally {
+    await relay.close();
+    echo.close();
+  }
+});
+
+Deno.test("relay: a target that is down closes the client and says why; after close nothing listens", async () => {
+  const down = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const downPort = (down.addr as Deno.NetAddr).port;
+  down.close();
+  const errors: string[] = [];
+  const relay = startRelay({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    target: { hostname: "127.0.0.1", port: downPort },
+    onError: (m) => errors.push(m),
+  });
+  const port = relay.addr.port;
+  try {
+    assertEquals(await raw(port, "hello"), "", "the client is closed without a byte");
+    await waitFor(() => errors.length === 1);
+    assertMatch(errors[0] ?? "", new RegExp(`^cannot reach 127\\.0\\.0\\.1:${downPort}: `));
+  } finally {
+    await relay.close();
+  }
+  let refused = false;
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+  } catch (err) {
+    refused = err instanceof Deno.errors.ConnectionRefused;
+  }
+  assert(refused, "a closed relay listens no more");
+});
+
+/** Reads a child's stderr until `count` lines matching `pattern` arrived; returns their matches. */
+async function stderrLines(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  pattern: RegExp,
+  count: number,
+): Promise<RegExpExecArray[]> {
+  const found: RegExpExecArray[] = [];
+  let text = "";
+  while (found.length < count) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the proxy ended early:\n${text}`);
+    text += decoder.decode(value);
+    const lines = text.split("\n");
+    text = lines.pop() ?? "";
+    for (const line of lines) {
+      const m = pattern.exec(line);
+      if (m) found.push(m);
+    }
+  }
+  return found;
+}
+
+/** The two ways the sidecar runs the proxy: its light entry point, and `devaipod proxy`. */
+const SIDECAR_ENTRIES: [string, string[]][] = [
+  [
+    "lib/proxy/main.ts",
+    [
+      "run",
+      "--quiet",
+      "--allow-net",
+      "--allow-read",
+      new URL("../lib/proxy/main.ts", import.meta.url).pathname,
+    ],
+  ],
+  [
+    "devaipod proxy",
+    [
+      "run",
+      "--quiet",
+      ...devaipodPermissionFlags(),
+      new URL("../main.ts", import.meta.url).pathname,
+      "proxy",
+    ],
+  ],
+];
+
+for (const [entry, argv] of SIDECAR_ENTRIES) {
+  Deno.test(`proxy sidecar (${entry}): --relay reaches the target, --own-subnet refuses loopback even when allowlisted`, async () => {
+    await sidecar(argv);
+  });
+}
+
+async function sidecar(argv: readonly string[]): Promise<void> {
+  const echo = echoServer();
+  const child = new Deno.Command(denoProgram(), {
+    args: [
+      ...argv,
+      "--listen",
+      "127.0.0.1:0",
+      "--relay",
+      `127.0.0.1:0=127.0.0.1:${echo.port}`,
+      "--own-subnet",
+      "10.89.0.0/24",
+      "10.89.1.0/24",
+      "--allow",
+      `127.0.0.1:${echo.port}`,
+    ],
+    env: { NO_COLOR: "1", DENO_DIR: denoDir() },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.getReader();
+  try {
+    const [listening, relaying] = await stderrLines(
+      reader,
+      /^proxy: (listening on|relaying) 127\.0\.0\.1:(\d+)/,
+      2,
+    );
+    assertEquals([listening?.[1], relaying?.[1]], ["listening on", "relaying"]);
+    const relayed = await Deno.connect({ hostname: "127.0.0.1", port: Number(relaying?.[2]) });
+    await relayed.write(encoder.encode("through the relay"));
+    const buf = new Uint8Array(64);
+    assertEquals(
+      decoder.decode(buf.subarray(0, (await relayed.read(buf)) ?? 0)),
+      "through the relay",
+    );
+    relayed.close();
+    assertMatch(
+      await raw(
+        Number(listening?.[2]),
+        `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\n`,
+        ANSWERED,
+      ),
+      /^HTTP\/1\.1 403 Forbidden[\s\S]*127\.0\.0\.1 is the proxy's own host/,
+    );
+    assertEquals(echo.accepted(), 1, "only the relayed connection reached the server");
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    reader.releaseLock();
+    await child.stderr.cancel().catch(() => {});
+    await child.stdout.cancel().catch(() => {});
+    echo.close();
   }
 }

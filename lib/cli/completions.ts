@@ -17,6 +17,8 @@ const TAKES_A_NAME = [
   "exec",
   "ssh",
   "ssh-config",
+  "diff",
+  "fetch",
   "rebuild",
   "stop",
   "start",

@@ -4,11 +4,16 @@ import { DEFAULT_LLM_KEYS } from "../agents/llm_keys.ts";
 import { ConflictError, FailedError, UsageError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import { devaipodDirs } from "../paths.ts";
-import { PASSWORD_ENV } from "../plan/pod_plan.ts";
+import { PASSWORD_ENV, podName } from "../plan/pod_plan.ts";
 import * as p from "../podman/mod.ts";
 import { findWorkspace, workspaceContainers } from "../pods/inventory.ts";
 import { workspaceDirs } from "../pods/state.ts";
 import { judge, parseProbeOutput, PROBE_SCRIPT } from "../pods/verify.ts";
+import type { Probe } from "../pods/verify.ts";
+import { treeProbes } from "../pods/verify_trees.ts";
+import { agentDiff } from "../pods/agent_work.ts";
+import { workspacePortProbes } from "../pods/verify_port_run.ts";
+import type { ContainerListEntry } from "../podman/mod.ts";
 import { parseAllowFile } from "../proxy/allow_file.ts";
 import { AllowlistError, parseEntry } from "../proxy/allowlist.ts";
 import { egressRows, foldEgress, parseProxyLog } from "../proxy/egress_log.ts";
@@ -81,6 +86,37 @@ export async function egressAction(
   for (const line of renderTable(egressRows(records))) ctx.out(line);
 }
 
+/** The hook and write probes of a workspace's trees (lib/pods/verify_trees.ts). */
+async function treeProbesOf(
+  ctx: CliContext,
+  workspace: string,
+  containers: Map<string, ContainerListEntry>,
+  agent: string,
+): Promise<Probe[]> {
+  const ws = containers.get(ROLES.workspace);
+  // By role in the answer: podman 4.3 ORs several label filters of `volume ls`.
+  const work = (await ctx.podman.run(p.volumeLs({ [LABELS.workspace]: workspace }))).find((v) =>
+    v.Labels[LABELS.role] === ROLES.workspaceVolume
+  );
+  if (ws?.State !== "running") {
+    return [{ id: "trees", ok: false, detail: "the workspace container is not running" }];
+  }
+  if (!work) return [{ id: "trees", ok: false, detail: `${workspace} has no work volume` }];
+  const user = ws.Labels[LABELS.remoteUser];
+  return await treeProbes(ctx.podman, {
+    agent,
+    workspace: ws.Id,
+    ...(user ? { workspaceUser: user } : {}),
+    workVolume: work.Name,
+    // With the traps planted, `diff`'s safe reader reads the agent's clone (its objects, refs and
+    // work tree) in the workspace: nothing of the clone may run there either. A layout it cannot
+    // read (no clone of the agent's own) is the other probes' finding, not this one's.
+    readers: async () => {
+      await agentDiff(ctx.podman, workspace).catch(() => undefined);
+    },
+  });
+}
+
 /** `devaipod verify NAME [--json]`: probes from inside the agent; exit 1 on any escape. */
 export async function verifyAction(
   ctx: CliContext,
@@ -104,7 +140,7 @@ export async function verifyAction(
     ],
     parse: (out) =>
       out.stdout.trim().split(" ").map((kv) => kv.split("=")).find(([k]) =>
-        !(k ?? "").endsWith("-internal")
+        k !== `${podName(workspace)}-internal` && k !== `${podName(workspace)}-link`
       )?.[1] ?? "",
   });
   const allowed = parseAllowFile(await Deno.readTextFile(allowFile)).find((e) =>
@@ -123,6 +159,8 @@ export async function verifyAction(
     ],
   }));
   const probes = judge(parseProbeOutput(result.stdout), [...DEFAULT_LLM_KEYS, PASSWORD_ENV]);
+  probes.push(...await treeProbesOf(ctx, workspace, containers, agent.Id));
+  probes.push(...await workspacePortProbes(ctx.podman, containers));
   const ok = probes.every((x) => x.ok);
   if (options.json) ctx.json({ workspace, ok, probes });
   else {for (const line of renderTable(probes.map((x) => [x.ok ? "ok" : "FAIL", x.id, x.detail]))) {

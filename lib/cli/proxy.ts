@@ -10,6 +10,14 @@ export function proxyCommand(ctx: CliContext): CommandUnknownOpts {
     .option("--listen <host:port>", "address to listen on", "0.0.0.0:3128")
     .option("--allow-file <path>", "allowlist file, one entry per line, re-read when it changes")
     .option("--allow <entry...>", "allowlist entries (host, host:port, *.domain, http://host, IP)")
+    .option(
+      "--relay <listen=target...>",
+      "plain TCP relays, each LISTEN=TARGET as host:port (the workspace's way to the agent)",
+    )
+    .option(
+      "--own-subnet <cidr...>",
+      "the workspace's own networks: never connected into, nor loopback, whatever the allowlist says",
+    )
     .option("--head-timeout <ms>", "how long a request head may take", "10000")
     .option("--idle-timeout <ms>", "idle tunnels are closed after this long", "600000")
     .option("--max-tunnels <n>", "tunnels open at once", "1024")

@@ -3,6 +3,8 @@ import { UsageError } from "../errors.ts";
 import { watchAllowFile } from "../proxy/allow_file.ts";
 import { parseAllowlist } from "../proxy/allowlist.ts";
 import type { AllowEntry } from "../proxy/allowlist.ts";
+import { parseSubnet } from "../proxy/own_networks.ts";
+import { parseRelay, startRelay } from "../proxy/relay.ts";
 import { startProxy } from "../proxy/server.ts";
 import type { CliContext } from "./context.ts";
 
@@ -11,6 +13,8 @@ export interface ProxyCliOptions {
   listen: string;
   allowFile?: string;
   allow?: string[];
+  relay?: string[];
+  ownSubnet?: string[];
   headTimeout: string;
   idleTimeout: string;
   maxTunnels: string;
@@ -24,6 +28,21 @@ function positive(flag: string, value: string): number {
   return n;
 }
 
+/** Parses each value with `parse`; a failure is a usage error naming the flag. */
+function each<T>(
+  flag: string,
+  values: readonly string[] | undefined,
+  parse: (v: string) => T,
+): T[] {
+  return (values ?? []).map((v) => {
+    try {
+      return parse(v);
+    } catch (err) {
+      throw new UsageError(`${flag}: ${(err as Error).message}`);
+    }
+  });
+}
+
 /** Runs the proxy until the process is told to stop. */
 export async function proxyAction(ctx: CliContext, options: ProxyCliOptions): Promise<void> {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(options.listen);
@@ -35,6 +54,8 @@ export async function proxyAction(ctx: CliContext, options: ProxyCliOptions): Pr
       throw new UsageError(`--allow: ${(err as Error).message}`);
     }
   })();
+  const relays = each("--relay", options.relay, parseRelay);
+  const ownSubnets = options.ownSubnet ? each("--own-subnet", options.ownSubnet, parseSubnet) : [];
   const fromFile = options.allowFile
     ? watchAllowFile(options.allowFile, (msg) => ctx.err(`proxy: ${msg}`))
     : () => [];
@@ -48,11 +69,19 @@ export async function proxyAction(ctx: CliContext, options: ProxyCliOptions): Pr
       idleTimeoutMs: positive("--idle-timeout", options.idleTimeout),
       maxTunnels: positive("--max-tunnels", options.maxTunnels),
     },
+    ...(options.ownSubnet ? { ownSubnets } : {}),
     log: (record) => ctx.deps.io.stdout(`${JSON.stringify(record)}\n`),
   });
   ctx.err(
     `proxy: listening on ${proxy.addr.hostname}:${proxy.addr.port} with ${allowlist().length} allowlist entries`,
   );
+  const relayServers = relays.map((spec) => {
+    const relay = startRelay({ ...spec, onError: (m) => ctx.err(`relay: ${m}`) });
+    ctx.err(
+      `proxy: relaying ${relay.addr.hostname}:${relay.addr.port} to ${spec.target.hostname}:${spec.target.port}`,
+    );
+    return relay;
+  });
   await new Promise<void>((resolve) => {
     if (ctx.deps.signal.aborted) return resolve();
     ctx.deps.signal.addEventListener("abort", () => resolve(), { once: true });
@@ -62,5 +91,5 @@ export async function proxyAction(ctx: CliContext, options: ProxyCliOptions): Pr
       // no SIGTERM on this platform
     }
   });
-  await proxy.close();
+  await Promise.all([proxy.close(), ...relayServers.map((r) => r.close())]);
 }

@@ -13,8 +13,10 @@ import { egressCommand } from "./egress.ts";
 import { verifyCommand } from "./verify.ts";
 import { configCommand } from "./config.ts";
 import { deleteCommand } from "./delete.ts";
+import { diffCommand } from "./diff.ts";
 import { doctorCommand } from "./doctor.ts";
 import { execCommand } from "./exec.ts";
+import { fetchCommand } from "./fetch.ts";
 import { listCommand } from "./list.ts";
 import { logsCommand } from "./logs.ts";
 import { proxyCommand } from "./proxy.ts";
@@ -75,6 +77,8 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     execCommand(ctx),
     sshCommand(ctx),
     sshConfigCommand(ctx),
+    diffCommand(ctx),
+    fetchCommand(ctx),
     stopCommand(ctx),
     startCommand(ctx),
     deleteCommand(ctx),

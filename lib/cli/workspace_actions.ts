@@ -40,6 +40,8 @@ import type { CliContext } from "./context.ts";
 import { Progress } from "./progress.ts";
 import { renderTable } from "./table.ts";
 import { egressCounts } from "../proxy/egress_log.ts";
+import { agentWorkSummary } from "../pods/agent_work.ts";
+import { workRow } from "./agent_work_actions.ts";
 
 const ROLE_NAMES = ["workspace", "agent"] as const;
 
@@ -90,6 +92,12 @@ export async function statusAction(
     : endpoint
     ? await probeHealth(endpoint)
     : false;
+  const work = await agentWorkSummary(
+    ctx.podman,
+    workspace,
+    pod.Name,
+    containers.get(ROLES.workspace),
+  );
   const status = {
     name: workspace,
     pod: pod.Name,
@@ -116,6 +124,7 @@ export async function statusAction(
       healthy,
       health: agent?.State !== "running" ? "stopped" : healthy ? "healthy" : "unhealthy",
       url: endpoint?.url ?? null,
+      work,
     },
     volumes: objects.volumes.map((v) => ({ name: v.Name, role: v.Labels[LABELS.role] ?? null })),
     secrets: objects.secrets.length,
@@ -136,6 +145,7 @@ export async function statusAction(
       : []),
     ["image", status.image ?? "-"],
     ["agent", `${status.agent.health}${status.agent.url ? ` at ${status.agent.url} (host)` : ""}`],
+    ["work", workRow(work, workspace)],
     ...ROLE_NAMES.map((
       role,
     ) => [

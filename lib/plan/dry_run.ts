@@ -12,7 +12,8 @@ import { secretCreate } from "../podman/secret.ts";
 import { volumeCreate, volumeImport } from "../podman/volume.ts";
 import type { PodPlan } from "./pod_plan.ts";
 import { redactUrl } from "../sources/parse.ts";
-import { USER_AND_OC } from "./pod_plan.ts";
+import { AGENT_BASE, USER_AND_OC } from "./pod_plan.ts";
+import { ROLES } from "../labels.ts";
 import { linkShimsCommand, SHIM_LINK_DIR } from "./shim_links.ts";
 
 /** One step of the plan. */
@@ -65,7 +66,9 @@ export function dryRunSteps(
       stdin: "<redacted>",
     });
   }
-  for (const v of plan.volumes) {
+  // The agent's volume is made once the clone's commit is known: its label records it.
+  const agentWork = plan.volumes.filter((v) => v.role === ROLES.agentWork);
+  for (const v of plan.volumes.filter((v) => v.role !== ROLES.agentWork)) {
     steps.push({
       step: `volume ${v.role}`,
       argv: [...volumeCreate(v.name, { labels: v.labels }).argv],
@@ -76,8 +79,25 @@ export function dryRunSteps(
     action: "git clone of HEAD (or the files) into a temporary folder, archived as <tarball>",
   });
   steps.push({
+    step: "the agent's clone",
+    action: `git branch ${plan.agentBranch} ${AGENT_BASE} in the same clone, then HEAD on it ` +
+      `(git symbolic-ref HEAD refs/heads/${plan.agentBranch}; a folder without git: the same ` +
+      "files), archived as <agent tarball>",
+  });
+  for (const v of agentWork) {
+    steps.push({
+      step: `volume ${v.role}`,
+      argv: [...volumeCreate(v.name, { labels: v.labels }).argv],
+    });
+  }
+  // The two imports run at the same time (up starts both, then waits for both).
+  steps.push({
     step: "fill the workspace volume",
     argv: [...volumeImport(plan.workspaceVolume, "<tarball>").argv],
+  });
+  steps.push({
+    step: "fill the agent's volume",
+    argv: [...volumeImport(plan.agentWorkVolume, "<agent tarball>").argv],
   });
   if (plan.isolation) {
     steps.push({
@@ -87,9 +107,11 @@ export function dryRunSteps(
         plan.isolation.allow.join(", "),
     });
     steps.push({ step: "internal network", argv: [...networkCreate(plan.isolation.network).argv] });
+    steps.push({ step: "link network", argv: [...networkCreate(plan.isolation.linkNetwork).argv] });
     steps.push({
       step: "addresses",
-      action: `the internal network's subnet: .2 the proxy, .3 the agent, .4 the pod`,
+      action: "the internal network's subnet: .2 the proxy, .3 the agent; " +
+        "the link network's: .2 the proxy (its relay to the agent), .3 the pod",
     });
     steps.push({
       step: "egress proxy",

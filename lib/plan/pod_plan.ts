@@ -20,6 +20,8 @@ import { VERSION } from "../version.ts";
 
 /** Stands for "uid:gid of the workspace user" until the workspace container runs. */
 export const AGENT_USER = "<workspace-uid>:<workspace-gid>";
+/** Stands for the commit the agent's clone starts from until the project is cloned. */
+export const AGENT_BASE = "<base-commit>";
 
 /** The agent server's port inside the pod. */
 export const AGENT_PORT = 4096;
@@ -27,6 +29,11 @@ export const AGENT_PORT = 4096;
 export const AGENT_BIN = "/opt/devaipod/bin/opencode";
 /** Where the shims appear in the workspace. */
 export const SHIMS_DIR = "/opt/devaipod/shims";
+/**
+ * Where the agent's own clone (its work volume) appears, read-only, in the workspace: what
+ * `diff`, `fetch` and `status` read. The agent itself has it at the workspace folder.
+ */
+export const AGENT_TREE = "/devaipod/agent";
 /** The agent's HOME (its own volume). */
 export const AGENT_HOME = "/devaipod/home";
 /** Where the agent's keys are mounted, one file per variable. */
@@ -79,11 +86,21 @@ export const HEALTH_PROBE = [
 export const USER_AND_OC = 'id -u "$@" && id -g "$@" && ' +
   `{ PATH=$(printf %s "$PATH" | sed 's#/opt/devaipod/shims:##'); if command -v oc >/dev/null 2>&1; then echo oc; else echo none; fi; }`;
 
-/** Stands for the proxy's, the agent's and the pod's addresses on the internal network until it exists. */
+/**
+ * Stand for addresses until the networks exist ({@link networkAddresses} learns them): the internal
+ * network (the agent and the proxy only) and its subnet, …
+ */
 export const PROXY_IP = "<proxy-ip>";
 export const AGENT_IP = "<agent-ip>";
+export const INTERNAL_SUBNET = "<internal-subnet>";
+/** … and the link network (the pod and the proxy only) and its subnet. */
+export const LINK_PROXY_IP = "<link-proxy-ip>";
 export const POD_IP = "<pod-ip>";
-/** Names the containers use for each other on the internal network. */
+export const LINK_SUBNET = "<link-subnet>";
+/**
+ * Names the containers use for each other: the agent finds the proxy on the internal network; the
+ * workspace finds "the agent" at the proxy's relay on the link network.
+ */
 export const PROXY_HOST = "proxy.devaipod";
 export const AGENT_HOST = "agent.devaipod";
 /** The proxy's port. */
@@ -130,7 +147,7 @@ export interface PlannedSecret {
 export interface PlannedVolume {
   name: string;
   labels: Record<string, string>;
-  role: typeof ROLES.workspaceVolume | typeof ROLES.agentHome;
+  role: typeof ROLES.workspaceVolume | typeof ROLES.agentHome | typeof ROLES.agentWork;
 }
 
 /** Everything `up` creates, in order. */
@@ -144,6 +161,14 @@ export interface PodPlan {
   secrets: PlannedSecret[];
   /** The volume holding the project (the first of `volumes`). */
   workspaceVolume: string;
+  /**
+   * The volume holding the agent's own clone (the last of `volumes`; its `agent-base` label is
+   * {@link AGENT_BASE} until the project is cloned): the agent's at the workspace mount target,
+   * the workspace's read-only at {@link AGENT_TREE}.
+   */
+  agentWorkVolume: string;
+  /** The branch of the agent's clone: {@link agentBranch}. */
+  agentBranch: string;
   workspaceContainer: ContainerSpec;
   agentContainer: ContainerSpec;
   /** forwardPorts published on 127.0.0.1 (same port on the host). */
@@ -155,9 +180,13 @@ export interface PodPlan {
   /** The user lifecycle hooks and sessions run as in the workspace (image default when absent). */
   remoteUser?: string;
   task?: string;
-  /** With egress isolation: the internal network and the proxy sidecar. */
+  /**
+   * With egress isolation: the internal network (the agent and the proxy), the link network (the
+   * pod and the proxy, whose relay is the workspace's one way to the agent) and the proxy sidecar.
+   */
   isolation?: {
     network: NetworkSpec;
+    linkNetwork: NetworkSpec;
     proxyContainer: ContainerSpec;
     /** Host path of the allowlist file that `up` writes (the proxy re-reads it). */
     allowFile: string;
@@ -214,6 +243,16 @@ export interface PlanInput {
 /** The pod's name for a workspace. */
 export function podName(workspace: string): string {
   return `devaipod-${workspace}`;
+}
+
+/** The branch the agent's clone works on: `devaipod/<workspace>`. */
+export function agentBranch(workspace: string): string {
+  return `devaipod/${workspace}`;
+}
+
+/** The volume holding the agent's own clone: `devaipod-<workspace>-agent-work`. */
+export function agentWorkVolume(workspace: string): string {
+  return `${podName(workspace)}-agent-work`;
 }
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -371,7 +410,12 @@ export function planPod(input: PlanInput): PodPlan {
     role: ROLES.agentHome,
     labels: { ...base, [LABELS.role]: ROLES.agentHome },
   };
-  const volumes = [workVolume, homeVolume];
+  const agentWork: PlannedVolume = {
+    name: agentWorkVolume(workspace),
+    role: ROLES.agentWork,
+    labels: { ...base, [LABELS.role]: ROLES.agentWork, [LABELS.agentBase]: AGENT_BASE },
+  };
+  const volumes = [workVolume, homeVolume, agentWork];
   const keys = agentKeys(input.hostEnv, [
     ...(input.envAllowlist ?? []),
     ...(resolved?.devaipod.envAllowlist ?? []),
@@ -421,6 +465,7 @@ export function planPod(input: PlanInput): PodPlan {
 
   const iso = input.isolation;
   const internalNetwork = `${name}-internal`;
+  const linkNetwork = `${name}-link`;
   const proxyUrl = `http://${PROXY_HOST}:${PROXY_PORT}`;
   const forwardPorts = (config?.forwardPorts ?? []).filter((p): p is number =>
     typeof p === "number"
@@ -446,8 +491,10 @@ export function planPod(input: PlanInput): PodPlan {
     ],
     ...(iso
       ? {
-        networks: [iso.egressNetwork, `${internalNetwork}:ip=${POD_IP}`],
-        addHosts: [{ host: AGENT_HOST, ip: AGENT_IP }, { host: PROXY_HOST, ip: PROXY_IP }],
+        // Not on the internal network: the agent has no way to the workspace. "The agent" is the
+        // proxy's relay on the link network.
+        networks: [iso.egressNetwork, `${linkNetwork}:ip=${POD_IP}`],
+        addHosts: [{ host: AGENT_HOST, ip: LINK_PROXY_IP }],
       }
       : {}),
   };
@@ -456,6 +503,15 @@ export function planPod(input: PlanInput): PodPlan {
     ? [{ type: "bind", source: input.agentBinary, target: AGENT_BIN, readonly: true }]
     : [];
   const workspaceVolumeMount: Mount = { type: "volume", source: workVolume.name, target };
+  // The agent's own clone: its at the same path (workdir, hooks and paths as in the workspace),
+  // handed to its user by podman at each start; the workspace's read-only, for diff and fetch.
+  const agentWorkMount: Mount = { type: "volume", source: agentWork.name, target, chown: true };
+  const agentTreeMount: Mount = {
+    type: "volume",
+    source: agentWork.name,
+    target: AGENT_TREE,
+    readonly: true,
+  };
   const overrideCommand = config?.overrideCommand ?? true;
   // remoteEnv for sessions (ssh, exec) as for hooks; a null value unsets, so it is left out.
   const remoteEnvEntries = Object.entries(config?.remoteEnv ?? {}).filter((e): e is [
@@ -496,6 +552,7 @@ export function planPod(input: PlanInput): PodPlan {
       }),
     mounts: [
       workspaceVolumeMount,
+      agentTreeMount,
       ...agentBinaryMount,
       { type: "bind", source: input.shimsDir, target: SHIMS_DIR, readonly: true },
       ...(input.helperRuntime ? runtimeMounts(input.helperRuntime) : []),
@@ -545,8 +602,9 @@ export function planPod(input: PlanInput): PodPlan {
     init: true,
     capDrop: ["ALL"],
     securityOpt: ["no-new-privileges"],
+    // Never the human's tree: the agent cannot write what the workspace later runs.
     mounts: [
-      workspaceVolumeMount,
+      agentWorkMount,
       { type: "volume", source: homeVolume.name, target: AGENT_HOME },
       ...agentBinaryMount,
     ],
@@ -577,7 +635,13 @@ export function planPod(input: PlanInput): PodPlan {
         disableDns: true,
         labels: { ...base, [LABELS.role]: ROLES.network },
       },
-      proxyContainer: proxyContainer(name, input.image, base, internalNetwork, iso),
+      linkNetwork: {
+        name: linkNetwork,
+        internal: true,
+        disableDns: true,
+        labels: { ...base, [LABELS.role]: ROLES.linkNetwork },
+      },
+      proxyContainer: proxyContainer(name, input.image, base, internalNetwork, linkNetwork, iso),
       allowFile: iso.allowFile,
       allow: agentAllowlist(resolved, iso.allow ?? []),
     }
@@ -592,6 +656,8 @@ export function planPod(input: PlanInput): PodPlan {
     ...(isolation ? { isolation } : {}),
     agentUrl: `http://${iso ? AGENT_HOST : "127.0.0.1"}:${AGENT_PORT}`,
     workspaceVolume: workVolume.name,
+    agentWorkVolume: agentWork.name,
+    agentBranch: agentBranch(workspace),
     forwardPorts,
     workspaceContainer,
     agentContainer,
@@ -649,22 +715,41 @@ export function runtimeMounts(runtime: ProxyRuntime): Mount[] {
     : [{ type: "bind", source: runtime.binary, target: RUNTIME_PATHS.binary, readonly: true }];
 }
 
-/** The proxy sidecar: devaipod's own code, no capabilities, read-only, on both networks. */
+/**
+ * The proxy sidecar: devaipod's own code, no capabilities, read-only, on the three networks. It
+ * listens for CONNECT on its internal address only, relays its link address's agent port to the
+ * agent (the workspace's one way in), and never connects into either network.
+ */
 function proxyContainer(
   pod: string,
   image: string,
   base: Record<string, string>,
   internalNetwork: string,
+  linkNetwork: string,
   iso: IsolationInput,
 ): ContainerSpec {
   const runtime = iso.runtime;
-  const listen = ["--listen", `0.0.0.0:${PROXY_PORT}`, "--allow-file", PROXY_ALLOW_FILE];
+  const listen = [
+    "--listen",
+    `${PROXY_IP}:${PROXY_PORT}`,
+    "--relay",
+    `${LINK_PROXY_IP}:${AGENT_PORT}=${AGENT_IP}:${AGENT_PORT}`,
+    "--own-subnet",
+    INTERNAL_SUBNET,
+    LINK_SUBNET,
+    "--allow-file",
+    PROXY_ALLOW_FILE,
+  ];
   const mounts = runtimeMounts(runtime);
   return {
     name: `${pod}-proxy`,
     image,
     labels: { ...base, [LABELS.role]: ROLES.proxy },
-    networks: [`${internalNetwork}:ip=${PROXY_IP}`, iso.egressNetwork],
+    networks: [
+      `${internalNetwork}:ip=${PROXY_IP}`,
+      `${linkNetwork}:ip=${LINK_PROXY_IP}`,
+      iso.egressNetwork,
+    ],
     user: "65534:65534",
     init: true,
     capDrop: ["ALL"],
@@ -691,51 +776,91 @@ function proxyContainer(
   };
 }
 
-/** A container or pod spec with the internal network's addresses filled in. */
+/** The addresses `up` learns once the networks exist: what the plan's placeholders stand for. */
+export interface NetworkAddresses {
+  /** The internal network's subnet ({@link INTERNAL_SUBNET}). */
+  internalSubnet: string;
+  /** The proxy (.2, {@link PROXY_IP}) and the agent (.3, {@link AGENT_IP}) on it. */
+  proxy: string;
+  agent: string;
+  /** The link network's subnet ({@link LINK_SUBNET}). */
+  linkSubnet: string;
+  /** The proxy (.2, {@link LINK_PROXY_IP}) and the pod (.3, {@link POD_IP}) on it. */
+  linkProxy: string;
+  pod: string;
+}
+
+/** A container or pod spec with the networks' addresses filled in (its argv too). */
 function fillAddresses<
   T extends {
     networks?: readonly string[];
     addHosts?: readonly { host: string; ip: string }[];
+    entrypoint?: readonly string[];
+    command?: readonly string[];
   },
->(spec: T, ips: { proxy: string; agent: string; pod: string }): T {
-  const fill = (text: string) =>
-    text.replace(PROXY_IP, ips.proxy).replace(AGENT_IP, ips.agent).replace(POD_IP, ips.pod);
+>(spec: T, ips: NetworkAddresses): T {
+  const values: [string, string][] = [
+    [PROXY_IP, ips.proxy],
+    [AGENT_IP, ips.agent],
+    [INTERNAL_SUBNET, ips.internalSubnet],
+    [LINK_PROXY_IP, ips.linkProxy],
+    [POD_IP, ips.pod],
+    [LINK_SUBNET, ips.linkSubnet],
+  ];
+  const fill = (text: string) => values.reduce((t, [from, to]) => t.replaceAll(from, to), text);
   return {
     ...spec,
     ...(spec.networks ? { networks: spec.networks.map(fill) } : {}),
     ...(spec.addHosts
       ? { addHosts: spec.addHosts.map((h) => ({ host: h.host, ip: fill(h.ip) })) }
       : {}),
+    ...(spec.entrypoint ? { entrypoint: spec.entrypoint.map(fill) } : {}),
+    ...(spec.command ? { command: spec.command.map(fill) } : {}),
   };
 }
 
-/** A spec with the internal network's addresses filled in. */
-export function withAddresses(
-  spec: ContainerSpec,
-  ips: { proxy: string; agent: string; pod: string },
-): ContainerSpec {
+/** A container spec with the networks' addresses filled in. */
+export function withAddresses(spec: ContainerSpec, ips: NetworkAddresses): ContainerSpec {
   return fillAddresses(spec, ips);
 }
 
-/** The pod with the internal network's addresses filled in. */
-export function podWithAddresses(
-  pod: PodSpec,
-  ips: { proxy: string; agent: string; pod: string },
-): PodSpec {
+/** The pod with the networks' addresses filled in. */
+export function podWithAddresses(pod: PodSpec, ips: NetworkAddresses): PodSpec {
   return fillAddresses(pod, ips);
 }
 
-/** The addresses on an internal network's subnet: .2 the proxy, .3 the agent, .4 the pod. */
-export function internalAddresses(subnet: string): { proxy: string; agent: string; pod: string } {
+/** Host `n` of an IPv4 subnet (`10.89.0.0/24`, 2 → `10.89.0.2`). */
+function hostAt(subnet: string, n: number): string {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet);
   if (!m || Number(m[5]) > 29) throw new Error(`unexpected subnet ${subnet}`);
   const base =
     ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-  const at = (n: number) => {
-    const v = (base + n) >>> 0;
-    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  const v = (base + n) >>> 0;
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/**
+ * The static addresses on the two networks' subnets: on the internal one .2 the proxy and .3 the
+ * agent; on the link one .2 the proxy and .3 the pod.
+ */
+export function networkAddresses(internalSubnet: string, linkSubnet: string): NetworkAddresses {
+  return {
+    internalSubnet,
+    proxy: hostAt(internalSubnet, 2),
+    agent: hostAt(internalSubnet, 3),
+    linkSubnet,
+    linkProxy: hostAt(linkSubnet, 2),
+    pod: hostAt(linkSubnet, 3),
   };
-  return { proxy: at(2), agent: at(3), pod: at(4) };
+}
+
+/**
+ * The agent's work volume with the commit its clone starts from in its `agent-base` label; a
+ * project without git (`undefined`) has no base, and the label is left out.
+ */
+export function withAgentBase(volume: PlannedVolume, commit: string | undefined): PlannedVolume {
+  const { [LABELS.agentBase]: _placeholder, ...labels } = volume.labels;
+  return { ...volume, labels: commit ? { ...labels, [LABELS.agentBase]: commit } : labels };
 }
 
 /** The agent container with its user (and its secret files' owner) filled in. */

@@ -7,20 +7,27 @@ import { ConfigError } from "../errors.ts";
 import { containerRun } from "../podman/container.ts";
 import { dryRunSteps } from "./dry_run.ts";
 import {
+  AGENT_BASE,
   AGENT_BIN,
   AGENT_ENV_DIR,
+  AGENT_TREE,
   AGENT_USER,
+  agentBranch,
   configMount,
   ENV_LOADER,
+  networkAddresses,
   PASSWORD_FILE,
   planPod,
+  podWithAddresses,
+  withAddresses,
+  withAgentBase,
   withAgentUser,
   withoutSecurityRunArgs,
   withWorkspaceEnv,
   WORKSPACE_ENV_DIR,
   workspaceMountTarget,
 } from "./pod_plan.ts";
-import type { PlanInput } from "./pod_plan.ts";
+import type { PlanInput, ProxyRuntime } from "./pod_plan.ts";
 
 const KEY = "sk-ant-secret-value";
 const hostEnv = {
@@ -84,8 +91,14 @@ Deno.test("plan: the pod, its labels, published ports and volumes", async () => 
   assertEquals(plan.volumes.map((v) => [v.name, v.labels["io.devaipod.role"]]), [
     ["devaipod-proj-ab12-work", "workspace-volume"],
     ["devaipod-proj-ab12-agent-home", "agent-home"],
+    ["devaipod-proj-ab12-agent-work", "agent-work"],
   ]);
+  assertEquals(plan.volumes[2]?.labels["io.devaipod.agent-base"], AGENT_BASE);
   assertEquals(plan.workspaceVolume, "devaipod-proj-ab12-work");
+  assertEquals(
+    [plan.agentWorkVolume, plan.agentBranch],
+    ["devaipod-proj-ab12-agent-work", "devaipod/proj-ab12"],
+  );
   assertEquals(plan.forwardPorts, [3000], "host:port entries are other services, not published");
   assertEquals([plan.workspaceMountTarget, plan.workdir], ["/workspaces/proj", "/workspaces/proj"]);
 });
@@ -120,8 +133,14 @@ Deno.test("plan: the agent is locked down, runs the injected binary, and gets ke
   assertEquals(a.env, { HOME: "/devaipod/home" });
   assertEquals(a.entrypoint, ["/bin/sh", "-c", ENV_LOADER, "devaipod-agent"]);
   assertEquals(a.command, [AGENT_BIN, "serve", "--port", "4096", "--hostname", "0.0.0.0"]);
+  // Its own clone at the workspace path (podman hands it to its user); never the human's tree.
   assertEquals(a.mounts, [
-    { type: "volume", source: "devaipod-proj-ab12-work", target: "/workspaces/proj" },
+    {
+      type: "volume",
+      source: "devaipod-proj-ab12-agent-work",
+      target: "/workspaces/proj",
+      chown: true,
+    },
     { type: "volume", source: "devaipod-proj-ab12-agent-home", target: "/devaipod/home" },
     { type: "bind", source: "/cache/opencode", target: AGENT_BIN, readonly: true },
   ]);
@@ -165,7 +184,17 @@ Deno.test("plan: the workspace gets the config's settings, the shims first on PA
     true,
     ["--memory=2g"],
   ]);
-  assertEquals(w.mounts?.slice(3), [
+  // The human's tree, and the agent's clone read-only for diff and fetch.
+  assertEquals(w.mounts?.slice(0, 2), [
+    { type: "volume", source: "devaipod-proj-ab12-work", target: "/workspaces/proj" },
+    {
+      type: "volume",
+      source: "devaipod-proj-ab12-agent-work",
+      target: AGENT_TREE,
+      readonly: true,
+    },
+  ]);
+  assertEquals(w.mounts?.slice(4), [
     { type: "volume", source: "cache", target: "/cache" },
     { type: "bind", source: "/etc/hosts", target: "/h" },
   ]);
@@ -272,7 +301,10 @@ Deno.test("dry-run: every step in order, podman argv exact, secrets only as <red
     "volume workspace-volume",
     "volume agent-home",
     "copy the project",
+    "the agent's clone",
+    "volume agent-work",
     "fill the workspace volume",
+    "fill the agent's volume",
     "pod",
     "workspace container",
     "workspace user's uid",
@@ -293,6 +325,35 @@ Deno.test("dry-run: every step in order, podman argv exact, secrets only as <red
     "-",
   ]);
   assertEquals(steps[2]?.stdin, "<redacted>");
+  const agentWork = steps.find((s) => s.step === "volume agent-work");
+  assertEquals(agentWork?.argv, [
+    "volume",
+    "create",
+    "--label",
+    "io.devaipod.agent-base=<base-commit>",
+    "--label",
+    "io.devaipod.role=agent-work",
+    "--label",
+    "io.devaipod.workspace=proj-ab12",
+    "devaipod-proj-ab12-agent-work",
+  ]);
+  assertEquals(steps.find((s) => s.step === "fill the agent's volume")?.argv, [
+    "volume",
+    "import",
+    "devaipod-proj-ab12-agent-work",
+    "<agent tarball>",
+  ]);
+  assert(
+    steps.find((s) => s.step === "the agent's clone")?.action?.includes(
+      "git branch devaipod/proj-ab12 <base-commit> in the same clone",
+    ),
+  );
+  // The agent's mount in its container's argv: podman hands the volume to the agent's user.
+  assert(
+    steps.find((s) => s.step === "agent container")?.argv?.includes(
+      "type=volume,source=devaipod-proj-ab12-agent-work,destination=/workspaces/proj,U=true",
+    ),
+  );
   assertEquals(JSON.stringify(steps).includes(KEY), false);
   assertEquals(steps[0]?.action, "make prep");
 });
@@ -503,4 +564,232 @@ Deno.test("plan: withoutSecurityRunArgs drops --privileged, --cap-add and --secu
   for (const [given, want] of cases) {
     assertEquals(withoutSecurityRunArgs(given), want, given.join(" "));
   }
+});
+
+Deno.test("plan: the agent's volume records the commit its clone starts from; a folder without git has none", () => {
+  const planned = planPod(input()).volumes.find((v) => v.role === "agent-work");
+  assert(planned);
+  const base = "0123456789abcdef0123456789abcdef01234567";
+  const table: [string | undefined, Record<string, string>][] = [
+    [base, {
+      "io.devaipod.workspace": "proj-ab12",
+      "io.devaipod.role": "agent-work",
+      "io.devaipod.agent-base": base,
+    }],
+    [undefined, { "io.devaipod.workspace": "proj-ab12", "io.devaipod.role": "agent-work" }],
+  ];
+  for (const [commit, labels] of table) {
+    assertEquals(withAgentBase(planned, commit).labels, labels);
+  }
+  assertEquals(planned.labels["io.devaipod.agent-base"], AGENT_BASE, "the plan is not changed");
+  assertEquals(agentBranch("proj-ab12"), "devaipod/proj-ab12");
+});
+
+Deno.test("plan: with or without network isolation, the agent never mounts the human's tree", async () => {
+  for (
+    const isolation of [undefined, {
+      egressNetwork: "podman",
+      runtime: { kind: "binary" as const, binary: "/bin/devaipod" },
+      allowFile: "/state/allow",
+    }]
+  ) {
+    const plan = planPod(
+      input({
+        resolved: await resolved({ image: "x", workspaceMount: "target=/code" }),
+        ...(isolation ? { isolation } : {}),
+      }),
+    );
+    const sources = (plan.agentContainer.mounts ?? []).flatMap((m) =>
+      m.type === "volume" ? [m.source] : []
+    );
+    assertEquals(sources.includes(plan.workspaceVolume), false);
+    assertEquals(plan.agentContainer.mounts?.[0], {
+      type: "volume",
+      source: plan.agentWorkVolume,
+      target: "/code",
+      chown: true,
+    });
+    const ro = plan.workspaceContainer.mounts?.find((m) =>
+      m.type === "volume" && m.source === plan.agentWorkVolume
+    );
+    assertEquals(ro, {
+      type: "volume",
+      source: plan.agentWorkVolume,
+      target: AGENT_TREE,
+      readonly: true,
+    });
+  }
+});
+
+/** Egress isolation as `up` asks for it, with devaipod's runtime as `runtime`. */
+function isolationInput(
+  runtime: ProxyRuntime = { kind: "binary", binary: "/usr/bin/devaipod" },
+): NonNullable<PlanInput["isolation"]> {
+  return { egressNetwork: "podman", runtime, allowFile: "/state/w/allow" };
+}
+
+Deno.test("plan: one way only — the agent is alone with the proxy on the internal network, the pod with the proxy on the link network", () => {
+  const plan = planPod(input({ isolation: isolationInput() }));
+  const iso = plan.isolation;
+  assertEquals(
+    [iso?.network, iso?.linkNetwork],
+    [
+      {
+        name: "devaipod-proj-ab12-internal",
+        internal: true,
+        disableDns: true,
+        labels: { "io.devaipod.workspace": "proj-ab12", "io.devaipod.role": "network" },
+      },
+      {
+        name: "devaipod-proj-ab12-link",
+        internal: true,
+        disableDns: true,
+        labels: { "io.devaipod.workspace": "proj-ab12", "io.devaipod.role": "link-network" },
+      },
+    ],
+  );
+  // Who is on which network: no network holds both the pod and the agent.
+  const on = (networks: readonly string[] | undefined) =>
+    (networks ?? []).map((n) => n.split(":")[0]);
+  const table: [string, readonly string[] | undefined, string[]][] = [
+    ["pod", plan.pod.networks, ["podman", "devaipod-proj-ab12-link"]],
+    ["agent", plan.agentContainer.networks, ["devaipod-proj-ab12-internal"]],
+    [
+      "proxy",
+      iso?.proxyContainer.networks,
+      ["devaipod-proj-ab12-internal", "devaipod-proj-ab12-link", "podman"],
+    ],
+  ];
+  for (const [who, networks, expected] of table) assertEquals(on(networks), expected, who);
+  assertEquals(plan.agentContainer.pod, undefined, "the agent is not a pod member");
+  // Static addresses are bindings, filled once the networks exist.
+  assertEquals(plan.pod.networks, ["podman", "devaipod-proj-ab12-link:ip=<pod-ip>"]);
+  assertEquals(iso?.proxyContainer.networks, [
+    "devaipod-proj-ab12-internal:ip=<proxy-ip>",
+    "devaipod-proj-ab12-link:ip=<link-proxy-ip>",
+    "podman",
+  ]);
+  // The workspace finds "the agent" at the proxy's relay; the agent finds only the proxy.
+  assertEquals(plan.pod.addHosts, [{ host: "agent.devaipod", ip: "<link-proxy-ip>" }]);
+  assertEquals(plan.agentContainer.addHosts, [{ host: "proxy.devaipod", ip: "<proxy-ip>" }]);
+  assertEquals(plan.agentUrl, "http://agent.devaipod:4096");
+});
+
+Deno.test("plan: the proxy listens on its internal address only, relays its link address to the agent and is told its own subnets", () => {
+  const args = [
+    "--listen",
+    "<proxy-ip>:3128",
+    "--relay",
+    "<link-proxy-ip>:4096=<agent-ip>:4096",
+    "--own-subnet",
+    "<internal-subnet>",
+    "<link-subnet>",
+    "--allow-file",
+    "/opt/devaipod/allow",
+  ];
+  const table: [ProxyRuntime, string[]][] = [
+    [
+      { kind: "binary", binary: "/usr/bin/devaipod" },
+      ["/opt/devaipod/bin/devaipod", "proxy", ...args],
+    ],
+    [
+      { kind: "deno", deno: "/usr/bin/deno", sources: "/src/devaipod" },
+      [
+        "/opt/devaipod/bin/deno",
+        "run",
+        "--quiet",
+        "--allow-net",
+        "--allow-read=/opt/devaipod",
+        "/opt/devaipod/src/lib/proxy/main.ts",
+        ...args,
+      ],
+    ],
+  ];
+  for (const [runtime, entrypoint] of table) {
+    const proxy = planPod(input({ isolation: isolationInput(runtime) })).isolation?.proxyContainer;
+    assertEquals(proxy?.entrypoint, entrypoint, runtime.kind);
+    assertEquals(JSON.stringify(proxy).includes("0.0.0.0"), false, "no wildcard listener");
+  }
+});
+
+Deno.test("plan: the networks' addresses are filled into the pod, the agent and the proxy's argv", () => {
+  const ips = networkAddresses("10.89.0.0/24", "10.89.1.0/24");
+  assertEquals(ips, {
+    internalSubnet: "10.89.0.0/24",
+    proxy: "10.89.0.2",
+    agent: "10.89.0.3",
+    linkSubnet: "10.89.1.0/24",
+    linkProxy: "10.89.1.2",
+    pod: "10.89.1.3",
+  });
+  assertEquals(networkAddresses("10.89.0.248/29", "10.0.255.248/29").linkProxy, "10.0.255.250");
+  for (const bad of ["10.89.0.0/30", "fd00::/64", "nonsense"]) {
+    assertThrows(() => networkAddresses(bad, "10.89.1.0/24"), Error);
+  }
+
+  const plan = planPod(input({ isolation: isolationInput() }));
+  const proxy = withAddresses(plan.isolation?.proxyContainer ?? plan.agentContainer, ips);
+  assertEquals(proxy.networks, [
+    "devaipod-proj-ab12-internal:ip=10.89.0.2",
+    "devaipod-proj-ab12-link:ip=10.89.1.2",
+    "podman",
+  ]);
+  assertEquals(proxy.entrypoint?.slice(2, 9), [
+    "--listen",
+    "10.89.0.2:3128",
+    "--relay",
+    "10.89.1.2:4096=10.89.0.3:4096",
+    "--own-subnet",
+    "10.89.0.0/24",
+    "10.89.1.0/24",
+  ]);
+  const pod = podWithAddresses(plan.pod, ips);
+  assertEquals(pod.networks, ["podman", "devaipod-proj-ab12-link:ip=10.89.1.3"]);
+  assertEquals(pod.addHosts, [{ host: "agent.devaipod", ip: "10.89.1.2" }]);
+  const agent = withAddresses(plan.agentContainer, ips);
+  assertEquals(agent.networks, ["devaipod-proj-ab12-internal:ip=10.89.0.3"]);
+  assertEquals(agent.addHosts, [{ host: "proxy.devaipod", ip: "10.89.0.2" }]);
+  for (const [who, spec] of [["proxy", proxy], ["pod", pod], ["agent", agent]] as const) {
+    assertEquals(
+      /<[a-z-]+-(ip|subnet)>/.test(JSON.stringify(spec)),
+      false,
+      `${who} has no placeholder left`,
+    );
+  }
+});
+
+Deno.test("dry-run: with isolation, both networks, the addresses and the proxy's relay appear; without, neither", () => {
+  const plan = planPod(input({ isolation: isolationInput() }));
+  const steps = dryRunSteps(plan, undefined);
+  const names = steps.map((s) => s.step);
+  assertEquals(
+    names.slice(names.indexOf("allowlist"), names.indexOf("pod") + 1),
+    ["allowlist", "internal network", "link network", "addresses", "egress proxy", "pod"],
+  );
+  const step = (name: string) => steps.find((s) => s.step === name);
+  assertEquals(step("link network")?.argv, [
+    "network",
+    "create",
+    "--internal",
+    "--disable-dns",
+    "--label",
+    "io.devaipod.role=link-network",
+    "--label",
+    "io.devaipod.workspace=proj-ab12",
+    "devaipod-proj-ab12-link",
+  ]);
+  assertEquals(
+    step("addresses")?.action,
+    "the internal network's subnet: .2 the proxy, .3 the agent; " +
+      "the link network's: .2 the proxy (its relay to the agent), .3 the pod",
+  );
+  const proxyArgv = step("egress proxy")?.argv ?? [];
+  const entrypoint = proxyArgv[proxyArgv.indexOf("--entrypoint") + 1];
+  assert(entrypoint?.includes('"--relay","<link-proxy-ip>:4096=<agent-ip>:4096"'), entrypoint);
+  assert(step("pod")?.argv?.includes("devaipod-proj-ab12-link:ip=<pod-ip>"));
+
+  const off = dryRunSteps(planPod(input()), undefined).map((s) => s.step);
+  assertEquals(off.includes("internal network") || off.includes("link network"), false);
+  const shared = planPod(input());
+  assertEquals([shared.pod.networks, shared.agentContainer.pod], [undefined, "devaipod-proj-ab12"]);
 });

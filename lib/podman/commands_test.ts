@@ -484,6 +484,24 @@ Deno.test("driver: mount paths with ',' or '=' are refused, not mangled", () => 
   assertThrows(() => p.mountArg({ type: "volume", source: "v", target: "/x=y" }), FailedError);
 });
 
+Deno.test("driver: a volume podman hands to the container's user renders U=true", () => {
+  assertEquals(
+    p.mountArg({ type: "volume", source: "v", target: "/w", chown: true }),
+    "type=volume,source=v,destination=/w,U=true",
+  );
+  assertEquals(
+    p.mountArg({ type: "volume", source: "v", target: "/w", readonly: true }),
+    "type=volume,source=v,destination=/w,ro=true",
+  );
+  assertEquals(p.volumeExport("v", "/t/x.tar").argv, [
+    "volume",
+    "export",
+    "v",
+    "--output",
+    "/t/x.tar",
+  ]);
+});
+
 Deno.test("driver: secret refs render podman's --secret syntax", () => {
   assertEquals(p.secretArg({ name: "k", type: "env", target: "KEY" }), "k,type=env,target=KEY");
   assertEquals(p.secretArg({ name: "k", type: "mount", mode: 0o440 }), "k,type=mount,mode=0440");

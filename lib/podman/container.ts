@@ -20,7 +20,17 @@ import type { ContainerInspect, ContainerListEntry } from "./schemas.ts";
 
 /** A mount of a container. */
 export type Mount =
-  | { type: "volume"; source: string; target: string; readonly?: boolean }
+  | {
+    type: "volume";
+    source: string;
+    target: string;
+    readonly?: boolean;
+    /**
+     * podman hands the volume's files to the container's user when the container starts
+     * (`U=true`: a recursive lchown that follows no symlinks, of files owned by anyone else).
+     */
+    chown?: boolean;
+  }
   | {
     type: "bind";
     source: string;
@@ -125,6 +135,7 @@ export function mountArg(mount: Mount): string {
       ];
       if (mount.readonly) fields.push("ro=true");
       if (mount.type === "bind" && mount.relabel) fields.push(`relabel=${mount.relabel}`);
+      if (mount.type === "volume" && mount.chown) fields.push("U=true");
       return fields.join(",");
     }
     case "tmpfs": {

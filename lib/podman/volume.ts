@@ -1,4 +1,4 @@
-/** Volume commands: create, inspect, ls, rm, exists. */
+/** Volume commands: create, inspect, ls, rm, exists, import, export. */
 import {
   existsCommand,
   jsonCommand,
@@ -48,4 +48,9 @@ export function volumeExists(name: string): PodmanCommand<boolean> {
 /** `podman volume import NAME TARBALL`: fills a volume from a tar archive. */
 export function volumeImport(name: string, tarball: string): PodmanCommand<void> {
   return voidCommand(["volume", "import", name, tarball]);
+}
+
+/** `podman volume export NAME --output TARBALL`: writes a volume's files to a tar archive. */
+export function volumeExport(name: string, tarball: string): PodmanCommand<void> {
+  return voidCommand(["volume", "export", name, "--output", tarball]);
 }

@@ -24,15 +24,16 @@ import {
 import { LABELS, ROLES } from "../labels.ts";
 import {
   AGENT_PORT,
-  internalAddresses,
+  networkAddresses,
   planPod,
   podWithAddresses,
   USER_AND_OC,
   withAddresses,
+  withAgentBase,
   withAgentUser,
   withWorkspaceEnv,
 } from "../plan/pod_plan.ts";
-import type { ProxyRuntime } from "../plan/pod_plan.ts";
+import type { NetworkAddresses, ProxyRuntime } from "../plan/pod_plan.ts";
 import { join } from "node:path";
 import type { PodPlan } from "../plan/pod_plan.ts";
 import * as p from "../podman/mod.ts";
@@ -41,7 +42,16 @@ import { sha256Hex } from "../util/hash.ts";
 import { sendFirstPrompt, waitHealthy } from "./agent_http.ts";
 import type { AgentEndpoint } from "./agent_http.ts";
 import { isComplete, workspaceObjects } from "./inventory.ts";
-import { gitRoot, isGitProject, populateVolume } from "./source.ts";
+import {
+  archiveCopy,
+  branchCopy,
+  cloneProject,
+  copyFromVolume,
+  disposeCopy,
+  gitRoot,
+  isGitProject,
+  migrationNotes,
+} from "./source.ts";
 import { linkShims, writeShims } from "./shims.ts";
 import { DOTFILES_UNPACK, fetchDotfiles, withDotfilesStep } from "./dotfiles.ts";
 import { redactUrl } from "../sources/parse.ts";
@@ -514,48 +524,90 @@ export class Up {
     );
 
     let populate = false;
+    const agentWork = plan.agentWorkVolume;
+    const plannedAgentWork = plan.volumes.find((v) => v.name === agentWork);
+    if (!plannedAgentWork) throw new Error(`the plan has no volume ${agentWork}`);
     await progress.step("volumes (workspace and agent home)", async () => {
       for (const v of plan.volumes) {
         if (existingVolumes.has(v.name)) {
           progress.note(`adopting volume ${v.name} from an earlier up`);
           continue;
         }
+        // The agent's is made once its clone's commit is known (its label records it).
+        if (v.role === ROLES.agentWork) continue;
         await this.#podman(p.volumeCreate(v.name, { labels: v.labels }));
         if (v.role === ROLES.workspaceVolume) populate = true;
       }
     });
     const workVolume = plan.workspaceVolume;
-    if (!populate && existingVolumes.has(workVolume)) {
+    let fillAgent = !existingVolumes.has(agentWork);
+    const adopted = [workVolume, agentWork].filter((v) => existingVolumes.has(v));
+    if (adopted.length) {
       // An adopted volume may be empty when an earlier up stopped before filling it.
-      const listing = await podman.run(p.containerRun({
-        name: `${plan.pod.name}-probe`,
-        image,
-        labels: { [LABELS.workspace]: req.workspace, [LABELS.role]: "probe" },
-        mounts: [{ type: "volume", source: workVolume, target: "/v" }],
-        entrypoint: ["/bin/sh", "-c", "ls -A /v | head -n 1"],
-      }));
-      const code = await podman.run(p.containerWait(listing));
-      const out = await podman.run(p.containerLogs(listing));
-      await podman.run(p.containerRm([listing], { force: true }), cleanup);
-      populate = code === 0 && out.stdout.trim() === "";
+      const empty = await emptyVolumes(podman, plan, image, adopted);
+      if (empty.has(workVolume)) populate = true;
+      if (empty.has(agentWork)) {
+        // Made again below, with the commit its clone will hold; nothing is lost.
+        await podman.run(p.volumeRm([agentWork]));
+        fillAgent = true;
+      }
     }
     if (!populate && req.labels?.[LABELS.source] !== undefined) {
       progress.note(
         `${workVolume} keeps the files of an earlier up of this name, not this clone's (\`delete --volumes\` starts afresh)`,
       );
     }
-    if (populate) {
-      await progress.step(
-        `copy the project into ${workVolume} (${git ? "git clone of HEAD" : "files"})`,
-        async () => {
-          const commit = await populateVolume(podman, workVolume, sourceRoot, git);
-          if (commit) progress.note(`at commit ${commit.slice(0, 12)}`);
-          this.#stepDone();
-        },
-      );
+    if (populate || fillAgent) {
+      // One copy feeds both: the project cloned on the host, or, for a workspace made before the
+      // agent had a clone of its own, the human's current tree in the work volume.
+      const migrate = !populate;
+      const label = migrate
+        ? `the agent's clone into ${agentWork} (from the human's tree in ${workVolume})`
+        : `copy the project into ${workVolume}${fillAgent ? ` and ${agentWork}` : ""} (${
+          git ? "git clone of HEAD" : "files"
+        })`;
+      await progress.step(label, async () => {
+        const copy = migrate
+          ? await copyFromVolume(podman, workVolume, sourceRoot)
+          : await cloneProject(sourceRoot, git);
+        try {
+          // Both archives first (the agent's once its branch is made), then both imports at once.
+          const workTar = populate ? await archiveCopy(copy) : undefined;
+          if (fillAgent && copy.commit) await branchCopy(copy, plan.agentBranch);
+          const agentTar = fillAgent ? await archiveCopy(copy) : undefined;
+          if (agentTar) {
+            const volume = withAgentBase(plannedAgentWork, copy.commit);
+            await this.#podman(p.volumeCreate(volume.name, { labels: volume.labels }));
+          }
+          const imports = await Promise.allSettled([
+            ...(workTar ? [podman.run(p.volumeImport(workVolume, workTar))] : []),
+            ...(agentTar ? [podman.run(p.volumeImport(agentWork, agentTar))] : []),
+          ]);
+          const failed = imports.find((r) => r.status === "rejected");
+          if (failed) throw failed.reason;
+          for (const _ of imports) this.#stepDone();
+          if (populate && copy.commit) progress.note(`at commit ${copy.commit.slice(0, 12)}`);
+          if (!fillAgent) return;
+          if (migrate) {
+            for (
+              const line of migrationNotes({
+                workVolume,
+                agentVolume: agentWork,
+                branch: plan.agentBranch,
+                commit: copy.commit,
+                hooks: copy.hooks,
+              })
+            ) progress.note(line);
+          } else if (copy.commit) {
+            progress.note(`the agent's clone: branch ${plan.agentBranch}`);
+          }
+        } finally {
+          await disposeCopy(copy);
+        }
+      });
     }
 
-    let ips = { proxy: "", agent: "", pod: "" };
+    let ips: NetworkAddresses | undefined;
     if (plan.isolation) {
       const iso = plan.isolation;
       // Each entry once (the plan's list): `rebuild` passes back the whole file, defaults included.
@@ -564,17 +616,30 @@ export class Up {
         iso.allowFile,
         `# devaipod: hosts the agent may reach (one per line)\n${allow.join("\n")}\n`,
       );
-      await progress.step(`network ${iso.network.name} (internal, no DNS)`, async () => {
-        await this.#podman(p.networkCreate(iso.network));
-        this.#undo.push({
-          what: `network ${iso.network.name}`,
-          run: () => podman.run(p.networkRm([iso.network.name], { force: true }), cleanup),
-        });
+      // The agent's network and the pod's: only the proxy is on both (and relays one way).
+      const networks = [iso.network, iso.linkNetwork];
+      await progress.step(
+        `networks ${networks.map((n) => n.name).join(" and ")} (internal, no DNS)`,
+        async () => {
+          const made = await Promise.allSettled(networks.map(async (n) => {
+            await this.#podman(p.networkCreate(n));
+            this.#undo.push({
+              what: `network ${n.name}`,
+              run: () => podman.run(p.networkRm([n.name], { force: true }), cleanup),
+            });
+          }));
+          const failed = made.find((r) => r.status === "rejected");
+          if (failed) throw failed.reason;
+        },
+      );
+      const inspected = await podman.run(p.networkInspect(...networks.map((n) => n.name)));
+      const [internalSubnet, linkSubnet] = networks.map((n) => {
+        const subnet = inspected.find((x) => x.name === n.name)?.subnets
+          .find((x) => x.subnet.includes("."))?.subnet;
+        if (!subnet) throw new FailedError(`network ${n.name} has no IPv4 subnet`);
+        return subnet;
       });
-      const [net] = await podman.run(p.networkInspect(iso.network.name));
-      const subnet = net?.subnets[0]?.subnet;
-      if (!subnet) throw new FailedError(`network ${iso.network.name} has no IPv4 subnet`);
-      ips = internalAddresses(subnet);
+      ips = networkAddresses(internalSubnet as string, linkSubnet as string);
       const proxy = withAddresses(iso.proxyContainer, ips);
       await progress.step(
         `egress proxy ${proxy.name} (${allow.length} allowed hosts)`,
@@ -589,7 +654,7 @@ export class Up {
       );
     }
 
-    const pod = plan.isolation ? podWithAddresses(plan.pod, ips) : plan.pod;
+    const pod = ips ? podWithAddresses(plan.pod, ips) : plan.pod;
     await progress.step(`pod ${pod.name}`, async () => {
       this.#undo.push({
         what: `pod ${pod.name}`,
@@ -634,7 +699,7 @@ export class Up {
     // Login shells reset PATH: links in /usr/local/bin let them find the shims too.
     for (const line of await linkShims(podman, ws.name)) progress.note(line);
 
-    const agent = plan.isolation
+    const agent = ips
       ? withAddresses(withAgentUser(plan.agentContainer, uid, gid), ips)
       : withAgentUser(plan.agentContainer, uid, gid);
     await progress.step(
@@ -706,7 +771,7 @@ export class Up {
       sessionId = await progress.step("send the task to the agent", async () => {
         if (endpoint) return await sendFirstPrompt(endpoint, task);
         const answer = await agentClient(podman, plan, {
-          url: `http://${ips.agent}:${AGENT_PORT}`,
+          url: `http://${ips?.agent}:${AGENT_PORT}`,
           password,
           task,
         });
@@ -731,6 +796,40 @@ export class Up {
       ...(sessionId ? { sessionId } : {}),
     };
   }
+}
+
+/**
+ * Which of a workspace's adopted `volumes` are empty (an earlier up stopped before filling
+ * them): one throwaway container lists them all, read-only.
+ */
+async function emptyVolumes(
+  podman: Podman,
+  plan: PodPlan,
+  image: string,
+  volumes: readonly string[],
+): Promise<Set<string>> {
+  const listing = await podman.run(p.containerRun({
+    name: `${plan.pod.name}-probe`,
+    image,
+    labels: { [LABELS.workspace]: plan.workspace, [LABELS.role]: "probe" },
+    mounts: volumes.map((v, i) => ({
+      type: "volume",
+      source: v,
+      target: `/v${i}`,
+      readonly: true,
+    })),
+    entrypoint: [
+      "/bin/sh",
+      "-c",
+      volumes.map((_, i) => `echo "${i}=$(ls -A /v${i} | head -n 1)"`).join("; "),
+    ],
+  }));
+  const code = await podman.run(p.containerWait(listing));
+  const out = await podman.run(p.containerLogs(listing));
+  await podman.run(p.containerRm([listing], { force: true }), { cleanup: true });
+  if (code !== 0) return new Set();
+  const lines = new Set(out.stdout.split("\n"));
+  return new Set(volumes.filter((_, i) => lines.has(`${i}=`)));
 }
 
 /** Which container to run hooks in, and how. */

@@ -29,7 +29,8 @@ export function isIpLiteral(host: string): boolean {
   return ipv4(host) !== undefined || ipv6(host) !== undefined;
 }
 
-function ipv4(host: string): number[] | undefined {
+/** The four octets of an IPv4 literal, or undefined. */
+export function ipv4(host: string): number[] | undefined {
   const parts = host.split(".");
   if (parts.length !== 4) return undefined;
   const nums = parts.map((p) => (/^\d{1,3}$/.test(p) ? Number(p) : NaN));
@@ -37,7 +38,7 @@ function ipv4(host: string): number[] | undefined {
 }
 
 /** Expands an IPv6 literal to 8 groups, or undefined. */
-function ipv6(host: string): number[] | undefined {
+export function ipv6(host: string): number[] | undefined {
   if (!host.includes(":") || !/^[0-9a-f:.]+$/i.test(host)) return undefined;
   let text = host.toLowerCase();
   // An embedded IPv4 tail (::ffff:1.2.3.4).

@@ -3,10 +3,17 @@
  * `devaipod proxy`, without loading the CLI (commander, zod), so an idle proxy stays small.
  *
  *   deno run --allow-net --allow-read lib/proxy/main.ts --listen 0.0.0.0:3128 --allow-file F --allow HOST…
+ *     [--relay LISTEN=TARGET…] [--own-subnet CIDR…]
+ *
+ * In the sidecar it listens on its internal-network address only, relays its link-network
+ * address's agent port to the agent, and never connects into either network (`--own-subnet`).
  */
 import { watchAllowFile } from "./allow_file.ts";
 import { parseAllowlist } from "./allowlist.ts";
 import type { AllowEntry } from "./allowlist.ts";
+import { parseSubnet } from "./own_networks.ts";
+import { parseRelay, startRelay } from "./relay.ts";
+import type { RelaySpec } from "./relay.ts";
 import { startProxy } from "./server.ts";
 import type { ProxyLimits } from "./server.ts";
 
@@ -17,11 +24,23 @@ export interface ProxyArgs {
   allowFile?: string;
   allow: string[];
   limits: Partial<ProxyLimits>;
+  /** `--relay LISTEN=TARGET…`: plain TCP relays (the workspace's way to the agent). */
+  relays?: RelaySpec[];
+  /** `--own-subnet CIDR…`: the workspace's networks, never connected into (nor loopback). */
+  ownSubnets?: string[];
 }
 
 /** Parses the proxy's flags; throws with a message naming the flag. */
 export function parseProxyArgs(args: readonly string[]): ProxyArgs {
   const out: ProxyArgs = { hostname: "0.0.0.0", port: 3128, allow: [], limits: {} };
+  /** The values after a flag, up to the next flag. */
+  const values = (i: number): string[] => {
+    const out: string[] = [];
+    while (args[i + 1] !== undefined && !args[i + 1]?.startsWith("--")) {
+      out.push(args[++i] as string);
+    }
+    return out;
+  };
   const number = (flag: string, v: string | undefined) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n <= 0) {
@@ -51,6 +70,36 @@ export function parseProxyArgs(args: readonly string[]): ProxyArgs {
           out.allow.push(args[++i] as string);
         }
         break;
+      case "--relay": {
+        const texts = values(i);
+        if (!texts.length) throw new Error("--relay: expected LISTEN=TARGET");
+        out.relays = [
+          ...(out.relays ?? []),
+          ...texts.map((t) => {
+            try {
+              return parseRelay(t);
+            } catch (err) {
+              throw new Error(`--relay: ${(err as Error).message}`);
+            }
+          }),
+        ];
+        i += texts.length;
+        break;
+      }
+      case "--own-subnet": {
+        const texts = values(i);
+        if (!texts.length) throw new Error("--own-subnet: expected a subnet such as 10.89.0.0/24");
+        for (const t of texts) {
+          try {
+            parseSubnet(t);
+          } catch (err) {
+            throw new Error(`--own-subnet: ${(err as Error).message}`);
+          }
+        }
+        out.ownSubnets = [...(out.ownSubnets ?? []), ...texts];
+        i += texts.length;
+        break;
+      }
       case "--head-timeout":
         out.limits.headTimeoutMs = number(flag, value);
         i++;
@@ -90,13 +139,21 @@ if (import.meta.main) {
     port: parsed.port,
     allowlist,
     limits: parsed.limits,
+    ...(parsed.ownSubnets ? { ownSubnets: parsed.ownSubnets.map(parseSubnet) } : {}),
     log: (record) => Deno.stdout.writeSync(encoder.encode(`${JSON.stringify(record)}\n`)),
   });
   console.error(
     `proxy: listening on ${proxy.addr.hostname}:${proxy.addr.port} with ${allowlist().length} allowlist entries`,
   );
+  const relays = (parsed.relays ?? []).map((spec) => {
+    const relay = startRelay({ ...spec, onError: (m) => console.error(`relay: ${m}`) });
+    console.error(
+      `proxy: relaying ${relay.addr.hostname}:${relay.addr.port} to ${spec.target.hostname}:${spec.target.port}`,
+    );
+    return relay;
+  });
   const stop = async () => {
-    await proxy.close();
+    await Promise.all([proxy.close(), ...relays.map((r) => r.close())]);
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGTERM", stop);

@@ -37,6 +37,57 @@ Deno.test("proxy flags: defaults, listen, allow lists and limits", () => {
   assertThrows(() => parseProxyArgs(["--what"]), /unknown option --what/);
 });
 
+Deno.test("proxy flags: relays and the workspace's own subnets, each flag repeatable", () => {
+  assertEquals(
+    parseProxyArgs([
+      "--listen",
+      "10.89.0.2:3128",
+      "--relay",
+      "10.89.1.2:4096=10.89.0.3:4096",
+      "--own-subnet",
+      "10.89.0.0/24",
+      "10.89.1.0/24",
+      "--own-subnet",
+      "fd00::/64",
+      "--relay",
+      "[::1]:5000=127.0.0.1:6000",
+    ]),
+    {
+      hostname: "10.89.0.2",
+      port: 3128,
+      allow: [],
+      limits: {},
+      relays: [
+        {
+          listen: { hostname: "10.89.1.2", port: 4096 },
+          target: { hostname: "10.89.0.3", port: 4096 },
+        },
+        { listen: { hostname: "::1", port: 5000 }, target: { hostname: "127.0.0.1", port: 6000 } },
+      ],
+      ownSubnets: ["10.89.0.0/24", "10.89.1.0/24", "fd00::/64"],
+    },
+  );
+  const table: [string[], string][] = [
+    [["--relay"], "--relay: expected LISTEN=TARGET"],
+    [
+      ["--relay", "10.89.1.2:4096"],
+      "--relay: '10.89.1.2:4096': expected LISTEN=TARGET, each host:port (10.89.1.2:4096=10.89.0.3:4096)",
+    ],
+    [
+      ["--relay", "a:1=b:99999"],
+      "--relay: 'a:1=b:99999': expected LISTEN=TARGET, each host:port (10.89.1.2:4096=10.89.0.3:4096)",
+    ],
+    [["--own-subnet"], "--own-subnet: expected a subnet such as 10.89.0.0/24"],
+    [
+      ["--own-subnet", "10.89.0.0"],
+      "--own-subnet: '10.89.0.0': expected a subnet such as 10.89.0.0/24 or fd00::/64",
+    ],
+  ];
+  for (const [args, message] of table) {
+    assertEquals(assertThrows(() => parseProxyArgs(args)).message, message, args.join(" "));
+  }
+});
+
 Deno.test("allow file: entries per line, comments ignored, re-read on change, last good list kept", async () => {
   assertEquals(
     parseAllowFile("# agent\napi.anthropic.com\n\n*.example.org:8443 # extra\n").map((e) => e.host),

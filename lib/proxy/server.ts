@@ -6,6 +6,8 @@
  */
 import { decideAddresses, decideTarget, isIpLiteral } from "./allowlist.ts";
 import type { AllowEntry, Decision } from "./allowlist.ts";
+import { decideOwnNetworks } from "./own_networks.ts";
+import type { Subnet } from "./own_networks.ts";
 
 /** The proxy's limits. */
 export interface ProxyLimits {
@@ -72,6 +74,12 @@ export interface ProxyOptions {
   limits?: Partial<ProxyLimits>;
   /** Resolves a name to addresses (default: A and AAAA through Deno.resolveDns). */
   resolve?: (host: string) => Promise<string[]>;
+  /**
+   * The workspace's own networks (the sidecar's internal and link subnets). When given, the
+   * proxy never connects into them, nor to loopback or the unspecified address, whatever the
+   * allowlist says ({@link decideOwnNetworks}); absent, only the allowlist decides.
+   */
+  ownSubnets?: readonly Subnet[];
   log: (record: ProxyLogRecord) => void;
 }
 
@@ -115,7 +123,8 @@ const STATUS_TEXT: Record<number, string> = {
   504: "Gateway Timeout",
 };
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+/** Writes every byte (a socket's write may take only part). */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let off = 0;
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
@@ -275,7 +284,11 @@ const PUMP_MIN = 16 * 1024;
 const PUMP_MAX = 1024 * 1024;
 
 /** Copies `from` to `to` until end of stream, then half-closes `to`; counts bytes and activity. */
-async function pump(from: Deno.Conn, to: Deno.Conn, count: (n: number) => void): Promise<void> {
+export async function pump(
+  from: Deno.Conn,
+  to: Deno.Conn,
+  count: (n: number) => void,
+): Promise<void> {
   let buf = new Uint8Array(PUMP_MIN);
   try {
     while (true) {
@@ -364,6 +377,12 @@ export function startProxy(options: ProxyOptions): ProxyServer {
           throw new HttpFailure(502, `cannot resolve ${r.host}: ${(err as Error).message}`);
         }
         if (addresses.length === 0) throw new HttpFailure(502, `cannot resolve ${r.host}`);
+      }
+      if (options.ownSubnets) {
+        const own = decideOwnNetworks(options.ownSubnets, addresses);
+        if (!own.allow) {
+          throw new HttpFailure(403, isIpLiteral(r.host) ? own.reason : `${r.host}: ${own.reason}`);
+        }
       }
       const byAddress = decideAddresses(allowlist, addresses, r.port);
       if (!byAddress.allow) throw new HttpFailure(403, `${r.host} ${byAddress.reason}`);
