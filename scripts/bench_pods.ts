@@ -375,7 +375,7 @@ async function benchList(runs: number, log: (l: string) => void): Promise<PodsRo
 /** The large project of scripts/large_repo.ts, with a devcontainer.json. */
 async function largeProject(log: (l: string) => void): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "devaipod-bench-large-" });
-  const repo = await makeLargeRepo(join(dir, "project"), { image: DEV_IMAGE });
+  const repo = await makeLargeRepo(dir, { image: DEV_IMAGE });
   log(`large project: ${repo.files} files, ${repo.commits} commits, ${repo.packMb} MB packed`);
   return repo.dir;
 }

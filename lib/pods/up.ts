@@ -566,7 +566,7 @@ export class Up {
         : `copy the project into ${workVolume}${fillAgent ? ` and ${agentWork}` : ""} (${
           git ? "git clone of HEAD" : "files"
         })`;
-      await progress.step(label, async () => {
+      const imported = await progress.step(label, async () => {
         const copy = migrate
           ? await copyFromVolume(podman, workVolume, sourceRoot)
           : await cloneProject(sourceRoot, git);
@@ -585,9 +585,8 @@ export class Up {
           ]);
           const failed = imports.find((r) => r.status === "rejected");
           if (failed) throw failed.reason;
-          for (const _ of imports) this.#stepDone();
           if (populate && copy.commit) progress.note(`at commit ${copy.commit.slice(0, 12)}`);
-          if (!fillAgent) return;
+          if (!fillAgent) return imports.length;
           if (migrate) {
             for (
               const line of migrationNotes({
@@ -601,10 +600,13 @@ export class Up {
           } else if (copy.commit) {
             progress.note(`the agent's clone: branch ${plan.agentBranch}`);
           }
+          return imports.length;
         } finally {
           await disposeCopy(copy);
         }
       });
+      // Counted once the temporary copy is gone (the test hook stops the process there).
+      for (let i = 0; i < imported; i++) this.#stepDone();
     }
 
     let ips: NetworkAddresses | undefined;
