@@ -39,7 +39,7 @@ export const RUNTIME_FILES: readonly RuntimeFile[] = [
   },
   {
     path: "lib/proxy/allowlist.ts",
-    sha256: "b2761517ceb90b89916bc2da83432cc1db0f41b60b576758377cfc7369f77547",
+    sha256: "db7c7c20eb6edc485cc97534177d39234956590a893de593dfa6e76f7de2ee97",
   },
   {
     path: "lib/proxy/main.ts",

@@ -9,9 +9,12 @@ import { egressRows, foldEgress, parseProxyLog } from "../lib/proxy/egress_log.t
 import { startProxy } from "../lib/proxy/server.ts";
 import type { ProxyLimits, ProxyLogRecord, ProxyServer } from "../lib/proxy/server.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
+import { waitFor } from "./support/process.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** How the proxy's own effects are waited for: often, briefly (they take milliseconds). */
+const FAST = { ms: 3000, every: 10 };
 
 /** A TCP server echoing every byte back. */
 function echoServer(): { port: number; close: () => void } {
@@ -145,7 +148,7 @@ Deno.test("proxy: an allowed name gets a tunnel (200 only after upstream connect
         await conn.closeWrite();
         while ((await conn.read(buf)) !== null) { /* drain until the proxy closes */ }
         conn.close();
-        await waitFor(() => records.length >= 2);
+        await waitFor("two records", () => records.length >= 2, FAST);
         const [open, close] = records;
         assertEquals([open?.event, close?.event, close?.id], ["open", "close", open?.id]);
         assertEquals(
@@ -181,7 +184,7 @@ Deno.test("proxy: the real curl tunnels to an allowed host and is refused elsewh
           `http://evil.test:${web.port}/`,
         ]);
         assertEquals(denied.stdout, "403");
-        await waitFor(() => records.length >= 3);
+        await waitFor("three records", () => records.length >= 3, FAST);
         assertEquals(foldEgress(parseProxyLog(log())).map((e) => [e.host, e.state, e.reason]), [
           ["web.test", "closed", `allowed by web.test:${web.port}`],
           ["evil.test", "denied", "evil.test is not on the allowlist"],
@@ -222,7 +225,7 @@ Deno.test("proxy: plain-HTTP absolute-form requests only to http:// entries, pro
       ]);
       assertEquals(denied.stdout, "403");
       // api.test is on the list, but for CONNECT only.
-      await waitFor(() => records.some((r) => r.host === "api.test"));
+      await waitFor("a record of api.test", () => records.some((r) => r.host === "api.test"), FAST);
       assertMatch(
         records.find((r) => r.host === "api.test")?.reason ?? "",
         /allowed for TLS \(CONNECT\) only/,
@@ -274,7 +277,7 @@ Deno.test("proxy: refusals — IP literal, other port, private resolution, malfo
         ],
       ];
       for (const [request, expected] of table) assertMatch(await raw(port, request), expected);
-      await waitFor(() => records.length >= table.length);
+      await waitFor("a record per row", () => records.length >= table.length, FAST);
       assert(records.every((r) => r.decision === "deny"), "every refusal is logged as deny");
     });
   } finally {
@@ -352,13 +355,13 @@ Deno.test("proxy: upstream failures are 502; idle tunnels close; too many tunnel
         await c.read(new Uint8Array(64));
         return c;
       }));
-      await waitFor(() => proxy.active() === 2);
+      await waitFor("two active tunnels", () => proxy.active() === 2, FAST);
       assertMatch(
         await raw(port, `CONNECT api.test:${echo.port} HTTP/1.1\r\n\r\n`),
         /^HTTP\/1\.1 503 Service Unavailable/,
       );
       for (const c of holders) c.close();
-      await waitFor(() => proxy.active() === 0);
+      await waitFor("no active tunnel", () => proxy.active() === 0, FAST);
 
       // Live change: removing the entry refuses the next request.
       allowlist.splice(0, allowlist.length, ...parseAllowlist(["other.test"]));
@@ -403,7 +406,7 @@ Deno.test("proxy: a tunnel is in the log while it is open, then once, with its t
         await conn.closeWrite();
         while ((await conn.read(buf)) !== null) { /* drain until the proxy closes */ }
         conn.close();
-        await waitFor(() => log().includes('"event":"close"'));
+        await waitFor("the close in the log", () => log().includes('"event":"close"'), FAST);
 
         // Closed: the same entry, now with its totals; two lines in the log, one connection.
         const lines = log().trim().split("\n").map((l) => JSON.parse(l));
@@ -439,7 +442,9 @@ Deno.test("proxy: stopping the proxy closes its open tunnels and logs their tota
     const buf = new Uint8Array(1024);
     let got = "";
     while (!got.endsWith("abc")) {
-      got += decoder.decode(buf.subarray(0, (await conn.read(buf)) ?? 0));
+      const n = await conn.read(buf);
+      if (n === null) throw new Error(`the tunnel closed after ${JSON.stringify(got)}`);
+      got += decoder.decode(buf.subarray(0, n));
     }
     await proxy.close();
     assertEquals(
@@ -451,11 +456,3 @@ Deno.test("proxy: stopping the proxy closes its open tunnels and logs their tota
     echo.close();
   }
 });
-
-async function waitFor(condition: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

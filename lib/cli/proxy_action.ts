@@ -1,7 +1,7 @@
 /** What `devaipod proxy` does: serve until SIGTERM/SIGINT, logging every decision as JSON. */
 import { UsageError } from "../errors.ts";
 import { watchAllowFile } from "../proxy/allow_file.ts";
-import { parseAllowlist } from "../proxy/allowlist.ts";
+import { entryProblems, parseAllowlist } from "../proxy/allowlist.ts";
 import type { AllowEntry } from "../proxy/allowlist.ts";
 import { startProxy } from "../proxy/server.ts";
 import type { CliContext } from "./context.ts";
@@ -28,13 +28,9 @@ function positive(flag: string, value: string): number {
 export async function proxyAction(ctx: CliContext, options: ProxyCliOptions): Promise<void> {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(options.listen);
   if (!m) throw new UsageError(`--listen: expected host:port, got '${options.listen}'`);
-  const fixed = (() => {
-    try {
-      return parseAllowlist(options.allow ?? []);
-    } catch (err) {
-      throw new UsageError(`--allow: ${(err as Error).message}`);
-    }
-  })();
+  const bad = entryProblems(options.allow ?? []);
+  if (bad.length) throw new UsageError(`--allow: ${bad.join("; ")}`);
+  const fixed = parseAllowlist(options.allow ?? []);
   const fromFile = options.allowFile
     ? watchAllowFile(options.allowFile, (msg) => ctx.err(`proxy: ${msg}`))
     : () => [];

@@ -13,7 +13,7 @@ import { volumeCreate, volumeImport } from "../podman/volume.ts";
 import type { PodPlan } from "./pod_plan.ts";
 import { redactUrl } from "../sources/parse.ts";
 import { USER_AND_OC } from "./pod_plan.ts";
-import { linkShimsCommand, SHIM_LINK_DIR } from "./shim_links.ts";
+import { linkShimsExec, SHIM_LINK_DIR } from "./shim_links.ts";
 
 /** One step of the plan. */
 export interface DryRunStep {
@@ -118,13 +118,7 @@ export function dryRunSteps(
   });
   steps.push({
     step: `shims into ${SHIM_LINK_DIR}`,
-    argv: [
-      ...containerExec({
-        container: plan.workspaceContainer.name,
-        user: "0",
-        command: linkShimsCommand(),
-      }).argv,
-    ],
+    argv: [...linkShimsExec(plan.workspaceContainer.name).argv],
   });
   steps.push({ step: "agent container", argv: [...containerRun(plan.agentContainer).argv] });
   steps.push({

@@ -11,6 +11,8 @@ import {
   AGENT_ENV_DIR,
   AGENT_USER,
   configMount,
+  CONTAINER_PROGRAMS,
+  containerDenoArgv,
   ENV_LOADER,
   PASSWORD_FILE,
   planPod,
@@ -373,6 +375,34 @@ Deno.test("plan: the agent's allowlist is its profile's hosts, allowedDomains, t
     "/src/proj/.devcontainer/devcontainer.json: customizations.devaipod.allowedDomains: " +
       "'no way': not a host name, *.domain or IP address; 'x.com:0': bad port",
   );
+});
+
+Deno.test("plan: every deno run of devaipod's code in a container ignores the image's deno.json and deno.lock", async () => {
+  const r = await resolved({ image: "x" });
+  const proxy = planPod(input({
+    resolved: r,
+    isolation: {
+      egressNetwork: "podman",
+      runtime: { kind: "deno", deno: "/usr/bin/deno", sources: "/src/devaipod" },
+      allowFile: "/state/w/allow",
+      allow: [],
+    },
+  })).isolation?.proxyContainer.entrypoint ?? [];
+  assertEquals(proxy.slice(0, 7), [
+    "/opt/devaipod/bin/deno",
+    "run",
+    "--quiet",
+    "--no-config",
+    "--no-lock",
+    "--allow-net",
+    "--allow-read=/opt/devaipod",
+  ]);
+  assertEquals(proxy[7], "/opt/devaipod/src/lib/proxy/main.ts");
+  for (const program of Object.values(CONTAINER_PROGRAMS)) {
+    const argv = containerDenoArgv(program, ["--allow-net"]);
+    assertEquals(argv.slice(2, 5), ["--quiet", "--no-config", "--no-lock"], program);
+    assertEquals(argv.at(-1), `/opt/devaipod/src/${program}`);
+  }
 });
 
 /** A config like bootc's: privileged for stock tooling, plus every other way to widen privileges. */
