@@ -128,8 +128,10 @@ export function selfArgv(args: readonly string[], runtime: RuntimeInfo): string[
 }
 
 /**
- * The `deno install -g` argv that puts `devaipod` on PATH from `base` (the URL of the folder that
- * holds main.ts and deno.json), with exactly the `devaipod` task's permissions.
+ * The `deno install -g` argv that puts `devaipod` on PATH with exactly the `devaipod` task's
+ * permissions: from `base` (the URL of the folder that holds main.ts and deno.json, or a
+ * placeholder such as `<url>`, joined as text), or without it from a checkout (run in its root).
+ * The README shows both; a test keeps them the same.
  *
  * @example
  * ```ts
@@ -137,22 +139,25 @@ export function selfArgv(args: readonly string[], runtime: RuntimeInfo): string[
  * // ["deno", "install", "-g", "--name", "devaipod", "--quiet", "--allow-run=…", …,
  * //  "--import-map=https://example.com/devaipod/v0.1.0/deno.json",
  * //  "https://example.com/devaipod/v0.1.0/main.ts"]
+ * installArgv();
+ * // ["deno", "install", "-g", "--name", "devaipod", "--config", "deno.json", "--quiet",
+ * //  "--allow-run=…", …, "main.ts"]
  * ```
  */
 export function installArgv(
-  base: string,
+  base?: string,
   permissionFlags: readonly string[] = devaipodPermissionFlags(),
 ): string[] {
-  const root = new URL(base.endsWith("/") ? base : `${base}/`);
+  const start = ["deno", "install", "-g", "--name", "devaipod"];
+  if (base === undefined) {
+    return [...start, "--config", "deno.json", "--quiet", ...permissionFlags, "main.ts"];
+  }
+  const root = base.endsWith("/") ? base : `${base}/`;
   return [
-    "deno",
-    "install",
-    "-g",
-    "--name",
-    "devaipod",
+    ...start,
     "--quiet",
     ...permissionFlags,
-    `--import-map=${new URL("deno.json", root).href}`,
-    new URL("main.ts", root).href,
+    `--import-map=${root}deno.json`,
+    `${root}main.ts`,
   ];
 }

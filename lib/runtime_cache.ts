@@ -3,10 +3,13 @@
  * beside devaipod's main module (the same origin, the same version), each checked against its
  * sha256 before anything is written, and kept in devaipod's cache, one folder per version
  * ({@link urlRuntimeDir}). The folder appears whole or not at all: the files go into a temporary
- * folder beside it, which is renamed into place.
+ * folder beside it, which is renamed into place. A folder there is never removed (running
+ * containers may mount it): one that no longer matches is renamed aside first.
  */
 import { basename, dirname, join } from "node:path";
 import { DownloadError } from "./errors.ts";
+import { redactUrl } from "./sources/parse.ts";
+import { authorizationFor } from "./util/auth_tokens.ts";
 import { codeRoot, urlRuntimeDir } from "./runtime.ts";
 import type { RuntimeInfo } from "./runtime.ts";
 import { RUNTIME_FILES } from "./runtime_files.ts";
@@ -18,6 +21,8 @@ export interface MaterialiseOptions {
   /** The files to fetch (default: {@link RUNTIME_FILES}). */
   files?: readonly RuntimeFile[];
   fetch?: typeof fetch;
+  /** The value of `DENO_AUTH_TOKENS`: its entry for the URL's host is sent, as Deno sends it. */
+  authTokens?: string;
 }
 
 /** Whether the runtime was already in the cache or has just been fetched into it. */
@@ -32,31 +37,38 @@ async function complete(dir: string, files: readonly RuntimeFile[]): Promise<boo
   return true;
 }
 
-/** Downloads one file and checks its hash; the bytes stay in memory. */
+/** Downloads one file (with its host's `DENO_AUTH_TOKENS` entry) and checks its hash. */
 async function download(
   base: URL,
   file: RuntimeFile,
   doFetch: typeof fetch,
+  authTokens: string | undefined,
 ): Promise<Uint8Array> {
-  const url = new URL(file.path, base).href;
+  const url = new URL(file.path, base);
+  const shown = redactUrl(url.href);
+  const authorization = authorizationFor(url, authTokens);
   let response: Response;
   try {
-    response = await doFetch(url);
+    response = await doFetch(url.href, authorization ? { headers: { authorization } } : {});
   } catch (err) {
-    throw new DownloadError(`cannot download ${url}: ${(err as Error).message}`, {
+    throw new DownloadError(`cannot download ${shown}: ${(err as Error).message}`, {
       hint: "devaipod runs from this URL: its sidecars need these files from the same place",
       cause: err,
     });
   }
   if (!response.ok) {
     await response.body?.cancel();
-    throw new DownloadError(`cannot download ${url}: HTTP ${response.status}`);
+    throw new DownloadError(`cannot download ${shown}: HTTP ${response.status}`, {
+      ...(response.status === 401 || response.status === 403
+        ? { hint: "a private URL: set DENO_AUTH_TOKENS for its host, as for `deno run`" }
+        : {}),
+    });
   }
   const bytes = new Uint8Array(await response.arrayBuffer());
   const actual = await sha256Hex(bytes);
   if (actual !== file.sha256) {
     throw new DownloadError(
-      `integrity mismatch for ${url}: expected sha256 ${file.sha256}, got ${actual}`,
+      `integrity mismatch for ${shown}: expected sha256 ${file.sha256}, got ${actual}`,
       {
         hint:
           "the server sends other code than the devaipod running here was loaded with; nothing was written. Use a URL that names a fixed version, or `deno run --reload` to load what it serves now",
@@ -84,7 +96,10 @@ export async function materialiseRuntime(
   const doFetch = options.fetch ?? fetch;
   // Every file is fetched and checked before the first byte is written.
   const fetched = await Promise.all(
-    files.map(async (f) => ({ path: f.path, bytes: await download(base, f, doFetch) })),
+    files.map(async (f) => ({
+      path: f.path,
+      bytes: await download(base, f, doFetch, options.authTokens),
+    })),
   );
   await Deno.mkdir(dirname(dir), { recursive: true });
   const partial = await Deno.makeTempDir({
@@ -102,22 +117,37 @@ export async function materialiseRuntime(
       await Deno.chmod(join(partial, path), 0o644);
     }
     for (const d of ["", ...folders]) await Deno.chmod(join(partial, d), 0o755);
-    // Another devaipod may have filled it meanwhile; a copy that no longer matches makes way.
-    if (await complete(dir, files)) {
-      await Deno.remove(partial, { recursive: true });
-      return "cached";
-    }
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-    try {
-      await Deno.rename(partial, dir);
-    } catch (err) {
-      // Another devaipod put the same files there in the meantime.
-      if (!(await complete(dir, files))) throw err;
-      await Deno.remove(partial, { recursive: true });
-    }
+    if (await putInPlace(partial, dir, files)) return "fetched";
+    await Deno.remove(partial, { recursive: true });
+    return "cached";
   } catch (err) {
     await Deno.remove(partial, { recursive: true }).catch(() => {});
     throw err;
   }
-  return "fetched";
+}
+
+/**
+ * Renames the complete folder `partial` to `dir`; false when another devaipod put a complete
+ * copy there first. A copy there that does not match (changed by hand) is renamed aside, never
+ * removed: containers may mount it, and a folder emptied under them breaks them.
+ */
+async function putInPlace(
+  partial: string,
+  dir: string,
+  files: readonly RuntimeFile[],
+): Promise<boolean> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      // A rename onto a folder that is not empty fails: it never replaces another's copy.
+      await Deno.rename(partial, dir);
+      return true;
+    } catch (err) {
+      if (await complete(dir, files)) return false;
+      if (attempt >= 3) throw err;
+      const aside = `${dir}.stale-${crypto.randomUUID().slice(0, 8)}`;
+      await Deno.rename(dir, aside).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+    }
+  }
 }

@@ -28,12 +28,18 @@ async function withServer(
     cache: string;
     served: Record<string, string>;
     requests: () => number;
+    port: number;
   }) => Promise<void>,
+  /** The Authorization header the server wants (without it, any request is served). */
+  authorization?: string,
 ): Promise<void> {
   const served = { ...SOURCES };
   let count = 0;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
     count++;
+    if (authorization && req.headers.get("authorization") !== authorization) {
+      return new Response("unauthorized", { status: 401 });
+    }
     const path = new URL(req.url).pathname.replace(/^\/v1\//, "");
     const text = served[path];
     return text === undefined
@@ -48,6 +54,7 @@ async function withServer(
       cache,
       served,
       requests: () => count,
+      port: server.addr.port,
     });
   } finally {
     await server.shutdown();
@@ -81,14 +88,28 @@ Deno.test("runtime cache: a URL's files are fetched beside main.ts once, readabl
     }
     assertEquals(await materialiseRuntime(runtime, cache, { files }), "cached");
     assertEquals(requests(), 3, "the cached copy is used without asking the server");
-    // A copy changed by hand is fetched again.
+  });
+});
+
+Deno.test("runtime cache: a copy changed by hand is fetched again; the old folder is moved aside, never emptied", async () => {
+  await withServer(async ({ runtime, cache }) => {
+    assertEquals(await materialiseRuntime(runtime, cache, { files }), "fetched");
+    const dir = urlRuntimeDir(cache, files);
+    // A container mounts the folder: the mount follows the folder, wherever it is renamed to.
+    const mounted = (await Deno.stat(dir)).ino;
+    using held = await Deno.open(`${dir}/lib/proxy/main.ts`);
     await Deno.writeTextFile(`${dir}/lib/errors.ts`, "changed\n");
     assertEquals(await materialiseRuntime(runtime, cache, { files }), "fetched");
     assertEquals(await Deno.readTextFile(`${dir}/lib/errors.ts`), SOURCES["lib/errors.ts"]);
-    assertEquals(await tree(`${cache}/runtime`), [
-      dir.split("/").at(-1) + "/",
-      ...(await tree(dir)).map((p) => `${dir.split("/").at(-1)}/${p}`),
-    ]);
+    const name = dir.split("/").at(-1) ?? "";
+    const folders = (await tree(`${cache}/runtime`)).filter((p) => /^[^/]+\/$/.test(p));
+    assertEquals(folders.length, 2, folders.join(" "));
+    const aside = `${cache}/runtime/${folders.find((f) => f !== `${name}/`)}`;
+    assertMatch(aside, new RegExp(`/${name}\\.stale-[0-9a-f]{8}/$`));
+    assertEquals((await Deno.stat(aside)).ino, mounted);
+    assertEquals(await tree(aside), await tree(dir), "the mounted folder keeps every file");
+    assertEquals(await Deno.readTextFile(`${aside}lib/errors.ts`), "changed\n");
+    assertEquals((await held.stat()).nlink, 1);
   });
 });
 
@@ -124,17 +145,61 @@ Deno.test("runtime cache: a missing file names its URL and the HTTP status", asy
   });
 });
 
-Deno.test("runtime cache: two devaipods filling the same version at once both succeed", async () => {
+Deno.test("runtime cache: devaipods filling the same version at once all succeed, and none removes a copy another returned", async () => {
   await withServer(async ({ runtime, cache }) => {
-    const results = await Promise.all([
-      materialiseRuntime(runtime, cache, { files }),
-      materialiseRuntime(runtime, cache, { files }),
-    ]);
-    assert(results.includes("fetched"));
     const dir = urlRuntimeDir(cache, files);
-    assertEquals(await tree(`${cache}/runtime`), [
-      dir.split("/").at(-1) + "/",
-      ...(await tree(dir)).map((p) => `${dir.split("/").at(-1)}/${p}`),
-    ], "no partial folder is left");
+    // A container that mounts the folder holds its files; an open file stands in for it (its
+    // link count drops to 0 when the file is removed, not when its folder is renamed).
+    const held: Deno.FsFile[] = [];
+    const fill = async () => {
+      const result = await materialiseRuntime(runtime, cache, { files });
+      held.push(await Deno.open(`${dir}/lib/proxy/main.ts`));
+      return result;
+    };
+    try {
+      // A copy changed by hand is there, and one devaipod runs containers from it.
+      await fill();
+      await Deno.writeTextFile(`${dir}/lib/errors.ts`, "changed\n");
+      const results = await Promise.all([fill(), fill(), fill(), fill()]);
+      assert(results.includes("fetched"));
+      for (const file of held) {
+        assertEquals((await file.stat()).nlink, 1, "a folder in use was removed");
+      }
+      assertEquals(await Deno.readTextFile(`${dir}/lib/errors.ts`), SOURCES["lib/errors.ts"]);
+      const left = (await tree(`${cache}/runtime`)).filter((p) => p.includes(".partial-"));
+      assertEquals(left, [], "no partial folder is left");
+    } finally {
+      for (const file of held) file.close();
+    }
   });
+});
+
+Deno.test("runtime cache: a private URL gets DENO_AUTH_TOKENS' entry for its host, as Deno's loader did", async () => {
+  const token = "s3cret-token";
+  await withServer(async ({ runtime, cache, port }) => {
+    const refused = await assertRejects(
+      () => materialiseRuntime(runtime, cache, { files }),
+      DownloadError,
+    );
+    assertMatch(refused.message, /: HTTP 401$/);
+    assertMatch(refused.hint ?? "", /DENO_AUTH_TOKENS/);
+    const authTokens = `other@example.com;${token}@127.0.0.1:${port}`;
+    assertEquals(await materialiseRuntime(runtime, cache, { files, authTokens }), "fetched");
+  }, `Bearer ${token}`);
+});
+
+Deno.test("runtime cache: a URL's password is never shown in an error", async () => {
+  await withServer(async ({ cache, port }) => {
+    const runtime: RuntimeInfo = {
+      standalone: false,
+      execPath: "/usr/bin/deno",
+      mainModule: `http://user:hunter2@127.0.0.1:${port}/v1/main.ts`,
+    };
+    const err = await assertRejects(
+      () => materialiseRuntime(runtime, cache, { files }),
+      DownloadError,
+    );
+    assertMatch(err.message, new RegExp(`^cannot download http://127\\.0\\.0\\.1:${port}/v1/`));
+    assert(!`${err.message} ${err.hint}`.includes("hunter2"), err.message);
+  }, "Basic " + btoa("someone:else"));
 });

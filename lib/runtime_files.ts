@@ -39,7 +39,7 @@ export const RUNTIME_FILES: readonly RuntimeFile[] = [
   },
   {
     path: "lib/proxy/allowlist.ts",
-    sha256: "d7bc0669c93904def171a40669065ad0ce8ca447cddcc783427b352f325f32ee",
+    sha256: "600e07b5caacbef318f9ce5094a4c46c9deb7e37af9aea7b3b00603bf21d5685",
   },
   {
     path: "lib/proxy/main.ts",

@@ -8,6 +8,7 @@ import {
   urlRuntimeDir,
 } from "./runtime.ts";
 import type { RuntimeInfo } from "./runtime.ts";
+import denoJson from "../deno.json" with { type: "json" };
 import { RUNTIME_FILES } from "./runtime_files.ts";
 import { VERSION } from "./version.ts";
 
@@ -78,21 +79,28 @@ Deno.test("runtime: a URL's runtime is cached per version and per file list", ()
   assertEquals(urlRuntimeDir(CACHE, [...RUNTIME_FILES]), URL_RUNTIME);
 });
 
-Deno.test("runtime: deno install gets the devaipod task's permissions and the URL's import map", () => {
-  const flags = devaipodPermissionFlags();
+/** The `devaipod` task's command in deno.json, as words: `deno run --quiet FLAGS… main.ts`. */
+const TASK = (() => {
+  const task = denoJson.tasks.devaipod;
+  return (typeof task === "string" ? task : task.command).split(/\s+/);
+})();
+
+Deno.test("runtime: deno install runs what the devaipod task runs, from a checkout or a URL", () => {
+  // `deno run … main.ts` of the task becomes `deno install -g --name devaipod …`.
+  const [deno, run, ...rest] = TASK;
+  assertEquals([deno, run, rest.at(-1)], ["deno", "run", "main.ts"], "the task's shape");
+  const words = rest.slice(0, -1);
+  const install = ["deno", "install", "-g", "--name", "devaipod"];
+  assertEquals(installArgv(), [...install, "--config", "deno.json", ...words, "main.ts"]);
   for (const base of ["https://example.com/d/v1", "https://example.com/d/v1/"]) {
     assertEquals(installArgv(base), [
-      "deno",
-      "install",
-      "-g",
-      "--name",
-      "devaipod",
-      "--quiet",
-      ...flags,
+      ...install,
+      ...words,
       "--import-map=https://example.com/d/v1/deno.json",
       "https://example.com/d/v1/main.ts",
     ]);
   }
+  const flags = devaipodPermissionFlags();
   assertEquals(flags.some((f) => f === "-A" || f === "--allow-all"), false);
   // A URL run starts itself again (ssh-proxy) the same way.
   assertEquals(
@@ -111,5 +119,18 @@ Deno.test("runtime: deno install gets the devaipod task's permissions and the UR
       "ssh-proxy",
       "w",
     ],
+  );
+});
+
+/** The README's `deno install` commands, each on one line (its `\` line breaks joined). */
+async function readmeInstallLines(): Promise<string[]> {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  return readme.replaceAll(/\\\n\s*/g, "").split("\n").filter((l) => l.startsWith("deno install "));
+}
+
+Deno.test("runtime: the README's install commands are installArgv's, word for word", async () => {
+  assertEquals(
+    await readmeInstallLines(),
+    [installArgv(), installArgv("<url>")].map((argv) => argv.join(" ")),
   );
 });

@@ -8,6 +8,7 @@
  */
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CONTAINER_DENO_FLAGS, CONTAINER_PROGRAMS } from "../lib/plan/pod_plan.ts";
 import type { RuntimeFile } from "../lib/runtime_files.ts";
 import { sha256Hex } from "../lib/util/hash.ts";
 
@@ -17,14 +18,10 @@ export const ROOT: string = fileURLToPath(new URL("../", import.meta.url)).repla
 export const OUTPUT = "lib/runtime_files.ts";
 
 /**
- * The programs devaipod runs in containers: the proxy sidecar (lib/plan/pod_plan.ts), the agent
- * client in it (lib/pods/up.ts) and the SSH bridge's helper in the workspace (lib/ssh/bridge.ts).
+ * The programs devaipod runs in containers ({@link CONTAINER_PROGRAMS}: the proxy sidecar, the
+ * agent client in it and the SSH bridge's helper in the workspace).
  */
-export const ENTRY_POINTS: readonly string[] = [
-  "lib/proxy/main.ts",
-  "lib/pods/agent_client.ts",
-  "lib/ssh/in_container.ts",
-];
+export const ENTRY_POINTS: readonly string[] = Object.values(CONTAINER_PROGRAMS);
 
 /** One module of `deno info --json`'s graph (the fields used here). */
 export interface GraphModule {
@@ -66,11 +63,11 @@ export function graphFiles(root: string, modules: readonly GraphModule[]): strin
   return [...files].sort();
 }
 
-/** The module graph of one entry point, as `deno info --json --no-config` reports it. */
+/** The module graph of one entry point, as `deno info` reports it with the containers' flags. */
 async function moduleGraph(root: string, entry: string): Promise<GraphModule[]> {
   const out = await new Deno.Command("deno", {
-    // No config: as in the container, where no deno.json maps bare imports.
-    args: ["info", "--json", "--no-config", "--no-lock", entry],
+    // As in the container: no deno.json maps bare imports there, and no lock file is read.
+    args: ["info", "--json", ...CONTAINER_DENO_FLAGS, entry],
     cwd: root,
     stdout: "piped",
     stderr: "piped",

@@ -55,7 +55,7 @@ Deno.test("config errors: a project without devcontainer.json is exit 6 with a h
   );
 });
 
-Deno.test("config errors: only named configs and none chosen lists them (exit 2)", async () => {
+Deno.test("config errors: only named configs and none chosen lists them (exit 3)", async () => {
   const dir = await Deno.makeTempDir();
   for (const n of ["python", "node"]) {
     await Deno.mkdir(join(dir, ".devcontainer", n), { recursive: true });
@@ -65,10 +65,12 @@ Deno.test("config errors: only named configs and none chosen lists them (exit 2)
     );
   }
   const r = await runDevaipod(["config", dir]);
-  assertEquals(r.code, 2);
+  assertEquals(r.code, 3);
   assertEquals(
     r.stderr,
-    `error: ${dir} has 2 dev container configs and none is the default: node, python\nhint: choose one with --devcontainer node\n`,
+    `error: ${
+      join(dir, ".devcontainer")
+    }: 2 dev container configs and none is the default: node, python\nhint: choose one with --devcontainer node\n`,
   );
   const chosen = await runDevaipod(["config", dir, "--devcontainer", "python", "--json"]);
   assertEquals(chosen.code, 0, chosen.stderr);

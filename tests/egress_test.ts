@@ -15,6 +15,7 @@ import { denoProgram, runDevaipod } from "./support/cli.ts";
 import type { CliResult } from "./support/cli.ts";
 import { cleanupByLabel, TEST_LABEL, testRunId } from "./support/cleanup.ts";
 import { podmanTest } from "./support/podman_env.ts";
+import { eventually } from "./support/process.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 
 const podman = p.Podman.fromEnv();
@@ -261,6 +262,9 @@ podmanTest(
   },
 );
 
+/** The file in the agent's HOME whose creation ends the held tunnel. */
+const RELEASE = "$HOME/release-held-tunnel";
+
 /** One connection as `devaipod egress --json` shows it (the fields this test reads). */
 interface Entry {
   id: string;
@@ -276,17 +280,6 @@ const egress = async (ws: string): Promise<Entry[]> => {
   assertEquals(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
 };
-
-/** Polls `check` every 250 ms until it holds, for up to `ms`; then once more, as is. */
-async function eventually<T>(get: () => Promise<T>, check: (v: T) => boolean, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  let value = await get();
-  while (!check(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    value = await get();
-  }
-  return value;
-}
 
 podmanTest(
   "egress: hosts allowed by the user config (and allowedDomains) are reachable by the agent, others not; egress and status show a tunnel while it is open",
@@ -324,7 +317,7 @@ podmanTest(
       const tls = await eventually(
         () => agent(ws, "curl -sS -m 10 --cacert test-ca.pem https://api.example.test:8443/"),
         (r) => r.code === 0,
-        30_000,
+        { ms: 30_000 },
       );
       if (tls.code !== 0) {
         const logs = await runDevaipod(["logs", ws, "-c", "proxy"]);
@@ -348,7 +341,7 @@ podmanTest(
       }
 
       // A tunnel held open by the agent (bash's /dev/tcp): one request through it, then it stays
-      // open for 8 s.
+      // open until the test creates the release file (at most 120 s).
       holder = runDevaipod([
         "exec",
         ws,
@@ -360,7 +353,8 @@ podmanTest(
         "exec 3<>/dev/tcp/proxy.devaipod/3128; " +
         "printf 'CONNECT api.example.test:8080 HTTP/1.1\\r\\n\\r\\n' >&3; read -r l <&3; read -r l <&3; " +
         "printf 'GET /held HTTP/1.1\\r\\nHost: api.example.test\\r\\n\\r\\n' >&3; " +
-        "while read -r l <&3; do case $l in hello*) break;; esac; done; sleep 8",
+        "while read -r l <&3; do case $l in hello*) break;; esac; done; " +
+        `for i in $(seq 1200); do [ -e ${RELEASE} ] && break; sleep 0.1; done`,
       ]);
       const isHeld = (e: Entry) => e.host === "api.example.test" && e.port === 8080;
       const whileOpen = await eventually(
@@ -374,6 +368,7 @@ podmanTest(
       const text = await runDevaipod(["egress", ws]);
       assertMatch(text.stdout, /^\S+\s+allow\s+api\.example\.test:8080\s+200\s+open\s+-\s+-\s+-/m);
 
+      await agent(ws, `touch ${RELEASE}`);
       const finished = await holder;
       assertEquals(finished.code, 0, finished.stderr);
       holder = undefined;
@@ -386,7 +381,7 @@ podmanTest(
       assertEquals(same[0]?.state, "closed");
       assert((same[0]?.bytesUp ?? 0) > 0 && (same[0]?.bytesDown ?? 0) > 0, JSON.stringify(same));
     } finally {
-      await holder?.catch(() => {});
+      if (holder) await agent(ws, `touch ${RELEASE}`).then(() => holder).catch(() => {});
       await runDevaipod(["delete", "-f", "--volumes", ws]);
       await cleanupByLabel(podman, run);
       await Deno.remove(inet.dir, { recursive: true });

@@ -71,7 +71,8 @@ podmanTest(
       assertEquals(inner.code, 0, inner.stderr);
       assertEquals(inner.stdout.trim().split("\n"), ["inner says 42 as pid 1", "eth0"]);
 
-      // The agent of the same pod: no capability at all, no new privileges.
+      // The agent of the same workspace (in its own network namespace behind the proxy, with
+      // isolation on by default): no capability at all, no new privileges.
       const agent = await exec(
         ws,
         "agent",

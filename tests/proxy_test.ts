@@ -14,9 +14,12 @@ import { startProxy } from "../lib/proxy/server.ts";
 import type { ProxyLimits, ProxyLogRecord, ProxyServer } from "../lib/proxy/server.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { denoDir, denoProgram, devaipodPermissionFlags } from "./support/cli.ts";
+import { waitFor } from "./support/process.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** How the proxy's own effects are waited for: often, briefly (they take milliseconds). */
+const FAST = { ms: 3000, every: 10 };
 
 /** A TCP server echoing every byte back; `accepted()` counts the connections it took. */
 function echoServer(): { port: number; close: () => void; accepted: () => number } {
@@ -156,7 +159,7 @@ Deno.test("proxy: an allowed name gets a tunnel (200 only after upstream connect
         await conn.closeWrite();
         while ((await conn.read(buf)) !== null) { /* drain until the proxy closes */ }
         conn.close();
-        await waitFor(() => records.length >= 2);
+        await waitFor("two records", () => records.length >= 2, FAST);
         const [open, close] = records;
         assertEquals([open?.event, close?.event, close?.id], ["open", "close", open?.id]);
         assertEquals(
@@ -192,7 +195,7 @@ Deno.test("proxy: the real curl tunnels to an allowed host and is refused elsewh
           `http://evil.test:${web.port}/`,
         ]);
         assertEquals(denied.stdout, "403");
-        await waitFor(() => records.length >= 3);
+        await waitFor("three records", () => records.length >= 3, FAST);
         assertEquals(foldEgress(parseProxyLog(log())).map((e) => [e.host, e.state, e.reason]), [
           ["web.test", "closed", `allowed by web.test:${web.port}`],
           ["evil.test", "denied", "evil.test is not on the allowlist"],
@@ -233,7 +236,7 @@ Deno.test("proxy: plain-HTTP absolute-form requests only to http:// entries, pro
       ]);
       assertEquals(denied.stdout, "403");
       // api.test is on the list, but for CONNECT only.
-      await waitFor(() => records.some((r) => r.host === "api.test"));
+      await waitFor("a record of api.test", () => records.some((r) => r.host === "api.test"), FAST);
       assertMatch(
         records.find((r) => r.host === "api.test")?.reason ?? "",
         /allowed for TLS \(CONNECT\) only/,
@@ -285,7 +288,7 @@ Deno.test("proxy: refusals — IP literal, other port, private resolution, malfo
         ],
       ];
       for (const [request, expected] of table) assertMatch(await raw(port, request), expected);
-      await waitFor(() => records.length >= table.length);
+      await waitFor("a record per row", () => records.length >= table.length, FAST);
       assert(records.every((r) => r.decision === "deny"), "every refusal is logged as deny");
     });
   } finally {
@@ -363,13 +366,13 @@ Deno.test("proxy: upstream failures are 502; idle tunnels close; too many tunnel
         await c.read(new Uint8Array(64));
         return c;
       }));
-      await waitFor(() => proxy.active() === 2);
+      await waitFor("two active tunnels", () => proxy.active() === 2, FAST);
       assertMatch(
         await raw(port, `CONNECT api.test:${echo.port} HTTP/1.1\r\n\r\n`),
         /^HTTP\/1\.1 503 Service Unavailable/,
       );
       for (const c of holders) c.close();
-      await waitFor(() => proxy.active() === 0);
+      await waitFor("no active tunnel", () => proxy.active() === 0, FAST);
 
       // Live change: removing the entry refuses the next request.
       allowlist.splice(0, allowlist.length, ...parseAllowlist(["other.test"]));
@@ -414,7 +417,7 @@ Deno.test("proxy: a tunnel is in the log while it is open, then once, with its t
         await conn.closeWrite();
         while ((await conn.read(buf)) !== null) { /* drain until the proxy closes */ }
         conn.close();
-        await waitFor(() => log().includes('"event":"close"'));
+        await waitFor("the close in the log", () => log().includes('"event":"close"'), FAST);
 
         // Closed: the same entry, now with its totals; two lines in the log, one connection.
         const lines = log().trim().split("\n").map((l) => JSON.parse(l));
@@ -450,7 +453,9 @@ Deno.test("proxy: stopping the proxy closes its open tunnels and logs their tota
     const buf = new Uint8Array(1024);
     let got = "";
     while (!got.endsWith("abc")) {
-      got += decoder.decode(buf.subarray(0, (await conn.read(buf)) ?? 0));
+      const n = await conn.read(buf);
+      if (n === null) throw new Error(`the tunnel closed after ${JSON.stringify(got)}`);
+      got += decoder.decode(buf.subarray(0, n));
     }
     await proxy.close();
     assertEquals(
@@ -462,14 +467,6 @@ Deno.test("proxy: stopping the proxy closes its open tunnels and logs their tota
     echo.close();
   }
 });
-
-async function waitFor(condition: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** A whole answer: a tunnel's head (the tunnel stays open), or a refusal's head and body. */
 const ANSWERED = /^HTTP\/1\.1 200 [^\r]*\r\n\r\n|\r\n\r\n[^\r]*\n$/;
@@ -512,7 +509,7 @@ Deno.test("proxy: given its own subnets, it never connects into them nor to loop
         ),
         /^HTTP\/1\.1 200 /,
       );
-      await waitFor(() => echo.accepted() === 1);
+      await waitFor("the upstream to accept", () => echo.accepted() === 1, FAST);
     } finally {
       await open.proxy.close();
     }
@@ -548,7 +545,7 @@ Deno.test("proxy: given its own subnets, it never connects into them nor to loop
       for (const [request, expected] of table) {
         assertMatch(await raw(proxy.addr.port, request, ANSWERED), expected, request);
       }
-      await waitFor(() => records.length >= table.length);
+      await waitFor("a record per row", () => records.length >= table.length, FAST);
       assertEquals(
         records.map((r) => [r.event, r.decision, r.status, r.host]),
         [
@@ -596,7 +593,7 @@ Deno.test("relay: bytes pass both ways unchanged, and a half-close passes throug
     conn.close();
     assertEquals(got.length, payload.length);
     assert(got.every((b, i) => b === payload[i]), "the bytes came back unchanged");
-    await waitFor(() => relay.active() === 0);
+    await waitFor("no active relay", () => relay.active() === 0, FAST);
     assertEquals(echo.accepted(), 1);
   } finally {
     await relay.close();
@@ -617,7 +614,7 @@ Deno.test("relay: a target that is down closes the client and says why; after cl
   const port = relay.addr.port;
   try {
     assertEquals(await raw(port, "hello"), "", "the client is closed without a byte");
-    await waitFor(() => errors.length === 1);
+    await waitFor("the relay error", () => errors.length === 1, FAST);
     assertMatch(errors[0] ?? "", new RegExp(`^cannot reach 127\\.0\\.0\\.1:${downPort}: `));
   } finally {
     await relay.close();

@@ -11,10 +11,10 @@ import { shellQuote } from "../lib/errors.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { denoDir, denoProgram, devaipodPermissionFlags, runDevaipod } from "./support/cli.ts";
 import { podmanTest } from "./support/podman_env.ts";
+import { run, waitFor } from "./support/process.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 import { name, project, purge } from "./support/workspaces.ts";
 
-const dec = new TextDecoder();
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /** Prints, for each shim, the file its name runs (links resolved), or that it is not found. */
@@ -28,31 +28,6 @@ const RECORD = (file: string, shell: string) =>
   `${shell} 'p=$(command -v opencode-agent) && readlink -f "$p" || echo not found' > /tmp/${file} 2>&1 || true`;
 /** What {@link RECORD} writes when the hook found the shim. */
 const SHIM = "/opt/devaipod/shims/opencode-agent\n";
-
-async function run(program: string, args: string[], stdin?: string) {
-  const child = new Deno.Command(program, {
-    args,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** A tmux server of this test's own (its own socket), driving one terminal. */
 class Terminal {
@@ -95,7 +70,7 @@ class Terminal {
       await waitFor(`the terminal to show ${pattern}`, async () => {
         text = await this.screen();
         return pattern.test(text);
-      }, ms);
+      }, { ms });
     } catch (err) {
       throw new Error(`${(err as Error).message}; the terminal shows:\n${text}`);
     }
@@ -135,7 +110,7 @@ podmanTest(
       const doc = JSON.parse(printed.stdout);
       await Deno.writeTextFile(join(tmp, "config"), doc.block);
       const opts = ["-F", join(tmp, "config"), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"];
-      const ssh = (args: string[], stdin?: string) => run("ssh", [...opts, ...args], stdin);
+      const ssh = (args: string[], stdin?: string) => run("ssh", [...opts, ...args], { stdin });
       const file = (path: string) => run("podman", ["exec", container, "cat", path]);
 
       await t.step("a terminal opened with `devaipod ssh` (a login shell)", async () => {

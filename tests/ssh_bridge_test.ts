@@ -9,17 +9,13 @@ import { Duplex } from "node:stream";
 import ssh2 from "ssh2";
 import { assertEquals, assertMatch } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
+import type { CliResult } from "./support/cli.ts";
+import { run, waitFor } from "./support/process.ts";
 import { podmanTest } from "./support/podman_env.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 import { name, project, purge } from "./support/workspaces.ts";
 
 const dec = new TextDecoder();
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** An SSH client set up for one workspace: its config file, key and host alias. */
 interface Client {
@@ -30,28 +26,6 @@ interface Client {
   opts: string[];
   key: string;
   proxyCommand: string[];
-}
-
-async function run(
-  program: string,
-  args: string[],
-  stdin?: string | Uint8Array,
-  env?: Record<string, string>,
-): Promise<Run> {
-  const child = new Deno.Command(program, {
-    args,
-    ...(env ? { env } : {}),
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
-    await w.close();
-  }
-  const out = await child.output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
 async function sha256(path: string): Promise<string> {
@@ -74,15 +48,6 @@ async function leftovers(c: Client, container: string): Promise<string[]> {
 async function inContainer(container: string, marker: string): Promise<string[]> {
   const ps = await run("podman", ["exec", container, "ps", "-eo", "pid,args"]);
   return ps.stdout.split("\n").filter((l) => l.includes(marker) && !l.includes("ps -eo"));
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 function freePort(): number {
@@ -174,7 +139,7 @@ function nodeDuplex(
 }
 
 async function until(output: () => string, pattern: RegExp, ms = 10_000): Promise<void> {
-  await waitFor(`output matching ${pattern}`, () => Promise.resolve(pattern.test(output())), ms);
+  await waitFor(`output matching ${pattern}`, () => pattern.test(output()), { ms });
 }
 
 podmanTest(
@@ -193,7 +158,7 @@ podmanTest(
       assertEquals(up.code, 0, up.stderr);
       const client = c = await setUp(ws);
       const ssh = (args: string[], stdin?: string | Uint8Array) =>
-        run("ssh", [...client.opts, ...args], stdin);
+        run("ssh", [...client.opts, ...args], { stdin });
       const container = `devaipod-${ws}-workspace`;
       const noSftpServer = await ssh([
         client.host,
@@ -239,8 +204,7 @@ podmanTest(
             client.host,
             'echo "$LANG-${SECRET_X:-unset}-${EDITOR:-unset}"',
           ],
-          undefined,
-          { XDG_CONFIG_HOME: config },
+          { env: { XDG_CONFIG_HOME: config } },
         );
         assertEquals(env.stdout.trim(), "C.UTF-8-unset-vi", env.stderr);
         // An accepted value reaches the session, but not the host's process list.
@@ -409,7 +373,7 @@ podmanTest(
             .code === 0,
       );
 
-      const forward = async (args: string[], check: () => Promise<Run>) => {
+      const forward = async (args: string[], check: () => Promise<CliResult>) => {
         const child = new Deno.Command("ssh", {
           args: [...client.opts, "-N", "-o", "ExitOnForwardFailure=yes", ...args, client.host],
           stdin: "null",
@@ -418,7 +382,7 @@ podmanTest(
         }).spawn();
         background.push(child);
         try {
-          let last: Run = { code: -1, stdout: "", stderr: "" };
+          let last: CliResult = { code: -1, stdout: "", stderr: "" };
           await waitFor(
             `forwarding ${args.join(" ")}`,
             async () => (last = await check()).code === 0,

@@ -15,11 +15,11 @@ import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { denoDir, denoProgram, devaipodPermissionFlags } from "./support/cli.ts";
 import type { CliResult } from "./support/cli.ts";
 import { podmanTest } from "./support/podman_env.ts";
+import { run } from "./support/process.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 import { labelled, name, NOTHING, project, purge } from "./support/workspaces.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const dec = new TextDecoder();
 
 /** The checkout on an HTTP server at 127.0.0.1:0; `tamper` replaces the bytes of some files. */
 function serveCheckout(tamper: Record<string, string> = {}) {
@@ -38,22 +38,6 @@ function serveCheckout(tamper: Record<string, string> = {}) {
   return { base: `http://127.0.0.1:${server.addr.port}/`, close: () => server.shutdown() };
 }
 
-/** A run's result, like {@link runDevaipod}'s. */
-async function run(
-  program: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<CliResult> {
-  const out = await new Deno.Command(program, {
-    args,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
 /** `devaipod ARGS…` from the URL `base`, with the devaipod task's permissions. */
 function fromUrl(base: string, args: string[], env: Record<string, string>): Promise<CliResult> {
   return run(denoProgram(), [
@@ -63,7 +47,7 @@ function fromUrl(base: string, args: string[], env: Record<string, string>): Pro
     `--import-map=${base}deno.json`,
     `${base}main.ts`,
     ...args,
-  ], env);
+  ], { env });
 }
 
 /**
@@ -140,7 +124,7 @@ podmanTest(
         const config = join(scratch, "config");
         await Deno.writeTextFile(config, doc.block);
         const opts = ["-F", config, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"];
-        const exec = await run("ssh", [...opts, doc.host, "whoami; exit 3"], env);
+        const exec = await run("ssh", [...opts, doc.host, "whoami; exit 3"], { env });
         assertEquals([exec.code, exec.stdout], [3, "dev\n"], exec.stderr);
 
         const local = join(scratch, "blob");
@@ -148,7 +132,7 @@ podmanTest(
         const back = join(scratch, "back");
         const batch = join(scratch, "batch");
         await Deno.writeTextFile(batch, `put ${local} blob\nget blob ${back}\nrm blob\n`);
-        const sftp = await run("sftp", [...opts, "-b", batch, doc.host], env);
+        const sftp = await run("sftp", [...opts, "-b", batch, doc.host], { env });
         assertEquals(sftp.code, 0, sftp.stderr);
         assertEquals(
           await sha256Hex(await Deno.readFile(back)),
@@ -167,7 +151,7 @@ podmanTest(
             "--root",
             root,
             ...args.slice(2),
-          ], env);
+          ], { env });
           assertEquals(install.code, 0, install.stderr);
           const shim = await Deno.readTextFile(join(root, "bin", "devaipod"));
           for (const flag of devaipodPermissionFlags()) assert(shim.includes(flag), flag);
@@ -175,7 +159,7 @@ podmanTest(
           // `devaipod` by name, found on PATH (through sh: this test may run only named programs).
           const onPath = { ...env, PATH: `${join(root, "bin")}:${Deno.env.get("PATH")}` };
           const installed = (args: string[]) =>
-            run("/bin/sh", ["-c", 'exec devaipod "$@"', "sh", ...args], onPath);
+            run("/bin/sh", ["-c", 'exec devaipod "$@"', "sh", ...args], { env: onPath });
           const version = await installed(["--version"]);
           assertEquals(
             [version.code, version.stdout.trim()],

@@ -1,5 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
-import { ConflictError, NotFoundError } from "../errors.ts";
+import { podRow as pod } from "../../tests/support/pod_rows.ts";
+import { join } from "node:path";
+import { ConflictError, NotFoundError, UsageError } from "../errors.ts";
 import { Podman } from "../podman/driver.ts";
 import { RecordingRunner } from "../podman/recording_runner.ts";
 import type { PodListEntry } from "../podman/schemas.ts";
@@ -7,38 +9,38 @@ import { CliContext } from "./context.ts";
 import { rebuildAction } from "./rebuild_action.ts";
 import { deleteAction } from "./workspace_actions.ts";
 
-/** A `pod ps` row of a workspace. */
-const pod = (workspace: string, status = "Running"): PodListEntry => ({
-  Id: `id-${workspace}`,
-  Name: `devaipod-${workspace}`,
-  Status: status,
-  Labels: { "io.devaipod.workspace": workspace, "io.devaipod.role": "pod" },
-  Networks: [],
-  Containers: [],
-});
+/**
+ * Whether a row's labels pass `--filter label=K=V` filters as podman reads them: `label=K` and
+ * `label=K=` (an empty value) match any value of K.
+ */
+function passes(labels: Readonly<Record<string, string>>, args: readonly string[]): boolean {
+  const filters = args.flatMap((a, i) =>
+    args[i - 1] === "--filter" && a.startsWith("label=") ? [a.slice("label=".length)] : []
+  );
+  return filters.every((f) => {
+    const [k = "", v] = f.split(/=(.*)/s);
+    return v === undefined || v === "" ? k in labels : labels[k] === v;
+  });
+}
 
 /**
- * A context whose podman lists these pods (honouring `--filter label=K=V`), has no other
- * objects, and records every call; HOME is a scratch folder nothing is written to.
+ * A context whose podman lists these pods (filtered as podman filters), has no other objects,
+ * records every call, and fails `image inspect` (so a rebuild's up stops after its delete);
+ * HOME is a fresh scratch folder.
  */
-function contextWith(pods: PodListEntry[]): { ctx: CliContext; runner: RecordingRunner } {
+async function contextWith(
+  pods: PodListEntry[],
+): Promise<{ ctx: CliContext; runner: RecordingRunner; home: string }> {
   const runner = new RecordingRunner((args) => {
     if (args[0] === "pod" && args[1] === "ps") {
-      const filters = args.flatMap((a, i) =>
-        args[i - 1] === "--filter" && a.startsWith("label=") ? [a.slice("label=".length)] : []
-      );
-      const rows = pods.filter((p) =>
-        filters.every((f) => {
-          const [k = "", v] = f.split(/=(.*)/s);
-          return v === undefined ? k in p.Labels : p.Labels[k] === v;
-        })
-      );
-      return { stdout: JSON.stringify(rows) };
+      return { stdout: JSON.stringify(pods.filter((p) => passes(p.Labels, args))) };
     }
+    if (args[0] === "image" && args[1] === "inspect") return { code: 125, stderr: "refused" };
     if (args[0] === "secret") return { stdout: "" };
     return { stdout: "[]" };
   });
-  const env = new Map([["HOME", "/nonexistent-devaipod-test-home"]]);
+  const home = await Deno.makeTempDir({ prefix: "devaipod-delete-test-" });
+  const env = new Map([["HOME", home]]);
   const ctx = new CliContext({
     env: { get: (k) => env.get(k), toObject: () => Object.fromEntries(env) },
     cwd: () => "/",
@@ -47,14 +49,14 @@ function contextWith(pods: PodListEntry[]): { ctx: CliContext; runner: Recording
     inToolbox: () => false,
     signal: new AbortController().signal,
   });
-  return { ctx, runner };
+  return { ctx, runner, home };
 }
 
 /** Whether a recorded call removes something. */
 const removes = (args: readonly string[]) => args.includes("rm");
 
 Deno.test("delete: a prefix of a workspace's name deletes nothing; the hint names the workspace", async () => {
-  const { ctx, runner } = contextWith([pod("web-ab12", "Exited"), pod("api-cd34", "Exited")]);
+  const { ctx, runner } = await contextWith([pod("web-ab12", "Exited"), pod("api-cd34", "Exited")]);
   for (const prefix of ["web", "devaipod-web-a"]) {
     const err = await assertRejects(
       () => deleteAction(ctx, prefix, { force: true }),
@@ -68,7 +70,10 @@ Deno.test("delete: a prefix of a workspace's name deletes nothing; the hint name
 });
 
 Deno.test("delete: the exact name removes that workspace's pod and nothing else", async () => {
-  const { ctx, runner } = contextWith([pod("web-ab12", "Exited"), pod("web-ab12-x", "Exited")]);
+  const { ctx, runner } = await contextWith([
+    pod("web-ab12", "Exited"),
+    pod("web-ab12-x", "Exited"),
+  ]);
   await deleteAction(ctx, "devaipod-web-ab12", { keepState: true });
   assertEquals(runner.calls.filter((c) => removes(c.args)).map((c) => c.args), [
     ["pod", "rm", "--force", "--time", "0", "devaipod-web-ab12"],
@@ -76,7 +81,7 @@ Deno.test("delete: the exact name removes that workspace's pod and nothing else"
 });
 
 Deno.test("delete: a running workspace without -f is a conflict (exit 9) and removes nothing", async () => {
-  const { ctx, runner } = contextWith([pod("web-ab12")]);
+  const { ctx, runner } = await contextWith([pod("web-ab12")]);
   const err = await assertRejects(() => deleteAction(ctx, "web-ab12", {}), ConflictError);
   assertEquals(err.exitCode, 9);
   assertEquals(err.message, "workspace web-ab12 is running");
@@ -84,7 +89,7 @@ Deno.test("delete: a running workspace without -f is a conflict (exit 9) and rem
 });
 
 Deno.test("rebuild: a prefix is not found (exit 6) before anything is resolved or removed", async () => {
-  const { ctx, runner } = contextWith([pod("web-ab12")]);
+  const { ctx, runner } = await contextWith([pod("web-ab12")]);
   const err = await assertRejects(
     () => rebuildAction(ctx, "web", { prompt: false }),
     NotFoundError,
@@ -92,4 +97,72 @@ Deno.test("rebuild: a prefix is not found (exit 6) before anything is resolved o
   assertEquals(err.exitCode, 6);
   assert(err.hint?.includes("'web-ab12'"), err.hint);
   assertEquals(runner.calls.map((c) => c.args.slice(0, 2)), [["pod", "ps"]]);
+});
+
+Deno.test("delete: `devaipod-` and an empty name are usage errors that remove nothing", async () => {
+  const { ctx, runner, home } = await contextWith([
+    pod("web-ab12", "Exited"),
+    pod("api", "Exited"),
+  ]);
+  const kept = join(home, ".local", "state", "devaipod", "workspaces", "web-ab12", "allow");
+  await Deno.mkdir(join(kept, ".."), { recursive: true });
+  await Deno.writeTextFile(kept, "example.com\n");
+  try {
+    for (const name of ["devaipod-", ""]) {
+      const err = await assertRejects(() => deleteAction(ctx, name, { force: true }), UsageError);
+      assertEquals([err.exitCode, err.message], [2, "invalid workspace name ''"]);
+    }
+    assertEquals(runner.calls.filter((c) => removes(c.args)), []);
+    assertEquals(await Deno.readTextFile(kept), "example.com\n");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("delete: a workspace called devaipod-1a2b is deleted by that name; 1a2b stays", async () => {
+  const { ctx, runner, home } = await contextWith([
+    pod("1a2b", "Exited"),
+    pod("devaipod-1a2b", "Exited"),
+  ]);
+  try {
+    await deleteAction(ctx, "devaipod-1a2b", { keepState: true });
+    assertEquals(runner.calls.filter((c) => removes(c.args)).map((c) => c.args), [
+      ["pod", "rm", "--force", "--time", "0", "devaipod-devaipod-1a2b"],
+    ]);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("rebuild: a workspace called devaipod-1a2b removes its own pod, never 1a2b's", async () => {
+  const project = await Deno.makeTempDir({ prefix: "devaipod-rebuild-project-" });
+  const labelled = (workspace: string): PodListEntry => {
+    const row = pod(workspace, "Exited");
+    return {
+      ...row,
+      Labels: {
+        ...row.Labels,
+        "io.devaipod.project": project,
+        "io.devaipod.image": "localhost/devaipod-test/base:latest",
+      },
+    };
+  };
+  const { ctx, runner, home } = await contextWith([labelled("1a2b"), labelled("devaipod-1a2b")]);
+  try {
+    // The up after the delete fails (this podman creates nothing); the delete is what counts.
+    await assertRejects(() => rebuildAction(ctx, "devaipod-1a2b", { prompt: false }));
+    // 1a2b's pod is devaipod-1a2b; devaipod-1a2b's pod is devaipod-devaipod-1a2b.
+    const removed = runner.calls.filter((c) => removes(c.args)).map((c) => c.args);
+    assert(removed.length > 0, "nothing was removed");
+    for (const args of removed) {
+      assertEquals(args, ["pod", "rm", "--force", "--time", "0", "devaipod-devaipod-1a2b"]);
+    }
+    assert(
+      !runner.calls.some((c) => c.args.includes("label=io.devaipod.workspace=1a2b")),
+      "1a2b's objects were listed",
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+    await Deno.remove(project, { recursive: true });
+  }
 });

@@ -15,7 +15,7 @@ import { agentDiff } from "../pods/agent_work.ts";
 import { workspacePortProbes } from "../pods/verify_port_run.ts";
 import type { ContainerListEntry } from "../podman/mod.ts";
 import { parseAllowFile } from "../proxy/allow_file.ts";
-import { AllowlistError, parseEntry } from "../proxy/allowlist.ts";
+import { entryProblems, parseEntry } from "../proxy/allowlist.ts";
 import { egressRows, foldEgress, parseProxyLog } from "../proxy/egress_log.ts";
 import type { EgressEntry } from "../proxy/egress_log.ts";
 import type { CliContext } from "./context.ts";
@@ -41,14 +41,8 @@ async function isolated(ctx: CliContext, name: string) {
 
 /** `devaipod allow NAME HOST…`: adds entries to a running workspace's allowlist (no restart). */
 export async function allowAction(ctx: CliContext, name: string, hosts: string[]): Promise<void> {
-  for (const h of hosts) {
-    try {
-      parseEntry(h);
-    } catch (err) {
-      if (err instanceof AllowlistError) throw new UsageError(err.message);
-      throw err;
-    }
-  }
+  const bad = entryProblems(hosts);
+  if (bad.length) throw new UsageError(bad.join("; "));
   const { workspace, allowFile } = await isolated(ctx, name);
   const text = await Deno.readTextFile(allowFile);
   const present = new Set(parseAllowFile(text).map((e) => `${e.kind}:${e.host}:${e.port}`));
@@ -67,7 +61,7 @@ export async function allowAction(ctx: CliContext, name: string, hosts: string[]
 }
 
 /** The proxy's connections, one entry each (an open tunnel too), from its container's log. */
-export async function decisions(ctx: CliContext, proxyId: string): Promise<EgressEntry[]> {
+export async function connections(ctx: CliContext, proxyId: string): Promise<EgressEntry[]> {
   const logs = await ctx.podman.run(p.containerLogs(proxyId));
   return foldEgress(parseProxyLog(logs.stdout));
 }
@@ -79,7 +73,7 @@ export async function egressAction(
   options: { json?: boolean; denied?: boolean },
 ): Promise<void> {
   const { proxy } = await isolated(ctx, name);
-  const records = (await decisions(ctx, proxy.Id)).filter((r) =>
+  const records = (await connections(ctx, proxy.Id)).filter((r) =>
     !options.denied || r.decision === "deny"
   );
   if (options.json) return ctx.json(records);

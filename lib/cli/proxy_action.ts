@@ -1,7 +1,7 @@
 /** What `devaipod proxy` does: serve until SIGTERM/SIGINT, logging every decision as JSON. */
 import { UsageError } from "../errors.ts";
 import { watchAllowFile } from "../proxy/allow_file.ts";
-import { parseAllowlist } from "../proxy/allowlist.ts";
+import { entryProblems, parseAllowlist } from "../proxy/allowlist.ts";
 import type { AllowEntry } from "../proxy/allowlist.ts";
 import { parseSubnet } from "../proxy/own_networks.ts";
 import { parseRelay, startRelay } from "../proxy/relay.ts";
@@ -47,13 +47,9 @@ function each<T>(
 export async function proxyAction(ctx: CliContext, options: ProxyCliOptions): Promise<void> {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(options.listen);
   if (!m) throw new UsageError(`--listen: expected host:port, got '${options.listen}'`);
-  const fixed = (() => {
-    try {
-      return parseAllowlist(options.allow ?? []);
-    } catch (err) {
-      throw new UsageError(`--allow: ${(err as Error).message}`);
-    }
-  })();
+  const bad = entryProblems(options.allow ?? []);
+  if (bad.length) throw new UsageError(`--allow: ${bad.join("; ")}`);
+  const fixed = parseAllowlist(options.allow ?? []);
   const relays = each("--relay", options.relay, parseRelay);
   const ownSubnets = options.ownSubnet ? each("--own-subnet", options.ownSubnet, parseSubnet) : [];
   const fromFile = options.allowFile

@@ -11,7 +11,7 @@ import { readSourceRecord } from "../pods/remote_source.ts";
 import type { CliContext } from "./context.ts";
 import { Progress } from "./progress.ts";
 import { resolveProject, upAction } from "./up_action.ts";
-import { deleteAction } from "./workspace_actions.ts";
+import { deleteWorkspace } from "./workspace_actions.ts";
 
 /** Options of `devaipod rebuild`. */
 export interface RebuildOptions {
@@ -21,7 +21,7 @@ export interface RebuildOptions {
 
 /**
  * Recreates the containers; the volumes (the project's files, the agent's home) are adopted again.
- * NAME is exact (with or without `devaipod-`), never a prefix.
+ * NAME is exact (as given, else without `devaipod-`), never a prefix.
  */
 export async function rebuildAction(
   ctx: CliContext,
@@ -68,7 +68,7 @@ export async function rebuildAction(
     `rebuild ${workspace}: new containers from ${recorded?.url ?? project}; the volumes stay`,
   );
   // The state folder stays: it holds a URL source's clone and the allowlist.
-  await deleteAction(ctx, workspace, { force: true, keepState: true });
+  await deleteWorkspace(ctx, workspace, { force: true, keepState: true });
   await upAction(ctx, project, task, {
     ...(recorded ? { recorded } : {}),
     ...(pod.Labels[LABELS.sourceTrusted] === "true" ? { trustSource: true } : {}),

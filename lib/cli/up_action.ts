@@ -23,14 +23,14 @@ import {
   sourceLabels,
 } from "../pods/remote_source.ts";
 import type { SourceRecord } from "../pods/remote_source.ts";
-import { parseSource, prNoun, sourceLabel } from "../sources/parse.ts";
+import { parseSource, prNoun, redactUrl, sourceLabel } from "../sources/parse.ts";
 import { isBareRepository } from "../pods/source.ts";
 import { userConfigPath } from "../paths.ts";
 import { devaipodDirs } from "../paths.ts";
 import { dryRunSteps } from "../plan/dry_run.ts";
 import { planPod } from "../plan/pod_plan.ts";
 import { formatArgv } from "../errors.ts";
-import { AllowlistError, parseEntry } from "../proxy/allowlist.ts";
+import { entryProblems } from "../proxy/allowlist.ts";
 import { checkName, generateName } from "../pods/inventory.ts";
 import { workspaceDirs } from "../pods/state.ts";
 import { builtImageTag, Up } from "../pods/up.ts";
@@ -104,14 +104,8 @@ export async function upAction(
   const user = await loadUserConfig(userPath, ctx.globals.config !== undefined);
   for (const w of unappliedKeys(user)) ctx.err(`warning: ${userPath}: ${w}`);
   // Checked before anything happens: the proxy would refuse the whole list for one bad entry.
-  for (const entry of options.allow ?? []) {
-    try {
-      parseEntry(entry);
-    } catch (err) {
-      if (err instanceof AllowlistError) throw new UsageError(`--allow: ${err.message}`);
-      throw err;
-    }
-  }
+  const badAllow = entryProblems(options.allow ?? []);
+  if (badAllow.length) throw new UsageError(`--allow: ${badAllow.join("; ")}`);
   // `rebuild` passes the clone's folder and the recorded source.
   const parsed = options.recorded ? undefined : parseSource(path, user.forges ?? {});
   // A bare repository named by its path is cloned like a file:// URL.
@@ -349,8 +343,11 @@ async function upFrom(
   ctx.info(`up ${workspace} from ${record?.url ?? folder}`);
   if (runtimeKind(runtime) === "url") {
     await progress.step(
-      `devaipod's runtime from ${codeRoot(runtime).href}`,
-      () => materialiseRuntime(runtime, dirs.cache),
+      `devaipod's runtime from ${redactUrl(codeRoot(runtime).href)}`,
+      () => {
+        const authTokens = ctx.deps.env.get("DENO_AUTH_TOKENS");
+        return materialiseRuntime(runtime, dirs.cache, authTokens ? { authTokens } : {});
+      },
     );
   }
   const stop = ctx.deps.env.get("DEVAIPOD_TEST_STOP_AFTER_STEP");

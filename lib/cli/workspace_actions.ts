@@ -6,7 +6,7 @@
 import { hooksFor, runSteps } from "../devcontainer/lifecycle.ts";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
-import { ConflictError, DevaipodError, FailedError, UsageError } from "../errors.ts";
+import { ConflictError, DevaipodError, FailedError, NotFoundError, UsageError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import { devaipodDirs, userConfigPath } from "../paths.ts";
 import { loadUserConfig } from "../config/user_config.ts";
@@ -24,6 +24,7 @@ import type { AgentEndpoint } from "../pods/agent_http.ts";
 import {
   bareName,
   byRole,
+  checkName,
   exactWorkspace,
   findWorkspace,
   listPods,
@@ -31,6 +32,7 @@ import {
   workspaceContainers,
   workspaceObjects,
 } from "../pods/inventory.ts";
+import type { WorkspaceObjects } from "../pods/inventory.ts";
 import { createHooksDone, workspaceDirs } from "../pods/state.ts";
 import { linkShims } from "../pods/shims.ts";
 import { runContainerHooks, waitHealthCheck } from "../pods/up.ts";
@@ -64,8 +66,8 @@ async function egressSummary(
   ctx: CliContext,
   proxyId: string,
 ): Promise<{ allowed: number; denied: number; open: number }> {
-  const { decisions } = await import("./egress_actions.ts");
-  return egressCounts(await decisions(ctx, proxyId));
+  const { connections } = await import("./egress_actions.ts");
+  return egressCounts(await connections(ctx, proxyId));
 }
 
 /** `devaipod status NAME`. */
@@ -423,30 +425,67 @@ async function userDotfiles(ctx: CliContext, progress: Progress): Promise<Dotfil
 }
 
 /**
- * `devaipod delete NAME [-f] [--volumes]`. NAME is exact (with or without `devaipod-`), never a
+ * `devaipod delete NAME [-f] [--volumes]`. NAME is exact ({@link exactWorkspace}), never a
  * prefix: a prefix is a NotFoundError whose hint lists the workspaces it would have matched.
  */
 export async function deleteAction(
   ctx: CliContext,
   name: string,
-  options: { force?: boolean; volumes?: boolean; keepState?: boolean },
+  options: DeleteOptions,
 ): Promise<void> {
+  checkName(bareName(name));
   const pods = await listPods(ctx.podman);
-  const workspace = bareName(name);
-  const pod = exactWorkspace(pods, name);
-  if (pod && pod.Status.toLowerCase() === "running" && !options.force) {
+  const workspace = exactWorkspace(pods, name)?.Labels[LABELS.workspace] ??
+    // A workspace whose pod is gone (an interrupted up) is still found by its other objects.
+    await leftoverWorkspace(ctx, name);
+  if (workspace === undefined) throw noExactWorkspace(pods, name);
+  await deleteWorkspace(ctx, workspace, options);
+}
+
+/** Options of {@link deleteWorkspace}. */
+export interface DeleteOptions {
+  /** Remove a running workspace too. */
+  force?: boolean;
+  /** Remove its named volumes too. */
+  volumes?: boolean;
+  /** Keep its state folder (`rebuild`: a URL source's clone and the allowlist). */
+  keepState?: boolean;
+}
+
+/** The name (as given, else without `devaipod-`) that labels objects of a pod-less workspace. */
+async function leftoverWorkspace(ctx: CliContext, name: string): Promise<string | undefined> {
+  for (const candidate of new Set([name, bareName(name)])) {
+    if (!isEmpty(await workspaceObjects(ctx.podman, candidate))) return candidate;
+  }
+  return undefined;
+}
+
+/** Whether nothing is labelled with a workspace. */
+function isEmpty(found: WorkspaceObjects): boolean {
+  return !found.pods.length && !found.containers.length && !found.secrets.length &&
+    !found.volumes.length && !found.networks.length;
+}
+
+/**
+ * Deletes the workspace whose label is exactly `workspace` (no `devaipod-` is stripped: `rebuild`
+ * passes the label it found). A running one needs `force`.
+ */
+export async function deleteWorkspace(
+  ctx: CliContext,
+  workspace: string,
+  options: DeleteOptions,
+): Promise<void> {
+  checkName(workspace);
+  const found = await workspaceObjects(ctx.podman, workspace);
+  if (isEmpty(found)) {
+    throw new NotFoundError(`no workspace named '${workspace}'`, {
+      hint: "`devaipod list` shows the workspaces",
+    });
+  }
+  if (found.pods.some((pod) => pod.Status.toLowerCase() === "running") && !options.force) {
     throw new ConflictError(`workspace ${workspace} is running`, {
       hint: `\`devaipod stop ${workspace}\` first, or \`devaipod delete -f ${workspace}\``,
     });
-  }
-  // A workspace whose pod is gone (an interrupted up) is still found by its other objects.
-  const found = await workspaceObjects(ctx.podman, workspace);
-  if (
-    !found.pods.length && !found.containers.length && !found.secrets.length &&
-    !found.volumes.length &&
-    !found.networks.length
-  ) {
-    throw noExactWorkspace(pods, name);
   }
   for (const pod of found.pods) {
     await ctx.podman.run(p.podRm(pod.Name, { force: true, timeoutSeconds: 0 }));

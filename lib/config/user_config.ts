@@ -27,7 +27,7 @@ import { ConfigError } from "../errors.ts";
 import { FORGE_KINDS, redactUrl } from "../sources/parse.ts";
 import type { Diagnostic } from "../errors.ts";
 import { ENV_NAME } from "../util/env_name.ts";
-import { AllowlistError, parseEntry } from "../proxy/allowlist.ts";
+import { entryProblems } from "../proxy/allowlist.ts";
 
 const varName = z.string().regex(
   ENV_NAME,
@@ -36,12 +36,7 @@ const varName = z.string().regex(
 const varMap = z.record(varName, z.string());
 /** An egress allowlist entry, checked as the proxy will read it. */
 const allowEntry = z.string().superRefine((value, ctx) => {
-  try {
-    parseEntry(value);
-  } catch (err) {
-    if (!(err instanceof AllowlistError)) throw err;
-    ctx.addIssue({ code: "custom", message: err.message });
-  }
+  for (const message of entryProblems([value])) ctx.addIssue({ code: "custom", message });
 });
 
 /** The user config's schema. Strict: a misspelt key is an error, not silently ignored. */

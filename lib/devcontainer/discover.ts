@@ -4,7 +4,7 @@
  * `--devcontainer NAME` (or any file with `--devcontainer PATH`).
  */
 import { isAbsolute, join, resolve } from "node:path";
-import { NotFoundError, UsageError } from "../errors.ts";
+import { ConfigError, NotFoundError } from "../errors.ts";
 import type { ConfigFs } from "./fs.ts";
 
 /** The well-known places, in the order they are tried. */
@@ -50,11 +50,12 @@ export async function discoverConfig(
   for (const path of wellKnownPaths(folder)) if (await fs.isFile(path)) return path;
   const names = await namedConfigs(fs, folder);
   if (names.length > 0) {
-    throw new UsageError(
-      `${folder} has ${names.length} dev container configs and none is the default: ${
-        names.join(", ")
-      }`,
-      { hint: `choose one with --devcontainer ${names[0]}` },
+    throw new ConfigError(
+      `${names.length} dev container configs and none is the default: ${names.join(", ")}`,
+      {
+        location: { file: join(folder, ".devcontainer") },
+        hint: `choose one with --devcontainer ${names[0]}`,
+      },
     );
   }
   return undefined;

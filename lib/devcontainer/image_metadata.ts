@@ -3,7 +3,7 @@
  * a Dockerfile, of the image the build starts from), merged with devcontainer.json. Reads the
  * image from local storage only; nothing is pulled.
  */
-import { NotFoundError, UsageError } from "../errors.ts";
+import { ConfigError, NotFoundError } from "../errors.ts";
 import type { Podman } from "../podman/driver.ts";
 import { imageExists, imageInspect } from "../podman/image.ts";
 import { findBaseImage } from "./dockerfile.ts";
@@ -30,7 +30,9 @@ export async function metadataImage(
     case "dockerfile":
       return findBaseImage(await fs.readTextFile(source.dockerfile), source.args, source.target);
     case "compose":
-      throw new UsageError("merging image metadata is not supported for Compose configs yet");
+      throw new ConfigError("merging image metadata is not supported for Compose configs yet", {
+        location: { file: resolved.configFile },
+      });
   }
 }
 

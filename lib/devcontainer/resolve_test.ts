@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { memoryFs } from "../../tests/support/memory_fs.ts";
-import { ConfigError, NotFoundError, UsageError } from "../errors.ts";
+import { ConfigError, NotFoundError } from "../errors.ts";
 import { discoverConfig } from "./discover.ts";
+import { metadataImage } from "./image_metadata.ts";
 import { formatPath, resolveDevcontainer, updateLegacyKeys } from "./resolve.ts";
 import { defaultWorkspaceLayout, devcontainerId, findGitRoot } from "./workspace.ts";
 
@@ -36,14 +37,18 @@ Deno.test("discover: --devcontainer takes a path or a sub-folder name", async ()
   assertEquals(err.hint, "named configs here: py");
 });
 
-Deno.test("discover: only named configs, none chosen: a usage error listing them", async () => {
+Deno.test("discover: only named configs, none chosen: a config error (exit 3) naming the folder and listing them", async () => {
   const fs = memoryFs({
     "/p/.devcontainer/b/devcontainer.json": "{}",
     "/p/.devcontainer/a/devcontainer.json": "{}",
     "/p/.devcontainer/c/other.json": "{}",
   });
-  const err = await assertRejects(() => discoverConfig(fs, "/p"), UsageError);
-  assertEquals(err.message, "/p has 2 dev container configs and none is the default: a, b");
+  const err = await assertRejects(() => discoverConfig(fs, "/p"), ConfigError);
+  assertEquals(err.exitCode, 3);
+  assertEquals(
+    err.message,
+    "/p/.devcontainer: 2 dev container configs and none is the default: a, b",
+  );
 });
 
 Deno.test("workspace: the git root is found by .git/config or a worktree's .git file", async () => {
@@ -170,6 +175,13 @@ Deno.test("resolve: a Compose config", async () => {
     service: "app",
   });
   assertEquals([r.containerWorkspaceFolder, r.workspaceMount], ["/w", undefined]);
+  // Not run yet: a config error (exit 3) naming the file, for image metadata as for `up`.
+  const err = await assertRejects(() => metadataImage(r), ConfigError);
+  assertEquals([err.exitCode, err.location?.file], [3, "/p/.devcontainer/devcontainer.json"]);
+  assertEquals(
+    err.message,
+    "/p/.devcontainer/devcontainer.json: merging image metadata is not supported for Compose configs yet",
+  );
 });
 
 Deno.test("resolve: lifecycle steps, waitFor and devaipod settings", async () => {

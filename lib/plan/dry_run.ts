@@ -14,7 +14,7 @@ import type { PodPlan } from "./pod_plan.ts";
 import { redactUrl } from "../sources/parse.ts";
 import { AGENT_BASE, USER_AND_OC } from "./pod_plan.ts";
 import { ROLES } from "../labels.ts";
-import { linkShimsCommand, SHIM_LINK_DIR } from "./shim_links.ts";
+import { linkShimsExec, SHIM_LINK_DIR } from "./shim_links.ts";
 
 /** One step of the plan. */
 export interface DryRunStep {
@@ -140,13 +140,7 @@ export function dryRunSteps(
   });
   steps.push({
     step: `shims into ${SHIM_LINK_DIR}`,
-    argv: [
-      ...containerExec({
-        container: plan.workspaceContainer.name,
-        user: "0",
-        command: linkShimsCommand(),
-      }).argv,
-    ],
+    argv: [...linkShimsExec(plan.workspaceContainer.name).argv],
   });
   steps.push({ step: "agent container", argv: [...containerRun(plan.agentContainer).argv] });
   steps.push({

@@ -15,7 +15,7 @@ import { LABELS, ROLES } from "../labels.ts";
 import type { ContainerSpec, Mount, SecretRef } from "../podman/container.ts";
 import type { NetworkSpec } from "../podman/network.ts";
 import type { PodSpec } from "../podman/pod.ts";
-import { AllowlistError, parseEntry } from "../proxy/allowlist.ts";
+import { entryProblems } from "../proxy/allowlist.ts";
 import { VERSION } from "../version.ts";
 
 /** Stands for "uid:gid of the workspace user" until the workspace container runs. */
@@ -235,7 +235,8 @@ export interface PlanInput {
   labels?: Readonly<Record<string, string>>;
   /**
    * devaipod's own runtime, mounted read-only into the workspace under /opt/devaipod for the SSH
-   * bridge's helper (file transfer, forwarding); absent when devaipod runs from a URL.
+   * bridge's helper (file transfer, forwarding): the binary, the checkout, or (run from a URL) the
+   * runtime fetched into the cache. Absent: the helper is not there (`ssh` still opens shells).
    */
   helperRuntime?: ProxyRuntime;
 }
@@ -680,15 +681,7 @@ export function agentAllowlist(
   more: readonly string[],
 ): string[] {
   const domains = resolved?.devaipod.allowedDomains ?? [];
-  const bad = domains.flatMap((entry) => {
-    try {
-      parseEntry(entry);
-      return [];
-    } catch (err) {
-      if (err instanceof AllowlistError) return [err.message];
-      throw err;
-    }
-  });
+  const bad = entryProblems(domains);
   if (bad.length) {
     throw new ConfigError(
       `${resolved?.configFile}: customizations.devaipod.allowedDomains: ${bad.join("; ")}`,
@@ -704,6 +697,48 @@ export const RUNTIME_PATHS = {
   sources: "/opt/devaipod/src",
   binary: "/opt/devaipod/bin/devaipod",
 } as const;
+
+/**
+ * The flags before the permissions of every `deno run` of devaipod's code in a container (the
+ * proxy, the agent client, the SSH bridge's helper): quiet, and no deno.json or deno.lock from
+ * the working directory, where an image's own could remap imports or fail the lock check.
+ */
+export const CONTAINER_DENO_FLAGS: readonly string[] = ["--quiet", "--no-config", "--no-lock"];
+
+/**
+ * The programs of devaipod's that run in containers, as paths in its sources: the proxy sidecar,
+ * the agent client in it, and the SSH bridge's helper in the workspace. A devaipod run from a URL
+ * fetches their module graphs (scripts/runtime_files.ts lists them from here).
+ */
+export const CONTAINER_PROGRAMS = {
+  proxy: "lib/proxy/main.ts",
+  agentClient: "lib/pods/agent_client.ts",
+  sshHelper: "lib/ssh/in_container.ts",
+} as const;
+
+/**
+ * The argv that runs `entry` (one of {@link CONTAINER_PROGRAMS}) with the Deno mounted in a
+ * container, {@link CONTAINER_DENO_FLAGS} and `permissions`.
+ *
+ * @example
+ * ```ts
+ * containerDenoArgv(CONTAINER_PROGRAMS.agentClient, ["--allow-net"]);
+ * // ["/opt/devaipod/bin/deno", "run", "--quiet", "--no-config", "--no-lock", "--allow-net",
+ * //  "/opt/devaipod/src/lib/pods/agent_client.ts"]
+ * ```
+ */
+export function containerDenoArgv(
+  entry: (typeof CONTAINER_PROGRAMS)[keyof typeof CONTAINER_PROGRAMS],
+  permissions: readonly string[],
+): string[] {
+  return [
+    RUNTIME_PATHS.deno,
+    "run",
+    ...CONTAINER_DENO_FLAGS,
+    ...permissions,
+    `${RUNTIME_PATHS.sources}/${entry}`,
+  ];
+}
 
 /** The read-only mounts that bring devaipod's runtime into a container. */
 export function runtimeMounts(runtime: ProxyRuntime): Mount[] {
@@ -763,15 +798,13 @@ function proxyContainer(
     ],
     entrypoint: runtime.kind === "deno"
       ? [
-        "/opt/devaipod/bin/deno",
-        "run",
-        "--quiet",
-        "--allow-net",
-        "--allow-read=/opt/devaipod",
-        "/opt/devaipod/src/lib/proxy/main.ts",
+        ...containerDenoArgv(CONTAINER_PROGRAMS.proxy, [
+          "--allow-net",
+          "--allow-read=/opt/devaipod",
+        ]),
         ...listen,
       ]
-      : ["/opt/devaipod/bin/devaipod", "proxy", ...listen],
+      : [RUNTIME_PATHS.binary, "proxy", ...listen],
     stopTimeoutSeconds: 2,
   };
 }

@@ -14,6 +14,8 @@ import {
   AGENT_USER,
   agentBranch,
   configMount,
+  CONTAINER_PROGRAMS,
+  containerDenoArgv,
   ENV_LOADER,
   networkAddresses,
   PASSWORD_FILE,
@@ -436,6 +438,34 @@ Deno.test("plan: the agent's allowlist is its profile's hosts, allowedDomains, t
   );
 });
 
+Deno.test("plan: every deno run of devaipod's code in a container ignores the image's deno.json and deno.lock", async () => {
+  const r = await resolved({ image: "x" });
+  const proxy = planPod(input({
+    resolved: r,
+    isolation: {
+      egressNetwork: "podman",
+      runtime: { kind: "deno", deno: "/usr/bin/deno", sources: "/src/devaipod" },
+      allowFile: "/state/w/allow",
+      allow: [],
+    },
+  })).isolation?.proxyContainer.entrypoint ?? [];
+  assertEquals(proxy.slice(0, 7), [
+    "/opt/devaipod/bin/deno",
+    "run",
+    "--quiet",
+    "--no-config",
+    "--no-lock",
+    "--allow-net",
+    "--allow-read=/opt/devaipod",
+  ]);
+  assertEquals(proxy[7], "/opt/devaipod/src/lib/proxy/main.ts");
+  for (const program of Object.values(CONTAINER_PROGRAMS)) {
+    const argv = containerDenoArgv(program, ["--allow-net"]);
+    assertEquals(argv.slice(2, 5), ["--quiet", "--no-config", "--no-lock"], program);
+    assertEquals(argv.at(-1), `/opt/devaipod/src/${program}`);
+  }
+});
+
 /** A config like bootc's: privileged for stock tooling, plus every other way to widen privileges. */
 const WIDE = {
   image: "x",
@@ -698,6 +728,8 @@ Deno.test("plan: the proxy listens on its internal address only, relays its link
         "/opt/devaipod/bin/deno",
         "run",
         "--quiet",
+        "--no-config",
+        "--no-lock",
         "--allow-net",
         "--allow-read=/opt/devaipod",
         "/opt/devaipod/src/lib/proxy/main.ts",

@@ -15,6 +15,9 @@
  * name then runs the image's own program. They live in the container's layer: `up` makes them in
  * each new container (`rebuild` too), and `start` makes any that are missing again.
  */
+import type { PodmanCommand } from "../podman/command.ts";
+import { containerExec } from "../podman/container.ts";
+import type { ExecResult } from "../podman/container.ts";
 import { SHIMS_DIR } from "./pod_plan.ts";
 
 /** Where the links to the shims go: a folder every default PATH holds. */
@@ -23,15 +26,17 @@ export const SHIM_LINK_DIR = "/usr/local/bin";
 /**
  * Links each file of `$1` (the shims' folder) into `$2` unless `$2` already has that name;
  * prints each name left alone because something else is there. A link that is there already is
- * kept as it is. Exits non-zero when a link cannot be made.
+ * kept as it is. Exits non-zero when a link cannot be made, and when `$2` is a symbolic link:
+ * as root, following it would write wherever the image points it.
  */
 export const LINK_SHIMS = [
+  'if [ -L "$2" ]; then echo "cannot link into $2: it is a symbolic link" >&2; exit 1; fi',
   'for f in "$1"/*; do',
   '  [ -f "$f" ] || continue',
   '  n=${f##*/}; l="$2/$n"',
   '  if [ -L "$l" ] && [ "$(readlink "$l")" = "$f" ]; then continue; fi',
   '  if [ -e "$l" ] || [ -L "$l" ]; then echo "$n"; continue; fi',
-  '  mkdir -p "$2" && ln -s "$f" "$l" || exit 1',
+  '  mkdir -p "$2" && ln -sn "$f" "$l" || exit 1',
   "done",
 ].join("\n");
 
@@ -41,4 +46,9 @@ export function linkShimsCommand(
   linkDir: string = SHIM_LINK_DIR,
 ): string[] {
   return ["/bin/sh", "-c", LINK_SHIMS, "devaipod-link-shims", shimsDir, linkDir];
+}
+
+/** `podman exec` of {@link linkShimsCommand} as root in a workspace container (`up`, `start`). */
+export function linkShimsExec(container: string): PodmanCommand<ExecResult> {
+  return containerExec({ container, user: "0", command: linkShimsCommand() });
 }

@@ -1,7 +1,6 @@
 import { join } from "node:path";
-import { assertEquals } from "../../tests/support/assert.ts";
-import { LINK_SHIMS, linkShimsCommand, SHIM_LINK_DIR } from "./shim_links.ts";
-import { SHIMS_DIR } from "./pod_plan.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
+import { linkShimsCommand, linkShimsExec } from "./shim_links.ts";
 
 /** What a folder holds: a link's target as `-> TARGET`, a file's text as it is. */
 async function listing(dir: string): Promise<Record<string, string>> {
@@ -103,14 +102,32 @@ Deno.test("LINK_SHIMS fails when a link cannot be made", async () => {
   }
 });
 
-Deno.test("linkShimsCommand runs the script on the workspace's shims and /usr/local/bin", () => {
-  assertEquals(linkShimsCommand(), [
-    "/bin/sh",
-    "-c",
-    LINK_SHIMS,
-    "devaipod-link-shims",
-    SHIMS_DIR,
-    SHIM_LINK_DIR,
-  ]);
-  assertEquals([SHIMS_DIR, SHIM_LINK_DIR], ["/opt/devaipod/shims", "/usr/local/bin"]);
+Deno.test("LINK_SHIMS refuses a link folder that is a symbolic link and writes nothing through it", async () => {
+  const root = await Deno.makeTempDir({ prefix: "devaipod-shim-links-" });
+  try {
+    await Deno.mkdir(join(root, "shims"));
+    await Deno.writeTextFile(join(root, "shims", "opencode-agent"), "#!/bin/sh\n");
+    // The image points /usr/local/bin elsewhere: root must not follow it.
+    await Deno.mkdir(join(root, "elsewhere"));
+    await Deno.symlink(join(root, "elsewhere"), join(root, "bin"));
+    const [program, ...args] = linkShimsCommand(join(root, "shims"), join(root, "bin"));
+    const out = await new Deno.Command(program as string, { args }).output();
+    assertEquals(out.code, 1);
+    assertEquals(
+      new TextDecoder().decode(out.stderr).trim(),
+      `cannot link into ${join(root, "bin")}: it is a symbolic link`,
+    );
+    assertEquals(await listing(join(root, "elsewhere")), {});
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("linkShimsExec runs the script as root in the named container", () => {
+  const argv = linkShimsExec("devaipod-w-workspace").argv;
+  const at = argv.indexOf("devaipod-w-workspace");
+  assert(at > 0, argv.join(" "));
+  assertEquals(argv.slice(0, 2), ["container", "exec"]);
+  assertEquals(argv.slice(at - 2, at), ["--user", "0"]);
+  assertEquals(argv.slice(at + 1), linkShimsCommand());
 });

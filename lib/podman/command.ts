@@ -4,7 +4,7 @@
  * runs a process, so every command's argv is unit-testable.
  */
 import type { z } from "zod";
-import { PodmanOutputError } from "../errors.ts";
+import { FailedError, PodmanOutputError } from "../errors.ts";
 
 /** The captured, decoded output of one podman run. */
 export interface CommandOutput {
@@ -87,11 +87,16 @@ export function labelArgs(labels: Readonly<Record<string, string>> | undefined):
 /** Label filters: `key: "value"` matches that value, `key: true` any object that has the key. */
 export type LabelFilter = Readonly<Record<string, string | true>>;
 
-/** Appends `--filter label=k=v` (or `label=k`) for each entry, in key order. */
+/**
+ * Appends `--filter label=k=v` (or `label=k`) for each entry, in key order. An empty value
+ * throws: podman reads `label=k=` as "any value", so a filter meant for one object would match
+ * them all (and a delete by it would remove them all).
+ */
 export function labelFilterArgs(filter: LabelFilter | undefined): string[] {
-  return sortedEntries(filter).flatMap((
-    [k, v],
-  ) => ["--filter", v === true ? `label=${k}` : `label=${k}=${v}`]);
+  return sortedEntries(filter).flatMap(([k, v]) => {
+    if (v === "") throw new FailedError(`cannot filter by label '${k}': the value is empty`);
+    return ["--filter", v === true ? `label=${k}` : `label=${k}=${v}`];
+  });
 }
 
 /** A record's entries sorted by key. */

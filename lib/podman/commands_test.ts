@@ -479,6 +479,12 @@ Deno.test("driver: a pod member with its own network, ports or hosts is refused"
   }
 });
 
+Deno.test("driver: a label filter with an empty value is refused (podman would match any value)", () => {
+  for (const list of [p.podPs, p.containerPs, p.volumeLs, p.networkLs]) {
+    assertThrows(() => list({ "io.devaipod.workspace": "" }), FailedError);
+  }
+});
+
 Deno.test("driver: mount paths with ',' or '=' are refused, not mangled", () => {
   assertThrows(() => p.mountArg({ type: "bind", source: "/a,b", target: "/x" }), /cannot hold ','/);
   assertThrows(() => p.mountArg({ type: "volume", source: "v", target: "/x=y" }), FailedError);

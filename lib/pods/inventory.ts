@@ -51,15 +51,18 @@ export function listPods(podman: Podman): Promise<PodListEntry[]> {
 }
 
 /**
- * The workspace a user named: exact (with or without prefix), else the one workspace whose name
+ * The workspace a user named: exact ({@link exactWorkspace}), else the one workspace whose name
  * starts with it. Several matches are a usage error listing them.
  */
 export async function findWorkspace(podman: Podman, name: string): Promise<PodListEntry> {
+  const wanted = checkName(bareName(name));
   const pods = await listPods(podman);
-  const wanted = bareName(name);
-  const exact = pods.find((p) => p.Labels[LABELS.workspace] === wanted);
+  const exact = exactWorkspace(pods, name);
   if (exact) return exact;
-  const matches = pods.filter((p) => (p.Labels[LABELS.workspace] ?? "").startsWith(wanted));
+  const matches = pods.filter((p) => {
+    const w = p.Labels[LABELS.workspace] ?? "";
+    return w.startsWith(name) || w.startsWith(wanted);
+  });
   if (matches.length === 1 && matches[0]) return matches[0];
   if (matches.length > 1) {
     const names = matches.map((p) => p.Labels[LABELS.workspace]).sort();
@@ -72,13 +75,16 @@ export async function findWorkspace(podman: Podman, name: string): Promise<PodLi
   });
 }
 
-/** The workspace whose name is exactly `name` (with or without `devaipod-`), never a prefix. */
+/**
+ * The workspace whose name is exactly `name`, never a prefix: the name as given first (a
+ * workspace may be called `devaipod-1a2b`), else without its `devaipod-` prefix.
+ */
 export function exactWorkspace(
   pods: readonly PodListEntry[],
   name: string,
 ): PodListEntry | undefined {
-  const wanted = bareName(name);
-  return pods.find((p) => p.Labels[LABELS.workspace] === wanted);
+  return pods.find((p) => p.Labels[LABELS.workspace] === name) ??
+    pods.find((p) => p.Labels[LABELS.workspace] === bareName(name));
 }
 
 /**
@@ -86,9 +92,8 @@ export function exactWorkspace(
  * names start with it (what a prefix would have picked), so the user can copy the full name.
  */
 export function noExactWorkspace(pods: readonly PodListEntry[], name: string): NotFoundError {
-  const wanted = bareName(name);
   const candidates = pods.map((p) => p.Labels[LABELS.workspace] ?? "")
-    .filter((w) => w !== "" && w.startsWith(wanted)).sort();
+    .filter((w) => w !== "" && (w.startsWith(name) || w.startsWith(bareName(name)))).sort();
   if (!candidates.length) {
     return new NotFoundError(`no workspace named '${name}'`, {
       hint: "`devaipod list` shows the workspaces",
@@ -102,11 +107,12 @@ export function noExactWorkspace(pods: readonly PodListEntry[], name: string): N
 }
 
 /**
- * The workspace named exactly `name` (with or without `devaipod-`), for commands that destroy
+ * The workspace named exactly `name` ({@link exactWorkspace}), for commands that destroy
  * things (`delete`, `rebuild`): a prefix is a {@link NotFoundError} whose hint lists the
  * workspaces it would have matched.
  */
 export async function findWorkspaceExact(podman: Podman, name: string): Promise<PodListEntry> {
+  checkName(bareName(name));
   const pods = await listPods(podman);
   const pod = exactWorkspace(pods, name);
   if (!pod) throw noExactWorkspace(pods, name);
@@ -146,7 +152,11 @@ export function isComplete(found: Pick<WorkspaceObjects, "pods" | "containers">)
   return found.pods.length > 0 && roles.has(ROLES.workspace) && roles.has(ROLES.agent);
 }
 
-/** Everything labelled with a workspace: pod, containers, volumes, secrets. */
+/**
+ * Everything labelled with a workspace: pod, containers, volumes, secrets, networks. The name is
+ * the label's value as is (no `devaipod-` stripped); an empty one throws
+ * (podman's `label=K=` would match any value).
+ */
 export async function workspaceObjects(
   podman: Podman,
   workspace: string,

@@ -2,7 +2,7 @@ import { assertEquals, assertRejects, assertThrows } from "../../tests/support/a
 import { NotFoundError, UsageError } from "../errors.ts";
 import { Podman } from "../podman/driver.ts";
 import { RecordingRunner } from "../podman/recording_runner.ts";
-import type { PodListEntry } from "../podman/schemas.ts";
+import { podRow } from "../../tests/support/pod_rows.ts";
 import {
   bareName,
   checkName,
@@ -12,22 +12,12 @@ import {
   noExactWorkspace,
 } from "./inventory.ts";
 
-/** A `pod ps` row of a workspace. */
-const pod = (workspace: string): PodListEntry => ({
-  Id: `id-${workspace}`,
-  Name: `devaipod-${workspace}`,
-  Status: "Running",
-  Labels: { "io.devaipod.workspace": workspace, "io.devaipod.role": "pod" },
-  Networks: [],
-  Containers: [],
-});
-
 /** A podman whose `pod ps` lists these workspaces. */
 const podmanWith = (...workspaces: string[]) =>
   new Podman(
     new RecordingRunner((args) =>
       args[0] === "pod" && args[1] === "ps"
-        ? { stdout: JSON.stringify(workspaces.map(pod)) }
+        ? { stdout: JSON.stringify(workspaces.map((w) => podRow(w))) }
         : undefined
     ),
   );
@@ -68,8 +58,34 @@ Deno.test("findWorkspaceExact: only the whole name, with or without devaipod-, n
   }
 });
 
+Deno.test("findWorkspaceExact: a name that is empty without devaipod- is a usage error, not every workspace", async () => {
+  const podman = podmanWith("web-ab12");
+  for (const bad of ["", "devaipod-", "Web"]) {
+    const err = await assertRejects(() => findWorkspaceExact(podman, bad), UsageError);
+    assertEquals(err.exitCode, 2);
+  }
+});
+
+Deno.test("exact names: a workspace called devaipod-1a2b is found by its name as given, before 1a2b", async () => {
+  const podman = podmanWith("1a2b", "devaipod-1a2b");
+  const cases: [string, string][] = [
+    ["devaipod-1a2b", "devaipod-devaipod-1a2b"],
+    ["1a2b", "devaipod-1a2b"],
+    ["devaipod-devaipod-1a2b", "devaipod-devaipod-1a2b"],
+  ];
+  for (const [name, pod] of cases) {
+    assertEquals((await findWorkspaceExact(podman, name)).Name, pod, name);
+    assertEquals((await findWorkspace(podman, name)).Name, pod, name);
+  }
+  // Without a workspace of that name, the prefix is optional as before.
+  assertEquals(
+    (await findWorkspaceExact(podmanWith("1a2b"), "devaipod-1a2b")).Name,
+    "devaipod-1a2b",
+  );
+});
+
 Deno.test("noExactWorkspace: the hint lists what a prefix would have matched, else points to list", () => {
-  const pods = ["web-cd34", "web-ab12", "api-ef56"].map(pod);
+  const pods = ["web-cd34", "web-ab12", "api-ef56"].map((w) => podRow(w));
   const cases: [string, string, string][] = [
     [
       "web",

@@ -120,7 +120,10 @@ export async function checkoutSource(
   };
 }
 
-/** runArgs a URL source may use without `--trust-source`: they limit, label or size the container. */
+/**
+ * runArgs a URL source may use without `--trust-source`: they limit, label or size the
+ * container.
+ */
 const SAFE_RUN_ARGS =
   /^(--init|--cap-drop=[A-Za-z_,]+|--shm-size=\w+|--memory=\w+|--cpus=[\d.]+|--ulimit=[\w=:-]+|--label=[^=]*=?.*|--tmpfs=\/[^,]*)$/;
 
@@ -130,7 +133,8 @@ const SAFE_RUN_ARGS =
  * capabilities, security options, `nestedContainers`, any runArgs but a few harmless ones), or
  * into the user's environment (`secrets`, `${localEnv:…}`, the agent's `envAllowlist`) and the
  * agent's egress (`allowedDomains`). With `nestedContainers`, the privileges it grants are named
- * in place of the `privileged`, `capAdd`, `securityOpt` and security runArgs it replaces. `up` refuses these for a URL source unless `--trust-source` is given.
+ * in place of the `privileged`, `capAdd`, `securityOpt` and security runArgs it replaces. `up`
+ * refuses these for a URL source unless `--trust-source` is given.
  * `configText` is the file's text (for `${localEnv:…}`, gone once substituted).
  */
 export function hostReachingSettings(

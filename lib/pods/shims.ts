@@ -7,8 +7,7 @@
  */
 import { join } from "node:path";
 import { AGENT_BIN, AGENT_PORT, PASSWORD_FILE, SHIMS_DIR } from "../plan/pod_plan.ts";
-import { linkShimsCommand, SHIM_LINK_DIR } from "../plan/shim_links.ts";
-import * as p from "../podman/mod.ts";
+import { linkShimsExec, SHIM_LINK_DIR } from "../plan/shim_links.ts";
 import type { Podman } from "../podman/mod.ts";
 
 /** The shim script: `opencode attach` against the agent, with the password from its secret file. */
@@ -45,9 +44,7 @@ export async function writeShims(
  * works either way, and the shims' folder stays first on the container's PATH.
  */
 export async function linkShims(podman: Podman, container: string): Promise<string[]> {
-  const r = await podman.run(
-    p.containerExec({ container, user: "0", command: linkShimsCommand() }),
-  );
+  const r = await podman.run(linkShimsExec(container));
   const kept = r.stdout.split("\n").filter(Boolean).map((name) =>
     `${SHIM_LINK_DIR}/${name} is the image's own: a login shell runs it, not devaipod's ${name}`
   );

@@ -15,6 +15,7 @@ import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import type { HookName } from "../devcontainer/schema.ts";
 import { envListToObject, substituteContainerEnv } from "../devcontainer/substitute.ts";
 import {
+  ConfigError,
   ConflictError,
   FailedError,
   InterruptedError,
@@ -33,6 +34,7 @@ import {
   withAgentUser,
   withWorkspaceEnv,
 } from "../plan/pod_plan.ts";
+import { CONTAINER_PROGRAMS, containerDenoArgv, RUNTIME_PATHS } from "../plan/pod_plan.ts";
 import type { NetworkAddresses, ProxyRuntime } from "../plan/pod_plan.ts";
 import { join } from "node:path";
 import type { PodPlan } from "../plan/pod_plan.ts";
@@ -188,16 +190,9 @@ export async function agentClient(
 ): Promise<Record<string, unknown>> {
   const proxy = plan.isolation?.proxyContainer;
   if (!proxy) throw new Error("no proxy sidecar");
-  const deno = proxy.entrypoint?.[0] === "/opt/devaipod/bin/deno";
-  const command = deno
-    ? [
-      "/opt/devaipod/bin/deno",
-      "run",
-      "--quiet",
-      "--allow-net",
-      "/opt/devaipod/src/lib/pods/agent_client.ts",
-    ]
-    : ["/opt/devaipod/bin/devaipod", "agent-client"];
+  const command = proxy.entrypoint?.[0] === RUNTIME_PATHS.deno
+    ? containerDenoArgv(CONTAINER_PROGRAMS.agentClient, ["--allow-net"])
+    : [RUNTIME_PATHS.binary, "agent-client"];
   const r = await podman.run(
     p.containerExec(
       { container: proxy.name, command },
@@ -252,7 +247,8 @@ export async function prepareImage(
     return tag;
   }
   if (!explicit && resolved?.source.kind === "compose") {
-    throw new UsageError("Compose configs are not supported by `up` yet", {
+    throw new ConfigError("Compose configs are not supported by `up` yet", {
+      location: { file: resolved.configFile },
       hint: "use --image IMAGE",
     });
   }

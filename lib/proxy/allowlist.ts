@@ -126,20 +126,34 @@ export function parseEntry(text: string): AllowEntry {
   return { host: isIpLiteral(host) ? canonicalIp(host) : host, port, kind };
 }
 
-/** Parses entries, reporting every bad one at once. */
-export function parseAllowlist(entries: readonly string[]): AllowEntry[] {
-  const out: AllowEntry[] = [];
-  const bad: string[] = [];
-  for (const e of entries) {
-    if (e.trim() === "") continue;
+/**
+ * What is wrong with each bad entry of `entries`, one message per entry (empty: all are good).
+ * Every place that takes entries (config files, flags, `allow`) checks them with this, before
+ * anything happens: the proxy would refuse the whole list for one bad entry.
+ *
+ * @example
+ * ```ts
+ * entryProblems(["api.example.com", "x.com:0"]); // ["'x.com:0': bad port"]
+ * ```
+ */
+export function entryProblems(entries: readonly string[]): string[] {
+  return entries.flatMap((entry) => {
     try {
-      out.push(parseEntry(e));
+      parseEntry(entry);
+      return [];
     } catch (err) {
-      bad.push((err as Error).message);
+      if (err instanceof AllowlistError) return [err.message];
+      throw err;
     }
-  }
+  });
+}
+
+/** Parses entries (blank ones left out), reporting every bad one at once. */
+export function parseAllowlist(entries: readonly string[]): AllowEntry[] {
+  const given = entries.filter((e) => e.trim() !== "");
+  const bad = entryProblems(given);
   if (bad.length) throw new AllowlistError(`bad allowlist entries: ${bad.join("; ")}`);
-  return out;
+  return given.map(parseEntry);
 }
 
 /** What the proxy decided, and why (logged, and sent with 403). */

@@ -3,6 +3,7 @@ import {
   AllowlistError,
   decideAddresses,
   decideTarget,
+  entryProblems,
   isRestrictedAddress,
   parseAllowlist,
   parseEntry,
@@ -35,6 +36,20 @@ Deno.test("allowlist: bad entries are all reported", () => {
     err.message,
     "bad allowlist entries: 'bad host': not a host name, *.domain or IP address; 'x:99999': bad port",
   );
+});
+
+Deno.test("entryProblems() names each bad entry once, in order, and nothing for good ones", () => {
+  const table: [string[], string[]][] = [
+    [["api.example.com", "*.example.org:8443", "http://mirror.local:8080"], []],
+    [["ok.com", "bad host", "x:99999"], [
+      "'bad host': not a host name, *.domain or IP address",
+      "'x:99999': bad port",
+    ]],
+    [["x.com:0"], ["'x.com:0': bad port"]],
+    [[], []],
+  ];
+  for (const [entries, problems] of table) assertEquals(entryProblems(entries), problems);
+  assertEquals(entryProblems([""]).length, 1, "an empty entry is bad");
 });
 
 const list = parseAllowlist([

@@ -2,7 +2,8 @@
  * Reading the proxy's log (`podman logs` of the sidecar): its JSON records, folded into one
  * entry per connection. An allowed tunnel is logged when it opens and again, with its totals,
  * when it closes; folded, it is one entry: open until its `close` arrives, then closed with
- * the totals, counted once. Pure; `devaipod egress` and `status` print what this returns.
+ * the totals, counted once. A tunnel of an earlier proxy run (the sidecar restarted, perhaps
+ * killed before it could log the close) is closed, its totals unknown. Pure; `devaipod egress` and `status` print what this returns.
  *
  * @example
  * ```ts
@@ -81,17 +82,27 @@ export interface EgressEntry {
   decision: "allow" | "deny";
   status: number;
   reason: string;
-  /** `open`: the tunnel stands now; `closed`: it ended (totals known); `denied`: refused. */
+  /**
+   * `open`: the tunnel stands now; `closed`: it ended (totals known, unless the proxy that held
+   * it stopped before logging them); `denied`: refused.
+   */
   state: "open" | "closed" | "denied";
-  /** Totals, known once the tunnel closed (null while it is open). */
+  /** Totals, known once the tunnel closed (null while it is open, or when never logged). */
   bytesUp: number | null;
   bytesDown: number | null;
   durationMs: number | null;
 }
 
+/** The proxy run an id belongs to: ids are `RUN-N` (lib/proxy/server.ts). */
+function runOf(id: string): string {
+  return id.slice(0, id.lastIndexOf("-"));
+}
+
 /**
  * One entry per connection, in the order they were decided: an `open` and its `close` make one
- * entry (a `close` whose `open` is not in the log, too). Never counts a tunnel twice.
+ * entry (a `close` whose `open` is not in the log, too). Never counts a tunnel twice. Only the
+ * latest proxy run (that of the last record with an id) can have tunnels open now: an earlier
+ * run's unclosed tunnel ended with its process, and is closed with unknown totals.
  */
 export function foldEgress(records: readonly LoggedRecord[]): EgressEntry[] {
   const out: EgressEntry[] = [];
@@ -130,7 +141,11 @@ export function foldEgress(records: readonly LoggedRecord[]): EgressEntry[] {
     }
     out.push(entry(r, r.event === "close" ? "closed" : "denied", totals));
   }
-  return out;
+  const last = records.findLast((r) => r.id !== null)?.id;
+  const latest = last === undefined || last === null ? undefined : runOf(last);
+  return out.map((e) =>
+    e.state === "open" && e.id !== null && runOf(e.id) !== latest ? { ...e, state: "closed" } : e
+  );
 }
 
 /** Counts for `status`: connections allowed (open or closed), denied, and open now. */

@@ -104,7 +104,30 @@ Deno.test("egress log: an open tunnel is one open entry; its close fills in the 
     [
       "the same counter in another proxy run is another connection",
       [open("r-1", "a.com", 1), close("s-1", "b.com", 2, 1, 1, 1)],
-      [["r-1", "a.com", "open", null, null, null], ["s-1", "b.com", "closed", 1, 1, 1]],
+      [["r-1", "a.com", "closed", null, null, null], ["s-1", "b.com", "closed", 1, 1, 1]],
+    ],
+    [
+      "a tunnel an earlier proxy run never closed (killed) is closed, totals unknown",
+      [
+        open("ab12cd34-1", "a.com", 1),
+        open("ab12cd34-2", "b.com", 2),
+        close("ab12cd34-2", "b.com", 3, 1, 1, 1),
+        open("ef56ab78-1", "c.com", 4),
+      ],
+      [
+        ["ab12cd34-1", "a.com", "closed", null, null, null],
+        ["ab12cd34-2", "b.com", "closed", 1, 1, 1],
+        ["ef56ab78-1", "c.com", "open", null, null, null],
+      ],
+    ],
+    [
+      "the latest run is that of the last record with an id, a refusal too",
+      [open("ab12cd34-1", "a.com", 1), deny("ef56ab78-1", "evil.com", 2), old("x.com", "deny", 3)],
+      [
+        ["ab12cd34-1", "a.com", "closed", null, null, null],
+        ["ef56ab78-1", "evil.com", "denied", 0, 0, 1],
+        [null, "x.com", "denied", 0, 0, 5],
+      ],
     ],
     [
       "old-format records (no id, no event) were written at the end: closed or denied",
@@ -137,6 +160,12 @@ Deno.test("egress log: counts take each connection once, open ones too", () => {
   ].join("\n")));
   assertEquals(egressCounts(entries), { allowed: 2, denied: 1, open: 1 });
   assertEquals(egressCounts([]), { allowed: 0, denied: 0, open: 0 });
+  // A killed proxy's tunnel is not open now; the new proxy's is.
+  const restarted = foldEgress(parseProxyLog([
+    open("ab12cd34-1", "a.com", 1),
+    open("ef56ab78-1", "b.com", 2),
+  ].join("\n")));
+  assertEquals(egressCounts(restarted), { allowed: 2, denied: 0, open: 1 });
 });
 
 Deno.test("egress log: the table shows open tunnels without totals and never raw control characters", () => {

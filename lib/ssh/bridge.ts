@@ -11,7 +11,7 @@ import process from "node:process";
 import ssh2 from "ssh2";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
-import { RUNTIME_PATHS } from "../plan/pod_plan.ts";
+import { CONTAINER_PROGRAMS, containerDenoArgv, RUNTIME_PATHS } from "../plan/pod_plan.ts";
 import * as p from "../podman/mod.ts";
 import type { Podman } from "../podman/mod.ts";
 import { bareName, findWorkspace, workspaceContainers } from "../pods/inventory.ts";
@@ -20,7 +20,7 @@ import { loadUserConfig } from "../config/user_config.ts";
 import { userConfigPath } from "../paths.ts";
 import { loadOrCreateHostKey, sshDir } from "./host_key.ts";
 import { remoteEnvOf } from "../pods/remote_env.ts";
-import { HELPER_DENO_FLAGS } from "./helper_flags.ts";
+import { HELPER_PERMISSIONS } from "./helper_flags.ts";
 import {
   SESSION_HANGUP,
   SESSION_RESIZE,
@@ -56,12 +56,7 @@ export function acceptedEnv(name: string, more: readonly string[] = []): boolean
 export function helperArgv(mountTargets: readonly string[]): string[] | undefined {
   if (mountTargets.includes(RUNTIME_PATHS.binary)) return [RUNTIME_PATHS.binary, "ssh-helper"];
   if (mountTargets.includes(RUNTIME_PATHS.deno) && mountTargets.includes(RUNTIME_PATHS.sources)) {
-    return [
-      RUNTIME_PATHS.deno,
-      "run",
-      ...HELPER_DENO_FLAGS,
-      `${RUNTIME_PATHS.sources}/lib/ssh/in_container.ts`,
-    ];
+    return containerDenoArgv(CONTAINER_PROGRAMS.sshHelper, HELPER_PERMISSIONS);
   }
   return undefined;
 }
@@ -72,12 +67,17 @@ export function helperArgv(mountTargets: readonly string[]): string[] | undefine
  * it is kept short), else the workspace lookup by label and unique prefix.
  */
 export async function bridgeTarget(podman: Podman, name: string): Promise<BridgeTarget> {
-  const exact = `devaipod-${bareName(name)}-workspace`;
-  let [inspected] = await podman.run({
-    ...p.containerInspect(exact),
-    accepts: () => true,
-    parse: (out) => out.code === 0 ? p.containerInspect(exact).parse(out) : [],
-  });
+  // The name as given first: a workspace may be called `devaipod-1a2b` (another `1a2b`).
+  let inspected: p.ContainerInspect | undefined;
+  for (const workspace of new Set([name, bareName(name)])) {
+    const exact = `devaipod-${workspace}-workspace`;
+    [inspected] = await podman.run({
+      ...p.containerInspect(exact),
+      accepts: () => true,
+      parse: (out) => out.code === 0 ? p.containerInspect(exact).parse(out) : [],
+    });
+    if (inspected?.Config.Labels[LABELS.role] === ROLES.workspace) break;
+  }
   if (inspected?.Config.Labels[LABELS.role] !== ROLES.workspace) {
     const pod = await findWorkspace(podman, name);
     const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;

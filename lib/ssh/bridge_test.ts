@@ -1,5 +1,7 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
-import { acceptedEnv, helperArgv } from "./bridge.ts";
+import { Podman } from "../podman/driver.ts";
+import { RecordingRunner } from "../podman/recording_runner.ts";
+import { acceptedEnv, bridgeTarget, helperArgv } from "./bridge.ts";
 import { SESSION_START, sessionArgv, signalOfExitCode } from "./session_scripts.ts";
 
 Deno.test("bridge: only TERM, LANG, COLORTERM and LC_* come from the client's env requests", () => {
@@ -48,4 +50,39 @@ Deno.test("bridge: exit codes 128+N name the signal N; others are plain exit cod
   assertEquals(signalOfExitCode(128), undefined);
   assertEquals(signalOfExitCode(7), undefined);
   assertEquals(signalOfExitCode(128 + 5), undefined, "TRAP has no SSH name");
+});
+
+Deno.test("bridge: a workspace called devaipod-1a2b is entered by that name, not 1a2b", async () => {
+  const fixture = JSON.parse(
+    await Deno.readTextFile(
+      new URL("../../tests/fixtures/podman/container-inspect.json", import.meta.url),
+    ),
+  )[0];
+  /** `container inspect` of each workspace's container; any other name is not found. */
+  const containers = new Map(["1a2b", "devaipod-1a2b"].map((w) => [
+    `devaipod-${w}-workspace`,
+    {
+      ...fixture,
+      Id: `id-${w}`,
+      Config: {
+        ...fixture.Config,
+        Labels: { "io.devaipod.role": "workspace", "io.devaipod.workspace": w },
+      },
+    },
+  ]));
+  const podman = new Podman(
+    new RecordingRunner((args) => {
+      const found = args[0] === "container" && args[1] === "inspect"
+        ? containers.get(args.at(-1) ?? "")
+        : undefined;
+      return found
+        ? { stdout: JSON.stringify([found]) }
+        : { code: 125, stderr: "no such container" };
+    }),
+  );
+  const cases: [string, string][] = [["devaipod-1a2b", "devaipod-1a2b"], ["1a2b", "1a2b"]];
+  for (const [name, workspace] of cases) {
+    const target = await bridgeTarget(podman, name);
+    assertEquals([target.workspace, target.container], [workspace, `id-${workspace}`], name);
+  }
 });
