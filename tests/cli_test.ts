@@ -195,7 +195,7 @@ podmanTest(
         assertMatch(r.stderr, new RegExp(`^hint: .*never a prefix: .*'${ws}'`, "m"));
       }
       const kept = await labelled(ws);
-      assertEquals([kept.pods, kept.volumes], [1, 2], "the workspace is untouched");
+      assertEquals([kept.pods, kept.volumes], [1, 3], "the workspace is untouched");
 
       const del = await runDevaipod(["delete", "-f", "--volumes", `devaipod-${ws}`]);
       assertEquals(del.code, 0, del.stderr);
