@@ -15,7 +15,8 @@
  * then also makes the script: a before/after comparison on one machine).
  */
 import { join } from "node:path";
-import { OPENCODE_EGRESS } from "../lib/agents/egress.ts";
+import { agentPlatform, cachedBinaryPath, opencodePin } from "../lib/agents/opencode.ts";
+import { devaipodDirs } from "../lib/paths.ts";
 import { DEV_IMAGE } from "../tests/support/test_images.ts";
 import { ORACLE_SCRIPT, oracleUnavailable } from "../tests/support/oracle.ts";
 import { devaipodPermissionFlags } from "./permissions.ts";
@@ -87,144 +88,367 @@ async function benchProject(): Promise<string> {
   return dir;
 }
 
-/** The shell script of `up`'s podman commands for workspace `name`, from its dry run. */
-async function scriptFor(project: string, name: string): Promise<string> {
+/** One podman command of a step in `up --dry-run --json`. */
+interface DryRunCommand {
+  argv: string[];
+  stdin?: string;
+  when?: string;
+}
+
+/** One step of `up --dry-run --json`. */
+interface DryRunStep {
+  id: string;
+  step: string;
+  commands: DryRunCommand[];
+  action?: string;
+  when?: string;
+  produces?: string[];
+  creates?: string;
+  group?: string;
+}
+
+/** The bindings the script knows how to compute (`<name>` in the dry-run's argv). */
+const KNOWN_BINDINGS = [
+  "image.path",
+  "image.arch",
+  "agent.binary",
+  "copy.commit",
+  "copy.work",
+  "copy.agent",
+  "net.internalSubnet",
+  "net.linkSubnet",
+  "net.proxy",
+  "net.agent",
+  "net.linkProxy",
+  "net.pod",
+  "user.uid",
+  "user.gid",
+  "user.oc",
+] as const;
+
+/** The shell variable holding a binding: `net.proxy` → `net_proxy`. */
+const shellVar = (binding: string) => binding.replaceAll(".", "_");
+
+/** A `when` of a command that holds in every bench run: its workspace name is new. */
+const FRESH_NAME = "an earlier up of this name left no such volume (else it is adopted)";
+
+/** The image's PATH and architecture, read before the timed script runs. */
+async function inspectImage(image: string): Promise<{ path: string; arch: string }> {
+  const r = await timed("podman", ["image", "inspect", "--format", "json", image]);
+  if (r.code !== 0) throw new Error(`podman image inspect ${image}: ${r.stderr.trim()}`);
+  const [info] = JSON.parse(r.stdout) as {
+    Architecture?: string;
+    Config?: { Env?: string[] };
+  }[];
+  return {
+    path: info?.Config?.Env?.find((e) => e.startsWith("PATH="))?.slice(5) ||
+      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    arch: info?.Architecture ?? Deno.build.arch,
+  };
+}
+
+/**
+ * The shell script of `up`'s podman commands for workspace `name`, from its dry run: each
+ * command that always runs, with its `<binding>`s in shell variables the script computes as `up`
+ * does, plus the same host work (the clone, its archives, the agent's branch, the allowlist and
+ * the shims) and the same readiness wait. Strict: a step, binding or condition it does not know
+ * throws, so that a grown plan fails the bench instead of timing a different script.
+ *
+ * What `up` does and the script does not (neither did the script of the earlier dry run): the
+ * leftovers' queries (five podman listings), `image exists`, the image's inspect (its PATH and
+ * architecture are read here, before the timing), the agent binary's cache lookup (its path is
+ * computed here), the check of the user's own secrets (`secret ls`) and the hooks step's two
+ * container inspects.
+ *
+ * Exported to look at by hand: `deno eval "import { scriptFor } from './scripts/bench_pods.ts';
+ * console.log(await scriptFor(PROJECT, NAME))"`.
+ */
+export async function scriptFor(project: string, name: string): Promise<string> {
   const dry = await devaipod(["up", project, "--name", name, "--dry-run", "--json"]);
   if (dry.code !== 0) throw new Error(dry.stderr);
   const plan = JSON.parse(dry.stdout) as {
-    steps: { step: string; argv?: string[]; action?: string }[];
+    image: string;
+    steps: DryRunStep[];
+    bindings?: Record<string, string>;
   };
-  const imagePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  function fail(what: string): never {
+    throw new Error(`bench_pods: the baseline script cannot follow the plan: ${what}`);
+  }
+  if (!Array.isArray(plan.steps) || plan.steps.some((s) => !s.id || !Array.isArray(s.commands))) {
+    fail("its steps are not {id, step, commands}");
+  }
+  for (const b of Object.keys(plan.bindings ?? {})) {
+    if (!(KNOWN_BINDINGS as readonly string[]).includes(b)) fail(`unknown binding <${b}>`);
+  }
   const lines = [
-    "set -e",
+    "set -eu",
     'pw=$(od -An -N24 -tx1 /dev/urandom | tr -d " \\n")',
     "tmp=$(mktemp -d)",
     `trap 'rm -rf "$tmp"' EXIT`,
   ];
-  let workspaceContainer = "";
-  let agentContainer = "";
-  let network = "";
-  let linkNetwork = "";
-  let target = "";
-  const subnetOf = (n: string) =>
-    `$(podman network inspect ${q(n)} --format '{{range .Subnets}}{{.Subnet}}{{end}}')`;
+  /** The bindings the script has set so far. */
+  const produced = new Set<string>();
+  const set = (binding: string, value: string) => {
+    lines.push(`${shellVar(binding)}=${value}`);
+    produced.add(binding);
+  };
+  /** A word of an argv as shell text, each `<binding>` as its (quoted) variable. */
+  const word = (a: string): string => {
+    const parts = a.split(/<([^<>\s"'$]+)>/);
+    if (parts.length === 1) return q(a);
+    return parts.map((p, i) => {
+      if (i % 2 === 0) return p ? q(p) : "";
+      if (!(KNOWN_BINDINGS as readonly string[]).includes(p)) fail(`unknown binding <${p}>`);
+      if (!produced.has(p)) fail(`<${p}> is used before the script has it`);
+      return `"$${shellVar(p)}"`;
+    }).join("");
+  };
+  const podman = (c: DryRunCommand): string => {
+    if (c.argv[0] !== "podman") fail(`a command that is not podman: ${c.argv.join(" ")}`);
+    return ["podman", ...c.argv.slice(1).map(word)].join(" ");
+  };
+  /** A step's commands, each only if it always runs (a volume's: for a new workspace name). */
+  const always = (step: DryRunStep): string[] =>
+    step.commands.map((c) => {
+      const fresh = step.id.startsWith("volume ") && c.when === FRESH_NAME;
+      if (c.when !== undefined && !fresh) fail(`${step.id}: unknown when "${c.when}"`);
+      if (c.stdin !== undefined) fail(`${step.id}: unexpected stdin ${c.stdin}`);
+      return podman(c);
+    });
+  const actionMatch = (step: DryRunStep, re: RegExp): RegExpExecArray =>
+    re.exec(step.action ?? "") ?? fail(`${step.id}: unexpected action "${step.action}"`);
+  let image: Promise<{ path: string; arch: string }> | undefined;
+  const shim = `printf '#!/bin/sh\\nexec true\\n' >`;
+  let tree = "";
+  let agentPort = false;
+  // Steps of one group (the imports, the networks) run at the same time, as in up.
+  let group: { name: string; pids: string[] } | undefined;
+  const endGroup = () => {
+    if (!group) return;
+    // Each wait fails the script (set -e) when its command failed.
+    lines.push(...group.pids.map((pid) => `wait "$${pid}"`));
+    if (group.name === "imports") {
+      // up removes the project's copy once the volumes are filled.
+      lines.push('rm -rf "$tmp/tree" "$tmp/work.tar" "$tmp/agent.tar"');
+    }
+    group = undefined;
+  };
   for (const step of plan.steps) {
-    if (step.step === "addresses") {
-      lines.push(
-        `isubnet=${subnetOf(network)}`,
-        'base=${isubnet%.*}; proxy_ip="$base.2"; agent_ip="$base.3"; pod_ip="$base.4"',
-        // With the link network: the pod and the proxy's relay live there.
-        ...(linkNetwork
-          ? [
-            `lsubnet=${subnetOf(linkNetwork)}`,
-            'lbase=${lsubnet%.*}; link_proxy_ip="$lbase.2"; pod_ip="$lbase.3"',
-          ]
-          : []),
-      );
-      continue;
+    const [kind = ""] = step.id.split(" ");
+    const groupName = step.group ??
+      (kind === "import" ? "imports" : kind === "network" ? "networks" : undefined);
+    if (groupName !== group?.name) endGroup();
+    if (step.when !== undefined && !produced.has(step.when)) {
+      fail(`${step.id} runs only when <${step.when}> is known, which the script never sets`);
     }
-    if (!step.argv) {
-      if (step.step === "copy the project") {
-        // The git commands up runs: is it git, its root, the clone, its commit, its origin.
-        lines.push(
-          `git -C ${q(project)} rev-parse --is-inside-work-tree >/dev/null`,
-          `git -C ${q(project)} rev-parse --show-toplevel >/dev/null`,
-          `git clone -q --no-hardlinks ${q(project)} "$tmp/tree"`,
-          `git -C "$tmp/tree" rev-parse HEAD >/dev/null`,
-          `git -C ${q(project)} remote get-url origin >/dev/null 2>&1 || true`,
-          `git -C "$tmp/tree" remote remove origin`,
-          `tar -C "$tmp/tree" -cf "$tmp/t.tar" .`,
-        );
+    const before = new Set(produced);
+    lines.push(`# ${step.id}: ${step.step}`);
+    switch (step.id === "shims oc" ? "shims oc" : kind) {
+      case "leftovers":
+      case "user-secrets":
+      case "image":
+        // up's leftovers queries, its check of the user's secrets and `image exists` (pull or
+        // build when missing): not in the script, as before (a new name, a local image).
+        break;
+      case "inspect-image": {
+        // Read now, untimed: the earlier dry run gave the PATH and the binary's path itself.
+        const { path, arch } = await (image ??= inspectImage(plan.image));
+        set("image.path", q(path));
+        set("image.arch", q(arch));
+        break;
       }
-      if (step.step === "the agent's clone") {
-        // The same clone on the agent's branch, archived again; its commit labels the volume.
-        const branch = /git branch (\S+)/.exec(step.action ?? "")?.[1] ?? "devaipod/bench";
-        lines.push(
-          `base=$(git -C "$tmp/tree" rev-parse HEAD)`,
-          `git -C "$tmp/tree" branch --no-track ${q(branch)} "$base"`,
-          `git -C "$tmp/tree" symbolic-ref HEAD ${q(`refs/heads/${branch}`)}`,
-          `tar -C "$tmp/tree" -cf "$tmp/a.tar" .`,
-        );
+      case "agent-binary": {
+        // The cached binary up uses (the warm-up `up` fetched it), found now, untimed.
+        const version = actionMatch(step, /^opencode (\S+) for /)[1];
+        const { arch } = await (image ??= inspectImage(plan.image));
+        const platform = agentPlatform(arch) ?? fail(`no opencode build for ${arch}`);
+        const path = cachedBinaryPath(devaipodDirs(Deno.env).cache, {
+          ...opencodePin(platform),
+          ...(version && version !== "(pinned)" ? { version } : {}),
+        });
+        try {
+          await Deno.stat(path);
+        } catch {
+          fail(`the agent binary ${path} is not cached (an \`up\` fetches it)`);
+        }
+        set("agent.binary", q(path));
+        break;
       }
-      continue;
-    }
-    let argv = step.argv.map((a) =>
-      a.replace("<image PATH>", imagePath).replace("<workspace-uid>:<workspace-gid>", "1000:1000")
-    );
-    if (step.step === "agent container") {
-      argv = argv.map((a, i) => (argv[i - 1] === "--secret" ? `${a},uid=1000,gid=1000` : a));
-      agentContainer = argv[argv.indexOf("--name") + 1] ?? "";
-    }
-    if (step.step === "internal network") network = argv.at(-1) ?? "";
-    if (step.step === "link network") linkNetwork = argv.at(-1) ?? "";
-    if (step.step === "egress proxy") {
-      // up writes the allowlist first; so does the script.
-      const allow = argv.find((a) => a.includes("destination=/opt/devaipod/allow"))?.match(
-        /source=([^,]+)/,
-      )?.[1];
-      if (allow) {
-        lines.push(
-          `mkdir -p "$(dirname ${q(allow)})"`,
-          `printf '%s\\n' ${OPENCODE_EGRESS.map(q).join(" ")} > ${q(allow)}`,
-        );
+      case "shims": {
+        // up writes the shims before anything is made; so does the script.
+        const dir = actionMatch(step, /^write (\S+)\/opencode-agent /)[1] ?? "";
+        lines.push(`mkdir -p ${q(dir)}`, `${shim} ${q(`${dir}/opencode-agent`)}`);
+        break;
       }
-    }
-    if (step.step === "workspace container") {
-      workspaceContainer = argv[argv.indexOf("--name") + 1] ?? "";
-      // up writes the shims before the container starts; so does the script.
-      const shims = argv.find((a) => a.includes("destination=/opt/devaipod/shims"))?.match(
-        /source=([^,]+)/,
-      )?.[1];
-      if (shims) {
-        lines.push(
-          `mkdir -p ${q(shims)}`,
-          `printf '#!/bin/sh\nexec true\n' > ${q(`${shims}/opencode-agent`)}`,
-        );
+      case "shims oc": {
+        const dir = actionMatch(step, /^write (\S+)\/oc unless <user\.oc> is "oc"/)[1] ?? "";
+        if (!produced.has("user.oc")) fail("shims oc before the workspace user");
+        lines.push(`[ "$user_oc" = oc ] || ${shim} ${q(`${dir}/oc`)}`);
+        break;
       }
-      target = (argv.find((a) => a.startsWith("type=volume")) ?? "").split("destination=")[1] ?? "";
+      case "secret":
+        for (const c of step.commands) {
+          const env = /^<value of \$([A-Za-z_][A-Za-z0-9_]*)>$/.exec(c.stdin ?? "")?.[1];
+          const value = c.stdin === "<a new random password>"
+            ? '"$pw"'
+            : env
+            ? `"\${${env}-}"`
+            : fail(`${step.id}: unknown stdin ${c.stdin}`);
+          if (c.when !== undefined) fail(`${step.id}: unknown when "${c.when}"`);
+          lines.push(`printf %s ${value} | ${podman(c)}`);
+        }
+        break;
+      case "copy": {
+        // The git commands up runs: is it git, its root, the clone, its commit, its origin; both
+        // archives (the agent's on its branch, made in the same clone).
+        const [, root = "", branch = ""] = actionMatch(
+          step,
+          /^git clone --no-hardlinks (\S+) on the host at HEAD → <copy\.work>; git branch (\S+) there → <copy\.agent>/,
+        );
+        tree = '"$tmp/tree"';
+        lines.push(
+          `git -C ${q(root)} rev-parse --is-inside-work-tree >/dev/null`,
+          `git -C ${q(root)} rev-parse --show-toplevel >/dev/null`,
+          `git clone -q --no-hardlinks ${q(root)} ${tree}`,
+        );
+        set("copy.commit", `$(git -C ${tree} rev-parse HEAD)`);
+        lines.push(
+          `git -C ${q(root)} remote get-url origin >/dev/null 2>&1 || true`,
+          `git -C ${tree} remote remove origin`,
+          `tar -C ${tree} -cf "$tmp/work.tar" .`,
+        );
+        set("copy.work", '"$tmp/work.tar"');
+        lines.push(
+          `git -C ${tree} branch --no-track ${q(branch)} "$copy_commit"`,
+          `git -C ${tree} symbolic-ref HEAD ${q(`refs/heads/${branch}`)}`,
+          `tar -C ${tree} -cf "$tmp/agent.tar" .`,
+        );
+        set("copy.agent", '"$tmp/agent.tar"');
+        break;
+      }
+      case "allow-file": {
+        // up writes the allowlist before the proxy starts; so does the script.
+        const [, path = "", entries = ""] = actionMatch(step, /^write (\S+): (.+)$/);
+        lines.push(
+          `mkdir -p "$(dirname ${q(path)})"`,
+          `printf '%s\\n' ${
+            ["# devaipod: hosts the agent may reach (one per line)", ...entries.split(", ")]
+              .map(q).join(" ")
+          } > ${q(path)}`,
+        );
+        break;
+      }
+      case "addresses": {
+        // up's one inspect of both networks (a template instead of JSON, for the shell): the
+        // IPv4 subnets → .2 the proxy, .3 the agent; on the link network .2 the proxy, .3 the pod.
+        const [c, ...rest] = step.commands;
+        const head = ["podman", "network", "inspect", "--format", "json"];
+        const names = c?.argv.slice(head.length) ?? [];
+        if (
+          rest.length || !c || c.when || head.some((w, i) => c.argv[i] !== w) ||
+          names.length !== 2
+        ) fail(`addresses: unexpected commands ${JSON.stringify(step.commands)}`);
+        lines.push(
+          `subnets=$(podman network inspect --format '{{range .Subnets}}{{.Subnet}} {{end}}' ${
+            names.map(q).join(" ")
+          })`,
+          `v4() { for s in $1; do case $s in *.*) echo "$s"; return 0;; esac; done; echo "no IPv4 subnet" >&2; return 1; }`,
+        );
+        set("net.internalSubnet", `$(v4 "$(printf '%s\\n' "$subnets" | sed -n 1p)")`);
+        set("net.linkSubnet", `$(v4 "$(printf '%s\\n' "$subnets" | sed -n 2p)")`);
+        set("net.proxy", '"${net_internalSubnet%.*}.2"');
+        set("net.agent", '"${net_internalSubnet%.*}.3"');
+        set("net.linkProxy", '"${net_linkSubnet%.*}.2"');
+        set("net.pod", '"${net_linkSubnet%.*}.3"');
+        break;
+      }
+      case "workspace-user": {
+        // up's exec; the uid and gid are the test image's user (1000:1000), as before.
+        const [c] = always(step);
+        if (step.commands.length !== 1 || !c) fail("workspace-user: not one command");
+        lines.push(`ids=$(${c})`);
+        set("user.uid", "1000");
+        set("user.gid", "1000");
+        set("user.oc", `$(printf '%s\\n' "$ids" | sed -n 3p)`);
+        break;
+      }
+      case "agent-port": {
+        const [c] = always(step);
+        if (step.commands.length !== 1 || !c) fail("agent-port: not one command");
+        lines.push(`agent_port=$(${c} | head -n 1 | sed 's/.*://')`);
+        agentPort = true;
+        break;
+      }
+      case "wait-agent": {
+        // The same wait as up's: poll every 250 ms, give up after its timeout.
+        const seconds = actionMatch(step, /at most (\d+)s$/)[1];
+        const [first, second, ...rest] = step.commands;
+        if (rest.length || !first) fail(`wait-agent: unexpected commands`);
+        let probe: string;
+        let after: string[] = [];
+        let logs = "";
+        if (first?.when === "every 250 ms until healthy") {
+          // Behind the proxy: the agent's own health check, as up polls it.
+          probe = `${podman(first)} >/dev/null 2>&1`;
+          if (second?.when !== "it never became healthy") fail("wait-agent: no logs command");
+          logs = `${podman(second)} >&2 || true; `;
+        } else if (first?.when === "once healthy (its first record)" && !second && agentPort) {
+          probe =
+            'curl -fsS --max-time 2 -u "opencode:$pw" "http://127.0.0.1:$agent_port/global/health" >/dev/null 2>&1';
+          // Then a first health record, as up runs it.
+          after = [`${podman(first)} >/dev/null 2>&1 || true`];
+        } else {
+          fail(`wait-agent: unexpected commands ${JSON.stringify(step.commands)}`);
+        }
+        lines.push(
+          `deadline=$(($(date +%s) + ${seconds}))`,
+          `until ${probe}; do`,
+          `  [ "$(date +%s)" -lt "$deadline" ] || { ${logs}echo "agent not healthy" >&2; exit 1; }`,
+          "  sleep 0.25",
+          "done",
+          ...after,
+        );
+        break;
+      }
+      case "hooks":
+        // up inspects both containers for the hooks' environment; without hooks it runs none,
+        // and the script (like the earlier one) skips the inspects. With hooks the script would
+        // time less than up does.
+        if (!step.action?.startsWith("no lifecycle hooks:")) fail(`hooks: ${step.action}`);
+        break;
+      case "dotfiles":
+      case "initialize":
+      case "task":
+        // Host or agent work the script has no equivalent of; the bench's projects have none.
+        fail(`${step.id}: ${step.action ?? step.step}`);
+        break;
+      case "volume":
+      case "network":
+      case "import":
+      case "pod":
+      case "container":
+      case "chown":
+      case "link-shims":
+        for (const cmd of always(step)) {
+          if (groupName) {
+            group ??= { name: groupName, pids: [] };
+            const pid = `pid${lines.length}`;
+            lines.push(`${cmd} & ${pid}=$!`);
+            group.pids.push(pid);
+          } else lines.push(cmd);
+        }
+        break;
+      default:
+        fail(`unknown step ${step.id}`);
     }
-    const word = (a: string) =>
-      a === "<tarball>"
-        ? '"$tmp/t.tar"'
-        : a === "<agent tarball>"
-        ? '"$tmp/a.tar"'
-        : a.endsWith("=<base-commit>")
-        ? `"${a.replace("<base-commit>", "$base")}"`
-        : /<((link-)?proxy|agent|pod)-ip>|<(internal|link)-subnet>/.test(a)
-        ? `"${
-          a.replaceAll("<proxy-ip>", "$proxy_ip").replaceAll("<agent-ip>", "$agent_ip")
-            .replaceAll("<pod-ip>", "$pod_ip").replaceAll("<link-proxy-ip>", "$link_proxy_ip")
-            .replaceAll("<internal-subnet>", "$isubnet").replaceAll("<link-subnet>", "$lsubnet")
-        }"`
-        : q(a);
-    const cmd = `podman ${argv.map(word).join(" ")}`;
-    if (step.step === "fill the workspace volume") {
-      // up imports the two volumes at the same time; so does the script.
-      lines.push(`${cmd} & fill=$!`);
-      continue;
-    }
-    lines.push(step.step.startsWith("secret ") ? `printf %s "$pw" | ${cmd}` : cmd);
-    if (step.step === "fill the agent's volume") lines.push('wait "$fill"');
-    if (step.step === "workspace user's uid") {
-      lines.push(
-        `podman container exec --user 0 ${q(workspaceContainer)} chown -R 1000:1000 ${q(target)}`,
-      );
+    for (const b of step.produces ?? []) {
+      if (before.has(b) || !produced.has(b)) {
+        fail(`${step.id} produces <${b}>, which the script does not set there`);
+      }
     }
   }
-  const probe = network
-    // Behind the proxy: the agent's own health check, as up polls it.
-    ? `podman healthcheck run ${q(agentContainer)} >/dev/null 2>&1`
-    : 'curl -fsS --max-time 2 -u "opencode:$pw" "http://127.0.0.1:$port/global/health" >/dev/null 2>&1';
-  lines.push(
-    ...(network ? [] : [`port=$(podman port ${q(workspaceContainer)} 4096/tcp | sed 's/.*://')`]),
-    // The same wait as up's: poll every 250 ms, give up after 120 s.
-    "deadline=$(($(date +%s) + 120))",
-    `until ${probe}; do`,
-    '  [ "$(date +%s)" -lt "$deadline" ] || { echo "agent not healthy" >&2; exit 1; }',
-    "  sleep 0.25",
-    "done",
-    'rm -rf "$tmp"',
-  );
+  endGroup();
+  if (!lines.some((l) => l.startsWith("until "))) fail("no wait for the agent");
   return lines.join("\n");
 }
 

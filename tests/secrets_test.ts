@@ -74,7 +74,12 @@ podmanTest(
         { env: { NPM_TOKEN: npmValue } },
       );
       assertEquals(dry.code, 0, dry.stderr);
-      assert(dry.stdout.includes("secret NPM_TOKEN (workspace)"), dry.stdout);
+      const drySteps = JSON.parse(dry.stdout).steps as {
+        id: string;
+        commands: { argv: string[]; stdin?: string }[];
+      }[];
+      const drySecret = drySteps.find((s) => s.id === `secret devaipod-${ws}x-ws-NPM_TOKEN`);
+      assertEquals(drySecret?.commands[0]?.stdin, "<value of $NPM_TOKEN>", dry.stdout);
       assertEquals(dry.stdout.includes(npmValue), false, "dry-run redacts the value");
 
       // delete removes the workspace's own secret and keeps the user's.

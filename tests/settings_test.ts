@@ -18,10 +18,19 @@ async function projectWith(text: string): Promise<string> {
   return dir;
 }
 
+/** A step of `up --dry-run --json`. */
 interface Step {
+  id: string;
   step: string;
-  argv?: string[];
+  commands: { argv: string[]; stdin?: string; when?: string }[];
   action?: string;
+}
+
+/** The argv of the step `id`'s only command, joined (`""` when there is no such step). */
+function argvOf(steps: readonly Step[], id: string): string {
+  const commands = steps.find((s) => s.id === id)?.commands ?? [];
+  assert(commands.length <= 1, `${id}: ${JSON.stringify(commands)}`);
+  return commands[0]?.argv.join(" ") ?? "";
 }
 
 async function dryRun(args: string[]): Promise<{ code: number; stderr: string; steps: Step[] }> {
@@ -48,7 +57,10 @@ Deno.test("settings: Features draw a warning naming the file, line:col and ids; 
     assertEquals(/feature/i.test(text.stdout), false, "no step installs a Feature");
     const json = await dryRun(["up", dir, "--name", "feat"]);
     assertEquals([json.code, json.stderr], [0, warning]);
-    assert(json.steps.some((s) => s.step === "agent container"), "the plan is complete");
+    assert(
+      json.steps.some((s) => s.id === "container devaipod-feat-agent"),
+      "the plan is complete",
+    );
 
     // Without Features, no warning.
     await Deno.writeTextFile(file, JSON.stringify({ image: DEV_IMAGE, features: {} }));
@@ -81,14 +93,16 @@ Deno.test("settings: [network-isolation] allowed_domains joins the agent's allow
       "flag.example.test",
     ]);
     assertEquals(r.code, 0, r.stderr);
-    const action = r.steps.find((s) => s.step === "allowlist")?.action ?? "";
+    const action = r.steps.find((s) => s.id === "allow-file")?.action ?? "";
     assertMatch(
       action,
       /registry\.npmjs\.org, cfg\.example\.test, user\.example\.test, \*\.user\.example\.test:8443, flag\.example\.test$/,
     );
     // Without isolation there is no allowlist (the agent reaches anything; `up` warns).
     const off = await dryRun(["--config", config, "up", dir, "--network-isolation", "off"]);
-    assertEquals(off.steps.some((s) => s.step === "allowlist"), false);
+    assertEquals(off.code, 0, off.stderr);
+    assert(off.steps.some((s) => s.id === "wait-agent"), "the plan is complete");
+    assertEquals(off.steps.some((s) => s.id === "allow-file"), false);
 
     // A bad entry stops up before anything is made, naming where it came from.
     const flag = await runDevaipod(["up", dir, "--allow", "not a host", "--dry-run"]);
@@ -130,21 +144,29 @@ Deno.test('settings: agentBinary "image" plans the image\'s own opencode, nothin
     customizations: { devaipod: { agentBinary: "image" } },
   }));
   try {
-    const argv = async (dir: string, step: string) => {
+    const plan = async (dir: string) => {
       const r = await dryRun(["up", dir, "--name", "bin"]);
       assertEquals(r.code, 0, r.stderr);
-      return r.steps.find((s) => s.step === step)?.argv?.join(" ") ?? "";
+      return r.steps;
     };
-    // The default, for contrast: devaipod's pinned binary, mounted into both containers.
-    assertMatch(await argv(injected, "agent container"), /\/opt\/devaipod\/bin\/opencode serve /);
+    // The default, for contrast: devaipod's pinned binary, fetched, mounted into both containers.
+    const withBinary = await plan(injected);
+    assert(withBinary.some((s) => s.id === "agent-binary"));
     assertMatch(
-      await argv(injected, "workspace container"),
-      /destination=\/opt\/devaipod\/bin\/opencode/,
+      argvOf(withBinary, "container devaipod-bin-agent"),
+      /\/opt\/devaipod\/bin\/opencode serve /,
     );
-    const agent = await argv(own, "agent container");
+    assertMatch(
+      argvOf(withBinary, "container devaipod-bin-workspace"),
+      /source=<agent\.binary>,destination=\/opt\/devaipod\/bin\/opencode/,
+    );
+    const ownSteps = await plan(own);
+    assertEquals(ownSteps.some((s) => s.id === "agent-binary"), false, "nothing is fetched");
+    const agent = argvOf(ownSteps, "container devaipod-bin-agent");
     assertMatch(agent, / opencode serve --port 4096 /);
     assertEquals(agent.includes("/opt/devaipod/bin/opencode"), false, agent);
-    const workspace = await argv(own, "workspace container");
+    const workspace = argvOf(ownSteps, "container devaipod-bin-workspace");
+    assertMatch(workspace, /^podman container run /);
     assertEquals(workspace.includes("/opt/devaipod/bin/opencode"), false, workspace);
   } finally {
     await Deno.remove(injected, { recursive: true });

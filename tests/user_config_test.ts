@@ -3,6 +3,21 @@ import { join } from "node:path";
 import { assert, assertEquals } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
 
+/** A step of `up --dry-run --json`. */
+interface Step {
+  id: string;
+  step: string;
+  commands: { argv: string[]; stdin?: string; when?: string }[];
+  action?: string;
+}
+
+/** The argv of the step `id`'s only command, joined (`""` when there is no such step). */
+function argvOf(steps: readonly Step[], id: string): string {
+  const commands = steps.find((s) => s.id === id)?.commands ?? [];
+  assert(commands.length <= 1, `${id}: ${JSON.stringify(commands)}`);
+  return commands[0]?.argv.join(" ") ?? "";
+}
+
 async function userConfig(text: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "devaipod-user-" });
   await Deno.writeTextFile(join(dir, "devaipod.toml"), text);
@@ -77,12 +92,11 @@ Deno.test("user config: up takes default-image and the agent's env allowlist fro
     env: { MY_KEY: "my-secret-value" },
   });
   assertEquals(r.code, 0, r.stderr);
-  const plan = JSON.parse(r.stdout);
+  const plan = JSON.parse(r.stdout) as { image: string; steps: Step[] };
   assertEquals(plan.image, "localhost/devaipod-test/dev:latest");
-  assert(
-    plan.steps.some((s: { step: string }) => s.step === "secret MY_KEY"),
-    "MY_KEY travels as a secret",
-  );
+  const secret = plan.steps.find((s) => s.id === "secret devaipod-uc-my-key");
+  assertEquals(secret?.commands[0]?.stdin, "<value of $MY_KEY>", "MY_KEY travels as a secret");
+  assertEquals(secret?.commands[0]?.argv.at(-2), "devaipod-uc-my-key");
   assertEquals(r.stdout.includes("my-secret-value"), false);
 });
 
@@ -102,13 +116,14 @@ Deno.test("user config: env.vars reach both containers, trusted.env only the wor
     "--json",
   ]);
   assertEquals(r.code, 0, r.stderr);
-  const steps = JSON.parse(r.stdout).steps as { step: string; argv?: string[] }[];
-  const argv = (name: string) => steps.find((s) => s.step === name)?.argv?.join(" ") ?? "";
-  assert(argv("workspace container").includes("--env EDITOR=vim"));
-  assert(argv("workspace container").includes("--env GH_TOKEN=<redacted>"));
-  assert(argv("agent container").includes("--env EDITOR=vim"));
+  const steps = JSON.parse(r.stdout).steps as Step[];
+  const workspace = argvOf(steps, "container devaipod-uc2-workspace");
+  const agent = argvOf(steps, "container devaipod-uc2-agent");
+  assert(workspace.includes("--env EDITOR=vim"), workspace);
+  assert(workspace.includes("--env GH_TOKEN=<redacted>"), workspace);
+  assert(agent.includes("--env EDITOR=vim"), agent);
   assertEquals(
-    argv("agent container").includes("GH_TOKEN"),
+    agent.includes("GH_TOKEN"),
     false,
     "trusted env never reaches the agent",
   );
@@ -122,10 +137,11 @@ Deno.test("user config: a setting that does nothing is warned about; [agent] ver
   assertEquals(r.code, 0, r.stderr);
   assert(r.stderr.includes(`warning: ${file}: [dotfiles] script has no url`), r.stderr);
   assertEquals(r.stderr.includes("[agent]"), false, r.stderr);
+  // The binary's path depends on the image's architecture: the step that fetches it names the
+  // version, and both containers mount what it produces.
+  assert(r.stdout.includes("opencode 1.0.0 for <image.arch>"), r.stdout);
   assert(
-    r.stdout.includes(
-      "/agents/opencode-linux-x64/1.0.0/opencode,destination=/opt/devaipod/bin/opencode",
-    ),
+    r.stdout.includes("source=<agent.binary>,destination=/opt/devaipod/bin/opencode"),
     r.stdout,
   );
   const plain = await userConfig('[env.vars]\nEDITOR = "vim"\n');
@@ -149,25 +165,32 @@ Deno.test("user config: dotfiles and [trusted] secrets show in the dry-run plan,
     "--json",
   ]);
   assertEquals(r.code, 0, r.stderr);
-  const steps = JSON.parse(r.stdout).steps as { step: string; argv?: string[]; action?: string }[];
-  const names = steps.map((s) => s.step);
-  const at = (n: string) => names.indexOf(n);
+  const steps = JSON.parse(r.stdout).steps as Step[];
+  // Dotfiles are cloned on the host before anything is created, installed after postCreate.
+  const ids = steps.map((s) => s.id);
+  assert(ids.includes("dotfiles") && ids.indexOf("dotfiles") < ids.indexOf("image"), ids.join());
+  const hooks = steps.find((s) => s.id === "hooks")?.action ?? "";
   assert(
-    at("postCreateCommand") < at("dotfiles") && at("dotfiles") < at("postStartCommand"),
-    names.join(),
+    hooks.startsWith("postCreateCommand, postStartCommand, dotfiles after postCreateCommand:"),
+    hooks,
   );
   // The URL is shown without the token it carries, here and in `config --user`.
-  assert(steps[at("dotfiles")]?.action?.includes("https://example.com/d.git"));
+  const dotfiles = steps.find((s) => s.id === "dotfiles")?.action ?? "";
+  assert(dotfiles.includes("https://example.com/d.git"), dotfiles);
   assertEquals(r.stdout.includes("tok3n") || r.stderr.includes("tok3n"), false);
   const shown = await runDevaipod(["--config", file, "config", "--user"]);
   assertEquals(shown.code, 0, shown.stderr);
   assert(shown.stdout.includes("https://example.com/d.git"), shown.stdout);
   assertEquals(shown.stdout.includes("tok3n"), false);
-  const ws = steps.find((s) => s.step === "workspace container")?.argv?.join(" ") ?? "";
+  // The user's secret must exist; it is never created.
+  assertEquals(steps.find((s) => s.id === "user-secrets")?.action, "each must exist: my-gh");
+  assertEquals(ids.some((id) => id.startsWith("secret ") && id.includes("my-gh")), false);
+  const ws = argvOf(steps, "container devaipod-uc4-workspace");
   assert(
     ws.includes("--secret my-gh,type=mount,target=/run/secrets/devaipod-workspace-env/GH_TOKEN"),
     ws,
   );
-  const agent = steps.find((s) => s.step === "agent container")?.argv?.join(" ") ?? "";
+  const agent = argvOf(steps, "container devaipod-uc4-agent");
+  assert(agent.startsWith("podman container run "), agent);
   assertEquals(agent.includes("my-gh"), false, "the user's secret never reaches the agent");
 });

@@ -1,5 +1,12 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
-import { podRow as pod } from "../../tests/support/pod_rows.ts";
+import { objectsResponder, passesLabelFilters } from "../../tests/support/fake_podman.ts";
+import {
+  containerRow,
+  networkRow,
+  podRow as pod,
+  secretRow,
+  volumeRow,
+} from "../../tests/support/pod_rows.ts";
 import { join } from "node:path";
 import { ConflictError, NotFoundError, UsageError } from "../errors.ts";
 import { Podman } from "../podman/driver.ts";
@@ -8,20 +15,6 @@ import type { PodListEntry } from "../podman/schemas.ts";
 import { CliContext } from "./context.ts";
 import { rebuildAction } from "./rebuild_action.ts";
 import { deleteAction } from "./workspace_actions.ts";
-
-/**
- * Whether a row's labels pass `--filter label=K=V` filters as podman reads them: `label=K` and
- * `label=K=` (an empty value) match any value of K.
- */
-function passes(labels: Readonly<Record<string, string>>, args: readonly string[]): boolean {
-  const filters = args.flatMap((a, i) =>
-    args[i - 1] === "--filter" && a.startsWith("label=") ? [a.slice("label=".length)] : []
-  );
-  return filters.every((f) => {
-    const [k = "", v] = f.split(/=(.*)/s);
-    return v === undefined || v === "" ? k in labels : labels[k] === v;
-  });
-}
 
 /**
  * A context whose podman lists these pods (filtered as podman filters), has no other objects,
@@ -33,7 +26,7 @@ async function contextWith(
 ): Promise<{ ctx: CliContext; runner: RecordingRunner; home: string }> {
   const runner = new RecordingRunner((args) => {
     if (args[0] === "pod" && args[1] === "ps") {
-      return { stdout: JSON.stringify(pods.filter((p) => passes(p.Labels, args))) };
+      return { stdout: JSON.stringify(pods.filter((p) => passesLabelFilters(p.Labels, args))) };
     }
     if (args[0] === "image" && args[1] === "inspect") return { code: 125, stderr: "refused" };
     if (args[0] === "secret") return { stdout: "" };
@@ -160,6 +153,73 @@ Deno.test("rebuild: a workspace called devaipod-1a2b removes its own pod, never 
     assert(
       !runner.calls.some((c) => c.args.includes("label=io.devaipod.workspace=1a2b")),
       "1a2b's objects were listed",
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+    await Deno.remove(project, { recursive: true });
+  }
+});
+
+Deno.test("rebuild: replaces the containers; the volumes, the allowlist and the state folder stay", async () => {
+  const project = await Deno.makeTempDir({ prefix: "devaipod-rebuild-project-" });
+  const home = await Deno.makeTempDir({ prefix: "devaipod-rebuild-test-" });
+  const made = pod("web", "Running");
+  const objects = {
+    pods: [{
+      ...made,
+      Labels: {
+        ...made.Labels,
+        "io.devaipod.project": project,
+        "io.devaipod.image": "localhost/devaipod-test/base:latest",
+      },
+    }],
+    containers: [
+      containerRow("web", "workspace"),
+      containerRow("web", "agent", { pod: false }),
+      containerRow("web", "proxy", { pod: false }),
+    ],
+    volumes: [
+      volumeRow("web", "devaipod-web-workspace", "workspace-volume"),
+      volumeRow("web", "devaipod-web-agent-home", "agent-home"),
+    ],
+    secrets: [secretRow("web", "devaipod-web-token")],
+    networks: [networkRow("web", "devaipod-web-internal", true)],
+  };
+  // `image inspect` fails, so the up after the delete stops there: the delete is what counts.
+  const runner = new RecordingRunner(
+    objectsResponder(
+      objects,
+      (args) =>
+        args[0] === "image" && args[1] === "inspect" ? { code: 125, stderr: "refused" } : undefined,
+    ),
+  );
+  const stderr: string[] = [];
+  const env = new Map([["HOME", home]]);
+  const ctx = new CliContext({
+    env: { get: (k) => env.get(k), toObject: () => Object.fromEntries(env) },
+    cwd: () => "/",
+    io: { stdout: () => {}, stderr: (t) => stderr.push(t), stdoutIsTerminal: false },
+    makePodman: () => new Podman(runner),
+    inToolbox: () => false,
+    signal: new AbortController().signal,
+  });
+  const allow = join(home, ".local", "state", "devaipod", "workspaces", "web", "allow");
+  await Deno.mkdir(join(allow, ".."), { recursive: true });
+  await Deno.writeTextFile(allow, "example.com\n");
+  try {
+    await assertRejects(() => rebuildAction(ctx, "web", { prompt: false }));
+    assertEquals(runner.calls.filter((c) => removes(c.args)).map((c) => c.args), [
+      ["pod", "rm", "--force", "--time", "0", "devaipod-web"],
+      ["container", "rm", "--force", "--time", "0", "c-agent", "c-proxy"],
+      ["secret", "rm", "devaipod-web-token"],
+      ["network", "rm", "--force", "devaipod-web-internal"],
+    ]);
+    assertEquals(await Deno.readTextFile(allow), "example.com\n");
+    assert(
+      stderr.includes(
+        "deleted web; kept volumes devaipod-web-workspace, devaipod-web-agent-home (delete --volumes removes them)\n",
+      ),
+      stderr.join(""),
     );
   } finally {
     await Deno.remove(home, { recursive: true });

@@ -16,8 +16,8 @@ import { workspacePortProbes } from "../pods/verify_port_run.ts";
 import type { ContainerListEntry } from "../podman/mod.ts";
 import { parseAllowFile } from "../proxy/allow_file.ts";
 import { entryProblems, parseEntry } from "../proxy/allowlist.ts";
-import { egressRows, foldEgress, parseProxyLog } from "../proxy/egress_log.ts";
-import type { EgressEntry } from "../proxy/egress_log.ts";
+import { egressRows } from "../proxy/egress_log.ts";
+import { proxyConnections } from "../pods/egress.ts";
 import type { CliContext } from "./context.ts";
 import { renderTable } from "./table.ts";
 
@@ -60,12 +60,6 @@ export async function allowAction(ctx: CliContext, name: string, hosts: string[]
   );
 }
 
-/** The proxy's connections, one entry each (an open tunnel too), from its container's log. */
-export async function connections(ctx: CliContext, proxyId: string): Promise<EgressEntry[]> {
-  const logs = await ctx.podman.run(p.containerLogs(proxyId));
-  return foldEgress(parseProxyLog(logs.stdout));
-}
-
 /** `devaipod egress NAME [--json] [--denied]`: the proxy's connections, one entry each. */
 export async function egressAction(
   ctx: CliContext,
@@ -73,7 +67,7 @@ export async function egressAction(
   options: { json?: boolean; denied?: boolean },
 ): Promise<void> {
   const { proxy } = await isolated(ctx, name);
-  const records = (await connections(ctx, proxy.Id)).filter((r) =>
+  const records = (await proxyConnections(ctx.podman, proxy.Id)).filter((r) =>
     !options.denied || r.decision === "deny"
   );
   if (options.json) return ctx.json(records);

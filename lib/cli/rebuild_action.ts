@@ -1,17 +1,12 @@
 /** What `devaipod rebuild` does: delete (keeping volumes), then `up` the same project and name. */
-import { join } from "node:path";
-import { FailedError } from "../errors.ts";
-import { prepareImage } from "../pods/up.ts";
-import { allowFileLines } from "../proxy/allow_file.ts";
 import { devaipodDirs } from "../paths.ts";
-import { workspaceDirs } from "../pods/state.ts";
-import { LABELS, ROLES } from "../labels.ts";
-import { findWorkspaceExact, workspaceContainers } from "../pods/inventory.ts";
-import { readSourceRecord } from "../pods/remote_source.ts";
+import { findWorkspaceExact } from "../pods/inventory.ts";
+import { rebuildTarget } from "../pods/rebuild.ts";
+import { prepareImage } from "../pods/up.ts";
 import type { CliContext } from "./context.ts";
-import { Progress } from "./progress.ts";
+import { Progress } from "../util/progress.ts";
 import { resolveProject, upAction } from "./up_action.ts";
-import { deleteWorkspace } from "./workspace_actions.ts";
+import { deleteAndReport } from "./workspace_actions.ts";
 
 /** Options of `devaipod rebuild`. */
 export interface RebuildOptions {
@@ -29,25 +24,18 @@ export async function rebuildAction(
   options: RebuildOptions,
 ): Promise<void> {
   const pod = await findWorkspaceExact(ctx.podman, name);
-  const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
-  const project = pod.Labels[LABELS.project];
-  if (!project) throw new FailedError(`workspace ${workspace} does not record its project folder`);
-  const isolated = (await workspaceContainers(ctx.podman, workspace)).has(ROLES.proxy);
-  const task = pod.Labels[LABELS.task];
-  // Hosts added with `allow` survive the rebuild.
-  const allowFile = join(workspaceDirs(devaipodDirs(ctx.deps.env).state, workspace).root, "allow");
-  const allowed = isolated ? await Deno.readTextFile(allowFile).then(allowFileLines, () => []) : [];
+  const target = await rebuildTarget(ctx.podman, devaipodDirs(ctx.deps.env).state, pod);
+  const { workspace, project, task, configFile } = target;
   // Check what can fail before anything is removed: the config must resolve and the image must be
   // there (pulled or built). A workspace started with --image and no devcontainer.json keeps its
   // image.
-  const fallback = options.image ?? pod.Labels[LABELS.image];
-  // The devcontainer.json the workspace was made from, also when `up --devcontainer` chose it.
-  const configFile = pod.Labels[LABELS.configFile];
+  const fallback = options.image ?? target.image;
   const resolved = await resolveProject(ctx, project, {
     ...(fallback ? { image: fallback } : {}),
+    // The devcontainer.json the workspace was made from, also when `up --devcontainer` chose it.
     ...(configFile ? { devcontainer: configFile } : {}),
   });
-  const image = options.image ?? (resolved ? undefined : pod.Labels[LABELS.image]);
+  const image = options.image ?? (resolved ? undefined : target.image);
   // Pulls or builds now (a Dockerfile's image is then reused by `up`); the old containers still run.
   try {
     await prepareImage(
@@ -63,23 +51,24 @@ export async function rebuildAction(
     ctx.err(`rebuild: workspace ${workspace} was left as it was`);
     throw err;
   }
-  const recorded = readSourceRecord(pod.Labels);
   ctx.info(
-    `rebuild ${workspace}: new containers from ${recorded?.url ?? project}; the volumes stay`,
+    `rebuild ${workspace}: new containers from ${
+      target.recorded?.url ?? project
+    }; the volumes stay`,
   );
   // The state folder stays: it holds a URL source's clone and the allowlist.
-  await deleteWorkspace(ctx, workspace, { force: true, keepState: true });
+  await deleteAndReport(ctx, workspace, { force: true, keepState: true });
   await upAction(ctx, project, task, {
-    ...(recorded ? { recorded } : {}),
-    ...(pod.Labels[LABELS.sourceTrusted] === "true" ? { trustSource: true } : {}),
+    ...(target.recorded ? { recorded: target.recorded } : {}),
+    ...(target.trustSource ? { trustSource: true } : {}),
     name: workspace,
     ...(image ? { image } : {}),
     ...(configFile ? { devcontainer: configFile } : {}),
     prompt: options.prompt && task !== undefined,
     readyTimeout: 120,
-    networkIsolation: isolated ? "on" : "off",
-    ...(isolated
-      ? { allow: allowed, egressNetwork: pod.Labels[LABELS.egressNetwork] ?? "podman" }
+    networkIsolation: target.isolation ? "on" : "off",
+    ...(target.isolation
+      ? { allow: target.isolation.allowed, egressNetwork: target.isolation.egressNetwork }
       : {}),
   });
 }

@@ -21,6 +21,7 @@ import { listCommand } from "./list.ts";
 import { logsCommand } from "./logs.ts";
 import { proxyCommand } from "./proxy.ts";
 import { rebuildCommand } from "./rebuild.ts";
+import { renderCommand } from "./render.ts";
 import { sshCommand } from "./ssh.ts";
 import { sshConfigCommand } from "./ssh_config.ts";
 import { sshProxyCommand } from "./ssh_proxy.ts";
@@ -86,6 +87,7 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     allowCommand(ctx),
     egressCommand(ctx),
     verifyCommand(ctx),
+    renderCommand(ctx),
     configCommand(ctx),
     doctorCommand(ctx),
   ];

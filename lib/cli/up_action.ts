@@ -1,6 +1,5 @@
 /** What `devaipod up` does (loaded only when it runs). */
 import { dirname, join, resolve } from "node:path";
-import { cachedBinaryPath, opencodePin } from "../agents/opencode.ts";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { loadUserConfig, unappliedKeys } from "../config/user_config.ts";
@@ -24,20 +23,20 @@ import {
 } from "../pods/remote_source.ts";
 import type { SourceRecord } from "../pods/remote_source.ts";
 import { parseSource, prNoun, redactUrl, sourceLabel } from "../sources/parse.ts";
-import { isBareRepository } from "../pods/source.ts";
+import { gitRoot, isBareRepository, isGitProject } from "../pods/source.ts";
 import { userConfigPath } from "../paths.ts";
 import { devaipodDirs } from "../paths.ts";
-import { dryRunSteps } from "../plan/dry_run.ts";
-import { planPod } from "../plan/pod_plan.ts";
-import { formatArgv } from "../errors.ts";
+import { bind } from "../plan/bindings.ts";
+import { planUp, type UpInput } from "../plan/up_plan.ts";
+import { bindingLegend, dryRunSteps, formatDryRun } from "../pods/dry_run.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
 import { checkName, generateName } from "../pods/inventory.ts";
 import { workspaceDirs } from "../pods/state.ts";
-import { builtImageTag, Up } from "../pods/up.ts";
+import { imageOf, Up } from "../pods/up.ts";
 import { codeRoot, containerRuntime, currentRuntime, runtimeKind } from "../runtime.ts";
 import { materialiseRuntime } from "../runtime_cache.ts";
 import type { CliContext } from "./context.ts";
-import { Progress } from "./progress.ts";
+import { Progress } from "../util/progress.ts";
 
 /** Options of `devaipod up`. */
 export interface UpOptions {
@@ -239,11 +238,8 @@ async function upFrom(
       }`,
     );
   }
-  const workspaceSecrets: Record<string, string> = {};
-  for (const k of declared) {
-    const value = hostEnv[k];
-    if (value !== undefined && !(k in userSecrets)) workspaceSecrets[k] = value;
-  }
+  // Their names only: `up` reads each value from the environment when it makes the secret.
+  const workspaceSecrets = declared.filter((k) => hostEnv[k] !== undefined && !(k in userSecrets));
   // The agent's allowlist beyond its profile's and allowedDomains: as --allow adds them.
   const moreHosts = [
     ...(user["network-isolation"]?.allowed_domains ?? []),
@@ -259,77 +255,63 @@ async function upFrom(
   // proxy sidecar runs the same. Run from a URL, it is fetched into the cache (below).
   const runtime = currentRuntime();
   const helperRuntime = containerRuntime(runtime, dirs.cache);
-  const secretOptions = (redact: boolean) => ({
-    ...(Object.keys(workspaceSecrets).length
+  const dryRun = options.dryRun === true;
+  const { image, build } = await imageOf(resolved, options.image, workspace);
+  const git = await isGitProject(folder);
+  const stateDirs = workspaceDirs(dirs.state, workspace);
+  const injected = resolved?.devaipod.agentBinary !== "image";
+  // One input, from the flags and the user config, for the dry-run and for up alike.
+  const input: UpInput = {
+    workspace,
+    ...(resolved ? { resolved } : {}),
+    image,
+    ...(build ? { build } : {}),
+    projectPath: folder,
+    projectRoot: git ? await gitRoot(folder) : folder,
+    git,
+    hostEnv,
+    ...(injected ? { agentBinary: bind("agent.binary") } : {}),
+    shimsDir: stateDirs.shims,
+    ...(task !== undefined ? { task } : {}),
+    noPrompt: !options.prompt,
+    readyTimeoutSeconds: options.readyTimeout,
+    ...(user.env?.allowlist ? { envAllowlist: user.env.allowlist } : {}),
+    ...(user.env?.vars ? { envVars: user.env.vars } : {}),
+    // [trusted.env] values go into the workspace's argv; the dry-run shows them as <redacted>.
+    ...(user.trusted?.env
       ? {
-        workspaceSecrets: redact
-          ? Object.fromEntries(Object.keys(workspaceSecrets).map((k) => [k, "<redacted>"]))
-          : workspaceSecrets,
+        trustedEnv: dryRun
+          ? Object.fromEntries(Object.keys(user.trusted.env).map((k) => [k, "<redacted>"]))
+          : user.trusted.env,
       }
       : {}),
-    ...(Object.keys(userSecrets).length ? { userSecrets } : {}),
-  });
-
-  if (options.dryRun) {
-    const build = !options.image && resolved?.source.kind === "dockerfile"
-      ? await builtImageTag(resolved)
-      : undefined;
-    const image = options.image ?? build?.tag ??
-      (resolved?.source.kind === "image" ? resolved.source.image : "<image>");
-    const plan = planPod({
-      workspace,
-      ...(resolved ? { resolved } : {}),
-      image,
-      projectPath: folder,
-      hostEnv,
-      // `agentBinary: "image"`: the image's own opencode, as `up` runs it.
-      ...(resolved?.devaipod.agentBinary === "image" ? {} : {
-        agentBinary: cachedBinaryPath(dirs.cache, {
-          ...opencodePin("linux-x64"),
-          ...(user.agent?.version ? { version: user.agent.version } : {}),
-        }),
-      }),
-      shimsDir: workspaceDirs(dirs.state, workspace).shims,
-      imagePath: "<image PATH>",
-      password: "<redacted>",
-      ...(task !== undefined ? { task } : {}),
-      ...(user.env?.allowlist ? { envAllowlist: user.env.allowlist } : {}),
-      ...(user.env?.vars ? { envVars: user.env.vars } : {}),
-      // Trusted values are shown as <redacted> in the plan.
-      ...(user.trusted?.env
-        ? {
-          trustedEnv: Object.fromEntries(
-            Object.keys(user.trusted.env).map((k) => [k, "<redacted>"]),
-          ),
-        }
-        : {}),
-      ...secretOptions(true),
-      ...(labels ? { labels } : {}),
-      helperRuntime,
-      ...(options.networkIsolation === "on"
-        ? {
-          isolation: {
-            egressNetwork: options.egressNetwork ?? "podman",
-            runtime: helperRuntime,
-            allowFile: `${workspaceDirs(dirs.state, workspace).root}/allow`,
-            allow: moreHosts,
-          },
-        }
-        : {}),
-    });
-    const steps = dryRunSteps(plan, resolved, build, dotfiles);
-    if (options.json) {
-      ctx.json({ workspace, pod: plan.pod.name, image, steps });
-    } else {
-      ctx.out(`up would create workspace ${workspace} (pod ${plan.pod.name}) from ${image}:`);
-      for (const s of steps) {
-        ctx.out(`  ${s.step}:`);
-        ctx.out(
-          `    ${
-            s.argv ? `podman ${formatArgv(s.argv)}${s.stdin ? ` < ${s.stdin}` : ""}` : s.action
-          }`,
-        );
+    ...(workspaceSecrets.length ? { workspaceSecrets } : {}),
+    ...(Object.keys(userSecrets).length ? { userSecrets, userConfigFile: userPath } : {}),
+    ...(labels ? { labels } : {}),
+    helperRuntime,
+    ...(dotfiles ? { dotfiles } : {}),
+    ...(user.agent?.version ? { agentVersion: user.agent.version } : {}),
+    ...(options.networkIsolation === "on"
+      ? {
+        isolation: {
+          egressNetwork: options.egressNetwork ?? "podman",
+          runtime: helperRuntime,
+          allowFile: join(stateDirs.root, "allow"),
+          allow: moreHosts,
+        },
       }
+      : {}),
+  };
+  const plan = planUp(input);
+
+  if (dryRun) {
+    const steps = dryRunSteps(plan);
+    const legend = bindingLegend(plan);
+    if (options.json) {
+      ctx.json({ workspace, pod: plan.pod.pod.name, image, steps, bindings: legend });
+    } else {
+      ctx.out(`up would create workspace ${workspace} (pod ${plan.pod.pod.name}) from ${image}:`);
+      ctx.out(formatDryRun(steps, legend));
     }
     return;
   }
@@ -351,33 +333,7 @@ async function upFrom(
     );
   }
   const stop = ctx.deps.env.get("DEVAIPOD_TEST_STOP_AFTER_STEP");
-  const result = await new Up({
-    projectPath: folder,
-    workspace,
-    ...(resolved ? { resolved } : {}),
-    ...(options.image ? { image: options.image } : {}),
-    ...(task !== undefined ? { task } : {}),
-    noPrompt: !options.prompt,
-    readyTimeoutSeconds: options.readyTimeout,
-    ...(user.env?.allowlist ? { envAllowlist: user.env.allowlist } : {}),
-    ...(user.env?.vars ? { envVars: user.env.vars } : {}),
-    ...(user.trusted?.env ? { trustedEnv: user.trusted.env } : {}),
-    ...secretOptions(false),
-    ...(labels ? { labels } : {}),
-    helperRuntime,
-    ...(dotfiles ? { dotfiles } : {}),
-    ...(user.agent?.version ? { agentVersion: user.agent.version } : {}),
-    userConfigFile: userPath,
-    ...(options.networkIsolation === "on"
-      ? {
-        isolation: {
-          egressNetwork: options.egressNetwork ?? "podman",
-          runtime: helperRuntime,
-          allow: moreHosts,
-        },
-      }
-      : {}),
-  }, {
+  const result = await new Up({ plan, projectPath: folder, fromSource: record !== undefined }, {
     podman: ctx.podman,
     hostEnv,
     progress,

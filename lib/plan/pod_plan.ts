@@ -3,8 +3,9 @@
  * user's choices to the pod, volumes, secrets and containers that `up` creates. Nothing here
  * touches podman; `lib/pods/up.ts` applies it.
  *
- * Values only known while applying (the workspace user's uid, once its container runs) are
- * placeholders in the plan: {@link AGENT_USER}.
+ * Values only known while applying (the workspace user's uid, once its container runs; the
+ * networks' addresses; the commit the project was cloned at) are named bindings in the plan
+ * (lib/plan/bindings.ts), filled by the backend that applies it.
  */
 import { posix } from "node:path";
 import { OPENCODE_EGRESS } from "../agents/egress.ts";
@@ -12,16 +13,24 @@ import { agentKeys } from "../agents/llm_keys.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { ConfigError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
-import type { ContainerSpec, Mount, SecretRef } from "../podman/container.ts";
-import type { NetworkSpec } from "../podman/network.ts";
-import type { PodSpec } from "../podman/pod.ts";
+import type { ContainerSpec, Mount, NetworkSpec, PodSpec, SecretRef } from "./spec.ts";
+import {
+  bind,
+  type BindingValues,
+  bindNumber,
+  fillSome,
+  type Named,
+  type Planned,
+  t,
+  Template,
+} from "./bindings.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
 import { VERSION } from "../version.ts";
 
-/** Stands for "uid:gid of the workspace user" until the workspace container runs. */
-export const AGENT_USER = "<workspace-uid>:<workspace-gid>";
-/** Stands for the commit the agent's clone starts from until the project is cloned. */
-export const AGENT_BASE = "<base-commit>";
+/** "uid:gid" of the workspace user, known once its container runs. */
+export const AGENT_USER: Template = t`${bind("user.uid")}:${bind("user.gid")}`;
+/** The commit the agent's clone starts from, known once the project is cloned. */
+export const AGENT_BASE: Template = bind("copy.commit");
 
 /** The agent server's port inside the pod. */
 export const AGENT_PORT = 4096;
@@ -87,16 +96,16 @@ export const USER_AND_OC = 'id -u "$@" && id -g "$@" && ' +
   `{ PATH=$(printf %s "$PATH" | sed 's#/opt/devaipod/shims:##'); if command -v oc >/dev/null 2>&1; then echo oc; else echo none; fi; }`;
 
 /**
- * Stand for addresses until the networks exist ({@link networkAddresses} learns them): the internal
+ * Addresses, known once the networks exist ({@link networkAddresses} learns them): the internal
  * network (the agent and the proxy only) and its subnet, …
  */
-export const PROXY_IP = "<proxy-ip>";
-export const AGENT_IP = "<agent-ip>";
-export const INTERNAL_SUBNET = "<internal-subnet>";
+export const PROXY_IP: Template = bind("net.proxy");
+export const AGENT_IP: Template = bind("net.agent");
+export const INTERNAL_SUBNET: Template = bind("net.internalSubnet");
 /** … and the link network (the pod and the proxy only) and its subnet. */
-export const LINK_PROXY_IP = "<link-proxy-ip>";
-export const POD_IP = "<pod-ip>";
-export const LINK_SUBNET = "<link-subnet>";
+export const LINK_PROXY_IP: Template = bind("net.linkProxy");
+export const POD_IP: Template = bind("net.pod");
+export const LINK_SUBNET: Template = bind("net.linkSubnet");
 /**
  * Names the containers use for each other: the agent finds the proxy on the internal network; the
  * workspace finds "the agent" at the proxy's relay on the link network.
@@ -128,6 +137,9 @@ export interface IsolationInput {
   allow?: readonly string[];
 }
 
+/** A secret's value: a variable of the host's environment, or a password made when applying. */
+export type SecretSource = { env: string } | { generated: "password" };
+
 /** A podman secret the plan creates, and which variable it becomes in which container. */
 export interface PlannedSecret {
   name: string;
@@ -138,15 +150,15 @@ export interface PlannedSecret {
   variable: string;
   /** Which container receives it as a variable (the password also reaches the workspace as a file). */
   container: "agent" | "workspace";
-  /** The value; never printed (`redactPlan`). */
-  value: string;
+  /** Where its value comes from when it is created; the plan never holds a value. */
+  source: SecretSource;
   labels: Record<string, string>;
 }
 
 /** A volume the plan creates; `keep: true` volumes survive everything but `delete --volumes`. */
 export interface PlannedVolume {
   name: string;
-  labels: Record<string, string>;
+  labels: Planned<Record<string, string>>;
   role: typeof ROLES.workspaceVolume | typeof ROLES.agentHome | typeof ROLES.agentWork;
 }
 
@@ -155,7 +167,7 @@ export interface PodPlan {
   /** The workspace name without the `devaipod-` prefix. */
   workspace: string;
   /** The pod's name: `devaipod-<workspace>`. */
-  pod: PodSpec;
+  pod: Named<PodSpec>;
   image: string;
   volumes: PlannedVolume[];
   secrets: PlannedSecret[];
@@ -169,8 +181,8 @@ export interface PodPlan {
   agentWorkVolume: string;
   /** The branch of the agent's clone: {@link agentBranch}. */
   agentBranch: string;
-  workspaceContainer: ContainerSpec;
-  agentContainer: ContainerSpec;
+  workspaceContainer: Named<ContainerSpec>;
+  agentContainer: Named<ContainerSpec>;
   /** forwardPorts published on 127.0.0.1 (same port on the host). */
   forwardPorts: number[];
   /** Where the project's clone goes: the workspace volume, mounted here. */
@@ -187,7 +199,9 @@ export interface PodPlan {
   isolation?: {
     network: NetworkSpec;
     linkNetwork: NetworkSpec;
-    proxyContainer: ContainerSpec;
+    proxyContainer: Named<ContainerSpec>;
+    /** How the proxy (and the agent client in its container) runs devaipod's code. */
+    runtime: ProxyRuntime;
     /** Host path of the allowlist file that `up` writes (the proxy re-reads it). */
     allowFile: string;
     /** The agent's allowlist, each entry once: what `up` writes to {@link allowFile}. */
@@ -205,13 +219,17 @@ export interface PlanInput {
   image: string;
   projectPath: string;
   hostEnv: Readonly<Record<string, string>>;
-  /** Host path of the agent binary to inject; absent when the image's own is used. */
-  agentBinary?: string;
+  /**
+   * Host path of the agent binary to inject (usually {@link bind}`("agent.binary")`: it depends
+   * on the image's architecture); absent when the image's own is used.
+   */
+  agentBinary?: string | Template;
   /** Host folder holding the shims (mounted read-only). */
   shimsDir: string;
-  /** PATH of the image (the shims go in front of it). */
-  imagePath: string;
-  password: string;
+  /** PATH of the image (the shims go in front of it); default {@link bind}`("image.path")`. */
+  imagePath?: string | Template;
+  /** Whether the project is a git repository (default true): the agent's clone records its base. */
+  git?: boolean;
   task?: string;
   /** Extra variables the agent may receive (user config; devcontainer.json's are added). */
   envAllowlist?: readonly string[];
@@ -220,10 +238,11 @@ export interface PlanInput {
   /** Variables for the workspace only, never the agent (the user config's `[trusted.env]`). */
   trustedEnv?: Readonly<Record<string, string>>;
   /**
-   * Values of devcontainer.json's `secrets` (taken from the host's environment): podman secrets
-   * of this workspace, delivered to the workspace only.
+   * devcontainer.json's `secrets` that are set in the host's environment (their names: the
+   * values are read from there when the secrets are made): podman secrets of this workspace,
+   * delivered to the workspace only.
    */
-  workspaceSecrets?: Readonly<Record<string, string>>;
+  workspaceSecrets?: readonly string[];
   /**
    * The user config's `[trusted] secrets`: variable → an existing podman secret of the user's,
    * mounted into the workspace (never the agent), never created or removed by devaipod.
@@ -256,7 +275,8 @@ export function agentWorkVolume(workspace: string): string {
   return `${podName(workspace)}-agent-work`;
 }
 
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** PATH when the image sets none. */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** Options of podman run that would take a pod member out of its pod, or clash with devaipod. */
 const FORBIDDEN_RUN_ARGS =
@@ -414,7 +434,11 @@ export function planPod(input: PlanInput): PodPlan {
   const agentWork: PlannedVolume = {
     name: agentWorkVolume(workspace),
     role: ROLES.agentWork,
-    labels: { ...base, [LABELS.role]: ROLES.agentWork, [LABELS.agentBase]: AGENT_BASE },
+    labels: {
+      ...base,
+      [LABELS.role]: ROLES.agentWork,
+      ...(input.git === false ? {} : { [LABELS.agentBase]: AGENT_BASE }),
+    },
   };
   const volumes = [workVolume, homeVolume, agentWork];
   const keys = agentKeys(input.hostEnv, [
@@ -427,24 +451,24 @@ export function planPod(input: PlanInput): PodPlan {
     name: secretName(PASSWORD_ENV),
     variable: PASSWORD_ENV,
     container: "agent",
-    value: input.password,
+    source: { generated: "password" },
     labels: secretLabels,
   };
   const secrets: PlannedSecret[] = [
     passwordSecret,
-    ...Object.entries(keys).map(([variable, value]): PlannedSecret => ({
+    ...Object.keys(keys).map((variable): PlannedSecret => ({
       name: secretName(variable),
       variable,
       container: "agent",
-      value,
+      source: { env: variable },
       labels: secretLabels,
     })),
     // A name of their own: a workspace secret may share its variable with an agent key.
-    ...Object.entries(input.workspaceSecrets ?? {}).map(([variable, value]): PlannedSecret => ({
+    ...(input.workspaceSecrets ?? []).map((variable): PlannedSecret => ({
       name: `${name}-ws-${variable}`,
       variable,
       container: "workspace",
-      value,
+      source: { env: variable },
       labels: secretLabels,
     })),
   ];
@@ -471,7 +495,7 @@ export function planPod(input: PlanInput): PodPlan {
   const forwardPorts = (config?.forwardPorts ?? []).filter((p): p is number =>
     typeof p === "number"
   );
-  const pod: PodSpec = {
+  const pod: Named<PodSpec> = {
     name,
     hostname: workspace,
     labels: {
@@ -494,13 +518,13 @@ export function planPod(input: PlanInput): PodPlan {
       ? {
         // Not on the internal network: the agent has no way to the workspace. "The agent" is the
         // proxy's relay on the link network.
-        networks: [iso.egressNetwork, `${linkNetwork}:ip=${POD_IP}`],
+        networks: [iso.egressNetwork, t`${linkNetwork}:ip=${POD_IP}`],
         addHosts: [{ host: AGENT_HOST, ip: LINK_PROXY_IP }],
       }
       : {}),
   };
 
-  const agentBinaryMount: Mount[] = input.agentBinary
+  const agentBinaryMount: Planned<Mount>[] = input.agentBinary
     ? [{ type: "bind", source: input.agentBinary, target: AGENT_BIN, readonly: true }]
     : [];
   const workspaceVolumeMount: Mount = { type: "volume", source: workVolume.name, target };
@@ -521,7 +545,7 @@ export function planPod(input: PlanInput): PodPlan {
   ] => e[1] !== null);
   const remoteEnv = remoteEnvEntries.length ? Object.fromEntries(remoteEnvEntries) : undefined;
 
-  const workspaceContainer: ContainerSpec = {
+  const workspaceContainer: Named<ContainerSpec> = {
     name: `${name}-workspace`,
     image: input.image,
     pod: name,
@@ -535,7 +559,7 @@ export function planPod(input: PlanInput): PodPlan {
       ...(config?.containerEnv ?? {}),
       ...(input.envVars ?? {}),
       ...(input.trustedEnv ?? {}),
-      PATH: `${SHIMS_DIR}:${input.imagePath || DEFAULT_PATH}`,
+      PATH: t`${SHIMS_DIR}:${input.imagePath ?? bind("image.path")}`,
     },
     ...(config?.containerUser ? { user: config.containerUser } : {}),
     workdir,
@@ -573,13 +597,13 @@ export function planPod(input: PlanInput): PodPlan {
     "--hostname",
     "0.0.0.0",
   ];
-  const agentContainer: ContainerSpec = {
+  const agentContainer: Named<ContainerSpec> = {
     name: `${name}-agent`,
     image: input.image,
     ...(iso
       ? {
         // Alone on the internal network: no DNS, no route out; the proxy is its only way out.
-        networks: [`${internalNetwork}:ip=${AGENT_IP}`],
+        networks: [t`${internalNetwork}:ip=${AGENT_IP}`],
         addHosts: [{ host: PROXY_HOST, ip: PROXY_IP }],
       }
       : { pod: name }),
@@ -610,11 +634,13 @@ export function planPod(input: PlanInput): PodPlan {
       ...agentBinaryMount,
     ],
     // Every secret, the password too, as a file the entrypoint turns into a variable.
-    secrets: secrets.filter((s) => s.container === "agent").map((s): SecretRef => ({
+    secrets: secrets.filter((s) => s.container === "agent").map((s): Planned<SecretRef> => ({
       name: s.name,
       type: "mount",
       target: `${AGENT_ENV_DIR}/${s.variable}`,
       mode: 0o400,
+      uid: bindNumber("user.uid"),
+      gid: bindNumber("user.gid"),
     })),
     entrypoint: ["/bin/sh", "-c", ENV_LOADER, "devaipod-agent"],
     command: agentCommand,
@@ -643,6 +669,7 @@ export function planPod(input: PlanInput): PodPlan {
         labels: { ...base, [LABELS.role]: ROLES.linkNetwork },
       },
       proxyContainer: proxyContainer(name, input.image, base, internalNetwork, linkNetwork, iso),
+      runtime: iso.runtime,
       allowFile: iso.allowFile,
       allow: agentAllowlist(resolved, iso.allow ?? []),
     }
@@ -762,13 +789,13 @@ function proxyContainer(
   internalNetwork: string,
   linkNetwork: string,
   iso: IsolationInput,
-): ContainerSpec {
+): Named<ContainerSpec> {
   const runtime = iso.runtime;
   const listen = [
     "--listen",
-    `${PROXY_IP}:${PROXY_PORT}`,
+    t`${PROXY_IP}:${PROXY_PORT}`,
     "--relay",
-    `${LINK_PROXY_IP}:${AGENT_PORT}=${AGENT_IP}:${AGENT_PORT}`,
+    t`${LINK_PROXY_IP}:${AGENT_PORT}=${AGENT_IP}:${AGENT_PORT}`,
     "--own-subnet",
     INTERNAL_SUBNET,
     LINK_SUBNET,
@@ -781,8 +808,8 @@ function proxyContainer(
     image,
     labels: { ...base, [LABELS.role]: ROLES.proxy },
     networks: [
-      `${internalNetwork}:ip=${PROXY_IP}`,
-      `${linkNetwork}:ip=${LINK_PROXY_IP}`,
+      t`${internalNetwork}:ip=${PROXY_IP}`,
+      t`${linkNetwork}:ip=${LINK_PROXY_IP}`,
       iso.egressNetwork,
     ],
     user: "65534:65534",
@@ -823,43 +850,29 @@ export interface NetworkAddresses {
   pod: string;
 }
 
-/** A container or pod spec with the networks' addresses filled in (its argv too). */
-function fillAddresses<
-  T extends {
-    networks?: readonly string[];
-    addHosts?: readonly { host: string; ip: string }[];
-    entrypoint?: readonly string[];
-    command?: readonly string[];
-  },
->(spec: T, ips: NetworkAddresses): T {
-  const values: [string, string][] = [
-    [PROXY_IP, ips.proxy],
-    [AGENT_IP, ips.agent],
-    [INTERNAL_SUBNET, ips.internalSubnet],
-    [LINK_PROXY_IP, ips.linkProxy],
-    [POD_IP, ips.pod],
-    [LINK_SUBNET, ips.linkSubnet],
-  ];
-  const fill = (text: string) => values.reduce((t, [from, to]) => t.replaceAll(from, to), text);
+/** The bindings that {@link networkAddresses} fills. */
+export function addressBindings(ips: NetworkAddresses): BindingValues {
   return {
-    ...spec,
-    ...(spec.networks ? { networks: spec.networks.map(fill) } : {}),
-    ...(spec.addHosts
-      ? { addHosts: spec.addHosts.map((h) => ({ host: h.host, ip: fill(h.ip) })) }
-      : {}),
-    ...(spec.entrypoint ? { entrypoint: spec.entrypoint.map(fill) } : {}),
-    ...(spec.command ? { command: spec.command.map(fill) } : {}),
+    "net.internalSubnet": ips.internalSubnet,
+    "net.proxy": ips.proxy,
+    "net.agent": ips.agent,
+    "net.linkSubnet": ips.linkSubnet,
+    "net.linkProxy": ips.linkProxy,
+    "net.pod": ips.pod,
   };
 }
 
-/** A container spec with the networks' addresses filled in. */
-export function withAddresses(spec: ContainerSpec, ips: NetworkAddresses): ContainerSpec {
-  return fillAddresses(spec, ips);
+/** A container spec with the networks' addresses filled in (other bindings stay). */
+export function withAddresses(
+  spec: Named<ContainerSpec>,
+  ips: NetworkAddresses,
+): Named<ContainerSpec> {
+  return fillSome(spec, addressBindings(ips));
 }
 
 /** The pod with the networks' addresses filled in. */
-export function podWithAddresses(pod: PodSpec, ips: NetworkAddresses): PodSpec {
-  return fillAddresses(pod, ips);
+export function podWithAddresses(pod: Named<PodSpec>, ips: NetworkAddresses): Named<PodSpec> {
+  return fillSome(pod, addressBindings(ips));
 }
 
 /** Host `n` of an IPv4 subnet (`10.89.0.0/24`, 2 → `10.89.0.2`). */
@@ -897,10 +910,10 @@ export function withAgentBase(volume: PlannedVolume, commit: string | undefined)
 }
 
 /** The agent container with its user (and its secret files' owner) filled in. */
-export function withAgentUser(spec: ContainerSpec, uid: number, gid: number): ContainerSpec {
-  return {
-    ...spec,
-    user: `${uid}:${gid}`,
-    secrets: (spec.secrets ?? []).map((s) => ({ ...s, uid, gid })),
-  };
+export function withAgentUser(
+  spec: Named<ContainerSpec>,
+  uid: number,
+  gid: number,
+): Named<ContainerSpec> {
+  return fillSome(spec, { "user.uid": String(uid), "user.gid": String(gid) });
 }

@@ -15,9 +15,6 @@
  * name then runs the image's own program. They live in the container's layer: `up` makes them in
  * each new container (`rebuild` too), and `start` makes any that are missing again.
  */
-import type { PodmanCommand } from "../podman/command.ts";
-import { containerExec } from "../podman/container.ts";
-import type { ExecResult } from "../podman/container.ts";
 import { SHIMS_DIR } from "./pod_plan.ts";
 
 /** Where the links to the shims go: a folder every default PATH holds. */
@@ -46,9 +43,4 @@ export function linkShimsCommand(
   linkDir: string = SHIM_LINK_DIR,
 ): string[] {
   return ["/bin/sh", "-c", LINK_SHIMS, "devaipod-link-shims", shimsDir, linkDir];
-}
-
-/** `podman exec` of {@link linkShimsCommand} as root in a workspace container (`up`, `start`). */
-export function linkShimsExec(container: string): PodmanCommand<ExecResult> {
-  return containerExec({ container, user: "0", command: linkShimsCommand() });
 }

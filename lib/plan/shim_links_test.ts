@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { assert, assertEquals } from "../../tests/support/assert.ts";
-import { linkShimsCommand, linkShimsExec } from "./shim_links.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
+import { linkShimsCommand } from "./shim_links.ts";
 
 /** What a folder holds: a link's target as `-> TARGET`, a file's text as it is. */
 async function listing(dir: string): Promise<Record<string, string>> {
@@ -121,13 +121,4 @@ Deno.test("LINK_SHIMS refuses a link folder that is a symbolic link and writes n
   } finally {
     await Deno.remove(root, { recursive: true });
   }
-});
-
-Deno.test("linkShimsExec runs the script as root in the named container", () => {
-  const argv = linkShimsExec("devaipod-w-workspace").argv;
-  const at = argv.indexOf("devaipod-w-workspace");
-  assert(at > 0, argv.join(" "));
-  assertEquals(argv.slice(0, 2), ["container", "exec"]);
-  assertEquals(argv.slice(at - 2, at), ["--user", "0"]);
-  assertEquals(argv.slice(at + 1), linkShimsCommand());
 });

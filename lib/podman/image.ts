@@ -7,9 +7,13 @@ import {
   textCommand,
   voidCommand,
 } from "./command.ts";
+import type { BuildSpec } from "../plan/spec.ts";
 import type { PodmanCommand } from "./command.ts";
 import { ImageInspectSchema } from "./schemas.ts";
 import type { ImageInspect } from "./schemas.ts";
+
+/** The spec types live in lib/plan/spec.ts; re-exported for the driver's callers. */
+export type { BuildSpec };
 
 /** `podman image exists REF` */
 export function imageExists(ref: string): PodmanCommand<boolean> {
@@ -19,23 +23,6 @@ export function imageExists(ref: string): PodmanCommand<boolean> {
 /** `podman image inspect --format json REF…` */
 export function imageInspect(...refs: string[]): PodmanCommand<ImageInspect[]> {
   return jsonCommand(["image", "inspect", "--format", "json", ...refs], ImageInspectSchema);
-}
-
-/** What `podman build` builds. */
-export interface BuildSpec {
-  /** Tag of the result, e.g. `localhost/devaipod/app:abc123`. */
-  tag: string;
-  /** The Containerfile/Dockerfile. */
-  file: string;
-  /** The build context directory. */
-  context: string;
-  buildArgs?: Readonly<Record<string, string>>;
-  target?: string;
-  labels?: Readonly<Record<string, string>>;
-  /** Pull policy for base images; `never` keeps builds offline. */
-  pull?: "always" | "missing" | "never" | "newer";
-  /** Extra `podman build` options taken verbatim from a trusted config (`build.options`). */
-  extraArgs?: readonly string[];
 }
 
 /** `podman build …` (prints the image ID on its last line with `--quiet`). */

@@ -7,21 +7,13 @@ import {
   textCommand,
   voidCommand,
 } from "./command.ts";
+import type { NetworkSpec } from "../plan/spec.ts";
 import type { LabelFilter, PodmanCommand } from "./command.ts";
 import { NetworkListSchema } from "./schemas.ts";
 import type { NetworkInspect } from "./schemas.ts";
 
-/** What `podman network create` makes. */
-export interface NetworkSpec {
-  name: string;
-  labels?: Readonly<Record<string, string>>;
-  /** No route out of the network (`--internal`). */
-  internal?: boolean;
-  /** No DNS server on the network (`--disable-dns`); with `internal`, no resolver leak either. */
-  disableDns?: boolean;
-  /** e.g. `10.89.7.0/24`, for static addresses of peers. */
-  subnet?: string;
-}
+/** The spec types live in lib/plan/spec.ts; re-exported for the driver's callers. */
+export type { NetworkSpec };
 
 /** `podman network create …` */
 export function networkCreate(spec: NetworkSpec): PodmanCommand<string> {

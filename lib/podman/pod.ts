@@ -8,26 +8,13 @@ import {
   timeArgs,
   voidCommand,
 } from "./command.ts";
+import type { PodSpec } from "../plan/spec.ts";
 import type { LabelFilter, PodmanCommand } from "./command.ts";
 import { PodInspectSchema, PodListSchema } from "./schemas.ts";
 import type { PodInspect, PodListEntry } from "./schemas.ts";
 
-/** What `podman pod create` makes. */
-export interface PodSpec {
-  name: string;
-  labels?: Readonly<Record<string, string>>;
-  /** `--publish` values, e.g. `127.0.0.1:8080:8080`. */
-  publish?: readonly string[];
-  /** Networks the pod (its infra container) joins. */
-  networks?: readonly string[];
-  /** `--add-host name:ip` entries shared by every member. */
-  addHosts?: readonly { host: string; ip: string }[];
-  hostname?: string;
-  /** The image of the infra container (default: podman's pause image). */
-  infraImage?: string;
-  /** `--userns` mode, e.g. `keep-id`. */
-  userns?: string;
-}
+/** The spec types live in lib/plan/spec.ts; re-exported for the driver's callers. */
+export type { PodSpec };
 
 /** `podman pod create …` (prints the pod ID). */
 export function podCreate(spec: PodSpec): PodmanCommand<string> {

@@ -4,9 +4,10 @@
  * or enter also by unique prefix ({@link findWorkspace}), commands that destroy only by the
  * exact name ({@link findWorkspaceExact}).
  */
-import { NotFoundError, UsageError } from "../errors.ts";
+import { FailedError, NotFoundError, UsageError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import { containerPs } from "../podman/container.ts";
+import type { LabelFilter } from "../podman/command.ts";
 import type { Podman } from "../podman/driver.ts";
 import { podPs } from "../podman/pod.ts";
 import { networkLs } from "../podman/network.ts";
@@ -43,6 +44,11 @@ export function generateName(
   const base = (projectPath.split("/").filter(Boolean).at(-1) ?? "workspace").toLowerCase()
     .replaceAll(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "workspace";
   return `${base}-${random()}`;
+}
+
+/** The workspace a pod belongs to: its `io.devaipod.workspace` label, else the pod's name. */
+export function workspaceOf(pod: PodListEntry): string {
+  return pod.Labels[LABELS.workspace] ?? pod.Name;
 }
 
 /** The workspaces' pods. */
@@ -143,6 +149,12 @@ export interface WorkspaceObjects {
   networks: NetworkInspect[];
 }
 
+/** Whether nothing is labelled with a workspace. */
+export function isEmpty(found: WorkspaceObjects): boolean {
+  return !found.pods.length && !found.containers.length && !found.secrets.length &&
+    !found.volumes.length && !found.networks.length;
+}
+
 /**
  * Whether a workspace's objects make a workspace (a pod with its workspace and agent
  * containers), rather than the leftovers of an unfinished `up`.
@@ -157,11 +169,25 @@ export function isComplete(found: Pick<WorkspaceObjects, "pods" | "containers">)
  * the label's value as is (no `devaipod-` stripped); an empty one throws
  * (podman's `label=K=` would match any value).
  */
-export async function workspaceObjects(
+export function workspaceObjects(
   podman: Podman,
   workspace: string,
 ): Promise<WorkspaceObjects> {
-  const filter = { [LABELS.workspace]: workspace };
+  return labelledObjects(podman, { [LABELS.workspace]: workspace });
+}
+
+/**
+ * Every pod, container, volume, secret and network whose labels pass `filter` (a workspace's
+ * label, or a test run's): what `removeWorkspaceObjects` (remove.ts) takes. An empty filter
+ * throws: it would list everything podman has.
+ */
+export async function labelledObjects(
+  podman: Podman,
+  filter: LabelFilter,
+): Promise<WorkspaceObjects> {
+  if (Object.keys(filter).length === 0) {
+    throw new FailedError("cannot list objects by label: the filter is empty");
+  }
   const [pods, containers, volumes, secrets, networks] = await Promise.all([
     podman.run(podPs(filter)),
     podman.run(containerPs(filter)),

@@ -7,7 +7,8 @@
  */
 import { join } from "node:path";
 import { AGENT_BIN, AGENT_PORT, PASSWORD_FILE, SHIMS_DIR } from "../plan/pod_plan.ts";
-import { linkShimsExec, SHIM_LINK_DIR } from "../plan/shim_links.ts";
+import { linkShimsCommand, SHIM_LINK_DIR } from "../plan/shim_links.ts";
+import { containerExec, type ExecResult, type PodmanCommand } from "../podman/mod.ts";
 import type { Podman } from "../podman/mod.ts";
 
 /** The shim script: `opencode attach` against the agent, with the password from its secret file. */
@@ -35,6 +36,11 @@ export async function writeShims(
     await Deno.chmod(path, 0o755);
   }
   return names;
+}
+
+/** `podman exec` of {@link linkShimsCommand} as root in a workspace container (`up`, `start`). */
+export function linkShimsExec(container: string): PodmanCommand<ExecResult> {
+  return containerExec({ container, user: "0", command: linkShimsCommand() });
 }
 
 /**

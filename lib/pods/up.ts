@@ -1,13 +1,14 @@
 /**
- * `devaipod up`: applies a {@link PodPlan} with podman, step by step, with progress. When a step
- * fails or the user interrupts, everything this run created is removed again — except volumes,
- * which may hold the user's work; a later `up` of the same name adopts them, and only
- * `delete --volumes` removes them.
+ * `devaipod up`'s podman backend: runs the steps of an {@link UpPlan} in order, with progress,
+ * each podman command built by the one translation the dry-run prints (step_commands.ts). When a
+ * step fails or the user interrupts, everything this run created is removed again, from the same
+ * step list — except volumes, which may hold the user's work; a later `up` of the same name
+ * adopts them, and only `delete --volumes` removes them.
  */
 import { fetchPinnedBinary } from "../agents/fetch_binary.ts";
 import { agentPlatform, OPENCODE_VERSION } from "../agents/opencode.ts";
 import { agentPin } from "../agents/agent_version.ts";
-import type { Progress } from "../cli/progress.ts";
+import type { Progress } from "../util/progress.ts";
 import { containerExecutor, hostExecutor } from "../devcontainer/executors.ts";
 import { hooksFor, runSteps, splitAtWaitFor } from "../devcontainer/lifecycle.ts";
 import type { LifecycleStep } from "../devcontainer/lifecycle.ts";
@@ -22,81 +23,49 @@ import {
   NotFoundError,
   UsageError,
 } from "../errors.ts";
-import { LABELS, ROLES } from "../labels.ts";
+import { LABELS } from "../labels.ts";
+import type { BindingValues } from "../plan/bindings.ts";
 import {
-  AGENT_PORT,
+  addressBindings,
+  AGENT_USER,
+  DEFAULT_PATH,
   networkAddresses,
-  planPod,
-  podWithAddresses,
-  USER_AND_OC,
-  withAddresses,
-  withAgentBase,
-  withAgentUser,
   withWorkspaceEnv,
 } from "../plan/pod_plan.ts";
-import { CONTAINER_PROGRAMS, containerDenoArgv, RUNTIME_PATHS } from "../plan/pod_plan.ts";
-import type { NetworkAddresses, ProxyRuntime } from "../plan/pod_plan.ts";
-import { join } from "node:path";
 import type { PodPlan } from "../plan/pod_plan.ts";
+import type { BuildSpec } from "../plan/spec.ts";
+import type { Op, Step, UpPlan } from "../plan/up_plan.ts";
 import * as p from "../podman/mod.ts";
 import type { Podman } from "../podman/mod.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { sendFirstPrompt, waitHealthy } from "./agent_http.ts";
 import type { AgentEndpoint } from "./agent_http.ts";
 import { isComplete, workspaceObjects } from "./inventory.ts";
+import { removedAny, removeWorkspaceObjects } from "./remove.ts";
 import {
   archiveCopy,
   branchCopy,
   cloneProject,
   copyFromVolume,
   disposeCopy,
-  gitRoot,
-  isGitProject,
   migrationNotes,
 } from "./source.ts";
+import type { ProjectCopy } from "./source.ts";
 import { linkShims, writeShims } from "./shims.ts";
 import { DOTFILES_UNPACK, fetchDotfiles, withDotfilesStep } from "./dotfiles.ts";
+import type { Dotfiles } from "./dotfiles.ts";
 import { redactUrl } from "../sources/parse.ts";
-import type { Dotfiles, DotfilesConfig } from "./dotfiles.ts";
 import { createHooksDone, markCreateHooksDone, workspaceDirs } from "./state.ts";
-
-/** What `up` was asked. */
-export interface UpRequest {
-  /** The project folder (absolute). */
-  projectPath: string;
-  workspace: string;
-  resolved?: ResolvedConfig;
-  /** `--image`: run this image (overrides the config's image/build). */
-  image?: string;
-  task?: string;
-  noPrompt?: boolean;
-  readyTimeoutSeconds: number;
-  /** More host variables the agent may receive (the user config's `[env] allowlist`). */
-  envAllowlist?: readonly string[];
-  /** The user config's `[env.vars]` (both containers) and `[trusted.env]` (workspace only). */
-  envVars?: Readonly<Record<string, string>>;
-  trustedEnv?: Readonly<Record<string, string>>;
-  /** devcontainer.json `secrets` with their values (from the host), for the workspace only. */
-  workspaceSecrets?: Readonly<Record<string, string>>;
-  /** `[trusted] secrets`: variable → the user's own podman secret (checked, never removed). */
-  userSecrets?: Readonly<Record<string, string>>;
-  /** The user's dotfiles (user config `[dotfiles]`), installed after postCreateCommand. */
-  dotfiles?: DotfilesConfig;
-  /** More pod labels (where a URL source came from). */
-  labels?: Readonly<Record<string, string>>;
-  /** devaipod's runtime for the SSH bridge's helper in the workspace. */
-  helperRuntime?: ProxyRuntime;
-  /** `[agent] version`: another opencode release than the pinned one. */
-  agentVersion?: string;
-  /** Where `userSecrets` were configured (for the error when one is missing). */
-  userConfigFile?: string;
-  /**
-   * Egress isolation: the agent behind devaipod's proxy (absent: the agent shares the pod's
-   * network). `allow`: hosts beyond the agent profile's and the config's `allowedDomains` (the
-   * user config's `[network-isolation] allowed_domains`, `--allow`).
-   */
-  isolation?: { egressNetwork: string; runtime: ProxyRuntime; allow: readonly string[] };
-}
+import {
+  chownCommand,
+  type Filler,
+  filler,
+  secretCreateCommand,
+  stepCommands,
+  taskCommand,
+  undoCommand,
+  workspaceUserCommand,
+} from "./step_commands.ts";
 
 /** What `up` needs from its surroundings. */
 export interface UpDeps {
@@ -182,30 +151,6 @@ export async function waitHealthCheck(
   return false;
 }
 
-/** Asks the agent something from inside the internal network: through the proxy sidecar. */
-export async function agentClient(
-  podman: Podman,
-  plan: PodPlan,
-  request: { url: string; password: string; task?: string },
-): Promise<Record<string, unknown>> {
-  const proxy = plan.isolation?.proxyContainer;
-  if (!proxy) throw new Error("no proxy sidecar");
-  const command = proxy.entrypoint?.[0] === RUNTIME_PATHS.deno
-    ? containerDenoArgv(CONTAINER_PROGRAMS.agentClient, ["--allow-net"])
-    : [RUNTIME_PATHS.binary, "agent-client"];
-  const r = await podman.run(
-    p.containerExec(
-      { container: proxy.name, command },
-      new TextEncoder().encode(JSON.stringify(request)),
-    ),
-  );
-  try {
-    return JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}");
-  } catch {
-    return { error: (r.stderr || r.stdout).trim() || `exit ${r.code}` };
-  }
-}
-
 /** What {@link prepareImage} needs: podman, progress, and how to run a step that changes something. */
 export interface PrepareImageDeps {
   podman: Podman;
@@ -215,36 +160,30 @@ export interface PrepareImageDeps {
 }
 
 /**
- * The image a workspace runs: `explicit` (--image) or the config's image, pulled when missing, or
- * the config's Dockerfile built (reused when its content hash was built before). Creates no
- * workspace object, so `rebuild` calls it before it removes anything.
+ * The image a workspace runs, and how it is made: `explicit` (--image) or the config's image, or
+ * the config's Dockerfile built under a tag that hashes its inputs. Reads the Dockerfile; touches
+ * no podman. A Compose config is a config error naming its file.
  */
-export async function prepareImage(
-  deps: PrepareImageDeps,
+export async function imageOf(
   resolved: ResolvedConfig | undefined,
   explicit: string | undefined,
   workspace: string,
-): Promise<string> {
-  const { podman, progress } = deps;
-  const run = deps.run ?? (<T>(command: p.PodmanCommand<T>) => podman.run(command));
+): Promise<{ image: string; build?: BuildSpec }> {
   if (!explicit && resolved?.source.kind === "dockerfile") {
     const source = resolved.source;
     const { tag, hash } = await builtImageTag(resolved);
-    if (await podman.run(p.imageExists(tag))) return tag;
-    await progress.step(
-      `build ${tag} from ${source.dockerfile}`,
-      () =>
-        run(p.imageBuild({
-          tag,
-          file: source.dockerfile,
-          context: source.context,
-          buildArgs: source.args,
-          ...(source.target ? { target: source.target } : {}),
-          labels: { [LABELS.configHash]: hash, [LABELS.workspace]: workspace },
-          extraArgs: [...source.cacheFrom.flatMap((c) => ["--cache-from", c]), ...source.options],
-        })),
-    );
-    return tag;
+    return {
+      image: tag,
+      build: {
+        tag,
+        file: source.dockerfile,
+        context: source.context,
+        buildArgs: source.args,
+        ...(source.target ? { target: source.target } : {}),
+        labels: { [LABELS.configHash]: hash, [LABELS.workspace]: workspace },
+        extraArgs: [...source.cacheFrom.flatMap((c) => ["--cache-from", c]), ...source.options],
+      },
+    };
   }
   if (!explicit && resolved?.source.kind === "compose") {
     throw new ConfigError("Compose configs are not supported by `up` yet", {
@@ -255,51 +194,95 @@ export async function prepareImage(
   const image = explicit ??
     (resolved?.source.kind === "image" ? resolved.source.image : undefined);
   if (!image) throw new UsageError("no image to run", { hint: "pass --image IMAGE" });
-  if (!(await podman.run(p.imageExists(image)))) {
-    await progress.step(`pull ${image}`, async () => {
-      try {
-        await run(p.imagePull(image));
-      } catch (err) {
-        if (err instanceof InterruptedError) throw err;
-        throw new NotFoundError(
-          `image ${image} is not available: it is not in local storage and cannot be pulled`,
-          {
-            hint: "check the name, build it locally, or pull it yourself",
-            cause: err,
-          },
-        );
-      }
-    });
+  return { image };
+}
+
+/**
+ * The image a workspace runs ({@link imageOf}), pulled when missing, or built when its tag is.
+ * Creates no workspace object, so `rebuild` calls it before it removes anything.
+ */
+export async function prepareImage(
+  deps: PrepareImageDeps,
+  resolved: ResolvedConfig | undefined,
+  explicit: string | undefined,
+  workspace: string,
+): Promise<string> {
+  const { podman, progress } = deps;
+  const run = deps.run ?? (<T>(command: p.PodmanCommand<T>) => podman.run(command));
+  const { image, build } = await imageOf(resolved, explicit, workspace);
+  if (await podman.run(p.imageExists(image))) return image;
+  if (build) {
+    await progress.step(`build ${image} from ${build.file}`, () => run(p.imageBuild(build)));
+    return image;
   }
+  await progress.step(`pull ${image}`, async () => {
+    try {
+      await run(p.imagePull(image));
+    } catch (err) {
+      if (err instanceof InterruptedError) throw err;
+      throw new NotFoundError(
+        `image ${image} is not available: it is not in local storage and cannot be pulled`,
+        { hint: "check the name, build it locally, or pull it yourself", cause: err },
+      );
+    }
+  });
   return image;
 }
 
-/** Runs `up`. */
+/** What `up` applies: its plan, and where the project is. */
+export interface UpRequest {
+  plan: UpPlan;
+  /** The project folder (absolute). */
+  projectPath: string;
+  /** The project came from a URL or pull request (the note when its volume is adopted). */
+  fromSource?: boolean;
+}
+
+/** Runs `up`: the plan's steps, in order, on podman; on failure, rolls back from the same list. */
 export class Up {
   readonly #deps: UpDeps;
   readonly #req: UpRequest;
   /** Undo actions for what this run created, newest last. */
-  readonly #undo: { what: string; run: () => Promise<unknown> }[] = [];
-  #steps = 0;
+  readonly #undo: { what: string; command: p.PodmanCommand<unknown> }[] = [];
+  #counted = 0;
   /** When milestones were reached, in ms since the process started. */
   readonly #marks: { workspaceReady?: number; agentReady?: number } = {};
+  /** The bindings produced so far. */
+  readonly #values: BindingValues = {};
+  /** What the run learned that is not a binding. */
+  #existing = new Set<string>();
+  #dotfiles: Dotfiles | undefined;
+  #password = "";
+  #copy: ProjectCopy | undefined;
+  #endpoint: AgentEndpoint | undefined;
+  #sessionId: string | undefined;
+  /** The id of the step running now ("rollback" while rolling back). */
+  #current = "";
 
   constructor(req: UpRequest, deps: UpDeps) {
     this.#req = req;
     this.#deps = deps;
   }
 
-  /** A podman step that counts for the test hook. */
-  async #podman<T>(command: p.PodmanCommand<T>): Promise<T> {
-    const result = await this.#deps.podman.run(command);
-    this.#stepDone();
-    return result;
+  /** The id of the plan step running now: each podman call belongs to it (the contract test). */
+  get currentStep(): string {
+    return this.#current;
+  }
+
+  /** The bindings this run produced (for the contract test). */
+  get values(): Readonly<BindingValues> {
+    return this.#values;
+  }
+
+  /** Runs a podman command of the current step. */
+  #run<T>(command: p.PodmanCommand<T>, options?: p.PodmanRunOptions): Promise<T> {
+    return this.#deps.podman.run(command, options);
   }
 
   /** Counts a step that changed something; the test hook stops the process here. */
   #stepDone(): void {
-    this.#steps++;
-    if (this.#deps.stopAfterStep !== undefined && this.#steps >= this.#deps.stopAfterStep) {
+    this.#counted++;
+    if (this.#deps.stopAfterStep !== undefined && this.#counted >= this.#deps.stopAfterStep) {
       // Simulates SIGKILL: no cleanup, no message.
       Deno.exit(137);
     }
@@ -309,10 +292,21 @@ export class Up {
   async run(): Promise<UpResult> {
     const started = performance.now();
     try {
-      const result = await this.#apply();
+      await this.#apply();
       const ms = (t?: number) => (t === undefined ? null : Math.round(t));
+      const plan = this.#req.plan.pod;
       return {
-        ...result,
+        workspace: plan.workspace,
+        pod: plan.pod.name,
+        image: plan.image,
+        agentUrl: this.#endpoint?.url ?? plan.agentUrl,
+        containers: {
+          workspace: plan.workspaceContainer.name,
+          agent: plan.agentContainer.name,
+        },
+        volumes: plan.volumes.map((v) => v.name),
+        ...(plan.task !== undefined ? { task: plan.task } : {}),
+        ...(this.#sessionId ? { sessionId: this.#sessionId } : {}),
         seconds: (performance.now() - started) / 1000,
         timings: {
           workspaceReadyMs: ms(this.#marks.workspaceReady),
@@ -323,6 +317,8 @@ export class Up {
     } catch (err) {
       await this.#rollback(err);
       throw err;
+    } finally {
+      if (this.#copy) await disposeCopy(this.#copy);
     }
   }
 
@@ -330,9 +326,10 @@ export class Up {
     if (this.#undo.length === 0) return;
     const why = err instanceof InterruptedError ? "interrupted" : "failed";
     this.#deps.log(`up ${why}: removing what it created (volumes are kept)\n`);
-    for (const { what, run } of this.#undo.reverse()) {
+    this.#current = "rollback";
+    for (const { what, command } of this.#undo.reverse()) {
       try {
-        await run();
+        await this.#run(command, { cleanup: true });
       } catch (undoErr) {
         this.#deps.log(
           `  could not remove ${what}: ${(undoErr as Error).message.split("\n")[0]}\n`,
@@ -341,10 +338,242 @@ export class Up {
     }
   }
 
+  /** The steps in order; a group's steps at once, counted when all are done. */
+  async #apply(): Promise<void> {
+    const steps = this.#req.plan.steps;
+    const due = (s: Step) => s.when === undefined || this.#values[s.when] !== undefined;
+    for (let start = 0; start < steps.length;) {
+      const step = steps[start] as Step;
+      let end = start + 1;
+      while (step.group && steps[end]?.group === step.group) end++;
+      const batch = steps.slice(start, end).filter(due);
+      start = end;
+      if (!step.group) {
+        if (due(step)) await this.#step(step);
+        continue;
+      }
+      if (batch.length === 0) continue;
+      await this.#deps.progress.step(batch.map((s) => s.title).join("; "), async () => {
+        const settled = await Promise.allSettled(batch.map((s) => this.#step(s, false)));
+        const failed = settled.find((r) => r.status === "rejected");
+        if (failed) throw failed.reason;
+      });
+      if (step.group === "imports") await this.#afterImports();
+      for (const s of batch) if (s.counted) this.#stepDone();
+    }
+  }
+
+  /** Runs one step: its undo registered (before, for a pod or a container), then counted. */
+  async #step(step: Step, count = true): Promise<void> {
+    this.#current = step.id;
+    const undo = step.creates ? undoCommand(step.creates) : undefined;
+    const early = step.creates?.kind === "pod" || step.creates?.kind === "container";
+    const register = () => {
+      if (undo && step.creates) {
+        this.#undo.push({ what: `${step.creates.kind} ${step.creates.name}`, command: undo });
+      }
+    };
+    if (early) register();
+    const changed = await this.#do(step);
+    if (!early && changed !== false) register();
+    if (count && step.counted && changed !== false) this.#stepDone();
+  }
+
+  /** The project's temporary copy is gone once the volumes are filled. */
+  async #afterImports(): Promise<void> {
+    if (!this.#copy) return;
+    const copy = this.#copy;
+    this.#copy = undefined;
+    await disposeCopy(copy);
+  }
+
+  /** What one step does; `false` when it changed nothing (an adopted volume, a cached image). */
+  async #do(step: Step): Promise<boolean | void> {
+    const { progress, log } = this.#deps;
+    const f = filler(this.#values);
+    const op = step.op;
+    const commands = () => stepCommands(step, f);
+    switch (op.kind) {
+      case "leftovers":
+        this.#existing = await this.#clearLeftovers(op.workspace);
+        return false;
+      case "user-secrets":
+        await this.#checkUserSecrets(op);
+        return false;
+      case "dotfiles":
+        this.#dotfiles = await progress.step(
+          `dotfiles: clone ${redactUrl(op.url)}`,
+          () => fetchDotfiles({ url: op.url, ...(op.script ? { script: op.script } : {}) }),
+        );
+        return false;
+      case "initialize":
+        await progress.step(step.title, () => runSteps(op.steps, hostExecutor(op.cwd), log));
+        return false;
+      case "image": {
+        const [exists, make] = commands();
+        if (await this.#run(exists?.command as p.PodmanCommand<boolean>)) return false;
+        const title = op.build ? `build ${op.image} from ${op.build.file}` : `pull ${op.image}`;
+        await progress.step(title, async () => {
+          try {
+            await this.#run(make?.command as p.PodmanCommand<unknown>);
+          } catch (err) {
+            if (op.build || err instanceof InterruptedError) throw err;
+            throw new NotFoundError(
+              `image ${op.image} is not available: it is not in local storage and cannot be pulled`,
+              { hint: "check the name, build it locally, or pull it yourself", cause: err },
+            );
+          }
+        });
+        return true;
+      }
+      case "inspect-image": {
+        const [inspected] = await this.#run(p.imageInspect(op.image));
+        const path = inspected?.Config?.Env.find((e) => e.startsWith("PATH="))?.slice(5);
+        this.#values["image.path"] = path || DEFAULT_PATH;
+        this.#values["image.arch"] = inspected?.Architecture ?? Deno.build.arch;
+        return false;
+      }
+      case "agent-binary":
+        this.#values["agent.binary"] = await this.#agentBinary(op.version);
+        return false;
+      case "shims": {
+        const options = {
+          url: op.agentUrl,
+          ...(op.injected ? {} : { agentBinary: "opencode" }),
+        };
+        if (op.imageOc === undefined) {
+          // Before anything is created: a taken port would fail the pod half-way.
+          checkPortsFree(this.#req.plan.pod.forwardPorts);
+          await writeShims(op.dir, { oc: false, ...options });
+        } else if (f<string>(op.imageOc) !== "oc") {
+          await writeShims(op.dir, { oc: true, ...options });
+        }
+        return false;
+      }
+      case "secret": {
+        const s = op.secret;
+        const value = "env" in s.source
+          ? this.#deps.hostEnv[s.source.env] ?? ""
+          : this.#newPassword();
+        await this.#run(secretCreateCommand(s, value));
+        return true;
+      }
+      case "volume":
+        if (this.#existing.has(op.volume.name)) {
+          progress.note(`adopting volume ${op.volume.name} from an earlier up`);
+          return false;
+        }
+        await this.#run(commands()[0]?.command as p.PodmanCommand<unknown>);
+        return true;
+      case "copy":
+        await this.#copyProject(op);
+        return false;
+      case "import":
+        await this.#run(commands()[0]?.command as p.PodmanCommand<unknown>);
+        return true;
+      case "allow-file":
+        // Each entry once (the plan's list): `rebuild` passes back the whole file, defaults included.
+        await Deno.writeTextFile(
+          op.path,
+          `# devaipod: hosts the agent may reach (one per line)\n${op.entries.join("\n")}\n`,
+        );
+        return false;
+      case "network":
+        await this.#run(p.networkCreate(op.network));
+        return true;
+      case "addresses": {
+        const inspected = await this.#run(p.networkInspect(op.internal, op.link));
+        const [internal, link] = [op.internal, op.link].map((name) => {
+          const subnet = inspected.find((x) => x.name === name)?.subnets
+            .find((x) => x.subnet.includes("."))?.subnet;
+          if (!subnet) throw new FailedError(`network ${name} has no IPv4 subnet`);
+          return subnet;
+        });
+        Object.assign(
+          this.#values,
+          addressBindings(networkAddresses(internal as string, link as string)),
+        );
+        return false;
+      }
+      case "pod":
+      case "container":
+        await progress.step(
+          step.title,
+          () => this.#run(commands()[0]?.command as p.PodmanCommand<unknown>),
+        );
+        if (step.creates?.name === this.#req.plan.pod.workspaceContainer.name) {
+          this.#marks.workspaceReady = performance.now();
+        }
+        return true;
+      case "workspace-user": {
+        const ids = await this.#run(workspaceUserCommand(op));
+        const [uidText, gidText, ocText] = ids.stdout.trim().split("\n");
+        let uid = Number(uidText);
+        let gid = Number(gidText);
+        if (ids.code !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid)) {
+          throw new FailedError(
+            `cannot find the workspace user's uid in the image: ${ids.stderr.trim()}`,
+          );
+        }
+        // The agent runs as the workspace's user (never root), so both can edit the same files.
+        if (uid === 0) [uid, gid] = [1000, 1000];
+        this.#values["user.uid"] = String(uid);
+        this.#values["user.gid"] = String(gid);
+        this.#values["user.oc"] = ocText === "oc" ? "oc" : "none";
+        return false;
+      }
+      case "chown": {
+        const chown = await this.#run(chownCommand(op, f));
+        if (chown.code !== 0) {
+          throw new FailedError(
+            `cannot hand the workspace to ${f<string>(op.owner)}: ${chown.stderr.trim()}`,
+          );
+        }
+        return false;
+      }
+      case "link-shims":
+        for (const line of await linkShims(this.#deps.podman, op.container)) {
+          progress.note(line);
+        }
+        return false;
+      case "agent-port": {
+        const published = await this.#run(p.containerPort(op.container, op.port));
+        this.#endpoint = { url: `http://127.0.0.1:${published.port}`, password: this.#password };
+        return false;
+      }
+      case "wait-agent":
+        await this.#waitAgent(op, step.title);
+        return false;
+      case "hooks":
+        await runContainerHooks({ ...this.#deps, podman: this.#deps.podman }, {
+          steps: op.steps,
+          event: "create",
+          workspace: op.workspace,
+          remoteUser: op.remoteUser,
+          agent: op.agent,
+          agentUser: f<string>(AGENT_USER),
+          workdir: op.workdir,
+          hooksDir: workspaceDirs(this.#deps.stateDir, this.#req.plan.pod.workspace).hooks,
+          remoteEnv: op.remoteEnv,
+          waitFor: op.waitFor,
+          ...(this.#dotfiles ? { dotfiles: this.#dotfiles } : {}),
+        });
+        return false;
+      case "task":
+        this.#sessionId = await progress.step(step.title, () => this.#sendTask(op, f));
+        return false;
+    }
+  }
+
+  #newPassword(): string {
+    this.#password ||= crypto.randomUUID().replaceAll("-", "") +
+      crypto.randomUUID().replaceAll("-", "");
+    return this.#password;
+  }
+
   /** Removes leftovers of an earlier, unfinished `up` of this name (never its volumes). */
-  async #clearLeftovers(): Promise<Set<string>> {
-    const { podman } = this.#deps;
-    const { workspace } = this.#req;
+  async #clearLeftovers(workspace: string): Promise<Set<string>> {
+    const podman = this.#deps.podman;
     const found = await workspaceObjects(podman, workspace);
     if (isComplete(found)) {
       throw new ConflictError(`workspace ${workspace} already exists`, {
@@ -352,39 +581,22 @@ export class Up {
           `\`devaipod start ${workspace}\` starts it; \`devaipod delete ${workspace}\` removes it`,
       });
     }
-    const cleanup = { cleanup: true };
-    for (const pod of found.pods) {
-      await podman.run(p.podRm(pod.Name, { force: true, timeoutSeconds: 0 }), cleanup);
-    }
-    const stray = found.containers.filter((c) => !found.pods.some((pod) => pod.Id === c.Pod));
-    if (stray.length) {
-      await podman.run(
-        p.containerRm(stray.map((c) => c.Id), { force: true, timeoutSeconds: 0 }),
-        cleanup,
-      );
-    }
-    if (found.secrets.length) {
-      await podman.run(p.secretRm(found.secrets.map((s) => s.Spec.Name)), cleanup);
-    }
-    if (found.networks.length) {
-      await podman.run(p.networkRm(found.networks.map((n) => n.name), { force: true }), cleanup);
-    }
-    if (found.pods.length || stray.length || found.secrets.length || found.networks.length) {
+    const removed = await removeWorkspaceObjects(podman, found, { volumes: false, cleanup: true });
+    if (removedAny(removed)) {
       this.#deps.log(`removed the leftovers of an unfinished up of ${workspace}\n`);
     }
     return new Set(found.volumes.map((v) => v.Name));
   }
 
   /** The user's own podman secrets named in `[trusted] secrets` must exist before anything is made. */
-  async #checkUserSecrets(): Promise<void> {
-    const wanted = Object.entries(this.#req.userSecrets ?? {});
-    if (wanted.length === 0) return;
-    const names = new Set(await this.#deps.podman.run(p.secretNames()));
+  async #checkUserSecrets(op: Extract<Op, { kind: "user-secrets" }>): Promise<void> {
+    const wanted = Object.entries(op.secrets);
+    const names = new Set(await this.#run(p.secretNames()));
     const missing = wanted.filter(([, secret]) => !names.has(secret));
     if (missing.length === 0) return;
     const [variable, secret] = missing[0] ?? [];
     throw new NotFoundError(
-      `${this.#req.userConfigFile ?? "user config"}: [trusted] secrets: ${variable}=${secret}: ` +
+      `${op.configFile ?? "user config"}: [trusted] secrets: ${variable}=${secret}: ` +
         `there is no podman secret named ${secret}${
           missing.length > 1 ? ` (nor ${missing.slice(1).map(([, s]) => s).join(", ")})` : ""
         }`,
@@ -392,27 +604,16 @@ export class Up {
     );
   }
 
-  #image(): Promise<string> {
-    const { podman, progress } = this.#deps;
-    return prepareImage(
-      { podman, progress, run: (command) => this.#podman(command) },
-      this.#req.resolved,
-      this.#req.image,
-      this.#req.workspace,
-    );
-  }
-
-  async #agentBinary(image: p.ImageInspect | undefined): Promise<string | undefined> {
-    if (this.#req.resolved?.devaipod.agentBinary === "image") return undefined;
-    const platform = agentPlatform(image?.Architecture ?? Deno.build.arch);
+  async #agentBinary(version: string | undefined): Promise<string> {
+    const arch = this.#values["image.arch"] ?? Deno.build.arch;
+    const platform = agentPlatform(arch);
     if (!platform) {
-      throw new FailedError(`opencode has no Linux build for ${image?.Architecture}`, {
+      throw new FailedError(`opencode has no Linux build for ${arch}`, {
         hint:
           'use an image with its own opencode and set customizations.devaipod.agentBinary to "image"',
       });
     }
     const registry = this.#deps.hostEnv.DEVAIPOD_NPM_REGISTRY;
-    const version = this.#req.agentVersion;
     return await this.#deps.progress.step(
       `agent binary opencode ${version ?? OPENCODE_VERSION} (${platform})`,
       async () =>
@@ -430,369 +631,117 @@ export class Up {
     );
   }
 
-  async #apply(): Promise<Omit<UpResult, "seconds" | "timings">> {
-    const { podman, progress, log } = this.#deps;
-    const req = this.#req;
-    const cleanup = { cleanup: true };
-
-    // Independent questions first, at once: leftovers of an earlier up, and the project's git state.
-    const [existingVolumes, git] = await Promise.all([
-      this.#clearLeftovers(),
-      isGitProject(req.projectPath),
-    ]);
-
-    await this.#checkUserSecrets();
-    // Cloned before anything is created: a bad URL stops up with nothing to undo.
-    const dotfilesConfig = req.dotfiles;
-    const dotfiles = dotfilesConfig
-      ? await progress.step(
-        `dotfiles: clone ${redactUrl(dotfilesConfig.url)}`,
-        () => fetchDotfiles(dotfilesConfig),
-      )
-      : undefined;
-    const init = req.resolved?.lifecycle.steps.filter((s) => hooksFor("up").includes(s.hook)) ?? [];
-    if (init.length) {
-      await progress.step(
-        "initializeCommand (on the host)",
-        () => runSteps(init, hostExecutor(req.projectPath), log),
-      );
-    }
-
-    const image = await this.#image();
-    const [[inspected], sourceRoot] = await Promise.all([
-      podman.run(p.imageInspect(image)),
-      git ? gitRoot(req.projectPath) : Promise.resolve(req.projectPath),
-    ]);
-    const imagePath = inspected?.Config?.Env.find((e) => e.startsWith("PATH="))?.slice(5) ?? "";
-    const agentBinary = await this.#agentBinary(inspected);
-
-    const dirs = workspaceDirs(this.#deps.stateDir, req.workspace);
-    const password = crypto.randomUUID().replaceAll("-", "") +
-      crypto.randomUUID().replaceAll("-", "");
-    const plan: PodPlan = planPod({
-      workspace: req.workspace,
-      ...(req.resolved ? { resolved: req.resolved } : {}),
-      image,
-      projectPath: req.projectPath,
-      hostEnv: this.#deps.hostEnv,
-      ...(agentBinary ? { agentBinary } : {}),
-      shimsDir: dirs.shims,
-      imagePath,
-      password,
-      ...(req.task !== undefined ? { task: req.task } : {}),
-      ...(req.envAllowlist ? { envAllowlist: req.envAllowlist } : {}),
-      ...(req.envVars ? { envVars: req.envVars } : {}),
-      ...(req.trustedEnv ? { trustedEnv: req.trustedEnv } : {}),
-      ...(req.workspaceSecrets ? { workspaceSecrets: req.workspaceSecrets } : {}),
-      ...(req.userSecrets ? { userSecrets: req.userSecrets } : {}),
-      ...(req.labels ? { labels: req.labels } : {}),
-      ...(req.helperRuntime ? { helperRuntime: req.helperRuntime } : {}),
-      ...(req.isolation
-        ? {
-          isolation: {
-            egressNetwork: req.isolation.egressNetwork,
-            runtime: req.isolation.runtime,
-            allowFile: join(dirs.root, "allow"),
-            allow: req.isolation.allow,
-          },
-        }
-        : {}),
-    });
-    const shimOptions = { url: plan.agentUrl, ...(agentBinary ? {} : { agentBinary: "opencode" }) };
-    // Before anything is created: a taken port would fail the pod half-way.
-    checkPortsFree(plan.forwardPorts);
-    await writeShims(dirs.shims, { oc: false, ...shimOptions });
-
-    const forWorkspace = plan.secrets.filter((s) => s.container === "workspace").length;
-    await progress.step(
-      `secrets (${plan.secrets.length}: the agent's password and LLM keys${
-        forWorkspace ? `, ${forWorkspace} for the workspace` : ""
-      })`,
-      async () => {
-        for (const s of plan.secrets) {
-          await this.#podman(p.secretCreate(s.name, s.value, { labels: s.labels }));
-          this.#undo.push({
-            what: `secret ${s.name}`,
-            run: () => podman.run(p.secretRm([s.name]), cleanup),
-          });
-        }
-      },
-    );
-
-    let populate = false;
-    const agentWork = plan.agentWorkVolume;
-    const plannedAgentWork = plan.volumes.find((v) => v.name === agentWork);
-    if (!plannedAgentWork) throw new Error(`the plan has no volume ${agentWork}`);
-    await progress.step("volumes (workspace and agent home)", async () => {
-      for (const v of plan.volumes) {
-        if (existingVolumes.has(v.name)) {
-          progress.note(`adopting volume ${v.name} from an earlier up`);
-          continue;
-        }
-        // The agent's is made once its clone's commit is known (its label records it).
-        if (v.role === ROLES.agentWork) continue;
-        await this.#podman(p.volumeCreate(v.name, { labels: v.labels }));
-        if (v.role === ROLES.workspaceVolume) populate = true;
-      }
-    });
-    const workVolume = plan.workspaceVolume;
-    let fillAgent = !existingVolumes.has(agentWork);
-    const adopted = [workVolume, agentWork].filter((v) => existingVolumes.has(v));
+  /**
+   * The copy of the project: fills the human's volume when it was made now (or an adopted one
+   * is empty), and the agent's clone when its volume is missing (or empty). A workspace made
+   * before agents had their own clone gets the agent's clone from the human's current tree.
+   * Produces the archives the imports read, and the commit the agent starts from.
+   */
+  async #copyProject(op: Extract<Op, { kind: "copy" }>): Promise<void> {
+    const { progress } = this.#deps;
+    const podman = this.#deps.podman;
+    let populate = !this.#existing.has(op.workVolume);
+    let fillAgent = !this.#existing.has(op.agentVolume);
+    const adopted = [op.workVolume, op.agentVolume].filter((v) => this.#existing.has(v));
     if (adopted.length) {
       // An adopted volume may be empty when an earlier up stopped before filling it.
-      const empty = await emptyVolumes(podman, plan, image, adopted);
-      if (empty.has(workVolume)) populate = true;
-      if (empty.has(agentWork)) {
-        // Made again below, with the commit its clone will hold; nothing is lost.
-        await podman.run(p.volumeRm([agentWork]));
+      const empty = await emptyVolumes(podman, this.#req.plan.pod, op.image, adopted);
+      if (empty.has(op.workVolume)) populate = true;
+      if (empty.has(op.agentVolume)) {
+        // Made again, with the commit its clone will hold; nothing is lost.
+        await podman.run(p.volumeRm([op.agentVolume]));
+        this.#existing.delete(op.agentVolume);
         fillAgent = true;
       }
     }
-    if (!populate && req.labels?.[LABELS.source] !== undefined) {
+    if (!populate && this.#req.fromSource) {
       progress.note(
-        `${workVolume} keeps the files of an earlier up of this name, not this clone's (\`delete --volumes\` starts afresh)`,
+        `${op.workVolume} keeps the files of an earlier up of this name, not this clone's (\`delete --volumes\` starts afresh)`,
       );
     }
-    if (populate || fillAgent) {
-      // One copy feeds both: the project cloned on the host, or, for a workspace made before the
-      // agent had a clone of its own, the human's current tree in the work volume.
-      const migrate = !populate;
-      const label = migrate
-        ? `the agent's clone into ${agentWork} (from the human's tree in ${workVolume})`
-        : `copy the project into ${workVolume}${fillAgent ? ` and ${agentWork}` : ""} (${
-          git ? "git clone of HEAD" : "files"
-        })`;
-      const imported = await progress.step(label, async () => {
-        const copy = migrate
-          ? await copyFromVolume(podman, workVolume, sourceRoot)
-          : await cloneProject(sourceRoot, git);
-        try {
-          // Both archives first (the agent's once its branch is made), then both imports at once.
-          const workTar = populate ? await archiveCopy(copy) : undefined;
-          if (fillAgent && copy.commit) await branchCopy(copy, plan.agentBranch);
-          const agentTar = fillAgent ? await archiveCopy(copy) : undefined;
-          if (agentTar) {
-            const volume = withAgentBase(plannedAgentWork, copy.commit);
-            await this.#podman(p.volumeCreate(volume.name, { labels: volume.labels }));
-          }
-          const imports = await Promise.allSettled([
-            ...(workTar ? [podman.run(p.volumeImport(workVolume, workTar))] : []),
-            ...(agentTar ? [podman.run(p.volumeImport(agentWork, agentTar))] : []),
-          ]);
-          const failed = imports.find((r) => r.status === "rejected");
-          if (failed) throw failed.reason;
-          if (populate && copy.commit) progress.note(`at commit ${copy.commit.slice(0, 12)}`);
-          if (!fillAgent) return imports.length;
-          if (migrate) {
-            for (
-              const line of migrationNotes({
-                workVolume,
-                agentVolume: agentWork,
-                branch: plan.agentBranch,
-                commit: copy.commit,
-                hooks: copy.hooks,
-              })
-            ) progress.note(line);
-          } else if (copy.commit) {
-            progress.note(`the agent's clone: branch ${plan.agentBranch}`);
-          }
-          return imports.length;
-        } finally {
-          await disposeCopy(copy);
-        }
-      });
-      // Counted once the temporary copy is gone (the test hook stops the process there).
-      for (let i = 0; i < imported; i++) this.#stepDone();
-    }
-
-    let ips: NetworkAddresses | undefined;
-    if (plan.isolation) {
-      const iso = plan.isolation;
-      // Each entry once (the plan's list): `rebuild` passes back the whole file, defaults included.
-      const allow = iso.allow;
-      await Deno.writeTextFile(
-        iso.allowFile,
-        `# devaipod: hosts the agent may reach (one per line)\n${allow.join("\n")}\n`,
-      );
-      // The agent's network and the pod's: only the proxy is on both (and relays one way).
-      const networks = [iso.network, iso.linkNetwork];
-      await progress.step(
-        `networks ${networks.map((n) => n.name).join(" and ")} (internal, no DNS)`,
-        async () => {
-          const made = await Promise.allSettled(networks.map(async (n) => {
-            await this.#podman(p.networkCreate(n));
-            this.#undo.push({
-              what: `network ${n.name}`,
-              run: () => podman.run(p.networkRm([n.name], { force: true }), cleanup),
-            });
-          }));
-          const failed = made.find((r) => r.status === "rejected");
-          if (failed) throw failed.reason;
-        },
-      );
-      const inspected = await podman.run(p.networkInspect(...networks.map((n) => n.name)));
-      const [internalSubnet, linkSubnet] = networks.map((n) => {
-        const subnet = inspected.find((x) => x.name === n.name)?.subnets
-          .find((x) => x.subnet.includes("."))?.subnet;
-        if (!subnet) throw new FailedError(`network ${n.name} has no IPv4 subnet`);
-        return subnet;
-      });
-      ips = networkAddresses(internalSubnet as string, linkSubnet as string);
-      const proxy = withAddresses(iso.proxyContainer, ips);
-      await progress.step(
-        `egress proxy ${proxy.name} (${allow.length} allowed hosts)`,
-        async () => {
-          this.#undo.push({
-            what: `container ${proxy.name}`,
-            run: () =>
-              podman.run(p.containerRm([proxy.name], { force: true, timeoutSeconds: 0 }), cleanup),
-          });
-          await this.#podman(p.containerRun(proxy));
-        },
-      );
-    }
-
-    const pod = ips ? podWithAddresses(plan.pod, ips) : plan.pod;
-    await progress.step(`pod ${pod.name}`, async () => {
-      this.#undo.push({
-        what: `pod ${pod.name}`,
-        run: () => podman.run(p.podRm(pod.name, { force: true, timeoutSeconds: 0 }), cleanup),
-      });
-      await this.#podman(p.podCreate(pod));
-    });
-
-    const ws = plan.workspaceContainer;
-    await progress.step("workspace container", () => this.#podman(p.containerRun(ws)));
-    this.#marks.workspaceReady = performance.now();
-
-    // The agent runs as the workspace's user (not root), so both can edit the same files.
-    const userArg = plan.remoteUser ? [plan.remoteUser] : [];
-    // One exec: the user's uid and gid, and whether the image has its own `oc`.
-    const ids = await podman.run(p.containerExec({
-      container: ws.name,
-      command: ["sh", "-c", USER_AND_OC, "sh", ...userArg],
-    }));
-    const [uidText, gidText, ocText] = ids.stdout.trim().split("\n");
-    let uid = Number(uidText);
-    let gid = Number(gidText);
-    if (ids.code !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid)) {
-      throw new FailedError(
-        `cannot find the workspace user's uid in the image: ${ids.stderr.trim()}`,
-      );
-    }
-    if (uid === 0) [uid, gid] = [1000, 1000];
-    if (populate) {
-      const chown = await podman.run(p.containerExec({
-        container: ws.name,
-        user: "0",
-        command: ["chown", "-R", `${uid}:${gid}`, plan.workspaceMountTarget],
-      }));
-      if (chown.code !== 0) {
-        throw new FailedError(`cannot hand the workspace to uid ${uid}: ${chown.stderr.trim()}`);
+    if (!populate && !fillAgent) return;
+    const migrate = !populate;
+    const label = migrate
+      ? `the agent's clone into ${op.agentVolume} (from the human's tree in ${op.workVolume})`
+      : `copy the project into ${op.workVolume}${fillAgent ? ` and ${op.agentVolume}` : ""} (${
+        op.git ? "git clone of HEAD" : "files"
+      })`;
+    await progress.step(label, async () => {
+      const copy = migrate
+        ? await copyFromVolume(podman, op.workVolume, op.root)
+        : await cloneProject(op.root, op.git);
+      this.#copy = copy;
+      // Both archives first (the agent's once its branch is made); the imports run at once.
+      if (populate) this.#values["copy.work"] = await archiveCopy(copy);
+      if (fillAgent && copy.commit) await branchCopy(copy, op.branch);
+      if (fillAgent) this.#values["copy.agent"] = await archiveCopy(copy);
+      if (copy.commit) this.#values["copy.commit"] = copy.commit;
+      if (populate && copy.commit) progress.note(`at commit ${copy.commit.slice(0, 12)}`);
+      if (!fillAgent) return;
+      if (migrate) {
+        for (
+          const line of migrationNotes({
+            workVolume: op.workVolume,
+            agentVolume: op.agentVolume,
+            branch: op.branch,
+            commit: copy.commit,
+            hooks: copy.hooks,
+          })
+        ) progress.note(line);
+      } else if (copy.commit) {
+        progress.note(`the agent's clone: branch ${op.branch}`);
       }
-    }
-    if (ocText !== "oc") {
-      await writeShims(dirs.shims, { oc: true, ...shimOptions });
-    }
-    // Login shells reset PATH: links in /usr/local/bin let them find the shims too.
-    for (const line of await linkShims(podman, ws.name)) progress.note(line);
+    });
+  }
 
-    const agent = ips
-      ? withAddresses(withAgentUser(plan.agentContainer, uid, gid), ips)
-      : withAgentUser(plan.agentContainer, uid, gid);
-    await progress.step(
-      `agent container (uid ${uid}, no capabilities, no-new-privileges${
-        plan.isolation ? ", behind the proxy" : ""
-      })`,
-      async () => {
-        if (plan.isolation) {
-          this.#undo.push({
-            what: `container ${agent.name}`,
-            run: () =>
-              podman.run(p.containerRm([agent.name], { force: true, timeoutSeconds: 0 }), cleanup),
-          });
-        }
-        await this.#podman(p.containerRun(agent));
-      },
-    );
-
-    // The host reaches the agent through the pod's published port; behind the proxy it cannot,
-    // and the agent's own health check (with its password) answers instead.
-    const endpoint: AgentEndpoint | undefined = plan.isolation ? undefined : {
-      url: `http://127.0.0.1:${(await podman.run(p.containerPort(ws.name, AGENT_PORT))).port}`,
-      password,
-    };
-    await progress.step("agent healthy (/global/health)", async () => {
-      const healthy = endpoint
-        ? await waitHealthy(endpoint, req.readyTimeoutSeconds * 1000)
-        : await waitHealthCheck(podman, agent.name, req.readyTimeoutSeconds * 1000);
+  async #waitAgent(op: Extract<Op, { kind: "wait-agent" }>, title: string): Promise<void> {
+    const { podman, progress } = this.#deps;
+    await progress.step(title, async () => {
+      const healthy = this.#endpoint
+        ? await waitHealthy(this.#endpoint, op.timeoutSeconds * 1000)
+        : await waitHealthCheck(this.#deps.podman, op.container, op.timeoutSeconds * 1000);
       if (podman.interrupted) throw new InterruptedError();
       if (!healthy) {
-        const logs = await podman.run(p.containerLogs(agent.name, { tail: 15 })).catch(() => ({
+        const logs = await this.#run(p.containerLogs(op.container, { tail: 15 })).catch(() => ({
           stdout: "",
           stderr: "",
         }));
         const tail = (logs.stdout + logs.stderr).trim().split("\n").slice(-15).join("\n  ");
         throw new FailedError(
-          `the agent did not become healthy within ${req.readyTimeoutSeconds}s; its last log lines:\n  ${
+          `the agent did not become healthy within ${op.timeoutSeconds}s; its last log lines:\n  ${
             tail || "(none)"
           }`,
-          {
-            hint: "raise --ready-timeout, or look at `devaipod logs NAME -c agent`",
-          },
+          { hint: "raise --ready-timeout, or look at `devaipod logs NAME -c agent`" },
         );
       }
     });
-
     this.#marks.agentReady = performance.now();
-    // Record a first health state (podman's own timer runs it from now on, where systemd is
-    // there), while the hooks run.
-    const firstHealthCheck = podman.run(p.healthcheckRun(agent.name)).catch(() => false);
-
-    const steps = req.resolved?.lifecycle.steps ?? [];
-    await runContainerHooks(this.#deps, {
-      steps,
-      event: "create",
-      workspace: ws.name,
-      remoteUser: plan.remoteUser,
-      agent: agent.name,
-      agentUser: `${uid}:${gid}`,
-      workdir: plan.workdir,
-      hooksDir: dirs.hooks,
-      remoteEnv: req.resolved?.config.remoteEnv,
-      ...(dotfiles ? { dotfiles } : {}),
-    });
-
-    let sessionId: string | undefined;
-    if (req.task !== undefined && !req.noPrompt) {
-      const task = req.task;
-      sessionId = await progress.step("send the task to the agent", async () => {
-        if (endpoint) return await sendFirstPrompt(endpoint, task);
-        const answer = await agentClient(podman, plan, {
-          url: `http://${ips?.agent}:${AGENT_PORT}`,
-          password,
-          task,
-        });
-        if (typeof answer.sessionId !== "string") {
-          throw new FailedError(`the agent did not take the task: ${answer.error ?? "no session"}`);
-        }
-        return answer.sessionId;
-      });
+    // Without isolation the wait was over HTTP: record a first health state (podman's own timer
+    // runs it from now on, where systemd is there).
+    if (op.via === "http") {
+      await this.#run(p.healthcheckRun(op.container)).catch(() => false);
     }
+  }
 
-    await firstHealthCheck;
-    // From here on the workspace stands: nothing to roll back.
-    this.#undo.length = 0;
-    return {
-      workspace: req.workspace,
-      pod: plan.pod.name,
-      image,
-      agentUrl: endpoint?.url ?? plan.agentUrl,
-      containers: { workspace: ws.name, agent: agent.name },
-      volumes: plan.volumes.map((v) => v.name),
-      ...(req.task !== undefined ? { task: req.task } : {}),
-      ...(sessionId ? { sessionId } : {}),
-    };
+  async #sendTask(op: Extract<Op, { kind: "task" }>, f: Filler): Promise<string> {
+    if (!op.proxy) {
+      if (!this.#endpoint) throw new Error("the agent's port is not known");
+      return await sendFirstPrompt(this.#endpoint, op.task);
+    }
+    const request = { url: f<string>(op.proxy.url), password: this.#password, task: op.task };
+    const r = await this.#run(
+      taskCommand(op, new TextEncoder().encode(JSON.stringify(request))),
+    );
+    let answer: Record<string, unknown>;
+    try {
+      answer = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}");
+    } catch {
+      answer = { error: (r.stderr || r.stdout).trim() || `exit ${r.code}` };
+    }
+    if (typeof answer.sessionId !== "string") {
+      throw new FailedError(`the agent did not take the task: ${answer.error ?? "no session"}`);
+    }
+    return answer.sessionId;
   }
 }
 

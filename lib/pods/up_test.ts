@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { memoryFs } from "../../tests/support/memory_fs.ts";
-import { Progress } from "../cli/progress.ts";
+import { Progress } from "../util/progress.ts";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import { ConfigError } from "../errors.ts";
 import { Podman } from "../podman/driver.ts";

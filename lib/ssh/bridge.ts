@@ -15,7 +15,7 @@ import { CONTAINER_PROGRAMS, containerDenoArgv, RUNTIME_PATHS } from "../plan/po
 import * as p from "../podman/mod.ts";
 import type { Podman } from "../podman/mod.ts";
 import { bareName, findWorkspace, workspaceContainers } from "../pods/inventory.ts";
-import type { CliContext } from "../cli/context.ts";
+import type { EnvReader } from "../podman/runner.ts";
 import { loadUserConfig } from "../config/user_config.ts";
 import { userConfigPath } from "../paths.ts";
 import { loadOrCreateHostKey, sshDir } from "./host_key.ts";
@@ -106,12 +106,25 @@ export async function bridgeTarget(podman: Podman, name: string): Promise<Bridge
 }
 
 /**
+ * What {@link runBridge} needs from the command that runs it (the CLI's context satisfies it):
+ * podman, the environment (HOME, the user config's place), `--config`, and a line sink for
+ * stderr (stdout carries the protocol).
+ */
+export interface BridgeContext {
+  readonly podman: Podman;
+  readonly deps: { readonly env: EnvReader };
+  readonly globals: { readonly config?: string | undefined };
+  /** Writes one line to stderr. */
+  err(line: string): void;
+}
+
+/**
  * Runs the bridge for workspace `name` on this process's stdin/stdout until the client leaves.
  * The workspace is looked up while the client and the bridge shake hands; a lookup that fails
  * ends the connection with one line on stderr.
  */
 export async function runBridge(
-  ctx: CliContext,
+  ctx: BridgeContext,
   name: string,
   options: { user?: string } = {},
 ): Promise<number> {

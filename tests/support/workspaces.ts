@@ -1,6 +1,7 @@
 /** Workspaces for integration tests: a git project, a fresh name, counting and purging by label. */
 import { join } from "node:path";
 import * as p from "../../lib/podman/mod.ts";
+import { workspaceObjects } from "../../lib/pods/inventory.ts";
 import { runDevaipod } from "./cli.ts";
 
 const podman = p.Podman.fromEnv();
@@ -45,20 +46,13 @@ export type ObjectCounts = Record<
 
 /** How many objects of each kind carry the workspace's label. */
 export async function labelled(workspace: string): Promise<ObjectCounts> {
-  const filter = { "io.devaipod.workspace": workspace };
-  const [pods, containers, volumes, secrets, networks] = await Promise.all([
-    podman.run(p.podPs(filter)),
-    podman.run(p.containerPs(filter)),
-    podman.run(p.volumeLs(filter)),
-    p.listSecrets(podman, filter),
-    podman.run(p.networkLs(filter)),
-  ]);
+  const found = await workspaceObjects(podman, workspace);
   return {
-    pods: pods.length,
-    containers: containers.length,
-    volumes: volumes.length,
-    secrets: secrets.length,
-    networks: networks.length,
+    pods: found.pods.length,
+    containers: found.containers.length,
+    volumes: found.volumes.length,
+    secrets: found.secrets.length,
+    networks: found.networks.length,
   };
 }
 

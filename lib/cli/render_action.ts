@@ -1,0 +1,425 @@
+/**
+ * What `devaipod render` does (loaded only when it runs): resolve the project as `up --dry-run`
+ * does, plan it, and print or write the target's units. Nothing is created or started, podman
+ * is not called, and no secret value enters the plan: values are `<redacted>` from the start.
+ */
+import { join, resolve } from "node:path";
+import { agentPlatform, cachedBinaryPath, opencodePin } from "../agents/opencode.ts";
+import { loadUserConfig, unappliedKeys } from "../config/user_config.ts";
+import type { UserConfig } from "../config/user_config.ts";
+import { resolveDevcontainer } from "../devcontainer/resolve.ts";
+import type { ResolvedConfig } from "../devcontainer/resolve.ts";
+import {
+  ConfigError,
+  ConflictError,
+  formatDiagnostic,
+  NotFoundError,
+  shellQuote,
+  UsageError,
+} from "../errors.ts";
+import { LABELS } from "../labels.ts";
+import { devaipodDirs, userConfigPath } from "../paths.ts";
+import { DEFAULT_PATH, planPod } from "../plan/pod_plan.ts";
+import type { PlanInput, PodPlan, ProxyRuntime } from "../plan/pod_plan.ts";
+import { checkName, generateName } from "../pods/inventory.ts";
+import { workspaceDirs } from "../pods/state.ts";
+import { builtImageTag } from "../pods/up.ts";
+import { entryProblems } from "../proxy/allowlist.ts";
+import type { AgentUser } from "../quadlet/from_pod_plan.ts";
+import { quadletInputFromPlan } from "../quadlet/from_pod_plan.ts";
+import { renderQuadlet } from "../quadlet/render.ts";
+import type { QuadletInput, QuadletUnit } from "../quadlet/render.ts";
+import { secretCommands } from "../quadlet/secrets.ts";
+import type { SecretCommand } from "../quadlet/secrets.ts";
+import { subnetsFrom, workspaceSubnets } from "../quadlet/subnets.ts";
+import { containerRuntime, currentRuntime } from "../runtime.ts";
+import { parseSource } from "../sources/parse.ts";
+import { sha256Hex } from "../util/hash.ts";
+import type { CliContext } from "./context.ts";
+
+/** The targets `render` knows. */
+export const RENDER_TARGETS = ["quadlet"] as const;
+
+/** Options of `devaipod render`. */
+export interface RenderOptions {
+  target: string;
+  output?: string;
+  force?: boolean;
+  json?: boolean;
+  name?: string;
+  image?: string;
+  devcontainer?: string;
+  networkIsolation?: string;
+  allow?: string[];
+  egressNetwork?: string;
+  subnet?: string;
+  agentUser?: string;
+}
+
+/** The agent's uid:gid in rendered units when `--agent-user` is not given. */
+export const DEFAULT_AGENT_USER = "1000:1000";
+
+/** Parses `--agent-user UID:GID`; root is refused (the agent never runs as root). */
+export function parseAgentUser(text: string): AgentUser {
+  const m = /^(\d{1,10}):(\d{1,10})$/.exec(text);
+  if (!m) throw new UsageError(`--agent-user: expected UID:GID, got '${text}'`);
+  const uid = Number(m[1]);
+  const gid = Number(m[2]);
+  if (uid === 0) throw new UsageError("--agent-user: the agent never runs as root (uid 0)");
+  if (uid >= 2 ** 32 - 1 || gid >= 2 ** 32 - 1) {
+    throw new UsageError(`--agent-user: '${text}' is out of range`);
+  }
+  return { uid, gid };
+}
+
+/** What {@link renderPlanInput} needs: the resolved project and this host's settings. */
+export interface RenderPlanParts {
+  workspace: string;
+  folder: string;
+  resolved?: ResolvedConfig;
+  image: string;
+  user: UserConfig;
+  /** The host's environment; only which variables are set is used, never a value. */
+  hostEnv: Readonly<Record<string, string>>;
+  dirs: { cache: string; state: string };
+  /** How containers run devaipod's own code (the proxy, the SSH helper). */
+  runtime: ProxyRuntime;
+  arch: string;
+  networkIsolation: boolean;
+  allow?: readonly string[];
+  egressNetwork?: string;
+}
+
+/**
+ * The planner's input for a render: as `up --dry-run` builds it, with every value that could
+ * be secret replaced by `<redacted>` (keys, workspace secrets, the password). Differences from
+ * `up`: the image's PATH is not read (the default PATH is used), and the user config's
+ * `[trusted.env]` reaches the workspace as secrets by reference, like devcontainer.json's
+ * `secrets`, since its values must not be written into a unit. Also returns the declared
+ * secrets that are not set on the host (left out, as `up` leaves them out).
+ */
+export function renderPlanInput(parts: RenderPlanParts): { input: PlanInput; unset: string[] } {
+  const { resolved, user } = parts;
+  const redacted = Object.fromEntries(
+    Object.entries(parts.hostEnv).filter(([, v]) => v !== "").map(([k]) => [k, "<redacted>"]),
+  );
+  const userSecrets = Object.fromEntries(
+    (user.trusted?.secrets ?? []).map((entry) => {
+      const eq = entry.indexOf("=");
+      return [entry.slice(0, eq), entry.slice(eq + 1)];
+    }),
+  );
+  const declared = Object.keys(resolved?.config.secrets ?? {});
+  const unset = declared.filter((k) => redacted[k] === undefined && !(k in userSecrets));
+  const workspaceSecrets = [
+    ...declared.filter((k) => redacted[k] !== undefined),
+    ...Object.keys(user.trusted?.env ?? {}),
+  ].filter((k) => !(k in userSecrets)).sort();
+  const platform = agentPlatform(parts.arch) ?? "linux-x64";
+  const input: PlanInput = {
+    workspace: parts.workspace,
+    ...(resolved ? { resolved } : {}),
+    image: parts.image,
+    projectPath: parts.folder,
+    hostEnv: redacted,
+    ...(resolved?.devaipod.agentBinary === "image" ? {} : {
+      agentBinary: cachedBinaryPath(parts.dirs.cache, {
+        ...opencodePin(platform),
+        ...(user.agent?.version ? { version: user.agent.version } : {}),
+      }),
+    }),
+    shimsDir: workspaceDirs(parts.dirs.state, parts.workspace).shims,
+    imagePath: DEFAULT_PATH,
+    ...(user.env?.allowlist ? { envAllowlist: user.env.allowlist } : {}),
+    ...(user.env?.vars ? { envVars: user.env.vars } : {}),
+    ...(workspaceSecrets.length ? { workspaceSecrets } : {}),
+    ...(Object.keys(userSecrets).length ? { userSecrets } : {}),
+    helperRuntime: parts.runtime,
+    ...(parts.networkIsolation
+      ? {
+        isolation: {
+          egressNetwork: parts.egressNetwork ?? "podman",
+          runtime: parts.runtime,
+          allowFile: join(workspaceDirs(parts.dirs.state, parts.workspace).root, "allow"),
+          allow: [...(user["network-isolation"]?.allowed_domains ?? []), ...(parts.allow ?? [])],
+        },
+      }
+      : {}),
+  };
+  return { input, unset };
+}
+
+/** Resolves the project's devcontainer.json (none is fine with an image). */
+async function resolveFor(
+  ctx: CliContext,
+  folder: string,
+  options: { image?: string; devcontainer?: string },
+): Promise<ResolvedConfig | undefined> {
+  try {
+    return await resolveDevcontainer({
+      folder,
+      cwd: ctx.deps.cwd(),
+      env: ctx.deps.env.toObject(),
+      ...(options.devcontainer ? { devcontainer: options.devcontainer } : {}),
+    });
+  } catch (err) {
+    if (err instanceof NotFoundError && err.message.startsWith("no devcontainer.json")) {
+      if (options.image) return undefined;
+      throw new NotFoundError(err.message, {
+        hint: "add a devcontainer.json, or render an image with --image IMAGE",
+      });
+    }
+    throw err;
+  }
+}
+
+/** The image a render names: `--image`, the config's, or the tag `up` builds a Dockerfile to. */
+async function imageFor(
+  resolved: ResolvedConfig | undefined,
+  explicit: string | undefined,
+): Promise<{ image: string; build: boolean }> {
+  if (explicit) return { image: explicit, build: false };
+  switch (resolved?.source.kind) {
+    case "image":
+      return { image: resolved.source.image, build: false };
+    case "dockerfile":
+      return { image: (await builtImageTag(resolved)).tag, build: true };
+    case "compose":
+      throw new ConfigError("Compose configs cannot be rendered yet", {
+        location: { file: resolved.configFile },
+        hint: "use --image IMAGE",
+      });
+    default:
+      throw new UsageError("no image to run", { hint: "pass --image IMAGE" });
+  }
+}
+
+/** One thing to do on the host before the units start. */
+export interface SetupStep {
+  what: string;
+  command: string;
+}
+
+/** The command that writes the proxy's allowlist where the proxy's unit mounts it. */
+function allowlistStep(plan: PodPlan): SetupStep[] {
+  const iso = plan.isolation;
+  if (!iso) return [];
+  const dir = iso.allowFile.slice(0, iso.allowFile.lastIndexOf("/"));
+  return [{
+    what: "the proxy's allowlist",
+    command: `mkdir -p ${shellQuote(dir)} && printf '%s\\n' ${
+      iso.allow.map(shellQuote).join(" ")
+    } > ${shellQuote(iso.allowFile)}`,
+  }];
+}
+
+/** Host paths the units bind-mount, other than the allowlist: they must exist at start. */
+function hostPaths(input: QuadletInput, plan: PodPlan): string[] {
+  const paths = input.containers.flatMap((c) =>
+    (c.mounts ?? []).flatMap((m) => (m.type === "bind" ? [m.source] : []))
+  );
+  return [...new Set(paths)].filter((p) => p !== plan.isolation?.allowFile).sort();
+}
+
+/** A fully qualified image has a registry host first (`quay.io/…`, `localhost/…`). */
+function isQualified(image: string): boolean {
+  const first = image.split("/")[0] ?? "";
+  return image.includes("/") && (first.includes(".") || first.includes(":") ||
+    first === "localhost");
+}
+
+/** Writes the units into `dir`; an existing different file needs `force`. */
+async function writeUnits(
+  dir: string,
+  units: readonly QuadletUnit[],
+  force: boolean,
+): Promise<{ path: string; action: "wrote" | "unchanged" | "replaced" }[]> {
+  await Deno.mkdir(dir, { recursive: true });
+  const plans = await Promise.all(units.map(async (u) => {
+    const path = join(dir, u.file);
+    const old = await Deno.readTextFile(path).catch((err) => {
+      if (err instanceof Deno.errors.NotFound) return undefined;
+      throw err;
+    });
+    return { unit: u, path, old };
+  }));
+  const clashes = plans.filter((p) => p.old !== undefined && p.old !== p.unit.text);
+  if (clashes.length && !force) {
+    throw new ConflictError(
+      `${clashes.map((c) => c.path).join(", ")} ${
+        clashes.length === 1 ? "exists" : "exist"
+      } with other content; nothing was written`,
+      { hint: "--force replaces them" },
+    );
+  }
+  const out: { path: string; action: "wrote" | "unchanged" | "replaced" }[] = [];
+  for (const p of plans) {
+    if (p.old === p.unit.text) {
+      out.push({ path: p.path, action: "unchanged" });
+      continue;
+    }
+    await Deno.writeTextFile(p.path, p.unit.text);
+    out.push({ path: p.path, action: p.old === undefined ? "wrote" : "replaced" });
+  }
+  return out;
+}
+
+/**
+ * Units in `dir` from an earlier render of this workspace (by their workspace label, as labels
+ * are the state) that this render no longer has.
+ */
+async function staleUnits(
+  dir: string,
+  workspace: string,
+  units: readonly QuadletUnit[],
+): Promise<string[]> {
+  const current = new Set(units.map((u) => u.file));
+  const label = new RegExp(
+    `^(Label=|PodmanArgs=--label=)${LABELS.workspace.replaceAll(".", "\\.")}=${workspace}$`,
+    "m",
+  );
+  const stale: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (
+      !entry.isFile || current.has(entry.name) ||
+      !/\.(pod|container|network|volume)$/.test(entry.name)
+    ) continue;
+    const text = await Deno.readTextFile(join(dir, entry.name)).catch(() => "");
+    if (label.test(text)) stale.push(join(dir, entry.name));
+  }
+  return stale.sort();
+}
+
+/** Renders SOURCE's workspace for a target and prints it, or writes it into `--output`. */
+export async function renderAction(
+  ctx: CliContext,
+  source: string,
+  options: RenderOptions,
+): Promise<void> {
+  if (!(RENDER_TARGETS as readonly string[]).includes(options.target)) {
+    throw new UsageError(`--target: unknown target '${options.target}'`, {
+      hint: `targets: ${RENDER_TARGETS.join(", ")}`,
+    });
+  }
+  const agentUser = parseAgentUser(options.agentUser ?? DEFAULT_AGENT_USER);
+  const subnets = options.subnet ? subnetsFrom(options.subnet) : undefined;
+  const badAllow = entryProblems(options.allow ?? []);
+  if (badAllow.length) throw new UsageError(`--allow: ${badAllow.join("; ")}`);
+  const userPath = userConfigPath(ctx.deps.env, ctx.globals.config);
+  const user = await loadUserConfig(userPath, ctx.globals.config !== undefined);
+  for (const w of unappliedKeys(user)) ctx.err(`warning: ${userPath}: ${w}`);
+  const parsed = parseSource(source, user.forges ?? {});
+  if (parsed.kind !== "path") {
+    throw new UsageError("render takes a project folder", {
+      hint: "clone the repository, then render its folder",
+    });
+  }
+  const folder = resolve(ctx.deps.cwd(), source);
+  // The user's default image stands in for --image only where the project has no config.
+  const fallbackImage = options.image ?? user["default-image"];
+  const resolved = await resolveFor(ctx, folder, {
+    ...(fallbackImage ? { image: fallbackImage } : {}),
+    ...(options.devcontainer ? { devcontainer: options.devcontainer } : {}),
+  });
+  for (const w of resolved?.warnings ?? []) ctx.info(`warning: ${formatDiagnostic(w)}`);
+  const { image, build } = await imageFor(resolved, resolved ? options.image : fallbackImage);
+  const suffix = (await sha256Hex(folder)).slice(0, 4);
+  const workspace = checkName(options.name ?? generateName(folder, () => suffix));
+  const dirs = devaipodDirs(ctx.deps.env);
+  const { input, unset } = renderPlanInput({
+    workspace,
+    folder,
+    ...(resolved ? { resolved } : {}),
+    image,
+    user,
+    hostEnv: ctx.deps.env.toObject(),
+    dirs,
+    runtime: containerRuntime(currentRuntime(), dirs.cache),
+    arch: Deno.build.arch,
+    networkIsolation: options.networkIsolation !== "off",
+    ...(options.allow ? { allow: options.allow } : {}),
+    ...(options.egressNetwork ? { egressNetwork: options.egressNetwork } : {}),
+  });
+  if (unset.length) {
+    ctx.err(
+      `warning: ${resolved?.configFile}: secrets: ${unset.join(", ")} ${
+        unset.length === 1 ? "is" : "are"
+      } not set in your environment; the units leave ${unset.length === 1 ? "it" : "them"} out`,
+    );
+  }
+  const plan = planPod(input);
+  const quadlet = quadletInputFromPlan(plan, {
+    subnets: subnets ?? workspaceSubnets(workspace),
+    agentUser,
+  });
+  const units = renderQuadlet(quadlet);
+  const secrets = secretCommands(quadlet.secrets);
+  const setup = allowlistStep(plan);
+  const paths = hostPaths(quadlet, plan);
+
+  if (build) {
+    ctx.info(`note: build ${image} first (\`devaipod up\` builds it; so does podman build)`);
+  }
+  if (!isQualified(image)) {
+    ctx.info(`warning: image '${image}' is a short name; Quadlet warns, a full name is safer`);
+  }
+  ctx.info(
+    "note: the units start an empty workspace: the project's copy, the agent's clone, " +
+      "lifecycle hooks and dotfiles are steps of `up`, not units",
+  );
+  const written = options.output
+    ? await writeUnits(resolve(ctx.deps.cwd(), options.output), units, options.force === true)
+    : undefined;
+  if (options.output) {
+    for (
+      const stale of await staleUnits(resolve(ctx.deps.cwd(), options.output), workspace, units)
+    ) {
+      ctx.err(`warning: ${stale} is from an earlier render and no longer rendered; remove it`);
+    }
+  }
+  if (options.json) {
+    ctx.json({
+      workspace,
+      target: options.target,
+      units,
+      secrets,
+      setup,
+      hostPaths: paths,
+      ...(written ? { written } : {}),
+    });
+    return;
+  }
+  const print = (line: string) => (written ? ctx.out(line) : ctx.err(line));
+  if (written) {
+    for (const w of written) ctx.out(`${w.action} ${w.path}`);
+  } else {
+    for (const u of units) ctx.deps.io.stdout(`# file: ${u.file}\n${u.text}`);
+  }
+  printSetup(print, secrets, setup, paths);
+}
+
+function printSetup(
+  print: (line: string) => void,
+  secrets: readonly SecretCommand[],
+  setup: readonly SetupStep[],
+  paths: readonly string[],
+): void {
+  const made = secrets.filter((s) => s.source !== "existing");
+  const existing = secrets.filter((s) => s.source === "existing");
+  if (made.length) {
+    print("create the secrets the units reference (each value comes from your shell):");
+    for (const s of made) print(`  ${s.command}`);
+  }
+  if (existing.length) {
+    print("your own secrets the units reference (they must exist):");
+    for (const s of existing) print(`  ${s.command}`);
+  }
+  for (const s of setup) {
+    print(`write ${s.what}:`);
+    print(`  ${s.command}`);
+  }
+  if (paths.length) {
+    print("host paths the units mount (they must exist):");
+    for (const p of paths) print(`  ${p}`);
+  }
+}

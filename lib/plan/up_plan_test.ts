@@ -1,0 +1,205 @@
+import { assert, assertEquals } from "../../tests/support/assert.ts";
+import { memoryFs } from "../../tests/support/memory_fs.ts";
+import { resolveDevcontainer } from "../devcontainer/resolve.ts";
+import { bind, placeholders } from "./bindings.ts";
+import { planPod } from "./pod_plan.ts";
+import { type Op, planUp, type Step, type UpInput } from "./up_plan.ts";
+
+async function resolved(config: Record<string, unknown>) {
+  return await resolveDevcontainer({
+    folder: "/src/proj",
+    env: {},
+    platform: "linux",
+    fs: memoryFs({ "/src/proj/.devcontainer/devcontainer.json": JSON.stringify(config) }),
+  });
+}
+
+function upInput(extra: Partial<UpInput> = {}): UpInput {
+  return {
+    workspace: "proj-ab12",
+    image: "localhost/img",
+    projectPath: "/src/proj",
+    projectRoot: "/src/proj",
+    hostEnv: { ANTHROPIC_API_KEY: "k" },
+    agentBinary: bind("agent.binary"),
+    shimsDir: "/state/shims",
+    readyTimeoutSeconds: 120,
+    ...extra,
+  };
+}
+
+const ISOLATION: NonNullable<UpInput["isolation"]> = {
+  egressNetwork: "podman",
+  runtime: { kind: "binary", binary: "/usr/bin/devaipod" },
+  allowFile: "/state/w/allow",
+};
+
+function step(steps: readonly Step[], id: string): Step {
+  const s = steps.find((x) => x.id === id);
+  assert(s, `no step ${id} in ${steps.map((x) => x.id).join(", ")}`);
+  return s;
+}
+
+function opOf<K extends Op["kind"]>(steps: readonly Step[], id: string, kind: K) {
+  const op = step(steps, id).op;
+  assertEquals(op.kind, kind, id);
+  return op as Extract<Op, { kind: K }>;
+}
+
+Deno.test("planUp() plans the pod that planPod() plans for the same input", async () => {
+  const input = upInput({ resolved: await resolved({ image: "x" }), isolation: ISOLATION });
+  assertEquals(planUp(input).pod, planPod(input));
+});
+
+Deno.test("planUp() adds an optional step only when it is asked for", async () => {
+  const hooks = await resolved({ image: "x", initializeCommand: "make prep" });
+  const table: [string, Partial<UpInput>, string][] = [
+    ["[trusted] secrets", { userSecrets: { GH_TOKEN: "my-gh" } }, "user-secrets"],
+    ["dotfiles", { dotfiles: { url: "https://example.com/d.git" } }, "dotfiles"],
+    ["initializeCommand", { resolved: hooks }, "initialize"],
+    ["an injected agent", { agentBinary: bind("agent.binary") }, "agent-binary"],
+    ["isolation", { isolation: ISOLATION }, "addresses"],
+    ["a task", { task: "t" }, "task"],
+  ];
+  const bare = planUp({ ...upInput(), agentBinary: undefined }).steps.map((s) => s.id);
+  for (const [name, extra, id] of table) {
+    assertEquals(bare.includes(id), false, `${name}: not without it`);
+    const ids = planUp({ ...upInput(), agentBinary: undefined, ...extra }).steps.map((s) => s.id);
+    assert(ids.includes(id), `${name}: ${ids.join(", ")}`);
+  }
+});
+
+Deno.test("planUp() orders the host's work before anything is created", async () => {
+  const steps = planUp(upInput({
+    resolved: await resolved({ image: "x", initializeCommand: "make prep" }),
+    userSecrets: { GH_TOKEN: "my-gh" },
+    dotfiles: { url: "https://example.com/d.git" },
+  })).steps;
+  const firstCreate = steps.findIndex((s) => s.creates);
+  const ids = steps.map((s) => s.id);
+  for (const id of ["leftovers", "user-secrets", "dotfiles", "initialize", "image"]) {
+    assert(ids.indexOf(id) >= 0 && ids.indexOf(id) < firstCreate, `${id}: ${ids.join(", ")}`);
+  }
+  assertEquals(ids[0], "leftovers");
+});
+
+Deno.test("planUp() waits for the copy's archives before filling or handing over the volumes", () => {
+  const steps = planUp(upInput()).steps;
+  const table: [string, string][] = [
+    ["volume devaipod-proj-ab12-agent-work", "copy.agent"],
+    ["import devaipod-proj-ab12-work", "copy.work"],
+    ["import devaipod-proj-ab12-agent-work", "copy.agent"],
+    ["chown", "copy.work"],
+  ];
+  for (const [id, when] of table) assertEquals(step(steps, id).when, when, id);
+  assertEquals(
+    steps.filter((s) => s.when).map((s) => s.id).sort(),
+    table.map(([id]) => id).sort(),
+    "no other step is skipped",
+  );
+});
+
+Deno.test("planUp() runs a group's steps together: adjacent, and none needs another's binding", () => {
+  const steps = planUp(upInput({ isolation: ISOLATION })).steps;
+  const groups = new Map<string, number[]>();
+  steps.forEach((s, i) => {
+    if (s.group) groups.set(s.group, [...(groups.get(s.group) ?? []), i]);
+  });
+  assertEquals([...groups.keys()].sort(), ["imports", "networks"]);
+  for (const [group, at] of groups) {
+    assertEquals(at.length, 2, group);
+    assertEquals(at, at.map((_, k) => (at[0] ?? 0) + k), `${group} is adjacent`);
+    const members = at.map((i) => steps[i] as Step);
+    const produced = new Set(members.flatMap((s) => s.produces));
+    for (const s of members) {
+      assertEquals(s.needs.some((n) => produced.has(n)), false, s.id);
+      assertEquals(s.when !== undefined && produced.has(s.when), false, s.id);
+    }
+  }
+});
+
+Deno.test("planUp() counts every step that creates something, and the image", () => {
+  const steps = planUp(upInput({ isolation: ISOLATION, task: "t" })).steps;
+  for (const s of steps) if (s.creates) assertEquals(s.counted, true, s.id);
+  assertEquals(step(steps, "image").counted, true);
+  const notCounted = ["leftovers", "inspect-image", "shims", "copy", "workspace-user", "task"];
+  for (const id of notCounted) assertEquals(step(steps, id).counted, undefined, id);
+});
+
+Deno.test("planUp() copies the files of a folder without git, and records no agent base", () => {
+  const table: [boolean, string, boolean][] = [
+    [true, "copy the project (git clone of HEAD)", true],
+    [false, "copy the project (files)", false],
+  ];
+  for (const [git, title, base] of table) {
+    const steps = planUp(upInput({ git })).steps;
+    assertEquals(step(steps, "copy").title, title);
+    assertEquals(opOf(steps, "copy", "copy").git, git);
+    const volume = step(steps, "volume devaipod-proj-ab12-agent-work");
+    assertEquals(volume.needs.includes("copy.commit"), base, `git: ${git}`);
+    const labels = opOf(steps, "volume devaipod-proj-ab12-agent-work", "volume").volume.labels;
+    assertEquals(
+      placeholders<Record<string, string>>(labels)["io.devaipod.agent-base"],
+      base ? "<copy.commit>" : undefined,
+    );
+  }
+});
+
+Deno.test("planUp() hands the hooks step the config's lifecycle, waitFor, remoteEnv and dotfiles", async () => {
+  const r = await resolved({
+    image: "x",
+    remoteUser: "dev",
+    onCreateCommand: "a",
+    postStartCommand: ["b", "c"],
+    waitFor: "postCreateCommand",
+    remoteEnv: { A: "1", B: null },
+  });
+  const hooks = opOf(
+    planUp(upInput({ resolved: r, dotfiles: { url: "https://example.com/d.git" } })).steps,
+    "hooks",
+    "hooks",
+  );
+  assertEquals(hooks.steps, r.lifecycle.steps);
+  assertEquals(
+    [hooks.workspace, hooks.agent, hooks.remoteUser, hooks.workdir],
+    ["devaipod-proj-ab12-workspace", "devaipod-proj-ab12-agent", "dev", "/workspaces/proj"],
+  );
+  assertEquals([hooks.waitFor, hooks.remoteEnv, hooks.dotfiles], [
+    "postCreateCommand",
+    { A: "1", B: null },
+    true,
+  ]);
+  const bare = opOf(planUp(upInput()).steps, "hooks", "hooks");
+  assertEquals([bare.steps, bare.waitFor, bare.dotfiles], [[], "updateContentCommand", false]);
+});
+
+Deno.test("planUp() waits for the agent by its health check behind the proxy, over HTTP without", () => {
+  const table: [Partial<UpInput>, "healthcheck" | "http", boolean][] = [
+    [{ isolation: ISOLATION }, "healthcheck", false],
+    [{}, "http", true],
+  ];
+  for (const [extra, via, port] of table) {
+    const steps = planUp(upInput({ ...extra, readyTimeoutSeconds: 7 })).steps;
+    const wait = opOf(steps, "wait-agent", "wait-agent");
+    assertEquals([wait.via, wait.timeoutSeconds, wait.container], [
+      via,
+      7,
+      "devaipod-proj-ab12-agent",
+    ]);
+    assertEquals(steps.some((s) => s.id === "agent-port"), port, via);
+  }
+});
+
+Deno.test("planUp() records where the image comes from: a build when the config has a Dockerfile", () => {
+  const build = {
+    tag: "localhost/devaipod/abc:123",
+    file: "/src/proj/Dockerfile",
+    context: "/src/proj",
+  };
+  const built = step(planUp(upInput({ image: build.tag, build })).steps, "image");
+  assertEquals(built.op, { kind: "image", image: build.tag, build });
+  assertEquals(built.title, `build ${build.tag}`);
+  const pulled = step(planUp(upInput()).steps, "image");
+  assertEquals(pulled.op, { kind: "image", image: "localhost/img" });
+  assertEquals(pulled.title, "image localhost/img");
+});

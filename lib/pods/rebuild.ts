@@ -1,0 +1,75 @@
+/**
+ * What `rebuild` reads of a workspace before it replaces its containers: where it came from and
+ * how it was made, so the new one is made the same way. The volumes (the user's files, the
+ * agent's home) and the state folder stay; `deleteWorkspace` with `keepState` removes the rest.
+ */
+import { join } from "node:path";
+import { FailedError } from "../errors.ts";
+import { LABELS, ROLES } from "../labels.ts";
+import type { PodListEntry, Podman } from "../podman/mod.ts";
+import { allowFileLines } from "../proxy/allow_file.ts";
+import { workspaceContainers, workspaceOf } from "./inventory.ts";
+import { readSourceRecord } from "./remote_source.ts";
+import type { SourceRecord } from "./remote_source.ts";
+import { workspaceDirs } from "./state.ts";
+
+/** A workspace as `rebuild` makes it again. */
+export interface RebuildTarget {
+  workspace: string;
+  /** The project folder (a URL source's clone in the state folder). */
+  project: string;
+  /** The task the agent was given, sent again unless `--no-prompt`. */
+  task?: string;
+  /** The image the workspace ran (what `--image` gave, or the config's). */
+  image?: string;
+  /** The devcontainer.json it was made from (`up --devcontainer` may have chosen it). */
+  configFile?: string;
+  /** Where a URL source came from. */
+  recorded?: SourceRecord;
+  /** `up --trust-source` was given for its URL source. */
+  trustSource: boolean;
+  /** Behind the egress proxy: its outside network and the hosts added with `allow`. */
+  isolation?: { egressNetwork: string; allowed: string[] };
+}
+
+/**
+ * Reads what a rebuild of the workspace whose pod is `pod` keeps: its labels, whether it runs
+ * behind the proxy, and the hosts added with `allow` (from its state folder under `stateDir`).
+ * Throws {@link FailedError} when the pod does not record its project folder.
+ */
+export async function rebuildTarget(
+  podman: Podman,
+  stateDir: string,
+  pod: PodListEntry,
+): Promise<RebuildTarget> {
+  const workspace = workspaceOf(pod);
+  const labels = pod.Labels;
+  const project = labels[LABELS.project];
+  if (!project) throw new FailedError(`workspace ${workspace} does not record its project folder`);
+  const isolated = (await workspaceContainers(podman, workspace)).has(ROLES.proxy);
+  const recorded = readSourceRecord(labels);
+  const [task, image, configFile] = [
+    labels[LABELS.task],
+    labels[LABELS.image],
+    labels[LABELS.configFile],
+  ];
+  return {
+    workspace,
+    project,
+    ...(task !== undefined ? { task } : {}),
+    ...(image ? { image } : {}),
+    ...(configFile ? { configFile } : {}),
+    ...(recorded ? { recorded } : {}),
+    trustSource: labels[LABELS.sourceTrusted] === "true",
+    ...(isolated
+      ? {
+        isolation: {
+          egressNetwork: labels[LABELS.egressNetwork] ?? "podman",
+          // Hosts added with `allow` survive the rebuild.
+          allowed: await Deno.readTextFile(join(workspaceDirs(stateDir, workspace).root, "allow"))
+            .then(allowFileLines, () => []),
+        },
+      }
+      : {}),
+  };
+}
