@@ -136,18 +136,25 @@ async function putInPlace(
   dir: string,
   files: readonly RuntimeFile[],
 ): Promise<boolean> {
-  for (let attempt = 0;; attempt++) {
+  // One devaipod at a time decides what is at `dir`: without the lock, one could rename aside
+  // the complete copy another had just put there (and returned). The lock goes with the process.
+  const lock = await Deno.open(`${dir}.lock`, { create: true, write: true });
+  try {
+    await lock.lock(true);
+    if (await complete(dir, files)) return false;
     try {
       // A rename onto a folder that is not empty fails: it never replaces another's copy.
       await Deno.rename(partial, dir);
       return true;
-    } catch (err) {
-      if (await complete(dir, files)) return false;
-      if (attempt >= 3) throw err;
-      const aside = `${dir}.stale-${crypto.randomUUID().slice(0, 8)}`;
-      await Deno.rename(dir, aside).catch((e) => {
+    } catch {
+      await Deno.rename(dir, `${dir}.stale-${crypto.randomUUID().slice(0, 8)}`).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });
+      await Deno.rename(partial, dir);
+      return true;
     }
+  } finally {
+    await lock.unlock().catch(() => {});
+    lock.close();
   }
 }

@@ -160,7 +160,11 @@ Deno.test("runtime cache: devaipods filling the same version at once all succeed
       // A copy changed by hand is there, and one devaipod runs containers from it.
       await fill();
       await Deno.writeTextFile(`${dir}/lib/errors.ts`, "changed\n");
-      const results = await Promise.all([fill(), fill(), fill(), fill()]);
+      // All settle before anything is judged (or removed): a failure shows its own error.
+      const settled = await Promise.allSettled([fill(), fill(), fill(), fill()]);
+      const failed = settled.filter((r) => r.status === "rejected").map((r) => String(r.reason));
+      assertEquals(failed, [], "every fill succeeds");
+      const results = settled.map((r) => r.status === "fulfilled" ? r.value : undefined);
       assert(results.includes("fetched"));
       for (const file of held) {
         assertEquals((await file.stat()).nlink, 1, "a folder in use was removed");

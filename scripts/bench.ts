@@ -75,6 +75,15 @@ async function timeOnce(argv: string[], env: Record<string, string>): Promise<nu
   return ms;
 }
 
+/** A line of the main table. */
+interface Row {
+  name: string;
+  stats: Stats;
+  vsVersion: number;
+  vsInfo: number;
+  goal?: string;
+}
+
 async function measure(c: Case, runs: number, source: string): Promise<Stats> {
   const samples: number[] = [];
   if (!c.cold) await timeOnce(c.argv, {}); // prime caches
@@ -127,8 +136,7 @@ if (import.meta.main) {
     version: await measure(baselines.version, runs, source),
     info: await measure(baselines.info, runs, source),
   };
-  const rows: { name: string; stats: Stats; vsVersion: number; vsInfo: number; goal?: string }[] =
-    [];
+  const rows: Row[] = [];
   const row = (name: string, s: Stats, goal?: Case["goal"]) => {
     const vsVersion = s.median / base.version.median;
     const vsInfo = s.median / base.info.median;
@@ -204,6 +212,7 @@ if (import.meta.main) {
     });
   }
   await Deno.remove(project, { recursive: true });
+  rows.push(...await benchPlanning(runs, source, base));
 
   let podsRows: PodsRow[] = [];
   if (!Deno.args.includes("--no-pods")) {
@@ -268,5 +277,69 @@ if (import.meta.main) {
         `${r.name}: ${r.value}${r.goal ? ` (goal ${r.goal}: ${r.met ? "met" : "MISSED"})` : ""}`,
       );
     }
+  }
+}
+
+/**
+ * Planning is cheap: `up --dry-run --json` (resolve, plan every step, print) against
+ * `devaipod config --json` (resolve, print) on the same git project, one `up` can plan.
+ */
+async function benchPlanning(
+  runs: number,
+  source: string,
+  base: { version: Stats; info: Stats },
+): Promise<Row[]> {
+  const project = await Deno.makeTempDir({ prefix: "devaipod-bench-plan-" });
+  try {
+    await Deno.mkdir(join(project, ".devcontainer"));
+    await Deno.writeTextFile(
+      join(project, ".devcontainer", "devcontainer.json"),
+      JSON.stringify({
+        name: "bench",
+        image: "localhost/devaipod-test/dev:latest",
+        containerEnv: { A: "1", WS: "${containerWorkspaceFolder}" },
+        remoteEnv: { B: "${containerEnv:A}" },
+        forwardPorts: [8080],
+        postCreateCommand: "echo created",
+        customizations: { devaipod: { allowedDomains: ["example.com"] } },
+      }),
+    );
+    const git = (...args: string[]) =>
+      new Deno.Command("git", {
+        args: ["-C", project, "-c", "user.name=b", "-c", "user.email=b@b", ...args],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+    await git("init", "-q");
+    await git("add", "-A");
+    await git("commit", "-qm", "bench");
+    const config = await measure(
+      {
+        name: "devaipod config --json (plan project)",
+        argv: devaipodArgv(["config", project, "--json"]),
+      },
+      runs,
+      source,
+    );
+    const dry = await measure(
+      {
+        name: "devaipod up --dry-run --json",
+        argv: devaipodArgv(["up", project, "--name", "benchdry", "--dry-run", "--json"]),
+      },
+      runs,
+      source,
+    );
+    const ratio = dry.median / config.median;
+    return [{
+      name: "devaipod up --dry-run --json",
+      stats: dry,
+      vsVersion: dry.median / base.version.median,
+      vsInfo: dry.median / base.info.median,
+      goal: `≤ 1.2× config --json (${config.median.toFixed(0)} ms): ${ratio.toFixed(2)}× ${
+        ratio <= 1.2 ? "met" : "MISSED"
+      }`,
+    }];
+  } finally {
+    await Deno.remove(project, { recursive: true });
   }
 }

@@ -2,7 +2,7 @@
 import { devaipodDirs } from "../paths.ts";
 import { findWorkspaceExact } from "../pods/inventory.ts";
 import { rebuildTarget } from "../pods/rebuild.ts";
-import { prepareImage } from "../pods/up.ts";
+import { prepareImage } from "../pods/image.ts";
 import type { CliContext } from "./context.ts";
 import { Progress } from "../util/progress.ts";
 import { resolveProject, upAction } from "./up_action.ts";

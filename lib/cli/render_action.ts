@@ -23,7 +23,7 @@ import { DEFAULT_PATH, planPod } from "../plan/pod_plan.ts";
 import type { PlanInput, PodPlan, ProxyRuntime } from "../plan/pod_plan.ts";
 import { checkName, generateName } from "../pods/inventory.ts";
 import { workspaceDirs } from "../pods/state.ts";
-import { builtImageTag } from "../pods/up.ts";
+import { builtImageTag } from "../pods/image.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
 import type { AgentUser } from "../quadlet/from_pod_plan.ts";
 import { quadletInputFromPlan } from "../quadlet/from_pod_plan.ts";

@@ -23,7 +23,7 @@ import {
 } from "../pods/remote_source.ts";
 import type { SourceRecord } from "../pods/remote_source.ts";
 import { parseSource, prNoun, redactUrl, sourceLabel } from "../sources/parse.ts";
-import { gitRoot, isBareRepository, isGitProject } from "../pods/source.ts";
+import { type GitFacts, gitFacts } from "../pods/source.ts";
 import { userConfigPath } from "../paths.ts";
 import { devaipodDirs } from "../paths.ts";
 import { bind } from "../plan/bindings.ts";
@@ -32,7 +32,7 @@ import { bindingLegend, dryRunSteps, formatDryRun } from "../pods/dry_run.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
 import { checkName, generateName } from "../pods/inventory.ts";
 import { workspaceDirs } from "../pods/state.ts";
-import { imageOf, Up } from "../pods/up.ts";
+import { imageOf } from "../pods/image.ts";
 import { codeRoot, containerRuntime, currentRuntime, runtimeKind } from "../runtime.ts";
 import { materialiseRuntime } from "../runtime_cache.ts";
 import type { CliContext } from "./context.ts";
@@ -108,7 +108,8 @@ export async function upAction(
   // `rebuild` passes the clone's folder and the recorded source.
   const parsed = options.recorded ? undefined : parseSource(path, user.forges ?? {});
   // A bare repository named by its path is cloned like a file:// URL.
-  const source = parsed?.kind === "path" && await isBareRepository(resolve(ctx.deps.cwd(), path))
+  const facts = parsed?.kind === "path" ? await gitFacts(resolve(ctx.deps.cwd(), path)) : undefined;
+  const source = facts?.bare
     ? { kind: "git" as const, url: resolve(ctx.deps.cwd(), path) }
     : parsed;
   if (!source || source.kind === "path") {
@@ -116,7 +117,16 @@ export async function upAction(
       throw new UsageError("--ref needs a git or pull request URL: a folder is used as it is");
     }
     const folder = resolve(ctx.deps.cwd(), path);
-    await upFrom(ctx, { user, userPath }, folder, task, options, options.recorded);
+    await upFrom(
+      ctx,
+      { user, userPath },
+      folder,
+      task,
+      options,
+      options.recorded,
+      undefined,
+      facts,
+    );
     return;
   }
   const workspace = checkName(options.name ?? generateName(sourceBaseName(source)));
@@ -190,6 +200,7 @@ async function upFrom(
   options: UpOptions,
   record: SourceRecord | undefined,
   onCreated: () => void = () => {},
+  known?: GitFacts,
 ): Promise<void> {
   // The user's default image stands in for --image when the project has no devcontainer.json.
   if (!options.image && user["default-image"]) {
@@ -257,7 +268,8 @@ async function upFrom(
   const helperRuntime = containerRuntime(runtime, dirs.cache);
   const dryRun = options.dryRun === true;
   const { image, build } = await imageOf(resolved, options.image, workspace);
-  const git = await isGitProject(folder);
+  const { root } = known ?? await gitFacts(folder);
+  const git = root !== undefined;
   const stateDirs = workspaceDirs(dirs.state, workspace);
   const injected = resolved?.devaipod.agentBinary !== "image";
   // One input, from the flags and the user config, for the dry-run and for up alike.
@@ -267,7 +279,7 @@ async function upFrom(
     image,
     ...(build ? { build } : {}),
     projectPath: folder,
-    projectRoot: git ? await gitRoot(folder) : folder,
+    projectRoot: root ?? folder,
     git,
     hostEnv,
     ...(injected ? { agentBinary: bind("agent.binary") } : {}),
@@ -333,6 +345,8 @@ async function upFrom(
     );
   }
   const stop = ctx.deps.env.get("DEVAIPOD_TEST_STOP_AFTER_STEP");
+  // Loaded only to apply: the dry-run plans without the podman backend.
+  const { Up } = await import("../pods/up.ts");
   const result = await new Up({ plan, projectPath: folder, fromSource: record !== undefined }, {
     podman: ctx.podman,
     hostEnv,

@@ -75,7 +75,7 @@ export function formatDryRun(steps: readonly DryRunStep[], legend: Record<string
     if (s.action) lines.push(`       ${s.action}`);
     for (const c of s.commands) {
       lines.push(
-        `       ${c.when ? `[${c.when}] ` : ""}${c.argv.join(" ")}${
+        `       ${c.when ? `[${c.when}] ` : ""}${formatArgv(c.argv)}${
           c.stdin ? ` < ${c.stdin}` : ""
         }`,
       );

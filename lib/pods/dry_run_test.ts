@@ -10,7 +10,7 @@ import { planUp, type UpInput, type UpPlan } from "../plan/up_plan.ts";
 import { containerRun } from "../podman/container.ts";
 import { bindingLegend, type DryRunStep, dryRunSteps, formatDryRun } from "./dry_run.ts";
 import { filler, stepCommands, undoCommand } from "./step_commands.ts";
-import { imageOf } from "./up.ts";
+import { imageOf } from "./image.ts";
 
 const KEY = "sk-ant-secret-value";
 const hostEnv = { ANTHROPIC_API_KEY: KEY, NPM_TOKEN: "npm-value", GH_TOKEN: "ghp_trusted" };

@@ -36,6 +36,29 @@ export async function isBareRepository(path: string): Promise<boolean> {
   return r.code === 0 && r.stdout.trim() === "true";
 }
 
+/** What git says of a folder: a bare repository, a work tree (and its root), or neither. */
+export interface GitFacts {
+  bare: boolean;
+  /** The work tree's top level, when the folder is in one. */
+  root?: string;
+}
+
+/** {@link GitFacts} of `path`, from one `git rev-parse` (`up` runs it before planning). */
+export async function gitFacts(path: string): Promise<GitFacts> {
+  const r = await runProcess("git", [
+    "-C",
+    path,
+    "rev-parse",
+    "--is-bare-repository",
+    "--is-inside-work-tree",
+    "--show-toplevel",
+  ]);
+  // A bare repository fails at --show-toplevel, after the first two answers.
+  const [bare, inside, root] = r.stdout.split("\n").map((l) => l.trim());
+  if (bare === "true") return { bare: true };
+  return r.code === 0 && inside === "true" && root ? { bare: false, root } : { bare: false };
+}
+
 /** The git root of a project (the folder the workspace volume holds). */
 export async function gitRoot(path: string): Promise<string> {
   return (await mustRun("git", ["-C", path, "rev-parse", "--show-toplevel"])).trim();

@@ -5,7 +5,7 @@ import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import { ConfigError } from "../errors.ts";
 import { Podman } from "../podman/driver.ts";
 import { RecordingRunner } from "../podman/recording_runner.ts";
-import { prepareImage } from "./up.ts";
+import { prepareImage } from "./image.ts";
 
 Deno.test("prepareImage: a Compose config is a config error (exit 3) naming its file, before podman runs", async () => {
   const resolved = await resolveDevcontainer({
