@@ -88,7 +88,7 @@ try {
   await cli("status", name);
   say();
   say(
-    "== the workspace reaches its agent (agent.devaipod:4096 on the workspace's internal network)",
+    "== the workspace reaches its agent (agent.devaipod:4096: the proxy's relay on the link network; the agent cannot reach back)",
   );
   const probe = await podman.run(p.containerExec({
     container: `devaipod-${name}-workspace`,
