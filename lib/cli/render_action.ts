@@ -7,23 +7,16 @@ import { join, resolve } from "node:path";
 import { agentPlatform, cachedBinaryPath, opencodePin } from "../agents/opencode.ts";
 import { loadUserConfig, unappliedKeys } from "../config/user_config.ts";
 import type { UserConfig } from "../config/user_config.ts";
-import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
-import {
-  ConfigError,
-  ConflictError,
-  formatDiagnostic,
-  NotFoundError,
-  shellQuote,
-  UsageError,
-} from "../errors.ts";
+import { ConflictError, formatDiagnostic, shellQuote, UsageError } from "../errors.ts";
 import { LABELS } from "../labels.ts";
 import { devaipodDirs, userConfigPath } from "../paths.ts";
 import { DEFAULT_PATH, planPod } from "../plan/pod_plan.ts";
 import type { PlanInput, PodPlan, ProxyRuntime } from "../plan/pod_plan.ts";
 import { checkName, generateName } from "../pods/inventory.ts";
 import { workspaceDirs } from "../pods/state.ts";
-import { builtImageTag } from "../pods/image.ts";
+import { imageOf } from "../pods/image.ts";
+import { resolveProject } from "./up_action.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
 import type { AgentUser } from "../quadlet/from_pod_plan.ts";
 import { quadletInputFromPlan } from "../quadlet/from_pod_plan.ts";
@@ -149,51 +142,6 @@ export function renderPlanInput(parts: RenderPlanParts): { input: PlanInput; uns
   return { input, unset };
 }
 
-/** Resolves the project's devcontainer.json (none is fine with an image). */
-async function resolveFor(
-  ctx: CliContext,
-  folder: string,
-  options: { image?: string; devcontainer?: string },
-): Promise<ResolvedConfig | undefined> {
-  try {
-    return await resolveDevcontainer({
-      folder,
-      cwd: ctx.deps.cwd(),
-      env: ctx.deps.env.toObject(),
-      ...(options.devcontainer ? { devcontainer: options.devcontainer } : {}),
-    });
-  } catch (err) {
-    if (err instanceof NotFoundError && err.message.startsWith("no devcontainer.json")) {
-      if (options.image) return undefined;
-      throw new NotFoundError(err.message, {
-        hint: "add a devcontainer.json, or render an image with --image IMAGE",
-      });
-    }
-    throw err;
-  }
-}
-
-/** The image a render names: `--image`, the config's, or the tag `up` builds a Dockerfile to. */
-async function imageFor(
-  resolved: ResolvedConfig | undefined,
-  explicit: string | undefined,
-): Promise<{ image: string; build: boolean }> {
-  if (explicit) return { image: explicit, build: false };
-  switch (resolved?.source.kind) {
-    case "image":
-      return { image: resolved.source.image, build: false };
-    case "dockerfile":
-      return { image: (await builtImageTag(resolved)).tag, build: true };
-    case "compose":
-      throw new ConfigError("Compose configs cannot be rendered yet", {
-        location: { file: resolved.configFile },
-        hint: "use --image IMAGE",
-      });
-    default:
-      throw new UsageError("no image to run", { hint: "pass --image IMAGE" });
-  }
-}
-
 /** One thing to do on the host before the units start. */
 export interface SetupStep {
   what: string;
@@ -317,14 +265,21 @@ export async function renderAction(
   const folder = resolve(ctx.deps.cwd(), source);
   // The user's default image stands in for --image only where the project has no config.
   const fallbackImage = options.image ?? user["default-image"];
-  const resolved = await resolveFor(ctx, folder, {
+  const resolved = await resolveProject(ctx, folder, {
     ...(fallbackImage ? { image: fallbackImage } : {}),
     ...(options.devcontainer ? { devcontainer: options.devcontainer } : {}),
-  });
+  }, "render");
   for (const w of resolved?.warnings ?? []) ctx.info(`warning: ${formatDiagnostic(w)}`);
-  const { image, build } = await imageFor(resolved, resolved ? options.image : fallbackImage);
   const suffix = (await sha256Hex(folder)).slice(0, 4);
   const workspace = checkName(options.name ?? generateName(folder, () => suffix));
+  const made = await imageOf(
+    resolved,
+    resolved ? options.image : fallbackImage,
+    workspace,
+    "render",
+  );
+  const { image } = made;
+  const build = made.build !== undefined;
   const dirs = devaipodDirs(ctx.deps.env);
   const { input, unset } = renderPlanInput({
     workspace,

@@ -65,6 +65,7 @@ export async function resolveProject(
   ctx: CliContext,
   folder: string,
   options: Pick<UpOptions, "image" | "devcontainer">,
+  verb = "run",
 ): Promise<ResolvedConfig | undefined> {
   try {
     return await resolveDevcontainer({
@@ -81,7 +82,7 @@ export async function resolveProject(
     ) return undefined;
     if (err instanceof NotFoundError && err.message.startsWith("no devcontainer.json")) {
       throw new NotFoundError(err.message, {
-        hint: "add a devcontainer.json, or run an image with --image IMAGE",
+        hint: `add a devcontainer.json, or ${verb} an image with --image IMAGE`,
       });
     }
     throw err;

@@ -45,6 +45,7 @@ export async function imageOf(
   resolved: ResolvedConfig | undefined,
   explicit: string | undefined,
   workspace: string,
+  command = "up",
 ): Promise<{ image: string; build?: BuildSpec }> {
   if (!explicit && resolved?.source.kind === "dockerfile") {
     const source = resolved.source;
@@ -63,7 +64,7 @@ export async function imageOf(
     };
   }
   if (!explicit && resolved?.source.kind === "compose") {
-    throw new ConfigError("Compose configs are not supported by `up` yet", {
+    throw new ConfigError(`Compose configs are not supported by \`${command}\` yet`, {
       location: { file: resolved.configFile },
       hint: "use --image IMAGE",
     });
