@@ -106,22 +106,6 @@ export function fill<T>(value: Planned<T>, values: BindingValues): T {
   }) as T;
 }
 
-/** Fills the templates whose bindings `values` holds; leaves the others as they are. */
-export function fillSome<V>(value: V, values: BindingValues): V {
-  const visit = (v: unknown): unknown => {
-    if (v instanceof Template) {
-      if (v.needs.some((n) => values[n] === undefined)) return v;
-      return walk(v, (n) => values[n] as string);
-    }
-    if (Array.isArray(v)) return v.map(visit);
-    if (v && typeof v === "object") {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, visit(x)]));
-    }
-    return v;
-  };
-  return visit(value) as V;
-}
-
 /** Fills every template in `value` with `<name>`: the dry-run's form. */
 export function placeholders<T>(value: Planned<T>): T {
   return walk(value, (name) => `<${name}>`, true) as T;

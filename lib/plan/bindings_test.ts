@@ -6,7 +6,6 @@ import {
   type BindingValues,
   bindNumber,
   fill,
-  fillSome,
   needs,
   placeholders,
   type Planned,
@@ -107,32 +106,6 @@ Deno.test("fill() refuses a numeric binding whose value is no integer", () => {
   const err = assertThrows(() => fill(bindNumber("user.uid"), { "user.uid": "root" }));
   assert(err.message.includes("user.uid") && err.message.includes("'root'"), err.message);
   assertEquals(err instanceof UnboundError, false);
-});
-
-Deno.test("fillSome() fills the templates whose bindings are all known and keeps the others whole", () => {
-  const partly = t`${bind("net.proxy")}:${bind("net.pod")}`;
-  const value = {
-    known: t`${bind("net.proxy")}:3128`,
-    uid: bindNumber("user.uid"),
-    partly,
-    unknown: bind("copy.commit"),
-    list: [bind("net.agent"), "literal"],
-  };
-  const filled = fillSome(value, VALUES);
-  assertEquals(filled.known, "10.89.0.2:3128");
-  assertEquals(filled.uid, 1000);
-  assertEquals(filled.list, ["10.89.0.3", "literal"]);
-  // A template with one unknown binding is kept as it was, not half filled.
-  assert(filled.partly instanceof Template);
-  assertEquals(filled.partly, partly);
-  assert(filled.unknown instanceof Template);
-  assertEquals(needs(filled), ["net.proxy", "net.pod", "copy.commit"]);
-  assertEquals(needs(value), ["net.proxy", "user.uid", "net.pod", "copy.commit", "net.agent"]);
-  // Filling the rest later gives what one fill gives.
-  assertEquals(
-    fill(filled as Planned<unknown>, { ...VALUES, "net.pod": "10.89.1.3", "copy.commit": "abc" }),
-    fill(value as Planned<unknown>, { ...VALUES, "net.pod": "10.89.1.3", "copy.commit": "abc" }),
-  );
 });
 
 Deno.test("placeholders() shows every binding as <name>, numbers included, and needs no value", () => {

@@ -18,7 +18,6 @@ import {
   bind,
   type BindingValues,
   bindNumber,
-  fillSome,
   type Named,
   type Planned,
   t,
@@ -99,13 +98,13 @@ export const USER_AND_OC = 'id -u "$@" && id -g "$@" && ' +
  * Addresses, known once the networks exist ({@link networkAddresses} learns them): the internal
  * network (the agent and the proxy only) and its subnet, …
  */
-export const PROXY_IP: Template = bind("net.proxy");
-export const AGENT_IP: Template = bind("net.agent");
-export const INTERNAL_SUBNET: Template = bind("net.internalSubnet");
+const PROXY_IP: Template = bind("net.proxy");
+const AGENT_IP: Template = bind("net.agent");
+const INTERNAL_SUBNET: Template = bind("net.internalSubnet");
 /** … and the link network (the pod and the proxy only) and its subnet. */
-export const LINK_PROXY_IP: Template = bind("net.linkProxy");
-export const POD_IP: Template = bind("net.pod");
-export const LINK_SUBNET: Template = bind("net.linkSubnet");
+const LINK_PROXY_IP: Template = bind("net.linkProxy");
+const POD_IP: Template = bind("net.pod");
+const LINK_SUBNET: Template = bind("net.linkSubnet");
 /**
  * Names the containers use for each other: the agent finds the proxy on the internal network; the
  * workspace finds "the agent" at the proxy's relay on the link network.
@@ -862,19 +861,6 @@ export function addressBindings(ips: NetworkAddresses): BindingValues {
   };
 }
 
-/** A container spec with the networks' addresses filled in (other bindings stay). */
-export function withAddresses(
-  spec: Named<ContainerSpec>,
-  ips: NetworkAddresses,
-): Named<ContainerSpec> {
-  return fillSome(spec, addressBindings(ips));
-}
-
-/** The pod with the networks' addresses filled in. */
-export function podWithAddresses(pod: Named<PodSpec>, ips: NetworkAddresses): Named<PodSpec> {
-  return fillSome(pod, addressBindings(ips));
-}
-
 /** Host `n` of an IPv4 subnet (`10.89.0.0/24`, 2 → `10.89.0.2`). */
 function hostAt(subnet: string, n: number): string {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet);
@@ -907,13 +893,4 @@ export function networkAddresses(internalSubnet: string, linkSubnet: string): Ne
 export function withAgentBase(volume: PlannedVolume, commit: string | undefined): PlannedVolume {
   const { [LABELS.agentBase]: _placeholder, ...labels } = volume.labels;
   return { ...volume, labels: commit ? { ...labels, [LABELS.agentBase]: commit } : labels };
-}
-
-/** The agent container with its user (and its secret files' owner) filled in. */
-export function withAgentUser(
-  spec: Named<ContainerSpec>,
-  uid: number,
-  gid: number,
-): Named<ContainerSpec> {
-  return fillSome(spec, { "user.uid": String(uid), "user.gid": String(gid) });
 }

@@ -1,8 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
-import { memoryFs } from "../../tests/support/memory_fs.ts";
+import { resolved } from "../../tests/support/resolved.ts";
 import { OPENCODE_EGRESS } from "../agents/egress.ts";
 import { agentKeys, DEFAULT_LLM_KEYS } from "../agents/llm_keys.ts";
-import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import { ConfigError } from "../errors.ts";
 import { containerRun } from "../podman/container.ts";
 import {
@@ -29,10 +28,7 @@ import {
   networkAddresses,
   PASSWORD_FILE,
   planPod,
-  podWithAddresses,
-  withAddresses,
   withAgentBase,
-  withAgentUser,
   withoutSecurityRunArgs,
   withWorkspaceEnv,
   WORKSPACE_ENV_DIR,
@@ -68,15 +64,6 @@ const SAMPLE: BindingValues = {
 /** A planned spec with every binding filled from {@link SAMPLE}: what `up` hands to podman. */
 function concrete<T>(value: Planned<T>): T {
   return fill<T>(value, SAMPLE);
-}
-
-async function resolved(config: Record<string, unknown>) {
-  return await resolveDevcontainer({
-    folder: "/src/proj",
-    env: {},
-    platform: "linux",
-    fs: memoryFs({ "/src/proj/.devcontainer/devcontainer.json": JSON.stringify(config) }),
-  });
 }
 
 function input(extra: Partial<PlanInput> = {}): PlanInput {
@@ -210,13 +197,15 @@ Deno.test("plan: the agent is locked down, runs the injected binary, and gets ke
   assert(argv.includes(`${AGENT_ENV_DIR}/ANTHROPIC_API_KEY,uid=1000,gid=1001,mode=0400`), argv);
 });
 
-Deno.test("plan: withAgentUser fills the agent's user and its key files' owner, and nothing else is left", () => {
+Deno.test("plan: the workspace user's uid and gid fill the agent's user and its key files' owner, and nothing else is left", () => {
   const plan = planPod(input());
   assertEquals(needs(plan.agentContainer), ["user.uid", "user.gid"]);
-  const filled = withAgentUser(plan.agentContainer, 1000, 1001);
+  const filled = fill<ContainerSpec>(plan.agentContainer, {
+    "user.uid": "1000",
+    "user.gid": "1001",
+  });
   assertEquals(needs(filled), []);
-  // Every binding is filled: `fill` with no values at all succeeds.
-  const argv = containerRun(fill<ContainerSpec>(filled, {})).argv.join(" ");
+  const argv = containerRun(filled).argv.join(" ");
   assert(argv.includes("--user 1000:1001"), argv);
   assert(argv.includes(`${AGENT_ENV_DIR}/ANTHROPIC_API_KEY,uid=1000,gid=1001,mode=0400`), argv);
   assertEquals(needs(plan.agentContainer), ["user.uid", "user.gid"], "the plan is not changed");
@@ -789,7 +778,9 @@ Deno.test("plan: the networks' addresses are filled into the pod, the agent and 
   }
 
   const plan = planPod(input({ isolation: isolationInput() }));
-  const proxy = withAddresses(plan.isolation?.proxyContainer ?? plan.agentContainer, ips);
+  const planned = plan.isolation?.proxyContainer;
+  assert(planned);
+  const proxy = fill<ContainerSpec>(planned, addressBindings(ips));
   assertEquals(proxy.networks, [
     "devaipod-proj-ab12-internal:ip=10.89.0.2",
     "devaipod-proj-ab12-link:ip=10.89.1.2",
@@ -804,19 +795,18 @@ Deno.test("plan: the networks' addresses are filled into the pod, the agent and 
     "10.89.0.0/24",
     "10.89.1.0/24",
   ]);
-  const pod = podWithAddresses(plan.pod, ips);
+  const pod = fill<PodSpec>(plan.pod, addressBindings(ips));
   assertEquals(pod.networks, ["podman", "devaipod-proj-ab12-link:ip=10.89.1.3"]);
   assertEquals(pod.addHosts, [{ host: "agent.devaipod", ip: "10.89.1.2" }]);
-  const agent = withAddresses(plan.agentContainer, ips);
+  const agent = fill<ContainerSpec>(plan.agentContainer, {
+    ...addressBindings(ips),
+    "user.uid": "1000",
+    "user.gid": "1000",
+  });
   assertEquals(agent.networks, ["devaipod-proj-ab12-internal:ip=10.89.0.3"]);
   assertEquals(agent.addHosts, [{ host: "proxy.devaipod", ip: "10.89.0.2" }]);
-  // No address is left to fill; the agent still waits for its user.
-  assertEquals([needs(proxy), needs(pod), needs(agent)], [[], [], ["user.uid", "user.gid"]]);
-  // The addresses are all that the proxy and the pod wait for.
-  const planned = plan.isolation?.proxyContainer;
-  assert(planned);
-  assertEquals(fill<ContainerSpec>(planned, addressBindings(ips)), proxy);
-  assertEquals(fill<PodSpec>(plan.pod, addressBindings(ips)), pod);
+  // The addresses are all that the proxy and the pod wait for; the agent also waits for its user.
+  assertEquals([needs(proxy), needs(pod), needs(agent)], [[], [], []]);
   assertThrows(() => fill<ContainerSpec>(plan.agentContainer, addressBindings(ips)), UnboundError);
 });
 

@@ -1,18 +1,8 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
-import { memoryFs } from "../../tests/support/memory_fs.ts";
-import { resolveDevcontainer } from "../devcontainer/resolve.ts";
+import { resolved } from "../../tests/support/resolved.ts";
 import { bind, placeholders } from "./bindings.ts";
 import { planPod } from "./pod_plan.ts";
 import { type Op, planUp, type Step, type UpInput } from "./up_plan.ts";
-
-async function resolved(config: Record<string, unknown>) {
-  return await resolveDevcontainer({
-    folder: "/src/proj",
-    env: {},
-    platform: "linux",
-    fs: memoryFs({ "/src/proj/.devcontainer/devcontainer.json": JSON.stringify(config) }),
-  });
-}
 
 function upInput(extra: Partial<UpInput> = {}): UpInput {
   return {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { assert, assertEquals } from "../../tests/support/assert.ts";
-import { memoryFs } from "../../tests/support/memory_fs.ts";
+import { resolved } from "../../tests/support/resolved.ts";
 import { OPENCODE_EGRESS } from "../agents/egress.ts";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import { bind, type BindingName, BINDINGS, placeholders } from "../plan/bindings.ts";
@@ -14,15 +14,6 @@ import { imageOf } from "./image.ts";
 
 const KEY = "sk-ant-secret-value";
 const hostEnv = { ANTHROPIC_API_KEY: KEY, NPM_TOKEN: "npm-value", GH_TOKEN: "ghp_trusted" };
-
-async function resolved(config: Record<string, unknown>) {
-  return await resolveDevcontainer({
-    folder: "/src/proj",
-    env: {},
-    platform: "linux",
-    fs: memoryFs({ "/src/proj/.devcontainer/devcontainer.json": JSON.stringify(config) }),
-  });
-}
 
 /** `up`'s input as up_action builds it: the agent binary and the image's PATH are bindings. */
 function upInput(extra: Partial<UpInput> = {}): UpInput {

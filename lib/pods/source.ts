@@ -24,18 +24,6 @@ import {
   resolveHead,
 } from "./git_refs.ts";
 
-/** Whether `path` is the top of a git work tree (or inside one). */
-export async function isGitProject(path: string): Promise<boolean> {
-  const r = await runProcess("git", ["-C", path, "rev-parse", "--is-inside-work-tree"]);
-  return r.code === 0 && r.stdout.trim() === "true";
-}
-
-/** Whether `path` is a bare git repository (cloned, not copied, by `up`). */
-export async function isBareRepository(path: string): Promise<boolean> {
-  const r = await runProcess("git", ["-C", path, "rev-parse", "--is-bare-repository"]);
-  return r.code === 0 && r.stdout.trim() === "true";
-}
-
 /** What git says of a folder: a bare repository, a work tree (and its root), or neither. */
 export interface GitFacts {
   bare: boolean;
@@ -57,11 +45,6 @@ export async function gitFacts(path: string): Promise<GitFacts> {
   const [bare, inside, root] = r.stdout.split("\n").map((l) => l.trim());
   if (bare === "true") return { bare: true };
   return r.code === 0 && inside === "true" && root ? { bare: false, root } : { bare: false };
-}
-
-/** The git root of a project (the folder the workspace volume holds). */
-export async function gitRoot(path: string): Promise<string> {
-  return (await mustRun("git", ["-C", path, "rev-parse", "--show-toplevel"])).trim();
 }
 
 /** The project as `up` copies it into the volumes, prepared on the host. */

@@ -39,7 +39,7 @@ export function secretCreateCommand(s: PlannedSecret, value: string): p.PodmanCo
 }
 
 /** What a secret's stdin is shown as. */
-export function secretStdin(s: PlannedSecret): string {
+function secretStdin(s: PlannedSecret): string {
   return "env" in s.source ? `<value of $${s.source.env}>` : "<a new random password>";
 }
 
