@@ -5,6 +5,8 @@
  */
 import type { Podman } from "../podman/driver.ts";
 import type { EnvReader } from "../podman/runner.ts";
+import { Systemd } from "../systemd/systemd.ts";
+import type { SystemdScope } from "../systemd/systemd.ts";
 
 /** Text sinks for the process's output. */
 export interface CliIO {
@@ -33,6 +35,8 @@ export interface CliDeps {
   inToolbox(): boolean;
   /** Aborted when the user presses Ctrl-C. */
   signal: AbortSignal;
+  /** Makes the systemd driver of a scope (Quadlet workspaces); real processes when absent. */
+  makeSystemd?(scope: SystemdScope): Systemd;
 }
 
 /** Options accepted before or after any command. */
@@ -50,6 +54,12 @@ export class CliContext {
 
   constructor(deps: CliDeps) {
     this.deps = deps;
+  }
+
+  /** The systemd driver of `scope`, for Quadlet workspaces. */
+  systemd(scope: SystemdScope): Systemd {
+    return this.deps.makeSystemd?.(scope) ??
+      Systemd.forScope(scope, { interrupt: this.deps.signal });
   }
 
   /** The podman driver (made on first use). */

@@ -5,6 +5,8 @@ import { LABELS, ROLES } from "../labels.ts";
 import { podName } from "../plan/pod_plan.ts";
 import { containerPs } from "../podman/container.ts";
 import type { ContainerListEntry } from "../podman/schemas.ts";
+import { quadletWorkspaces } from "../pods/quadlet_workspace.ts";
+import { processUid, quadletHost } from "../quadlet/install.ts";
 import type { CliContext } from "./context.ts";
 import { renderTable } from "./table.ts";
 
@@ -34,23 +36,33 @@ export interface ListRow {
   task: string | null;
   image: string | null;
   created: string | null;
+  /** Who runs it: devaipod through podman, or systemd from Quadlet units. */
+  backend: "podman" | "quadlet";
 }
 
 /**
  * Rows for `list`, from one `podman ps` of every container labelled with a workspace: the
  * infra container carries the pod's labels and state, the agent container its health.
  */
-export function listRows(containers: readonly ContainerListEntry[]): ListRow[] {
+export function listRows(
+  containers: readonly ContainerListEntry[],
+  quadlet: readonly string[] = [],
+): ListRow[] {
+  const units = new Set(quadlet);
   const groups = new Map<string, ContainerListEntry[]>();
   for (const c of containers) {
     const ws = c.Labels[LABELS.workspace];
     if (ws) groups.set(ws, [...(groups.get(ws) ?? []), c]);
   }
+  // A stopped Quadlet workspace has no container: its units are what list shows.
+  for (const ws of units) if (!groups.has(ws)) groups.set(ws, []);
   return [...groups].map(([workspace, members]): ListRow => {
     const infra = members.find((c) => c.IsInfra === true);
     const agent = members.find((c) => c.Labels[LABELS.role] === ROLES.agent);
     const running = members.filter((c) => c.State === "running").length;
-    const state = !infra
+    const state = members.length === 0
+      ? "stopped"
+      : !infra
       ? "incomplete"
       : infra.State !== "running"
       ? infra.State
@@ -72,13 +84,18 @@ export function listRows(containers: readonly ContainerListEntry[]): ListRow[] {
       task: infra?.Labels[LABELS.task] ?? null,
       image: infra?.Labels[LABELS.image] ?? null,
       created,
+      backend: units.has(workspace) ? "quadlet" : "podman",
     };
   }).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** `devaipod list`. */
 export async function listAction(ctx: CliContext, options: { json?: boolean }): Promise<void> {
-  const rows = listRows(await ctx.podman.run(containerPs({ [LABELS.workspace]: true })));
+  const [containers, quadlet] = await Promise.all([
+    ctx.podman.run(containerPs({ [LABELS.workspace]: true })),
+    quadletWorkspaces(quadletHost(ctx.deps.env, processUid()).unitDir),
+  ]);
+  const rows = listRows(containers, quadlet);
   if (options.json) return ctx.json(rows);
   if (rows.length === 0) {
     ctx.info("no workspaces; `devaipod up` starts one");
@@ -88,7 +105,7 @@ export async function listAction(ctx: CliContext, options: { json?: boolean }): 
     ["NAME", "STATE", "AGENT", "AGE", "PROJECT", "TASK"],
     ...rows.map((r) => [
       r.name,
-      r.state,
+      r.backend === "quadlet" ? `${r.state} (quadlet)` : r.state,
       r.agent.state === "running" ? r.agent.health : r.agent.state,
       age(r.created ?? undefined),
       r.project ?? "",

@@ -47,5 +47,19 @@ Deno.test("list: one row per workspace from its containers; state, health and la
     task: "t",
     image: null,
     created: "2023-11-14T22:13:20.000Z",
+    backend: "podman",
   });
+});
+
+Deno.test("list: Quadlet workspaces are named so; a stopped one (units, no containers) is a stopped row", () => {
+  const rows = listRows([
+    c("b", "pod", "running", { IsInfra: true }),
+    c("b", "agent", "running"),
+    c("p", "pod", "running", { IsInfra: true }),
+  ], ["b", "s"]);
+  assertEquals(rows.map((r) => [r.name, r.state, r.backend, r.agent.state]), [
+    ["b", "running", "quadlet", "running"],
+    ["p", "running", "podman", "missing"],
+    ["s", "stopped", "quadlet", "missing"],
+  ]);
 });

@@ -2,6 +2,8 @@
 import { devaipodDirs } from "../paths.ts";
 import { findWorkspaceExact } from "../pods/inventory.ts";
 import { rebuildTarget } from "../pods/rebuild.ts";
+import { quadletWorkspace } from "../pods/quadlet_workspace.ts";
+import { processUid, quadletHost } from "../quadlet/install.ts";
 import { prepareImage } from "../pods/image.ts";
 import type { CliContext } from "./context.ts";
 import { Progress } from "../util/progress.ts";
@@ -26,6 +28,11 @@ export async function rebuildAction(
   const pod = await findWorkspaceExact(ctx.podman, name);
   const target = await rebuildTarget(ctx.podman, devaipodDirs(ctx.deps.env).state, pod);
   const { workspace, project, task, configFile } = target;
+  // systemd runs it: the new workspace is Quadlet units again.
+  const quadlet = await quadletWorkspace(
+    quadletHost(ctx.deps.env, processUid()).unitDir,
+    workspace,
+  );
   // Check what can fail before anything is removed: the config must resolve and the image must be
   // there (pulled or built). A workspace started with --image and no devcontainer.json keeps its
   // image.
@@ -66,6 +73,7 @@ export async function rebuildAction(
     ...(configFile ? { devcontainer: configFile } : {}),
     prompt: options.prompt && task !== undefined,
     readyTimeout: 120,
+    backend: quadlet ? "quadlet" : "podman",
     networkIsolation: target.isolation ? "on" : "off",
     ...(target.isolation
       ? { allow: target.isolation.allowed, egressNetwork: target.isolation.egressNetwork }

@@ -9,7 +9,6 @@ import { loadUserConfig, unappliedKeys } from "../config/user_config.ts";
 import type { UserConfig } from "../config/user_config.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { ConflictError, formatDiagnostic, shellQuote, UsageError } from "../errors.ts";
-import { LABELS } from "../labels.ts";
 import { devaipodDirs, userConfigPath } from "../paths.ts";
 import { DEFAULT_PATH, planPod } from "../plan/pod_plan.ts";
 import type { PlanInput, PodPlan, ProxyRuntime } from "../plan/pod_plan.ts";
@@ -20,6 +19,7 @@ import { resolveProject } from "./up_action.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
 import type { AgentUser } from "../quadlet/from_pod_plan.ts";
 import { quadletInputFromPlan } from "../quadlet/from_pod_plan.ts";
+import { installedUnits } from "../quadlet/install.ts";
 import { renderQuadlet } from "../quadlet/render.ts";
 import type { QuadletInput, QuadletUnit } from "../quadlet/render.ts";
 import { secretCommands } from "../quadlet/secrets.ts";
@@ -221,21 +221,8 @@ async function staleUnits(
   workspace: string,
   units: readonly QuadletUnit[],
 ): Promise<string[]> {
-  const current = new Set(units.map((u) => u.file));
-  const label = new RegExp(
-    `^(Label=|PodmanArgs=--label=)${LABELS.workspace.replaceAll(".", "\\.")}=${workspace}$`,
-    "m",
-  );
-  const stale: string[] = [];
-  for await (const entry of Deno.readDir(dir)) {
-    if (
-      !entry.isFile || current.has(entry.name) ||
-      !/\.(pod|container|network|volume)$/.test(entry.name)
-    ) continue;
-    const text = await Deno.readTextFile(join(dir, entry.name)).catch(() => "");
-    if (label.test(text)) stale.push(join(dir, entry.name));
-  }
-  return stale.sort();
+  const current = new Set(units.map((u) => join(dir, u.file)));
+  return (await installedUnits(dir, workspace)).filter((path) => !current.has(path));
 }
 
 /** Renders SOURCE's workspace for a target and prints it, or writes it into `--output`. */

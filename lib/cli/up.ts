@@ -44,6 +44,14 @@ export function upCommand(ctx: CliContext): CommandUnknownOpts {
         .choices(["on", "off"])
         .default("on"),
     )
+    .addOption(
+      new Option(
+        "--backend <backend>",
+        "podman: devaipod runs the pod; quadlet: systemd runs it from Quadlet units (podman 5)",
+      )
+        .choices(["podman", "quadlet"])
+        .default("podman"),
+    )
     .option("--allow <host...>", "more hosts the agent may reach (with --network-isolation on)")
     .option(
       "--egress-network <name>",

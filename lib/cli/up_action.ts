@@ -6,6 +6,7 @@ import { loadUserConfig, unappliedKeys } from "../config/user_config.ts";
 import {
   ConfigError,
   ConflictError,
+  EnvironmentError,
   formatDiagnostic,
   NotFoundError,
   UsageError,
@@ -37,6 +38,10 @@ import { codeRoot, containerRuntime, currentRuntime, runtimeKind } from "../runt
 import { materialiseRuntime } from "../runtime_cache.ts";
 import type { CliContext } from "./context.ts";
 import { Progress } from "../util/progress.ts";
+import * as p from "../podman/mod.ts";
+import { processUid, quadletHost } from "../quadlet/install.ts";
+import { workspaceSubnets } from "../quadlet/subnets.ts";
+import type { Systemd, SystemdScope } from "../systemd/systemd.ts";
 
 /** Options of `devaipod up`. */
 export interface UpOptions {
@@ -58,6 +63,8 @@ export interface UpOptions {
   trustSource?: boolean;
   /** `rebuild`: the workspace came from this URL source (PATH is then its clone). */
   recorded?: SourceRecord;
+  /** Who runs the workspace: devaipod through podman (default), or systemd from Quadlet units. */
+  backend?: string;
 }
 
 /** Resolves the project's devcontainer.json; `undefined` for a project without one run with `--image`. */
@@ -180,6 +187,35 @@ export async function upAction(
 }
 
 /**
+ * The systemd driver for `up --backend quadlet`, once this host is known to run Quadlet units:
+ * a running systemd manager of the scope, and podman 5 or newer (`.pod` units).
+ */
+async function quadletSystemd(ctx: CliContext, scope: SystemdScope): Promise<Systemd> {
+  const systemd = ctx.systemd(scope);
+  const manager = await systemd.running();
+  const flag = scope === "user" ? " --user" : "";
+  if (!manager.ok) {
+    throw new EnvironmentError(
+      `--backend quadlet needs systemd, and \`systemctl${flag} is-system-running\` says: ${manager.state}`,
+      {
+        hint: scope === "user"
+          ? "log in through a systemd session (or `loginctl enable-linger`), or use --backend podman"
+          : "run devaipod where systemd is PID 1, or use --backend podman",
+      },
+    );
+  }
+  const version = (await ctx.podman.run(p.version())).Client.Version;
+  const major = Number(version.split(".")[0]);
+  if (!(major >= 5)) {
+    throw new EnvironmentError(
+      `--backend quadlet needs podman 5 or newer for .pod units; this is podman ${version}`,
+      { hint: "upgrade podman, or use --backend podman (or `devaipod render` to read the units)" },
+    );
+  }
+  return systemd;
+}
+
+/**
  * A URL source must not replace the clone of a workspace that exists (the leftovers of an
  * unfinished up are no workspace: `up` clears them, as for a folder).
  */
@@ -238,6 +274,11 @@ async function upFrom(
       return [entry.slice(0, eq), entry.slice(eq + 1)];
     }),
   );
+  const quadlet = options.backend === "quadlet";
+  // Quadlet units are files anyone may read: `[trusted.env]` values reach the workspace as
+  // secrets, like devcontainer.json's, never as lines of a unit.
+  const trustedEnv = user.trusted?.env ?? {};
+  const secretEnv = quadlet ? { ...hostEnv, ...trustedEnv } : hostEnv;
   // devcontainer.json `secrets`: their values come from the host's environment.
   const declared = Object.keys(resolved?.config.secrets ?? {});
   const unset = declared.filter((k) => hostEnv[k] === undefined && !(k in userSecrets));
@@ -251,7 +292,10 @@ async function upFrom(
     );
   }
   // Their names only: `up` reads each value from the environment when it makes the secret.
-  const workspaceSecrets = declared.filter((k) => hostEnv[k] !== undefined && !(k in userSecrets));
+  const workspaceSecrets = [
+    ...declared.filter((k) => hostEnv[k] !== undefined && !(k in userSecrets)),
+    ...(quadlet ? Object.keys(trustedEnv).filter((k) => !declared.includes(k)) : []),
+  ];
   // The agent's allowlist beyond its profile's and allowedDomains: as --allow adds them.
   const moreHosts = [
     ...(user["network-isolation"]?.allowed_domains ?? []),
@@ -272,6 +316,7 @@ async function upFrom(
   const { root } = known ?? await gitFacts(folder);
   const git = root !== undefined;
   const stateDirs = workspaceDirs(dirs.state, workspace);
+  const host = quadletHost(ctx.deps.env, processUid());
   const injected = resolved?.devaipod.agentBinary !== "image";
   // One input, from the flags and the user config, for the dry-run and for up alike.
   const input: UpInput = {
@@ -282,7 +327,7 @@ async function upFrom(
     projectPath: folder,
     projectRoot: root ?? folder,
     git,
-    hostEnv,
+    hostEnv: secretEnv,
     ...(injected ? { agentBinary: bind("agent.binary") } : {}),
     shimsDir: stateDirs.shims,
     ...(task !== undefined ? { task } : {}),
@@ -291,7 +336,7 @@ async function upFrom(
     ...(user.env?.allowlist ? { envAllowlist: user.env.allowlist } : {}),
     ...(user.env?.vars ? { envVars: user.env.vars } : {}),
     // [trusted.env] values go into the workspace's argv; the dry-run shows them as <redacted>.
-    ...(user.trusted?.env
+    ...(user.trusted?.env && !quadlet
       ? {
         trustedEnv: dryRun
           ? Object.fromEntries(Object.keys(user.trusted.env).map((k) => [k, "<redacted>"]))
@@ -314,6 +359,12 @@ async function upFrom(
         },
       }
       : {}),
+    unitDir: host.unitDir,
+    ...(quadlet
+      ? {
+        quadlet: { unitDir: host.unitDir, scope: host.scope, subnets: workspaceSubnets(workspace) },
+      }
+      : {}),
   };
   const plan = planUp(input);
 
@@ -330,6 +381,7 @@ async function upFrom(
   }
 
   const progress = new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet });
+  const systemd = quadlet ? await quadletSystemd(ctx, host.scope) : undefined;
   if (options.networkIsolation === "off") {
     ctx.err(
       "warning: --network-isolation off: the agent can reach any host, and send your code and keys anywhere",
@@ -350,8 +402,9 @@ async function upFrom(
   const { Up } = await import("../pods/up.ts");
   const result = await new Up({ plan, projectPath: folder, fromSource: record !== undefined }, {
     podman: ctx.podman,
-    hostEnv,
+    hostEnv: secretEnv,
     progress,
+    ...(systemd ? { systemd } : {}),
     log: (t) => {
       if (!ctx.globals.quiet) ctx.deps.io.stderr(t);
     },

@@ -5,7 +5,7 @@
  * `delete`, which takes the exact name.
  */
 import { hooksFor, runSteps } from "../devcontainer/lifecycle.ts";
-import { DevaipodError, FailedError, UsageError } from "../errors.ts";
+import { DevaipodError, FailedError, NotFoundError, UsageError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import { devaipodDirs, userConfigPath } from "../paths.ts";
 import { loadUserConfig } from "../config/user_config.ts";
@@ -15,7 +15,17 @@ import { remoteEnvOf } from "../pods/remote_env.ts";
 import { printable } from "../util/printable.ts";
 import * as p from "../podman/mod.ts";
 import type { ContainerListEntry, PodListEntry } from "../podman/mod.ts";
-import { findWorkspace, workspaceContainers, workspaceOf } from "../pods/inventory.ts";
+import {
+  findWorkspace,
+  workspaceContainers,
+  workspaceObjects,
+  workspaceOf,
+} from "../pods/inventory.ts";
+import { containerService, quadletState, quadletWorkspace } from "../pods/quadlet_workspace.ts";
+import type { QuadletWorkspace } from "../pods/quadlet_workspace.ts";
+import { processUid, quadletHost } from "../quadlet/install.ts";
+import type { QuadletHost } from "../quadlet/install.ts";
+import { podName } from "../plan/pod_plan.ts";
 import { deletableWorkspace, deleteWorkspace } from "../pods/delete.ts";
 import type { DeleteDeps, DeleteOptions, DeleteResult } from "../pods/delete.ts";
 import { recordedConfig } from "../pods/recorded_config.ts";
@@ -37,11 +47,50 @@ export async function statusAction(
   name: string,
   options: { json?: boolean },
 ): Promise<void> {
-  const status = await workspaceStatus(ctx.podman, await findWorkspace(ctx.podman, name));
+  const found = await resolveWorkspace(ctx, name);
+  const q = found.quadlet;
+  const units = q
+    ? {
+      dir: quadletHostOf(ctx).unitDir,
+      service: q.service,
+      state: await quadletState(ctx.systemd(quadletHostOf(ctx).scope), q),
+    }
+    : undefined;
+  if (!found.pod) {
+    // A stopped Quadlet workspace: its units and volumes are all there is.
+    const volumes = (await workspaceObjects(ctx.podman, found.workspace)).volumes.map((v) => ({
+      name: v.Name,
+    }));
+    if (options.json) {
+      return ctx.json({
+        name: found.workspace,
+        backend: "quadlet",
+        state: "stopped",
+        quadlet: units,
+        volumes,
+      });
+    }
+    for (
+      const line of renderTable([
+        ["workspace", `${found.workspace} (stopped)`],
+        ["backend", `quadlet: ${units?.service} ${units?.state} (units in ${units?.dir})`],
+        ["volumes", volumes.map((v) => v.name).join(", ") || "-"],
+      ])
+    ) ctx.out(line);
+    return;
+  }
+  const status = {
+    ...await workspaceStatus(ctx.podman, found.pod),
+    backend: q ? "quadlet" : "podman",
+    ...(units ? { quadlet: units } : {}),
+  };
   const { name: workspace, agent: { work } } = status;
   if (options.json) return ctx.json(status);
   const rows = [
     ["workspace", `${workspace} (pod ${status.pod}, ${status.state})`],
+    ...(units
+      ? [["backend", `quadlet: ${units.service} ${units.state} (units in ${units.dir})`]]
+      : []),
     ["project", status.project ?? "-"],
     ...(status.source
       ? [["source", `${status.source.url} at ${status.source.commit.slice(0, 12)}`]]
@@ -109,8 +158,19 @@ export async function logsAction(
   name: string,
   options: { container?: string; follow?: boolean; tail?: string },
 ): Promise<void> {
-  const { container: c } = await container(ctx, name, roleOf(options.container));
+  const role = roleOf(options.container);
   const tail = options.tail === undefined ? undefined : Number(options.tail);
+  const found = await resolveWorkspace(ctx, name);
+  if (found.quadlet) {
+    // systemd runs it: the journal holds every start's output, not only the current container's.
+    const code = await ctx.systemd(quadletHostOf(ctx).scope).journal(
+      [containerService(`${podName(found.workspace)}-${role}`)],
+      { ...(options.follow ? { follow: true } : {}), ...(tail !== undefined ? { tail } : {}) },
+    );
+    if (code !== 0) throw new FailedError(`journalctl exited ${code}`);
+    return;
+  }
+  const { container: c } = await container(ctx, name, role);
   const code = await ctx.podman.runInteractive(
     p.containerLogs(c.Id, {
       ...(options.follow ? { follow: true } : {}),
@@ -227,9 +287,46 @@ export async function sshAction(
 
 /** `devaipod stop NAME`. */
 export async function stopAction(ctx: CliContext, name: string): Promise<void> {
-  const pod = await findWorkspace(ctx.podman, name);
-  await stopWorkspace(ctx.podman, pod);
-  ctx.info(`stopped ${workspaceOf(pod)}`);
+  const found = await resolveWorkspace(ctx, name);
+  if (found.quadlet) {
+    await ctx.systemd(quadletHostOf(ctx).scope).stop(found.quadlet.service);
+    ctx.info(`stopped ${found.workspace} (${found.quadlet.service})`);
+    return;
+  }
+  if (!found.pod) throw new Error("unreachable: a podman workspace has a pod");
+  await stopWorkspace(ctx.podman, found.pod);
+  ctx.info(`stopped ${found.workspace}`);
+}
+
+/** Where this host's Quadlet units are. */
+function quadletHostOf(ctx: CliContext): QuadletHost {
+  return quadletHost(ctx.deps.env, processUid());
+}
+
+/** A workspace a user named: its pod when it has one, its units when systemd runs it. */
+interface FoundWorkspace {
+  workspace: string;
+  pod?: PodListEntry;
+  quadlet?: QuadletWorkspace;
+}
+
+/**
+ * The workspace `name` names: by its pod ({@link findWorkspace}: exact, else a unique prefix),
+ * else, for a stopped Quadlet workspace (no pod), by its units (exact name).
+ */
+async function resolveWorkspace(ctx: CliContext, name: string): Promise<FoundWorkspace> {
+  const dir = quadletHostOf(ctx).unitDir;
+  try {
+    const pod = await findWorkspace(ctx.podman, name);
+    const workspace = workspaceOf(pod);
+    const q = await quadletWorkspace(dir, workspace);
+    return { workspace, pod, ...(q ? { quadlet: q } : {}) };
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    const q = await quadletWorkspace(dir, name);
+    if (!q) throw err;
+    return { workspace: q.workspace, quadlet: q };
+  }
 }
 
 /** `devaipod start NAME`: starts the pod, waits for the agent, runs postStartCommand. */
@@ -238,18 +335,26 @@ export async function startAction(
   name: string,
   options: { readyTimeout?: number },
 ): Promise<void> {
-  const pod = await findWorkspace(ctx.podman, name);
+  const found = await resolveWorkspace(ctx, name);
+  const progress = new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet });
+  const q = found.quadlet;
+  if (q) {
+    // systemd starts every unit (new containers: the create hooks run again, below).
+    const systemd = ctx.systemd(quadletHostOf(ctx).scope);
+    await progress.step(`start ${q.service}`, () => systemd.start(q.service));
+  }
+  const pod = found.pod && !q ? found.pod : await findWorkspace(ctx.podman, found.workspace);
   await startWorkspace(
     {
       podman: ctx.podman,
-      progress: new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet }),
+      progress,
       log: (t) => ctx.deps.io.stderr(t),
       stateDir: devaipodDirs(ctx.deps.env).state,
       hostEnv: ctx.deps.env.toObject(),
       userDotfiles: () => userDotfiles(ctx),
     },
     pod,
-    { readyTimeoutSeconds: options.readyTimeout ?? 120 },
+    { readyTimeoutSeconds: options.readyTimeout ?? 120, ...(q ? { started: true } : {}) },
   );
   ctx.info(`started ${workspaceOf(pod)}`);
 }
@@ -275,7 +380,7 @@ export async function deleteAction(
   name: string,
   options: DeleteOptions,
 ): Promise<void> {
-  const workspace = await deletableWorkspace(ctx.podman, name);
+  const workspace = await deletableWorkspace(ctx.podman, name, quadletHostOf(ctx).unitDir);
   await deleteAndReport(ctx, workspace, options);
 }
 
@@ -288,11 +393,13 @@ export function deleteDeps(ctx: CliContext): DeleteDeps {
       return undefined; // no HOME: no ssh config to clean
     }
   })();
+  const host = quadletHostOf(ctx);
   return {
     podman: ctx.podman,
     stateDir: devaipodDirs(ctx.deps.env).state,
     sshConfig,
     warn: (line) => ctx.err(line),
+    quadlet: { systemd: ctx.systemd(host.scope), unitDir: host.unitDir },
   };
 }
 

@@ -9,6 +9,7 @@ import type { LifecycleStep } from "../devcontainer/lifecycle.ts";
 import type { HookName } from "../devcontainer/schema.ts";
 import { hooksFor } from "../devcontainer/lifecycle.ts";
 import type { BindingName, Planned } from "./bindings.ts";
+import { quadletService } from "./quadlet_names.ts";
 import { bind, needs, t } from "./bindings.ts";
 import type { PlanInput, PlannedSecret, PlannedVolume, PodPlan } from "./pod_plan.ts";
 import {
@@ -22,14 +23,32 @@ import type { BuildSpec, ContainerSpec, NetworkSpec, PodSpec } from "./spec.ts";
 
 /** What a step creates: rollback removes it, except volumes (user data) and images (caches). */
 export interface Created {
-  kind: "secret" | "volume" | "network" | "pod" | "container";
+  kind: "secret" | "volume" | "network" | "pod" | "container" | "units";
   name: string;
+}
+
+/**
+ * `up --backend quadlet`: the pod, its containers and networks become Quadlet units that
+ * systemd runs, instead of podman commands of devaipod's.
+ */
+export interface QuadletTarget {
+  /** Where the units go: `~/.config/containers/systemd` (user) or `/etc/containers/systemd`. */
+  unitDir: string;
+  /** Which systemd manager runs them. */
+  scope: "user" | "system";
+  /** The internal and link networks' subnets (static: the units name them before they exist). */
+  subnets: { internal: string; link: string };
 }
 
 /** What a step does, backend-neutral. */
 export type Op =
   /** Looks for an earlier, unfinished `up` of this name: removes its leftovers, adopts volumes. */
-  | { kind: "leftovers"; workspace: string }
+  | {
+    kind: "leftovers";
+    workspace: string;
+    /** This host's Quadlet folder: units of this name there mean the workspace exists. */
+    unitDir?: string;
+  }
   /** The user's own podman secrets (`[trusted] secrets`) must exist. */
   | { kind: "user-secrets"; secrets: Readonly<Record<string, string>>; configFile?: string }
   /** Clones the user's dotfiles on the host (before anything is created). */
@@ -77,6 +96,25 @@ export type Op =
   | { kind: "network"; network: NetworkSpec }
   /** Reads the networks' subnets: the static addresses on them. */
   | { kind: "addresses"; internal: string; link: string }
+  /** Quadlet: the networks' subnets are fixed, so are the addresses on them. */
+  | { kind: "subnets"; internal: string; link: string; subnets: QuadletTarget["subnets"] }
+  /** Quadlet: the workspace user's uid and gid from a throwaway container of the image. */
+  | { kind: "image-user"; image: string; remoteUser?: string }
+  /**
+   * Quadlet: the plan's pod, containers, networks and volumes as units in `dir`, then a
+   * `daemon-reload` and the pod's service started (which starts every unit of the workspace).
+   */
+  | {
+    kind: "units";
+    dir: string;
+    scope: QuadletTarget["scope"];
+    /** The unit files, by name. */
+    files: readonly string[];
+    /** The pod's service: starting it starts the workspace. */
+    service: string;
+    /** The containers' services: each must be active before the next step. */
+    containers: readonly string[];
+  }
   | { kind: "pod"; pod: Planned<PodSpec> }
   /** `run --detach`: created and started. */
   | { kind: "container"; container: Planned<ContainerSpec> }
@@ -157,6 +195,28 @@ export interface UpInput extends PlanInput {
   readyTimeoutSeconds: number;
   /** Do not send the task (rebuild --no-prompt). */
   noPrompt?: boolean;
+  /** Run the workspace as Quadlet units (`up --backend quadlet`); podman commands without. */
+  quadlet?: QuadletTarget;
+  /** This host's Quadlet folder, whichever backend runs (a Quadlet workspace may be stopped). */
+  unitDir?: string;
+}
+
+/** The unit files of a workspace's plan: its pod, containers, networks and volumes. */
+export function quadletFiles(pod: PodPlan): string[] {
+  const iso = pod.isolation;
+  return [
+    `${pod.pod.name}.pod`,
+    `${pod.workspaceContainer.name}.container`,
+    `${pod.agentContainer.name}.container`,
+    ...(iso
+      ? [
+        `${iso.proxyContainer.name}.container`,
+        `${iso.network.name}.network`,
+        `${iso.linkNetwork.name}.network`,
+      ]
+      : []),
+    ...pod.volumes.map((v) => `${v.name}.volume`),
+  ].sort();
 }
 
 /** The steps of `up` for `input`. */
@@ -176,7 +236,11 @@ export function planUp(input: UpInput): UpPlan {
   add({
     id: "leftovers",
     title: "leftovers of an earlier up",
-    op: { kind: "leftovers", workspace: input.workspace },
+    op: {
+      kind: "leftovers",
+      workspace: input.workspace,
+      ...(input.unitDir ? { unitDir: input.unitDir } : {}),
+    },
   });
   if (Object.keys(input.userSecrets ?? {}).length) {
     add({
@@ -288,97 +352,154 @@ export function planUp(input: UpInput): UpPlan {
     });
   }
   const iso = pod.isolation;
+  const quadlet = input.quadlet;
   if (iso) {
     add({
       id: "allow-file",
       title: `allowlist (${iso.allow.length} hosts)`,
       op: { kind: "allow-file", path: iso.allowFile, entries: iso.allow },
     });
-    for (const network of [iso.network, iso.linkNetwork]) {
+  }
+  const addresses: BindingName[] = [
+    "net.internalSubnet",
+    "net.linkSubnet",
+    "net.proxy",
+    "net.agent",
+    "net.linkProxy",
+    "net.pod",
+  ];
+  const chown = (): void =>
+    add({
+      id: "chown",
+      title: "hand the project to the workspace user",
+      op: { kind: "chown", container: ws, target: pod.workspaceMountTarget, owner: AGENT_USER },
+      when: "copy.work",
+    });
+  const ocShim = (): void =>
+    add({
+      id: "shims oc",
+      title: "the oc shim, unless the image has its own",
+      op: {
+        kind: "shims",
+        dir: input.shimsDir,
+        agentUrl: pod.agentUrl,
+        injected,
+        imageOc: bind("user.oc"),
+      },
+    });
+  const linkShims = (): void =>
+    add({
+      id: "link-shims",
+      title: "shims into /usr/local/bin",
+      op: { kind: "link-shims", container: ws },
+    });
+  if (quadlet) {
+    if (iso) {
       add({
-        id: `network ${network.name}`,
-        title: `network ${network.name} (internal, no DNS)`,
-        op: { kind: "network", network },
-        creates: { kind: "network", name: network.name },
-        group: "networks",
+        id: "subnets",
+        title: `the networks' subnets (${quadlet.subnets.internal}, ${quadlet.subnets.link})`,
+        op: {
+          kind: "subnets",
+          internal: iso.network.name,
+          link: iso.linkNetwork.name,
+          subnets: quadlet.subnets,
+        },
+        produces: addresses,
+      });
+    }
+    add({
+      id: "image-user",
+      title: "the workspace user's uid",
+      op: {
+        kind: "image-user",
+        image: pod.image,
+        ...(pod.remoteUser ? { remoteUser: pod.remoteUser } : {}),
+      },
+      produces: ["user.uid", "user.gid", "user.oc"],
+    });
+    ocShim();
+    const files = quadletFiles(pod);
+    const service = quadletService(`${pod.pod.name}.pod`);
+    add({
+      id: "units",
+      title: `Quadlet units (${files.length}), started by ${service}`,
+      op: {
+        kind: "units",
+        dir: quadlet.unitDir,
+        scope: quadlet.scope,
+        files,
+        service,
+        containers: files.filter((f) => f.endsWith(".container")).map(quadletService),
+      },
+      creates: { kind: "units", name: service },
+      counted: true,
+    });
+    chown();
+    linkShims();
+  } else {
+    if (iso) {
+      for (const network of [iso.network, iso.linkNetwork]) {
+        add({
+          id: `network ${network.name}`,
+          title: `network ${network.name} (internal, no DNS)`,
+          op: { kind: "network", network },
+          creates: { kind: "network", name: network.name },
+          group: "networks",
+          counted: true,
+        });
+      }
+      add({
+        id: "addresses",
+        title: "the networks' addresses",
+        op: { kind: "addresses", internal: iso.network.name, link: iso.linkNetwork.name },
+        produces: addresses,
+      });
+      const proxy = iso.proxyContainer.name;
+      add({
+        id: `container ${proxy}`,
+        title: `egress proxy ${proxy} (${iso.allow.length} allowed hosts)`,
+        op: { kind: "container", container: iso.proxyContainer },
+        creates: { kind: "container", name: proxy },
         counted: true,
       });
     }
     add({
-      id: "addresses",
-      title: "the networks' addresses",
-      op: { kind: "addresses", internal: iso.network.name, link: iso.linkNetwork.name },
-      produces: [
-        "net.internalSubnet",
-        "net.linkSubnet",
-        "net.proxy",
-        "net.agent",
-        "net.linkProxy",
-        "net.pod",
-      ],
+      id: `pod ${pod.pod.name}`,
+      title: `pod ${pod.pod.name}`,
+      op: { kind: "pod", pod: pod.pod },
+      creates: { kind: "pod", name: pod.pod.name },
+      counted: true,
     });
-    const proxy = iso.proxyContainer.name;
     add({
-      id: `container ${proxy}`,
-      title: `egress proxy ${proxy} (${iso.allow.length} allowed hosts)`,
-      op: { kind: "container", container: iso.proxyContainer },
-      creates: { kind: "container", name: proxy },
+      id: `container ${ws}`,
+      title: "workspace container",
+      op: { kind: "container", container: pod.workspaceContainer },
+      creates: { kind: "container", name: ws },
+      counted: true,
+    });
+    add({
+      id: "workspace-user",
+      title: "the workspace user's uid",
+      op: {
+        kind: "workspace-user",
+        container: ws,
+        ...(pod.remoteUser ? { remoteUser: pod.remoteUser } : {}),
+      },
+      produces: ["user.uid", "user.gid", "user.oc"],
+    });
+    chown();
+    ocShim();
+    linkShims();
+    add({
+      id: `container ${agent}`,
+      title: `agent container (no capabilities, no-new-privileges${
+        iso ? ", behind the proxy" : ""
+      })`,
+      op: { kind: "container", container: pod.agentContainer },
+      creates: { kind: "container", name: agent },
       counted: true,
     });
   }
-  add({
-    id: `pod ${pod.pod.name}`,
-    title: `pod ${pod.pod.name}`,
-    op: { kind: "pod", pod: pod.pod },
-    creates: { kind: "pod", name: pod.pod.name },
-    counted: true,
-  });
-  add({
-    id: `container ${ws}`,
-    title: "workspace container",
-    op: { kind: "container", container: pod.workspaceContainer },
-    creates: { kind: "container", name: ws },
-    counted: true,
-  });
-  add({
-    id: "workspace-user",
-    title: "the workspace user's uid",
-    op: {
-      kind: "workspace-user",
-      container: ws,
-      ...(pod.remoteUser ? { remoteUser: pod.remoteUser } : {}),
-    },
-    produces: ["user.uid", "user.gid", "user.oc"],
-  });
-  add({
-    id: "chown",
-    title: "hand the project to the workspace user",
-    op: { kind: "chown", container: ws, target: pod.workspaceMountTarget, owner: AGENT_USER },
-    when: "copy.work",
-  });
-  add({
-    id: "shims oc",
-    title: "the oc shim, unless the image has its own",
-    op: {
-      kind: "shims",
-      dir: input.shimsDir,
-      agentUrl: pod.agentUrl,
-      injected,
-      imageOc: bind("user.oc"),
-    },
-  });
-  add({
-    id: "link-shims",
-    title: "shims into /usr/local/bin",
-    op: { kind: "link-shims", container: ws },
-  });
-  add({
-    id: `container ${agent}`,
-    title: `agent container (no capabilities, no-new-privileges${iso ? ", behind the proxy" : ""})`,
-    op: { kind: "container", container: pod.agentContainer },
-    creates: { kind: "container", name: agent },
-    counted: true,
-  });
   const port = Number(new URL(pod.agentUrl).port);
   if (!iso) {
     add({

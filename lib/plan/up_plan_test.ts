@@ -193,3 +193,81 @@ Deno.test("planUp() records where the image comes from: a build when the config 
   assertEquals(pulled.op, { kind: "image", image: "localhost/img" });
   assertEquals(pulled.title, "image localhost/img");
 });
+
+const QUADLET: NonNullable<UpInput["quadlet"]> = {
+  unitDir: "/home/u/.config/containers/systemd",
+  scope: "user",
+  subnets: { internal: "10.87.1.0/29", link: "10.87.1.8/29" },
+};
+
+Deno.test("planUp() with Quadlet: units replace podman's pod, containers and networks; the rest is the same", () => {
+  const podman = planUp(upInput({ isolation: ISOLATION }));
+  const quadlet = planUp(upInput({ isolation: ISOLATION, quadlet: QUADLET }));
+  const kinds = (plan: typeof podman) => plan.steps.map((s) => s.op.kind);
+  for (const kind of ["pod", "container", "network", "addresses", "workspace-user"] as const) {
+    assert(kinds(podman).includes(kind), kind);
+    assertEquals(kinds(quadlet).includes(kind), false, kind);
+  }
+  assertEquals(quadlet.steps.map((s) => s.id), [
+    "leftovers",
+    "image",
+    "inspect-image",
+    "agent-binary",
+    "shims",
+    "secret devaipod-proj-ab12-opencode-server-password",
+    "secret devaipod-proj-ab12-anthropic-api-key",
+    "volume devaipod-proj-ab12-work",
+    "volume devaipod-proj-ab12-agent-home",
+    "copy",
+    "volume devaipod-proj-ab12-agent-work",
+    "import devaipod-proj-ab12-work",
+    "import devaipod-proj-ab12-agent-work",
+    "allow-file",
+    "subnets",
+    "image-user",
+    "shims oc",
+    "units",
+    "chown",
+    "link-shims",
+    "wait-agent",
+    "hooks",
+  ]);
+  const units = opOf(quadlet.steps, "units", "units");
+  assertEquals(units.service, "devaipod-proj-ab12-pod.service");
+  assertEquals(units.dir, QUADLET.unitDir);
+  assertEquals(units.files, [
+    "devaipod-proj-ab12-agent-home.volume",
+    "devaipod-proj-ab12-agent-work.volume",
+    "devaipod-proj-ab12-agent.container",
+    "devaipod-proj-ab12-internal.network",
+    "devaipod-proj-ab12-link.network",
+    "devaipod-proj-ab12-proxy.container",
+    "devaipod-proj-ab12-work.volume",
+    "devaipod-proj-ab12-workspace.container",
+    "devaipod-proj-ab12.pod",
+  ]);
+  assertEquals(step(quadlet.steps, "units").creates, {
+    kind: "units",
+    name: "devaipod-proj-ab12-pod.service",
+  });
+  // The addresses and the user are known before the units name them.
+  const produced = (id: string) => step(quadlet.steps, id).produces;
+  assert(produced("subnets").includes("net.agent"));
+  assertEquals(produced("image-user"), ["user.uid", "user.gid", "user.oc"]);
+  const at = (id: string) => quadlet.steps.findIndex((s) => s.id === id);
+  assert(at("subnets") < at("units") && at("image-user") < at("units"));
+  assert(at("units") < at("chown") && at("units") < at("wait-agent"));
+});
+
+Deno.test("planUp() without isolation, with Quadlet: no subnets step, no networks among the units", () => {
+  const plan = planUp(upInput({ quadlet: QUADLET }));
+  assertEquals(plan.steps.some((s) => s.id === "subnets"), false);
+  const units = opOf(plan.steps, "units", "units");
+  assertEquals(units.files.filter((f) => f.endsWith(".network")), []);
+  assert(plan.steps.some((s) => s.id === "agent-port"));
+});
+
+Deno.test("planUp(): the leftovers step knows this host's Quadlet folder, whichever backend", () => {
+  const plan = planUp(upInput({ unitDir: "/etc/containers/systemd" }));
+  assertEquals(opOf(plan.steps, "leftovers", "leftovers").unitDir, "/etc/containers/systemd");
+});

@@ -244,6 +244,23 @@ export function containerExec(spec: ExecSpec, stdin?: Uint8Array): PodmanCommand
   };
 }
 
+/**
+ * `podman run --rm --network none --entrypoint ENTRY IMAGE ARGS…`: a throwaway container that
+ * reads something from the image, with its output; as {@link containerExec}, every exit code but
+ * podman's own 125 is the command's answer.
+ */
+export function containerRunOnce(
+  image: string,
+  entrypoint: string,
+  args: readonly string[],
+): PodmanCommand<ExecResult> {
+  return {
+    argv: ["run", "--rm", "--network", "none", "--entrypoint", entrypoint, image, ...args],
+    accepts: (code) => code !== PODMAN_ERROR_EXIT,
+    parse: (out) => ({ code: out.code, stdout: out.stdout, stderr: out.stderr }),
+  };
+}
+
 /** `podman container logs [--follow] [--tail N] NAME` (output is the container's). */
 export function containerLogs(
   name: string,

@@ -17,6 +17,8 @@ import {
   workspaceObjects,
 } from "./inventory.ts";
 import { removeWorkspaceObjects } from "./remove.ts";
+import { quadletWorkspace, removeQuadletUnits } from "./quadlet_workspace.ts";
+import type { Systemd } from "../systemd/systemd.ts";
 import { workspaceDirs } from "./state.ts";
 
 /** What {@link deleteWorkspace} needs from its surroundings. */
@@ -28,6 +30,8 @@ export interface DeleteDeps {
   sshConfig?: string | undefined;
   /** Warnings that do not stop the delete (stderr). */
   warn: (line: string) => void;
+  /** This host's Quadlet units and the systemd that runs them (Quadlet workspaces). */
+  quadlet?: { systemd: Systemd; unitDir: string };
 }
 
 /** Options of {@link deleteWorkspace}. */
@@ -56,7 +60,11 @@ export interface DeleteResult {
  * of a workspace whose pod is gone (an interrupted up). A prefix is a {@link NotFoundError}
  * whose hint lists the workspaces it would have matched; an invalid name a usage error.
  */
-export async function deletableWorkspace(podman: Podman, name: string): Promise<string> {
+export async function deletableWorkspace(
+  podman: Podman,
+  name: string,
+  unitDir?: string,
+): Promise<string> {
   checkName(bareName(name));
   const pods = await listPods(podman);
   const found = exactWorkspace(pods, name)?.Labels[LABELS.workspace];
@@ -64,6 +72,9 @@ export async function deletableWorkspace(podman: Podman, name: string): Promise<
   for (const candidate of new Set([name, bareName(name)])) {
     if (!isEmpty(await workspaceObjects(podman, candidate))) return candidate;
   }
+  // A stopped Quadlet workspace whose volumes are gone is its units alone.
+  const q = unitDir ? await quadletWorkspace(unitDir, name) : undefined;
+  if (q) return q.workspace;
   throw noExactWorkspace(pods, name);
 }
 
@@ -84,13 +95,20 @@ export async function deleteWorkspace(
   options: DeleteOptions,
 ): Promise<DeleteResult> {
   checkName(workspace);
-  const found = await workspaceObjects(deps.podman, workspace);
-  if (isEmpty(found)) {
+  let found = await workspaceObjects(deps.podman, workspace);
+  const q = deps.quadlet ? await quadletWorkspace(deps.quadlet.unitDir, workspace) : undefined;
+  if (isEmpty(found) && !q) {
     throw new NotFoundError(`no workspace named '${workspace}'`, {
       hint: "`devaipod list` shows the workspaces",
     });
   }
-  if (found.pods.some((pod) => pod.Status.toLowerCase() === "running") && !options.force) {
+  if (q && deps.quadlet) {
+    // systemd runs it: its units go first (stopping the pod's service removes the containers).
+    await removeQuadletUnits(deps.quadlet.systemd, q, { force: options.force === true });
+    found = await workspaceObjects(deps.podman, workspace);
+  } else if (
+    found.pods.some((pod) => pod.Status.toLowerCase() === "running") && !options.force
+  ) {
     throw new ConflictError(`workspace ${workspace} is running`, {
       hint: `\`devaipod stop ${workspace}\` first, or \`devaipod delete -f ${workspace}\``,
     });

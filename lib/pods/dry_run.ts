@@ -40,7 +40,7 @@ export interface DryRunStep {
 export function dryRunSteps(plan: UpPlan): DryRunStep[] {
   return plan.steps.map((step) => {
     const commands = stepCommands(step, placeholderFiller).map((c): DryRunCommand => ({
-      argv: ["podman", ...c.command.argv],
+      argv: [...(c.program ?? ["podman"]), ...c.command.argv],
       ...(c.stdin ? { stdin: c.stdin } : {}),
       ...(c.when ? { when: c.when } : {}),
     }));
@@ -93,7 +93,9 @@ export function formatDryRun(steps: readonly DryRunStep[], legend: Record<string
 function actionOf(op: Op): string | undefined {
   switch (op.kind) {
     case "leftovers":
-      return "an unfinished up of this name leaves objects: they are removed, its volumes adopted; a complete workspace stops up (exit 9)";
+      return `an unfinished up of this name leaves objects: they are removed, its volumes adopted; a complete workspace${
+        op.unitDir ? ` (or its Quadlet units in ${op.unitDir})` : ""
+      } stops up (exit 9)`;
     case "user-secrets":
       return `each must exist: ${Object.values(op.secrets).join(", ")}`;
     case "dotfiles":
@@ -123,7 +125,14 @@ function actionOf(op: Op): string | undefined {
     case "addresses":
       return "the subnets → the proxy .2 and the agent .3 on the internal network, the proxy .2 and the pod .3 on the link network";
     case "workspace-user":
+    case "image-user":
       return "prints uid, gid and whether the image has its own oc (uid 0 → 1000:1000)";
+    case "subnets":
+      return `no other network may have them; fixed for the units: ${op.internal} ${op.subnets.internal}, ${op.link} ${op.subnets.link}; the proxy .2 and the agent .3 on the internal network, the proxy .2 and the pod .3 on the link network`;
+    case "units":
+      return `write ${op.files.length} units into ${op.dir} (${
+        op.files.join(", ")
+      }; \`devaipod render --target quadlet\` prints them), then reload and start the pod's service, which starts every unit`;
     case "wait-agent":
       return op.via === "http"
         ? `GET /global/health on <the agent's port> until healthy, at most ${op.timeoutSeconds}s`

@@ -37,6 +37,8 @@ export interface StartDeps {
 export interface StartOptions {
   /** How long to wait for the agent to become healthy. */
   readyTimeoutSeconds: number;
+  /** systemd started the containers already (a Quadlet workspace): podman starts none. */
+  started?: boolean;
 }
 
 /**
@@ -63,11 +65,13 @@ export async function startWorkspace(
   const before = await workspaceContainers(podman, workspace);
   const proxy = before.get(ROLES.proxy);
   const outsideAgent = proxy ? before.get(ROLES.agent) : undefined;
-  if (proxy) {
+  if (proxy && !options.started) {
     await progress.step("start the egress proxy", () => podman.run(p.containerStart(proxy.Id)));
   }
-  await progress.step(`start pod ${pod.Name}`, () => podman.run(p.podStart(pod.Name)));
-  if (outsideAgent) {
+  if (!options.started) {
+    await progress.step(`start pod ${pod.Name}`, () => podman.run(p.podStart(pod.Name)));
+  }
+  if (outsideAgent && !options.started) {
     await progress.step("start the agent", () => podman.run(p.containerStart(outsideAgent.Id)));
   }
   const containers = await workspaceContainers(podman, workspace);

@@ -171,6 +171,31 @@ Deno.test("startWorkspace: behind the proxy starts proxy, pod, agent; waits for 
   }
 });
 
+Deno.test("startWorkspace: when systemd started the containers (Quadlet), podman starts none; the wait, shims and hooks are the same", async () => {
+  const project = await projectWithHooks();
+  const pod = stoppedPod(project);
+  const { deps, calls } = await depsFor(isolatedWeb(pod), answers(true));
+  try {
+    const hooks = workspaceDirs(deps.stateDir, "web").hooks;
+    await markCreateHooksDone(hooks, "c-workspace");
+    await markCreateHooksDone(hooks, "c-agent");
+    await startWorkspace(deps, pod, { readyTimeoutSeconds: 5, started: true });
+    assertEquals(calls(), [
+      PS_WEB,
+      PS_WEB,
+      ["healthcheck", "run", "c-agent"],
+      [...linkShimsExec("c-workspace").argv],
+      ["container", "inspect", "--format", "json", "c-workspace", "c-agent"],
+      ["container", "inspect", "--format", "json", "c-workspace"],
+      ["container", "inspect", "--format", "json", "c-agent"],
+      ...hookExecs("echo started"),
+    ]);
+  } finally {
+    await Deno.remove(project, { recursive: true });
+    await Deno.remove(deps.stateDir, { recursive: true });
+  }
+});
+
 Deno.test("startWorkspace: containers whose create hooks never finished get them (and the dotfiles' turn) once", async () => {
   const project = await projectWithHooks();
   const pod = stoppedPod(project);

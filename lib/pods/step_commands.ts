@@ -12,6 +12,7 @@ import type { Created, Op, Step } from "../plan/up_plan.ts";
 import type { ContainerSpec, PodSpec } from "../plan/spec.ts";
 import * as p from "../podman/mod.ts";
 import { LABELS } from "../labels.ts";
+import { SYSTEMCTL, systemctlProgram } from "../systemd/systemd.ts";
 
 /** How a step's templates become values: filled from bindings, or shown as `<name>`. */
 export type Filler = <T>(value: Planned<T>) => T;
@@ -21,12 +22,17 @@ export function filler(values: BindingValues): Filler {
   return <T>(v: Planned<T>): T => fill<T>(v, values);
 }
 
+/** When `up` asks systemd whether the containers' services are active. */
+export const UNITS_POLL = "every 250 ms until each is active";
+
 /** The dry-run's filler: every binding as `<name>`. */
 export const placeholderFiller: Filler = <T>(v: Planned<T>): T => placeholders<T>(v);
 
-/** One podman command of a step, as the dry-run shows it. */
+/** One command of a step, as the dry-run shows it: podman's, or systemctl's. */
 export interface StepCommand {
   command: p.PodmanCommand<unknown>;
+  /** The program and its leading flags when not podman (`systemctl --user`). */
+  program?: readonly string[];
   /** What its stdin holds, never a secret's value (`<value of $VAR>`). */
   stdin?: string;
   /** When it runs, if not always (`the image is missing`). */
@@ -63,6 +69,18 @@ export function chownCommand(
     user: "0",
     command: ["chown", "-R", f<string>(op.owner), op.target],
   });
+}
+
+/** The throwaway container that reads the workspace user's uid, gid and own `oc` (Quadlet). */
+export function imageUserCommand(
+  op: Extract<Op, { kind: "image-user" }>,
+): p.PodmanCommand<p.ExecResult> {
+  return p.containerRunOnce(op.image, "sh", [
+    "-c",
+    USER_AND_OC,
+    "sh",
+    ...(op.remoteUser ? [op.remoteUser] : []),
+  ]);
 }
 
 /** The agent client's exec in the proxy's container (the task goes on stdin). */
@@ -131,6 +149,22 @@ export function stepCommands(step: Step, f: Filler): StepCommand[] {
       return [{ command: p.networkCreate(op.network) }];
     case "addresses":
       return [{ command: p.networkInspect(op.internal, op.link) }];
+    case "subnets":
+      return [{ command: p.networkLs() }];
+    case "image-user":
+      return [{ command: imageUserCommand(op) }];
+    case "units": {
+      const program = systemctlProgram(op.scope);
+      return [
+        { program, command: p.voidCommand(SYSTEMCTL.daemonReload()) },
+        { program, command: p.voidCommand(SYSTEMCTL.start(op.service)) },
+        {
+          program,
+          command: p.voidCommand(SYSTEMCTL.isActive(op.containers)),
+          when: UNITS_POLL,
+        },
+      ];
+    }
     case "pod":
       return [{ command: p.podCreate(f<PodSpec>(op.pod)) }];
     case "container":
@@ -187,6 +221,8 @@ export function undoCommand(created: Created): p.PodmanCommand<unknown> | undefi
     case "container":
       return p.containerRm([created.name], { force: true, timeoutSeconds: 0 });
     case "volume":
+    case "units":
+      // Units are undone by the Quadlet backend (stop, remove the files, reload), not by podman.
       return undefined;
   }
 }

@@ -46,10 +46,17 @@ import { DOTFILES_UNPACK, fetchDotfiles, withDotfilesStep } from "./dotfiles.ts"
 import type { Dotfiles } from "./dotfiles.ts";
 import { redactUrl } from "../sources/parse.ts";
 import { createHooksDone, markCreateHooksDone, workspaceDirs } from "./state.ts";
+import { quadletInputFromPlan } from "../quadlet/from_pod_plan.ts";
+import { allServices } from "./quadlet_workspace.ts";
+import { installedUnits, installUnits, removeUnitFiles } from "../quadlet/install.ts";
+import { renderQuadlet } from "../quadlet/render.ts";
+import type { Systemd } from "../systemd/systemd.ts";
+import { join } from "node:path";
 import {
   chownCommand,
   type Filler,
   filler,
+  imageUserCommand,
   secretCreateCommand,
   stepCommands,
   taskCommand,
@@ -68,6 +75,8 @@ export interface UpDeps {
   stateDir: string;
   /** Test hook: stop the process (as SIGKILL would) after this many podman steps. */
   stopAfterStep?: number;
+  /** The systemd manager that runs Quadlet units (`up --backend quadlet` only). */
+  systemd?: Systemd;
 }
 
 /** What `up` made. */
@@ -125,6 +134,28 @@ export async function waitHealthCheck(
   return false;
 }
 
+/**
+ * The workspace user's bindings from `USER_AND_OC`'s output (uid, gid, `oc` or `none`). The
+ * agent runs as the workspace's user (never root: uid 0 becomes 1000:1000), so both can edit the
+ * same files.
+ */
+export function userBindings(ids: p.ExecResult): BindingValues {
+  const [uidText, gidText, ocText] = ids.stdout.trim().split("\n");
+  let uid = Number(uidText);
+  let gid = Number(gidText);
+  if (ids.code !== 0 || uidText === "" || !Number.isInteger(uid) || !Number.isInteger(gid)) {
+    throw new FailedError(
+      `cannot find the workspace user's uid in the image: ${ids.stderr.trim()}`,
+    );
+  }
+  if (uid === 0) [uid, gid] = [1000, 1000];
+  return {
+    "user.uid": String(uid),
+    "user.gid": String(gid),
+    "user.oc": ocText === "oc" ? "oc" : "none",
+  };
+}
+
 /** What `up` applies: its plan, and where the project is. */
 export interface UpRequest {
   plan: UpPlan;
@@ -139,7 +170,7 @@ export class Up {
   readonly #deps: UpDeps;
   readonly #req: UpRequest;
   /** Undo actions for what this run created, newest last. */
-  readonly #undo: { what: string; command: p.PodmanCommand<unknown> }[] = [];
+  readonly #undo: { what: string; run: () => Promise<unknown> }[] = [];
   #counted = 0;
   /** When milestones were reached, in ms since the process started. */
   readonly #marks: { workspaceReady?: number; agentReady?: number } = {};
@@ -223,9 +254,9 @@ export class Up {
     const why = err instanceof InterruptedError ? "interrupted" : "failed";
     this.#deps.log(`up ${why}: removing what it created (volumes are kept)\n`);
     this.#current = "rollback";
-    for (const { what, command } of this.#undo.reverse()) {
+    for (const { what, run } of this.#undo.reverse()) {
       try {
-        await this.#run(command, { cleanup: true });
+        await run();
       } catch (undoErr) {
         this.#deps.log(
           `  could not remove ${what}: ${(undoErr as Error).message.split("\n")[0]}\n`,
@@ -266,7 +297,10 @@ export class Up {
     const early = step.creates?.kind === "pod" || step.creates?.kind === "container";
     const register = () => {
       if (undo && step.creates) {
-        this.#undo.push({ what: `${step.creates.kind} ${step.creates.name}`, command: undo });
+        this.#undo.push({
+          what: `${step.creates.kind} ${step.creates.name}`,
+          run: () => this.#run(undo, { cleanup: true }),
+        });
       }
     };
     if (early) register();
@@ -291,7 +325,7 @@ export class Up {
     const commands = () => stepCommands(step, f);
     switch (op.kind) {
       case "leftovers":
-        this.#existing = await this.#clearLeftovers(op.workspace);
+        this.#existing = await this.#clearLeftovers(op.workspace, op.unitDir);
         return false;
       case "user-secrets":
         await this.#checkUserSecrets(op);
@@ -401,23 +435,24 @@ export class Up {
           this.#marks.workspaceReady = performance.now();
         }
         return true;
-      case "workspace-user": {
-        const ids = await this.#run(workspaceUserCommand(op));
-        const [uidText, gidText, ocText] = ids.stdout.trim().split("\n");
-        let uid = Number(uidText);
-        let gid = Number(gidText);
-        if (ids.code !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid)) {
-          throw new FailedError(
-            `cannot find the workspace user's uid in the image: ${ids.stderr.trim()}`,
-          );
-        }
-        // The agent runs as the workspace's user (never root), so both can edit the same files.
-        if (uid === 0) [uid, gid] = [1000, 1000];
-        this.#values["user.uid"] = String(uid);
-        this.#values["user.gid"] = String(gid);
-        this.#values["user.oc"] = ocText === "oc" ? "oc" : "none";
+      case "workspace-user":
+        Object.assign(this.#values, userBindings(await this.#run(workspaceUserCommand(op))));
+        return false;
+      case "image-user":
+        Object.assign(this.#values, userBindings(await this.#run(imageUserCommand(op))));
+        return false;
+      case "subnets": {
+        await this.#checkSubnets(op);
+        Object.assign(
+          this.#values,
+          addressBindings(networkAddresses(op.subnets.internal, op.subnets.link)),
+        );
         return false;
       }
+      case "units":
+        await this.#startUnits(op, step.title);
+        this.#marks.workspaceReady = performance.now();
+        return true;
       case "chown": {
         const chown = await this.#run(chownCommand(op, f));
         if (chown.code !== 0) {
@@ -461,6 +496,103 @@ export class Up {
     }
   }
 
+  /** No network on this host may already have one of the units' subnets. */
+  async #checkSubnets(op: Extract<Op, { kind: "subnets" }>): Promise<void> {
+    const ours = new Set([op.internal, op.link]);
+    const wanted = new Set([op.subnets.internal, op.subnets.link]);
+    for (const network of await this.#run(p.networkLs())) {
+      if (ours.has(network.name)) continue;
+      const clash = network.subnets.find((s) => wanted.has(s.subnet));
+      if (clash) {
+        throw new ConflictError(
+          `network ${network.name} already has the subnet ${clash.subnet} this workspace's units need`,
+          { hint: "pick the name of another workspace (--name), or remove that network" },
+        );
+      }
+    }
+  }
+
+  /**
+   * Renders the plan's pod as Quadlet units with the bindings learned so far, installs them,
+   * reloads systemd and starts the pod's service. Its undo (registered before the start) stops
+   * the service, removes the files, reloads, and removes the networks the units made.
+   */
+  async #startUnits(op: Extract<Op, { kind: "units" }>, title: string): Promise<void> {
+    const systemd = this.#deps.systemd;
+    if (!systemd) throw new Error("up --backend quadlet needs a systemd driver");
+    const pod = this.#req.plan.pod;
+    const subnets = {
+      internal: this.#values["net.internalSubnet"] ?? "",
+      link: this.#values["net.linkSubnet"] ?? "",
+    };
+    const units = renderQuadlet(quadletInputFromPlan(pod, {
+      subnets,
+      agentUser: {
+        uid: Number(this.#values["user.uid"] ?? 1000),
+        gid: Number(this.#values["user.gid"] ?? 1000),
+      },
+      values: this.#values,
+    }));
+    const rendered = units.map((u) => u.file).sort();
+    if (rendered.join() !== [...op.files].sort().join()) {
+      throw new FailedError(
+        `the rendered units (${rendered.join(", ")}) are not the plan's (${op.files.join(", ")})`,
+        { hint: "this is a bug in devaipod; rerun with --verbose and report the output" },
+      );
+    }
+    const iso = pod.isolation;
+    const networks = iso ? [iso.network.name, iso.linkNetwork.name] : [];
+    this.#undo.push({
+      what: `units ${op.service}`,
+      run: async () => {
+        // Every unit's service: the networks' and volumes' stay active after the pod's stop, and
+        // would not make their objects again for the next up.
+        await systemd.stop(allServices(op.service, op.files), { cleanup: true }).catch(() => {});
+        await removeUnitFiles(op.files.map((f) => join(op.dir, f)));
+        await systemd.daemonReload({ cleanup: true });
+        if (networks.length) {
+          await this.#run(p.networkRm(networks, { force: true }), { cleanup: true })
+            .catch(() => {});
+        }
+      },
+    });
+    await this.#deps.progress.step(title, async () => {
+      await installUnits(op.dir, units);
+      const [reload, start] = stepCommands(
+        { id: "units", title, op, produces: [], needs: [] },
+        filler(this.#values),
+      );
+      await systemd.run(reload?.command.argv ?? []);
+      await systemd.run(start?.command.argv ?? []);
+      await this.#waitUnits(systemd, op);
+    });
+  }
+
+  /**
+   * `systemctl start` of the pod returns before the containers' services (which it wants) are
+   * up: waits until each is active; one that failed, or a minute without, fails `up`.
+   */
+  async #waitUnits(systemd: Systemd, op: Extract<Op, { kind: "units" }>): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    const journal = `journalctl${systemd.scope === "user" ? " --user" : ""} -u`;
+    for (;;) {
+      const states = await systemd.states(op.containers);
+      if (states.every((s) => s === "active")) return;
+      const failed = op.containers.filter((_, i) => states[i] === "failed");
+      if (failed.length || Date.now() > deadline) {
+        const which = failed.length
+          ? failed
+          : op.containers.filter((_, i) => states[i] !== "active");
+        throw new FailedError(
+          `${which.join(", ")} ${failed.length ? "failed to start" : "did not start within 60s"}`,
+          { hint: `\`${journal} ${which[0]}\` shows why` },
+        );
+      }
+      if (this.#deps.podman.interrupted) throw new InterruptedError();
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
   #newPassword(): string {
     this.#password ||= crypto.randomUUID().replaceAll("-", "") +
       crypto.randomUUID().replaceAll("-", "");
@@ -468,8 +600,18 @@ export class Up {
   }
 
   /** Removes leftovers of an earlier, unfinished `up` of this name (never its volumes). */
-  async #clearLeftovers(workspace: string): Promise<Set<string>> {
+  async #clearLeftovers(workspace: string, unitDir?: string): Promise<Set<string>> {
     const podman = this.#deps.podman;
+    const units = unitDir ? await installedUnits(unitDir, workspace) : [];
+    if (units.length) {
+      throw new ConflictError(
+        `workspace ${workspace} already exists (its Quadlet units are in ${unitDir})`,
+        {
+          hint:
+            `\`devaipod start ${workspace}\` starts it; \`devaipod delete ${workspace}\` removes it`,
+        },
+      );
+    }
     const found = await workspaceObjects(podman, workspace);
     if (isComplete(found)) {
       throw new ConflictError(`workspace ${workspace} already exists`, {

@@ -7,10 +7,12 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { PodmanFailedError } from "../errors.ts";
+import { SystemdFailedError } from "../systemd/systemd.ts";
 import type { BindingValues } from "../plan/bindings.ts";
 import { planUp, type UpInput, type UpPlan } from "../plan/up_plan.ts";
 import { Podman, RecordingRunner, type ScriptedResult } from "../podman/mod.ts";
 import { Progress } from "../util/progress.ts";
+import { Systemd } from "../systemd/systemd.ts";
 import { dryRunSteps } from "./dry_run.ts";
 import { Up } from "./up.ts";
 
@@ -34,8 +36,18 @@ async function project(root: string): Promise<string> {
   return dir;
 }
 
-function input(root: string, dir: string, isolation: boolean): UpInput {
+function input(root: string, dir: string, isolation: boolean, quadlet = false): UpInput {
   return {
+    ...(quadlet
+      ? {
+        quadlet: {
+          unitDir: join(root, "units"),
+          scope: "user" as const,
+          subnets: { internal: "10.87.5.0/29", link: "10.87.5.8/29" },
+        },
+        unitDir: join(root, "units"),
+      }
+      : {}),
     workspace: WS,
     image: "localhost/contract:latest",
     projectPath: dir,
@@ -98,6 +110,9 @@ function podmanAnswers(fail?: (args: readonly string[]) => boolean) {
         HostConfig: {},
       }]);
     }
+    if (a === "run" && args.some((x) => x.includes("id -u"))) {
+      return { stdout: "1000\n1000\nnone\n" };
+    }
     if (a === "container" && b === "exec") {
       if (args.includes("sh") && args.some((x) => x.includes("id -u"))) {
         return { stdout: "1000\n1000\nnone\n" };
@@ -109,12 +124,35 @@ function podmanAnswers(fail?: (args: readonly string[]) => boolean) {
   };
 }
 
-/** Runs `up` of `plan` on a recording podman; the calls, each with its step's id. */
-function runUp(root: string, plan: UpPlan, respond: ReturnType<typeof podmanAnswers>) {
+/** systemd as it answers once the units started: every service asked about is active. */
+function activeUnits(args: readonly string[]): ScriptedResult | undefined {
+  return args[0] === "is-active"
+    ? { stdout: args.slice(1).map(() => "active\n").join("") }
+    : undefined;
+}
+
+/**
+ * Runs `up` of `plan` on a recording podman (and, for Quadlet, a recording systemd); the calls,
+ * each with its step's id.
+ */
+function runUp(
+  root: string,
+  plan: UpPlan,
+  respond: ReturnType<typeof podmanAnswers>,
+  systemctl: (args: readonly string[]) => ScriptedResult | undefined = activeUnits,
+) {
   const byStep: { step: string; argv: string[] }[] = [];
   const runner = new RecordingRunner((args) => {
     byStep.push({ step: up.currentStep, argv: ["podman", ...args] });
     return respond(args);
+  });
+  const systemctlRunner = new RecordingRunner((args) => {
+    byStep.push({ step: up.currentStep, argv: ["systemctl", "--user", ...args] });
+    return systemctl(args);
+  }, ["systemctl", "--user"]);
+  const systemd = new Systemd("user", {
+    systemctl: systemctlRunner,
+    journalctl: new RecordingRunner(() => undefined, ["journalctl", "--user"]),
   });
   const logs: string[] = [];
   const up: Up = new Up({ plan, projectPath: plan.pod.workspace }, {
@@ -124,8 +162,9 @@ function runUp(root: string, plan: UpPlan, respond: ReturnType<typeof podmanAnsw
     log: (t) => logs.push(t),
     cacheDir: join(root, "cache"),
     stateDir: join(root, "state"),
+    systemd,
   });
-  return { up, runner, byStep, logs };
+  return { up, runner, systemctlRunner, byStep, logs };
 }
 
 /** A dry-run argv with its `<binding>` holes filled from what `up` learned. */
@@ -141,14 +180,20 @@ const HOLDS = new Set([
   "every 250 ms until healthy",
   "once healthy (its first record)",
   "an earlier up of this name left no such volume (else it is adopted)",
+  "every 250 ms until each is active",
 ]);
 
-for (const isolation of [true, false]) {
-  Deno.test(`up contract (isolation ${isolation ? "on" : "off"}): up runs, step by step, exactly the podman argv the dry-run prints, bindings filled`, async () => {
+for (
+  const [isolation, quadlet] of [[true, false], [false, false], [true, true], [
+    false,
+    true,
+  ]] as const
+) {
+  Deno.test(`up contract (${quadlet ? "quadlet" : "podman"}, isolation ${isolation ? "on" : "off"}): up runs, step by step, exactly the argv the dry-run prints, bindings filled`, async () => {
     const root = await Deno.makeTempDir({ prefix: "devaipod-contract-" });
     try {
       const dir = await project(root);
-      const plan = planUp(input(root, dir, isolation));
+      const plan = planUp(input(root, dir, isolation, quadlet));
       // Without isolation the health wait and the task go over HTTP to the published port: a
       // stand-in agent answers there, and checks the password it was given.
       const heard: string[] = [];
@@ -164,7 +209,7 @@ for (const isolation of [true, false]) {
       const answers = podmanAnswers();
       const respond = (args: readonly string[]) =>
         args[0] === "port" ? { stdout: `127.0.0.1:${agent.addr.port}\n` } : answers(args);
-      const { up, runner, byStep } = runUp(root, plan, respond);
+      const { up, runner, systemctlRunner, byStep } = runUp(root, plan, respond);
       let result;
       try {
         result = await up.run();
@@ -177,7 +222,11 @@ for (const isolation of [true, false]) {
         isolation ? [] : ["POST /session", "POST /session/ses_http/prompt_async"],
       );
       const values = up.values;
-      assertEquals(byStep.length, runner.calls.length, "every podman call is told to its step");
+      assertEquals(
+        byStep.length,
+        runner.calls.length + systemctlRunner.calls.length,
+        "every call is told to its step",
+      );
       const printed = dryRunSteps(plan);
       assertEquals(printed.map((s) => s.id), plan.steps.map((s) => s.id));
       for (const step of printed) {
@@ -199,8 +248,47 @@ for (const isolation of [true, false]) {
       );
       assertEquals(keyCall?.stdin, KEY);
       // The bindings it learned are the ones the dry-run named.
-      assertEquals(values["net.proxy"], isolation ? "10.89.0.2" : undefined);
-      assertEquals(values["net.pod"], isolation ? "10.89.1.3" : undefined);
+      assertEquals(
+        values["net.proxy"],
+        isolation ? (quadlet ? "10.87.5.2" : "10.89.0.2") : undefined,
+      );
+      assertEquals(
+        values["net.pod"],
+        isolation ? (quadlet ? "10.87.5.11" : "10.89.1.3") : undefined,
+      );
+      if (quadlet) {
+        // The units are the plan's, with what up learned; podman made no pod or container.
+        const files = [...Deno.readDirSync(join(root, "units"))].map((e) => e.name).sort();
+        const step = plan.steps.find((x) => x.op.kind === "units")?.op;
+        assertEquals(files, step?.kind === "units" ? [...step.files] : []);
+        const agentUnit = Deno.readTextFileSync(
+          join(root, "units", `devaipod-${WS}-agent.container`),
+        );
+        assert(agentUnit.includes("User=1000:1000"), agentUnit);
+        if (isolation) {
+          assert(agentUnit.includes(`internal.network:ip=${values["net.agent"]}`), agentUnit);
+        }
+        for (const f of files) {
+          assertEquals(Deno.readTextFileSync(join(root, "units", f)).includes(KEY), false, f);
+        }
+        assertEquals(
+          runner.calls.filter((c) =>
+            ["pod create", "container run", "network create"].includes(c.args.slice(0, 2).join(" "))
+          ),
+          [],
+        );
+        assertEquals(systemctlRunner.calls.map((c) => c.args.join(" ")), [
+          "daemon-reload",
+          `start devaipod-${WS}-pod.service`,
+          `is-active ${
+            [
+              `devaipod-${WS}-agent.service`,
+              ...(isolation ? [`devaipod-${WS}-proxy.service`] : []),
+              `devaipod-${WS}-workspace.service`,
+            ].join(" ")
+          }`,
+        ]);
+      }
       assertEquals([values["user.uid"], values["user.gid"]], ["1000", "1000"]);
       assert(/^[0-9a-f]{40}$/.test(values["copy.commit"] ?? ""), values["copy.commit"]);
     } finally {
@@ -236,6 +324,51 @@ Deno.test("up contract: a failing step rolls back, newest first, what the earlie
       after.join("\n"),
     );
     assertEquals(runner.calls.some((c) => c.args[0] === "volume" && c.args[1] === "rm"), false);
+    assert(logs.some((l) => l.includes("removing what it created (volumes are kept)")));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("up contract (quadlet): a service that fails to start is stopped, its units removed and systemd reloaded; networks and secrets go, volumes stay", async () => {
+  const root = await Deno.makeTempDir({ prefix: "devaipod-contract-" });
+  try {
+    const dir = await project(root);
+    const plan = planUp(input(root, dir, true, true));
+    const { up, runner, systemctlRunner, logs } = runUp(
+      root,
+      plan,
+      podmanAnswers(),
+      (args) => args[0] === "start" ? { code: 1, stderr: "Job failed" } : undefined,
+    );
+    await assertRejects(() => up.run(), SystemdFailedError);
+    assertEquals(systemctlRunner.calls.map((c) => c.args.join(" ")), [
+      "daemon-reload",
+      `start devaipod-${WS}-pod.service`,
+      // Every unit's service, the pod's first: the networks' would stay active otherwise.
+      `stop devaipod-${WS}-pod.service ${
+        [
+          "agent-home-volume",
+          "agent-work-volume",
+          "agent",
+          "internal-network",
+          "link-network",
+          "proxy",
+          "work-volume",
+          "workspace",
+        ].map((s) => `devaipod-${WS}-${s}.service`).join(" ")
+      }`,
+      "daemon-reload",
+    ]);
+    assertEquals([...Deno.readDirSync(join(root, "units"))].map((e) => e.name), []);
+    const removed = runner.calls.filter((c) => c.args[1] === "rm").map((c) =>
+      `${c.args[0]} rm ${c.args.filter((a) => a.startsWith("devaipod-")).join(" ")}`
+    );
+    assertEquals(removed, [
+      `network rm devaipod-${WS}-internal devaipod-${WS}-link`,
+      `secret rm devaipod-${WS}-anthropic-api-key`,
+      `secret rm devaipod-${WS}-opencode-server-password`,
+    ]);
     assert(logs.some((l) => l.includes("removing what it created (volumes are kept)")));
   } finally {
     await Deno.remove(root, { recursive: true });

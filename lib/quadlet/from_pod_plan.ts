@@ -2,9 +2,9 @@
  * The Quadlet input from today's {@link PodPlan}. Pure, and the one place that knows the plan's
  * shape: when the backend-neutral plan arrives, this file is what changes.
  *
- * `up` fills the plan's placeholders while it runs (addresses once the networks exist, the
- * agent's user once the workspace runs). Units are written first, so here the addresses come
- * from static subnets ({@link WorkspaceSubnets}) and the agent's user is given.
+ * The podman backend learns some bindings while it runs (addresses once the networks exist, the
+ * agent's user once the workspace runs). Units name them before anything runs, so here the
+ * addresses come from static subnets ({@link WorkspaceSubnets}) and the agent's user is given.
  */
 import { ROLES } from "../labels.ts";
 import { fill, UnboundError } from "../plan/bindings.ts";
@@ -32,12 +32,17 @@ export interface QuadletPlanOptions {
   /** The subnets of the internal and link networks (with network isolation). */
   subnets: WorkspaceSubnets;
   agentUser: AgentUser;
+  /**
+   * Other bindings a running `up --backend quadlet` learned (the image's PATH, the agent
+   * binary's path, the commit); `render` has none.
+   */
+  values?: BindingValues;
 }
 
 /**
  * The workspace of `plan` as {@link QuadletInput}: addresses from `options.subnets`, the agent
  * as `options.agentUser`, the agent's work volume without its base-commit label (units never
- * clone), and every secret by reference (the password random, keys and workspace secrets from
+ * clone; `up` labelled the volume it made), and every secret by reference (the password random, keys and workspace secrets from
  * the host variable of their name, the user's own `[trusted] secrets` as they exist).
  */
 export function quadletInputFromPlan(plan: PodPlan, options: QuadletPlanOptions): QuadletInput {
@@ -45,6 +50,7 @@ export function quadletInputFromPlan(plan: PodPlan, options: QuadletPlanOptions)
   const ips = iso ? networkAddresses(options.subnets.internal, options.subnets.link) : undefined;
   const { uid, gid } = options.agentUser;
   const values: BindingValues = {
+    ...options.values,
     ...(ips ? addressBindings(ips) : {}),
     "user.uid": String(uid),
     "user.gid": String(gid),

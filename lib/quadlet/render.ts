@@ -22,6 +22,7 @@ import type {
   PodSpec,
   SecretRef,
 } from "../plan/spec.ts";
+import { quadletService } from "../plan/quadlet_names.ts";
 import { VERSION } from "../version.ts";
 import {
   plainText,
@@ -150,11 +151,7 @@ interface Refs {
 }
 
 /** The `.service` a Quadlet file becomes. */
-function serviceOf(file: string): string {
-  const dot = file.lastIndexOf(".");
-  const base = file.slice(0, dot);
-  return file.endsWith(".container") ? `${base}.service` : `${base}-${file.slice(dot + 1)}.service`;
-}
+const serviceOf = quadletService;
 
 function checkName(object: string, field: string, name: string): string {
   if (!OBJECT_NAME.test(name) || UNIT_REFERENCE.test(name)) {
@@ -366,7 +363,12 @@ function containerUnit(spec: ContainerSpec, refs: Refs): QuadletUnit {
   const sections: UnitSection[] = [
     { name: "Unit", entries: unit.list },
     { name: "Container", entries: list },
-    { name: "Service", entries: [["Restart", "on-failure"]] },
+    {
+      name: "Service",
+      // A container stopped by systemd's SIGTERM exits 143: that is a clean stop, not a failure
+      // (nor a reason to restart it).
+      entries: [["Restart", "on-failure"], ["SuccessExitStatus", "143"]],
+    },
     { name: "Install", entries: [["WantedBy", "default.target"]] },
   ];
   return {

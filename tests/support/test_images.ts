@@ -1,7 +1,8 @@
 /**
  * Builders of the local images that tests and the demo use (no registry is reachable):
  * `base` (debootstrap bookworm minbase, imported with `ENV PATH`), `dev` (tools and a
- * non-root user `dev`, uid 1000) and, for the tests only, `nested` (`dev` with podman inside).
+ * non-root user `dev`, uid 1000) and, for the tests only, `nested` (`dev` with podman inside) and
+ * `systemd` (trixie with systemd as PID 1 and podman 5, for the Quadlet backend).
  * Each image carries a label with the hash of its recipe, and a build is skipped when an image
  * with the same hash exists.
  */
@@ -99,6 +100,124 @@ RUN apt-get update \\
  && rm -rf /tmp/inner
 `;
 
+/**
+ * systemd as PID 1 with Debian trixie's podman 5 (Quadlet) inside, for `up --backend quadlet`:
+ * debootstrap trixie, imported like the base. Run it with `--privileged --cgroupns=private
+ * --systemd=false` (podman's own systemd mode breaks inner pods on a cgroups v1 host), tmpfs on
+ * /run and /tmp, a volume at /var/lib/containers, and the host's image store read-only at
+ * {@link SYSTEMD_HOST_STORE} (an additional image store: the test images without a copy).
+ */
+export const SYSTEMD_IMAGE = "localhost/devaipod-test/systemd:latest";
+/** Where the systemd image expects the host's image store. */
+export const SYSTEMD_HOST_STORE = "/host-storage";
+
+const SYSTEMD_SUITE = "trixie";
+const SYSTEMD_PACKAGES = [
+  "systemd",
+  "systemd-sysv",
+  "dbus",
+  "podman",
+  "netavark",
+  "aardvark-dns",
+  "nftables",
+  "iptables",
+  "catatonit",
+  "crun",
+  "uidmap",
+  "ca-certificates",
+  "git",
+];
+/** Files written into the systemd image's root filesystem: path → content. */
+const SYSTEMD_FILES: Record<string, string> = {
+  "etc/containers/storage.conf": [
+    "[storage]",
+    'driver = "overlay"',
+    'runroot = "/run/containers/storage"',
+    'graphroot = "/var/lib/containers/storage"',
+    "[storage.options]",
+    `additionalimagestores = ["${SYSTEMD_HOST_STORE}"]`,
+    "",
+  ].join("\n"),
+  // The host's kernel messages are not this machine's.
+  "etc/systemd/journald.conf.d/container.conf": "[Journal]\nReadKMsg=no\n",
+  // podman 5 warns about cgroups v1 on every call; the host is what it is.
+  "etc/systemd/system.conf.d/container.conf":
+    "[Manager]\nDefaultEnvironment=PODMAN_IGNORE_CGROUPSV1_WARNING=1\n",
+};
+/**
+ * Units masked: no kernel modules to load in a container (the unit would only fail), and no tmpfs
+ * on /tmp (it would hide what a test mounts there).
+ */
+const SYSTEMD_MASKED = ["systemd-modules-load.service", "tmp.mount"];
+const SYSTEMD_CHANGES = [
+  `ENV ${PATH_ENV}`,
+  "ENV PODMAN_IGNORE_CGROUPSV1_WARNING=1",
+  "ENV container=podman",
+  "STOPSIGNAL SIGRTMIN+3",
+  'CMD ["/sbin/init"]',
+];
+
+/** The recipe hash of the systemd image. */
+export function systemdContentHash(): Promise<string> {
+  return sha256Hex(
+    JSON.stringify({
+      RECIPE_VERSION,
+      SYSTEMD_SUITE,
+      SYSTEMD_PACKAGES,
+      SYSTEMD_FILES,
+      SYSTEMD_MASKED,
+      SYSTEMD_CHANGES,
+    }),
+  );
+}
+
+const buildSystemd: Builder = async (options, hash) => {
+  const mirror = options.mirror ?? "http://deb.debian.org/debian";
+  const work = await Deno.makeTempDir({
+    dir: options.tmpDir ?? "/var/tmp",
+    prefix: "devaipod-systemd-",
+  });
+  try {
+    const rootfs = `${work}/rootfs`;
+    const tarball = `${work}/rootfs.tar`;
+    await runTool(
+      "debootstrap",
+      [
+        "--variant=minbase",
+        `--include=${SYSTEMD_PACKAGES.join(",")}`,
+        SYSTEMD_SUITE,
+        rootfs,
+        mirror,
+      ],
+      { hint: "install debootstrap (apt-get install debootstrap) and run as root" },
+    );
+    for (const [path, text] of Object.entries(SYSTEMD_FILES)) {
+      const file = `${rootfs}/${path}`;
+      await Deno.mkdir(file.slice(0, file.lastIndexOf("/")), { recursive: true });
+      await Deno.writeTextFile(file, text);
+    }
+    await Deno.mkdir(`${rootfs}${SYSTEMD_HOST_STORE}`, { recursive: true });
+    for (const unit of SYSTEMD_MASKED) {
+      await Deno.symlink("/dev/null", `${rootfs}/etc/systemd/system/${unit}`);
+    }
+    for (const dir of ["var/cache/apt/archives", "var/lib/apt/lists"]) {
+      for (const e of Deno.readDirSync(`${rootfs}/${dir}`)) {
+        if (e.isFile) await Deno.remove(`${rootfs}/${dir}/${e.name}`);
+      }
+    }
+    await runTool("tar", ["--numeric-owner", "-C", rootfs, "-cf", tarball, "."], {});
+    await options.podman.run(
+      imageImport({
+        tarball,
+        ref: SYSTEMD_IMAGE,
+        changes: [...SYSTEMD_CHANGES, `LABEL ${CONTENT_LABEL}=${hash}`],
+      }),
+    );
+  } finally {
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+};
+
 /** What happened to one image. */
 export interface ImageOutcome {
   image: string;
@@ -152,7 +271,13 @@ export async function ensureAllTestImages(options: EnsureOptions): Promise<Image
     await nestedContentHash(),
     buildFromContainerfile(NESTED_IMAGE, NESTED_CONTAINERFILE),
   );
-  return [...images, nested];
+  const systemd = await ensureImage(
+    options,
+    SYSTEMD_IMAGE,
+    await systemdContentHash(),
+    buildSystemd,
+  );
+  return [...images, nested, systemd];
 }
 
 type Builder = (options: EnsureOptions, hash: string) => Promise<void>;
