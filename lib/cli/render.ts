@@ -1,4 +1,4 @@
-/** `devaipod render [SOURCE] --target quadlet [-o DIR]`: a workspace as units for another runner. */
+/** `devaipod render [SOURCE] --target quadlet|kube [-o DIR]`: a workspace for another runner. */
 import { Command, Option } from "@commander-js/extra-typings";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
@@ -7,15 +7,15 @@ import type { CliContext } from "./context.ts";
 export function renderCommand(ctx: CliContext): CommandUnknownOpts {
   return new Command("render")
     .description(
-      "write a project's workspace as units for another runner (Quadlet: systemd units for podman 5); creates nothing",
+      "write a project's workspace for another runner (Quadlet: systemd units for podman 5; kube: Kubernetes objects); creates nothing",
     )
     .argument("[source]", "project folder", ".")
     .addOption(
       new Option(
         "--target <target>",
-        "what to render: quadlet (.pod, .container, .network, .volume)",
+        "what to render: quadlet (.pod, .container, .network, .volume) or kube (YAML)",
       )
-        .choices(["quadlet"])
+        .choices(["quadlet", "kube"])
         .makeOptionMandatory(),
     )
     .option("-o, --output <dir>", "write the units into DIR (default: print them on stdout)")
@@ -53,6 +53,17 @@ export function renderCommand(ctx: CliContext): CommandUnknownOpts {
       "--agent-user <uid:gid>",
       "the agent's user in the units (`up` takes the workspace user's; never 0)",
       "1000:1000",
+    )
+    .option(
+      "--namespace <namespace>",
+      "kube: the objects' namespace (default: the kubeconfig context's, else default)",
+    )
+    .option("--context <context>", "kube: the kubeconfig context whose namespace to use")
+    .option("--storage <size>", "kube: each volume claim's size", "10Gi")
+    .option("--cpu <cpus>", "kube: CPU request and limit of the workspace and the agent (e.g. 2)")
+    .option(
+      "--memory <size>",
+      "kube: memory request and limit of the workspace and the agent (e.g. 4Gi)",
     )
     .addHelpText(
       "after",

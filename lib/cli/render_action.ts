@@ -21,6 +21,8 @@ import type { AgentUser } from "../quadlet/from_pod_plan.ts";
 import { quadletInputFromPlan } from "../quadlet/from_pod_plan.ts";
 import { installedUnits } from "../quadlet/install.ts";
 import { renderQuadlet } from "../quadlet/render.ts";
+import { renderKube } from "../kube/render.ts";
+import { contextNamespace, kubeSecretCommands, kubeYaml } from "../kube/output.ts";
 import type { QuadletInput, QuadletUnit } from "../quadlet/render.ts";
 import { secretCommands } from "../quadlet/secrets.ts";
 import type { SecretCommand } from "../quadlet/secrets.ts";
@@ -31,7 +33,7 @@ import { sha256Hex } from "../util/hash.ts";
 import type { CliContext } from "./context.ts";
 
 /** The targets `render` knows. */
-export const RENDER_TARGETS = ["quadlet"] as const;
+export const RENDER_TARGETS = ["quadlet", "kube"] as const;
 
 /** Options of `devaipod render`. */
 export interface RenderOptions {
@@ -47,6 +49,11 @@ export interface RenderOptions {
   egressNetwork?: string;
   subnet?: string;
   agentUser?: string;
+  namespace?: string;
+  context?: string;
+  storage?: string;
+  cpu?: string;
+  memory?: string;
 }
 
 /** The agent's uid:gid in rendered units when `--agent-user` is not given. */
@@ -290,6 +297,10 @@ export async function renderAction(
     );
   }
   const plan = planPod(input);
+  if (options.target === "kube") {
+    await renderKubeTarget(ctx, { workspace, plan, image, build, agentUser }, options);
+    return;
+  }
   const quadlet = quadletInputFromPlan(plan, {
     subnets: subnets ?? workspaceSubnets(workspace),
     agentUser,
@@ -363,5 +374,106 @@ function printSetup(
   if (paths.length) {
     print("host paths the units mount (they must exist):");
     for (const p of paths) print(`  ${p}`);
+  }
+}
+
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+
+/** A flag's Kubernetes quantity (`2`, `500m`, `4Gi`), or a usage error naming the flag. */
+function quantity(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!QUANTITY.test(value)) {
+    throw new UsageError(`--${flag}: '${value}' is not a Kubernetes quantity (e.g. 2, 500m, 4Gi)`);
+  }
+  return value;
+}
+
+/** The namespace: `--namespace`, else the kubeconfig context's, else `default`. */
+async function kubeNamespace(ctx: CliContext, options: RenderOptions): Promise<string> {
+  if (options.namespace) return options.namespace;
+  const env = ctx.deps.env;
+  const file = env.get("KUBECONFIG")?.split(":").find((f) => f !== "") ??
+    (env.get("HOME") ? join(env.get("HOME") as string, ".kube", "config") : undefined);
+  const text = file
+    ? await Deno.readTextFile(file).catch((err) => {
+      if (err instanceof Deno.errors.NotFound) return undefined;
+      throw err;
+    })
+    : undefined;
+  if (text === undefined) {
+    if (options.context) {
+      throw new UsageError(`--context: there is no kubeconfig (${file ?? "no HOME"})`);
+    }
+    return "default";
+  }
+  return contextNamespace(text, file as string, options.context) ?? "default";
+}
+
+/** `render --target kube`: the objects as YAML on stdout, or in `DIR/devaipod-NAME.yaml`. */
+async function renderKubeTarget(
+  ctx: CliContext,
+  parts: { workspace: string; plan: PodPlan; image: string; build: boolean; agentUser: AgentUser },
+  options: RenderOptions,
+): Promise<void> {
+  const namespace = await kubeNamespace(ctx, options);
+  const cpu = quantity("cpu", options.cpu);
+  const memory = quantity("memory", options.memory);
+  const resources = cpu || memory
+    ? { ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) }
+    : undefined;
+  const { objects, secrets, hostPaths } = renderKube(parts.plan, {
+    namespace,
+    storage: quantity("storage", options.storage) ?? "10Gi",
+    user: parts.agentUser,
+    ...(resources ? { requests: resources, limits: resources } : {}),
+  });
+  const yaml = kubeYaml(objects);
+  const commands = kubeSecretCommands(namespace, secrets);
+  if (parts.build) {
+    ctx.info(`note: build ${parts.image} and push it where the cluster pulls from`);
+  }
+  ctx.info(
+    "note: the objects start an empty workspace: the project's copy, the agent's clone, " +
+      "lifecycle hooks and dotfiles are steps of `up`, not objects",
+  );
+  let written: { path: string; action: "wrote" | "unchanged" | "replaced" }[] | undefined;
+  if (options.output) {
+    written = await writeUnits(
+      resolve(ctx.deps.cwd(), options.output),
+      [{ file: `${parts.plan.pod.name}.yaml`, text: yaml }],
+      options.force === true,
+    );
+  }
+  if (options.json) {
+    ctx.json({
+      workspace: parts.workspace,
+      target: "kube",
+      namespace,
+      objects,
+      secrets: commands,
+      hostPaths,
+      ...(written ? { written } : {}),
+    });
+    return;
+  }
+  const print = (line: string) => (written ? ctx.out(line) : ctx.err(line));
+  if (written) {
+    for (const w of written) ctx.out(`${w.action} ${w.path}`);
+  } else {
+    ctx.deps.io.stdout(yaml);
+  }
+  const made = commands.filter((c) => c.source !== "existing");
+  const existing = commands.filter((c) => c.source === "existing");
+  if (made.length) {
+    print("create the secrets the objects reference (each value comes from your shell):");
+    for (const c of made) print(`  ${c.command}`);
+  }
+  if (existing.length) {
+    print("your own secrets the objects reference (they must exist, with the key value):");
+    for (const c of existing) print(`  ${c.command}`);
+  }
+  if (hostPaths.length) {
+    print("host paths the Pods mount (they must exist on the node that runs them):");
+    for (const p of hostPaths) print(`  ${p}`);
   }
 }

@@ -139,7 +139,7 @@ Deno.test("render refuses bad flags before reading anything", async () => {
   const { project, run } = await setup();
   for (
     const [args, pattern] of [
-      [["--target", "kube"], /--target/],
+      [["--target", "helm"], /--target/],
       [[], /--target/],
       [["--target", "quadlet", "--agent-user", "0:0"], /never runs as root/],
       [["--target", "quadlet", "--agent-user", "me"], /expected UID:GID/],
@@ -175,4 +175,58 @@ Deno.test("render --subnet and --agent-user reach the units", async () => {
   assertMatch(r.stdout, /^Subnet=172\.20\.0\.40\/29$/m);
   assertMatch(r.stdout, /^Network=devaipod-proj-ab12-internal\.network:ip=172\.20\.0\.35$/m);
   assertMatch(r.stdout, /^User=1234:5678$/m);
+});
+
+Deno.test("render --target kube prints YAML on stdout and the secrets' kubectl commands on stderr; -o writes one file", async () => {
+  const { root, project, run } = await setup();
+  const r = await run(
+    "render",
+    project,
+    "--target",
+    "kube",
+    "--name",
+    "proj-ab12",
+    "--namespace",
+    "team",
+  );
+  const kinds = [...r.stdout.matchAll(/^kind: (.*)$/gm)].map((m) => m[1]);
+  assertEquals(kinds.filter((k) => k === "Pod").length, 3);
+  assertEquals(r.stdout.split("\n---\n").length + (r.stdout.startsWith("---\n") ? 0 : 1), 12);
+  assertMatch(r.stdout, /^ {2}namespace: team$/m);
+  assertMatch(
+    r.stderr,
+    /^ {2}printf %s "\$\{GH_TOKEN:\?\}" \| kubectl --namespace team create secret generic devaipod-proj-ab12-ws-gh-token --from-file=value=\/dev\/stdin$/m,
+  );
+  assertMatch(r.stderr, /^host paths the Pods mount/m);
+  assertNoSecrets(r.stdout + r.stderr);
+  const w = await run(
+    "render",
+    project,
+    "--target",
+    "kube",
+    "--name",
+    "proj-ab12",
+    "--namespace",
+    "team",
+    "-o",
+    "out",
+  );
+  assertEquals(w.stdout.split("\n")[0], `wrote ${root}/out/devaipod-proj-ab12.yaml`);
+  assertEquals(await Deno.readTextFile(`${root}/out/devaipod-proj-ab12.yaml`), r.stdout);
+});
+
+Deno.test("render --target kube: the namespace comes from the kubeconfig's context; bad quantities are usage errors", async () => {
+  const { root, project, run } = await setup();
+  await Deno.mkdir(`${root}/home/.kube`, { recursive: true });
+  await Deno.writeTextFile(
+    `${root}/home/.kube/config`,
+    "current-context: a\ncontexts:\n- name: a\n  context: {namespace: from-context}\n",
+  );
+  const r = await run("render", project, "--target", "kube", "--json");
+  assertEquals(JSON.parse(r.stdout).namespace, "from-context");
+  const err = await assertRejects(
+    () => run("render", project, "--target", "kube", "--memory", "lots"),
+    UsageError,
+  );
+  assertMatch(err.message, /^--memory: 'lots' is not a Kubernetes quantity/);
 });

@@ -1,0 +1,545 @@
+/**
+ * The Kubernetes backend's renderer: one workspace's plan as Kubernetes objects. Pure: the pod
+ * plan in, plain objects out, in a fixed order (ConfigMap, PersistentVolumeClaims, Services,
+ * NetworkPolicies, Pods), byte-identical YAML for the same input.
+ *
+ * One Pod per container of the plan (workspace, agent, proxy), each locked down: non-root,
+ * every capability dropped, no privilege escalation, seccomp RuntimeDefault, no service account
+ * token, a read-only root where podman has one. The isolation that podman builds from networks is
+ * NetworkPolicies here: the agent sends only to the proxy's port (no DNS, no other pod, no node)
+ * and takes connections only from its workspace; nothing reaches the workspace. The agent finds
+ * the proxy, and the workspace the agent, through the Services' environment variables
+ * (`$(DEVAIPOD_…_SERVICE_HOST)`), so no DNS is needed. Secrets are referenced by name (key
+ * `value`), never carried. What Kubernetes cannot say safely (privileged, added capabilities,
+ * devices, verbatim runArgs) is refused with a {@link KubeRefusal}, never dropped.
+ */
+import { DevaipodError, ExitCode } from "../errors.ts";
+import { LABELS, ROLES } from "../labels.ts";
+import { fill } from "../plan/bindings.ts";
+import type { BindingValues, Named } from "../plan/bindings.ts";
+import {
+  addressBindings,
+  networkAddresses,
+  PASSWORD_ENV,
+  PROXY_ALLOW_FILE,
+  withAgentBase,
+} from "../plan/pod_plan.ts";
+import type { PodPlan } from "../plan/pod_plan.ts";
+import type { ContainerSpec, Mount, SecretRef } from "../plan/spec.ts";
+
+/** A Kubernetes object as rendered (plain data, serialised to YAML). */
+export type KubeObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+};
+
+/** Something the plan asks that Kubernetes cannot express as safely. Exit 1. */
+export class KubeRefusal extends DevaipodError {
+  override readonly name = "KubeRefusal";
+  constructor(object: string, field: string, why: string) {
+    super(`cannot render ${object} for Kubernetes: ${field}: ${why}`, ExitCode.failure, {
+      hint: "run it with the podman backend, or change the devcontainer.json",
+    });
+  }
+}
+
+/** Resource amounts of a container (`cpu: "2"`, `memory: "4Gi"`). */
+export interface KubeResources {
+  cpu?: string;
+  memory?: string;
+}
+
+/** What the plan leaves open that the objects must fix. */
+export interface KubeOptions {
+  namespace: string;
+  /** Each PersistentVolumeClaim's size (default 10Gi). */
+  storage?: string;
+  /** The uid and gid of the workspace and the agent (non-root). */
+  user: { uid: number; gid: number };
+  /** Requests of the workspace and the agent. */
+  requests?: KubeResources;
+  /** Limits of the workspace and the agent. */
+  limits?: KubeResources;
+}
+
+/** A secret the objects reference: its name in Kubernetes (key `value`) and where it comes from. */
+export interface KubeSecret {
+  name: string;
+  /** The host variable its value comes from; `random` for the agent's password; neither: the user's own. */
+  env?: string;
+  random?: boolean;
+}
+
+/** What {@link renderKube} returns. */
+export interface KubeRender {
+  objects: KubeObject[];
+  secrets: KubeSecret[];
+  /** Host paths the Pods mount (they must exist on the node). */
+  hostPaths: string[];
+}
+
+const AGENT_PORT = 4096;
+const PROXY_PORT = 3128;
+const DEFAULT_STORAGE = "10Gi";
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A Kubernetes object name for a podman name: lower case, `_` as `-`. */
+export function kubeName(name: string): string {
+  return name.toLowerCase().replaceAll("_", "-");
+}
+
+/** The variable Kubernetes sets in a namespace's containers for a Service's address. */
+export function serviceHostVariable(service: string): string {
+  return `${service.toUpperCase().replaceAll("-", "_")}_SERVICE_HOST`;
+}
+
+/** `$(VAR)` in a value Kubernetes expands; a literal `$(` is written `$$(`. */
+function literal(value: string): string {
+  return value.replaceAll("$(", () => "$$(");
+}
+
+/** Labels that Kubernetes accepts as labels; the rest (paths, tasks) become annotations. */
+function splitLabels(labels: Readonly<Record<string, string>> | undefined): {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
+  const out = { labels: {} as Record<string, string>, annotations: {} as Record<string, string> };
+  for (const [k, v] of Object.entries(labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (v.length <= 63 && LABEL_VALUE.test(v)) out.labels[k] = v;
+    else out.annotations[k] = v;
+  }
+  return out;
+}
+
+function metadata(
+  name: string,
+  namespace: string,
+  labels?: Readonly<Record<string, string>>,
+): KubeObject["metadata"] & { annotations?: Record<string, string> } {
+  const split = splitLabels(labels);
+  return {
+    name,
+    namespace,
+    labels: split.labels,
+    ...(Object.keys(split.annotations).length ? { annotations: split.annotations } : {}),
+  };
+}
+
+function selector(workspace: string, role: string): Record<string, string> {
+  return { [LABELS.workspace]: workspace, [LABELS.role]: role };
+}
+
+/** The role of a container of the plan, from its labels. */
+function roleOf(spec: ContainerSpec): string {
+  return spec.labels?.[LABELS.role] ?? spec.name;
+}
+
+/** Refuses what a Pod of devaipod's cannot carry safely. */
+function refuse(spec: ContainerSpec): void {
+  const object = `container ${spec.name}`;
+  if (spec.privileged) throw new KubeRefusal(object, "privileged", "is never rendered");
+  if (spec.capAdd?.length) {
+    throw new KubeRefusal(object, "capAdd", `${spec.capAdd.join(", ")}: capabilities stay dropped`);
+  }
+  if (spec.devices?.length) {
+    throw new KubeRefusal(object, "devices", `${spec.devices.join(", ")}: host devices`);
+  }
+  if (spec.extraArgs?.length) {
+    throw new KubeRefusal(object, "runArgs", `${spec.extraArgs.join(" ")}: podman options`);
+  }
+  if (spec.interactive || spec.tty) {
+    throw new KubeRefusal(object, "interactive", "a Pod's main process has no terminal");
+  }
+}
+
+/** The directory two or more paths share (`/a/b/c`, `/a/b/d` → `/a/b`). */
+function commonDir(paths: readonly string[]): string {
+  const parts = paths.map((p) => p.split("/").slice(0, -1));
+  const first = parts[0] ?? [];
+  let n = first.length;
+  for (const p of parts) {
+    let i = 0;
+    while (i < n && p[i] === first[i]) i++;
+    n = i;
+  }
+  return first.slice(0, n).join("/") || "/";
+}
+
+interface Volumes {
+  volumes: Record<string, unknown>[];
+  mounts: Record<string, unknown>[];
+  hostPaths: string[];
+}
+
+/** A container's mounts and secret files as Pod volumes and volume mounts. */
+function volumesOf(
+  spec: ContainerSpec,
+  allowMap: string | undefined,
+  secretName: (name: string) => string,
+): Volumes {
+  const out: Volumes = { volumes: [], mounts: [], hostPaths: [] };
+  spec.mounts?.forEach((m: Mount, i) => {
+    const name = `m${i}`;
+    if (m.type === "volume" && m.source === "") {
+      // An anonymous volume lives as long as its container: the Pod's own.
+      out.volumes.push({ name, emptyDir: {} });
+      out.mounts.push({ name, mountPath: m.target });
+    } else if (m.type === "volume") {
+      out.volumes.push({ name, persistentVolumeClaim: { claimName: kubeName(m.source) } });
+      out.mounts.push({ name, mountPath: m.target, ...(m.readonly ? { readOnly: true } : {}) });
+    } else if (m.type === "tmpfs") {
+      out.volumes.push({
+        name,
+        emptyDir: { medium: "Memory", ...(m.sizeBytes ? { sizeLimit: String(m.sizeBytes) } : {}) },
+      });
+      out.mounts.push({ name, mountPath: m.target });
+    } else if (m.target === PROXY_ALLOW_FILE && allowMap) {
+      out.volumes.push({ name, configMap: { name: allowMap } });
+      out.mounts.push({ name, mountPath: m.target, subPath: "allow", readOnly: true });
+    } else {
+      out.volumes.push({ name, hostPath: { path: m.source } });
+      out.mounts.push({ name, mountPath: m.target, ...(m.readonly ? { readOnly: true } : {}) });
+      out.hostPaths.push(m.source);
+    }
+  });
+  const files = (spec.secrets ?? []).filter((s) => s.type === "mount");
+  if (files.length) {
+    const targets = files.map((s) => s.target ?? `/run/secrets/${s.name}`);
+    const dir = commonDir(targets);
+    out.volumes.push({
+      name: "secrets",
+      projected: {
+        sources: files.map((s: SecretRef, i) => {
+          // Files are root's, in the Pod's fsGroup: a file for the user alone is group-readable.
+          const mode = s.mode ?? 0o400;
+          return {
+            secret: {
+              name: secretName(s.name),
+              items: [{
+                key: "value",
+                path: (targets[i] as string).slice(dir === "/" ? 1 : dir.length + 1),
+                mode: s.uid !== undefined ? mode | ((mode & 0o700) >> 3) : mode,
+              }],
+            },
+          };
+        }),
+      },
+    });
+    out.mounts.push({ name: "secrets", mountPath: dir, readOnly: true });
+  }
+  return out;
+}
+
+function resources(options: KubeOptions): Record<string, unknown> {
+  const clean = (r?: KubeResources) =>
+    r && (r.cpu || r.memory)
+      ? { ...(r.cpu ? { cpu: r.cpu } : {}), ...(r.memory ? { memory: r.memory } : {}) }
+      : undefined;
+  const requests = clean(options.requests);
+  const limits = clean(options.limits);
+  return requests || limits
+    ? { resources: { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) } }
+    : {};
+}
+
+/** The uid:gid a container runs as: its own numeric `user`, else the workspace's. */
+function idsOf(spec: ContainerSpec, options: KubeOptions): { uid: number; gid: number } {
+  const m = /^(\d+):(\d+)$/.exec(spec.user ?? "");
+  const ids = m ? { uid: Number(m[1]), gid: Number(m[2]) } : options.user;
+  if (ids.uid === 0) {
+    throw new KubeRefusal(`container ${spec.name}`, "user", "root: Pods run as non-root");
+  }
+  return ids;
+}
+
+/** One Pod of one container. */
+function pod(
+  spec: ContainerSpec,
+  options: KubeOptions,
+  extra: {
+    env?: Record<string, string>;
+    command?: readonly string[];
+    allowMap?: string;
+    hostname?: string;
+    ports?: readonly number[];
+    limited?: boolean;
+    secretName: (name: string) => string;
+  },
+): { pod: KubeObject; hostPaths: string[] } {
+  refuse(spec);
+  const role = roleOf(spec);
+  const ids = idsOf(spec, options);
+  const vols = volumesOf(spec, extra.allowMap, extra.secretName);
+  const env = { ...spec.env, ...extra.env };
+  const expandable = new Set(Object.keys(extra.env ?? {}));
+  const envSecrets = (spec.secrets ?? []).filter((s) => s.type === "env");
+  const entry = spec.entrypoint;
+  const command = extra.command ??
+    (entry && entry.length ? [...entry] : entry ? [...(spec.command ?? [])] : undefined);
+  const args = extra.command ? undefined : entry && entry.length === 0 ? undefined : spec.command;
+  const health = spec.healthCheck;
+  const container: Record<string, unknown> = {
+    name: role,
+    image: spec.image,
+    ...(command ? { command: command.map(literal) } : {}),
+    ...(args?.length ? { args: args.map(literal) } : {}),
+    ...(spec.workdir ? { workingDir: spec.workdir } : {}),
+    env: [
+      ...Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, value]) => ({
+        name,
+        value: expandable.has(name) ? value : literal(value),
+      })),
+      ...envSecrets.map((s) => ({
+        name: s.target ?? s.name,
+        valueFrom: { secretKeyRef: { name: extra.secretName(s.name), key: "value" } },
+      })),
+    ],
+    ...(extra.ports?.length
+      ? { ports: extra.ports.map((p) => ({ containerPort: p, protocol: "TCP" })) }
+      : {}),
+    ...(extra.limited ? resources(options) : {}),
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      privileged: false,
+      readOnlyRootFilesystem: spec.readOnlyRootfs === true,
+      runAsNonRoot: true,
+      runAsUser: ids.uid,
+      runAsGroup: ids.gid,
+    },
+    ...(vols.mounts.length ? { volumeMounts: vols.mounts } : {}),
+    ...(health
+      ? {
+        readinessProbe: {
+          exec: { command: [...health.command] },
+          ...(health.intervalSeconds ? { periodSeconds: health.intervalSeconds } : {}),
+          ...(health.timeoutSeconds ? { timeoutSeconds: health.timeoutSeconds } : {}),
+          ...(health.retries ? { failureThreshold: health.retries } : {}),
+          ...(health.startPeriodSeconds ? { initialDelaySeconds: health.startPeriodSeconds } : {}),
+        },
+      }
+      : {}),
+  };
+  const name = kubeName(spec.name);
+  return {
+    pod: {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: metadata(name, options.namespace, spec.labels),
+      spec: {
+        ...(extra.hostname ? { hostname: extra.hostname } : {}),
+        automountServiceAccountToken: false,
+        enableServiceLinks: true,
+        restartPolicy: "Always",
+        ...(spec.stopTimeoutSeconds !== undefined
+          ? { terminationGracePeriodSeconds: spec.stopTimeoutSeconds }
+          : {}),
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: ids.uid,
+          runAsGroup: ids.gid,
+          fsGroup: ids.gid,
+          seccompProfile: { type: "RuntimeDefault" },
+        },
+        containers: [container],
+        ...(vols.volumes.length ? { volumes: vols.volumes } : {}),
+      },
+    },
+    hostPaths: vols.hostPaths,
+  };
+}
+
+function service(
+  name: string,
+  namespace: string,
+  workspace: string,
+  role: string,
+  port: number,
+): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: metadata(name, namespace, selector(workspace, role)),
+    spec: {
+      type: "ClusterIP",
+      selector: selector(workspace, role),
+      ports: [{ name: role, port, targetPort: port, protocol: "TCP" }],
+    },
+  };
+}
+
+function policy(
+  name: string,
+  namespace: string,
+  workspace: string,
+  role: string,
+  rules: { ingress?: unknown[]; egress?: unknown[] },
+): KubeObject {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: metadata(name, namespace, selector(workspace, role)),
+    spec: {
+      podSelector: { matchLabels: selector(workspace, role) },
+      policyTypes: [...(rules.ingress ? ["Ingress"] : []), ...(rules.egress ? ["Egress"] : [])],
+      ...(rules.ingress ? { ingress: rules.ingress } : {}),
+      ...(rules.egress ? { egress: rules.egress } : {}),
+    },
+  };
+}
+
+/**
+ * The workspace of `plan` as Kubernetes objects in `options.namespace`.
+ *
+ * @example
+ * ```ts
+ * const { objects, secrets } = renderKube(planPod(input), { namespace: "dev", user: { uid: 1000, gid: 1000 } });
+ * ```
+ */
+export function renderKube(plan: PodPlan, options: KubeOptions): KubeRender {
+  const ns = options.namespace;
+  if (!OBJECT_NAME.test(ns) || ns.length > 63) {
+    throw new KubeRefusal("the workspace", "namespace", `'${ns}' is not a namespace name`);
+  }
+  const ws = plan.workspace;
+  const iso = plan.isolation;
+  const podName = plan.pod.name;
+  const agentService = kubeName(`${podName}-agent`);
+  const proxyService = kubeName(`${podName}-proxy`);
+  const agentHost = `$(${serviceHostVariable(agentService)})`;
+  const proxyHost = `$(${serviceHostVariable(proxyService)})`;
+  // The templates the plan leaves for podman's networks: unused here (no addresses, no hosts).
+  const values: BindingValues = {
+    ...addressBindings(networkAddresses("10.255.255.0/29", "10.255.255.8/29")),
+    "user.uid": String(options.user.uid),
+    "user.gid": String(options.user.gid),
+  };
+  const filled = <T>(spec: Named<T & { name: string }>): T => fill<T>(spec as never, values);
+  const workspace = filled<ContainerSpec>(plan.workspaceContainer);
+  const agent = filled<ContainerSpec>(plan.agentContainer);
+  const proxy = iso ? filled<ContainerSpec>(iso.proxyContainer) : undefined;
+
+  // Secret names as Kubernetes allows them; two that fold to one name are refused.
+  const names = new Map<string, string>();
+  const secretName = (name: string): string => {
+    const k = kubeName(name);
+    const other = names.get(k);
+    if (other !== undefined && other !== name) {
+      throw new KubeRefusal(
+        `secret ${name}`,
+        "name",
+        `'${other}' has the same Kubernetes name ${k}`,
+      );
+    }
+    names.set(k, name);
+    return k;
+  };
+  const allowMap = iso ? kubeName(`${podName}-allow`) : undefined;
+
+  const proxyEnv = (env: Readonly<Record<string, string>> | undefined) =>
+    Object.fromEntries(
+      Object.entries(env ?? {}).filter(([k]) => /^(https?|HTTPS?)_(proxy|PROXY)$/.test(k)).map((
+        [k, v],
+      ) => [k, v.replace(/\/\/[^/:]+:/, `//${proxyHost}:`)]),
+    );
+  const built = [
+    pod(workspace, options, {
+      env: { DEVAIPOD_AGENT_URL: `http://${agentHost}:${AGENT_PORT}` },
+      hostname: ws,
+      ports: plan.forwardPorts,
+      limited: true,
+      secretName,
+    }),
+    pod(agent, options, { env: iso ? proxyEnv(agent.env) : {}, limited: true, secretName }),
+    ...(proxy
+      ? [pod(proxy, options, {
+        ...(allowMap ? { allowMap } : {}),
+        // The program, then what Kubernetes needs: all addresses (the NetworkPolicy admits the
+        // agent only) and the allowlist; the relay and the podman subnets are podman's.
+        command: [
+          ...(proxy.entrypoint ?? []).slice(0, (proxy.entrypoint ?? []).indexOf("--listen")),
+          "--listen",
+          `0.0.0.0:${PROXY_PORT}`,
+          "--allow-file",
+          PROXY_ALLOW_FILE,
+        ],
+        secretName,
+      })]
+      : []),
+  ];
+
+  const objects: KubeObject[] = [];
+  if (iso && allowMap) {
+    objects.push({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: metadata(allowMap, ns, selector(ws, ROLES.proxy)),
+      data: {
+        allow: `# devaipod: hosts the agent may reach (one per line)\n${
+          iso.allow.map((a) => `${a}\n`).join("")
+        }`,
+      },
+    });
+  }
+  for (const v of plan.volumes) {
+    const volume = v.role === ROLES.agentWork ? withAgentBase(v, undefined) : v;
+    objects.push({
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: metadata(
+        kubeName(volume.name),
+        ns,
+        fill<Record<string, string>>(volume.labels, values),
+      ),
+      spec: {
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: options.storage ?? DEFAULT_STORAGE } },
+      },
+    });
+  }
+  objects.push(service(agentService, ns, ws, ROLES.agent, AGENT_PORT));
+  if (iso) objects.push(service(proxyService, ns, ws, ROLES.proxy, PROXY_PORT));
+  const from = (role: string) => [{ podSelector: { matchLabels: selector(ws, role) } }];
+  const port = (p: number) => [{ protocol: "TCP", port: p }];
+  objects.push(
+    policy(kubeName(`${podName}-agent`), ns, ws, ROLES.agent, {
+      ingress: [{ from: from(ROLES.workspace), ports: port(AGENT_PORT) }],
+      ...(iso ? { egress: [{ to: from(ROLES.proxy), ports: port(PROXY_PORT) }] } : {}),
+    }),
+  );
+  if (iso) {
+    objects.push(
+      policy(proxyService, ns, ws, ROLES.proxy, {
+        ingress: [{ from: from(ROLES.agent), ports: port(PROXY_PORT) }],
+      }),
+    );
+  }
+  objects.push(policy(kubeName(`${podName}-workspace`), ns, ws, ROLES.workspace, { ingress: [] }));
+  for (const b of built) objects.push(b.pod);
+
+  const plannedSecrets = new Set(plan.secrets.map((s) => s.name));
+  const secrets: KubeSecret[] = [
+    ...plan.secrets.map((s): KubeSecret => ({
+      name: secretName(s.name),
+      ...(s.container === "agent" && s.variable === PASSWORD_ENV
+        ? { random: true }
+        : { env: s.variable }),
+    })),
+    ...[
+      ...new Set(
+        [workspace, agent, ...(proxy ? [proxy] : [])].flatMap((c) =>
+          (c.secrets ?? []).map((s) => s.name)
+        ),
+      ),
+    ].filter((n) => !plannedSecrets.has(n)).sort().map((n): KubeSecret => ({
+      name: secretName(n),
+    })),
+  ];
+  return {
+    objects,
+    secrets,
+    hostPaths: [...new Set(built.flatMap((b) => b.hostPaths))].sort(),
+  };
+}

@@ -1,0 +1,285 @@
+import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
+import { memoryFs } from "../../tests/support/memory_fs.ts";
+import { renderPlanInput } from "../cli/render_action.ts";
+import type { RenderPlanParts } from "../cli/render_action.ts";
+import type { ResolvedConfig } from "../devcontainer/resolve.ts";
+import { resolveDevcontainer } from "../devcontainer/resolve.ts";
+import { ConfigError } from "../errors.ts";
+import { planPod } from "../plan/pod_plan.ts";
+import { contextNamespace, kubeSecretCommands, kubeYaml } from "./output.ts";
+import { kubeName, KubeRefusal, renderKube, serviceHostVariable } from "./render.ts";
+import type { KubeObject, KubeRender } from "./render.ts";
+
+const FAKE_KEY = "sk-ant-api03-FAKE-KUBE-KEY-MUST-NOT-APPEAR";
+const FAKE_TOKEN = "ghp_FAKE_KUBE_TOKEN_MUST_NOT_APPEAR";
+const HOST_ENV = { ANTHROPIC_API_KEY: FAKE_KEY, GH_TOKEN: FAKE_TOKEN };
+const FIXTURES = new URL("../../tests/fixtures/", import.meta.url);
+const USER = { uid: 1000, gid: 1000 };
+
+async function resolvedFrom(sample: string, text?: string): Promise<ResolvedConfig> {
+  const folder = `/src/${sample}`;
+  const config = text ??
+    await Deno.readTextFile(
+      new URL(`devcontainer/conformance/${sample}/.devcontainer/devcontainer.json`, FIXTURES),
+    );
+  return await resolveDevcontainer({
+    folder,
+    env: {},
+    platform: "linux",
+    fs: memoryFs({ [`${folder}/.devcontainer/devcontainer.json`]: config }),
+  });
+}
+
+/** The objects of a project as `render --target kube` makes them, this machine's paths fixed. */
+function render(
+  resolved: ResolvedConfig,
+  extra: Partial<RenderPlanParts> = {},
+  namespace = "dev",
+): KubeRender {
+  const sample = resolved.workspaceFolder.split("/").at(-1) ?? "x";
+  const { input } = renderPlanInput({
+    workspace: `${sample}-ab12`,
+    folder: resolved.workspaceFolder,
+    resolved,
+    image: resolved.source.kind === "image" ? resolved.source.image : "localhost/img",
+    user: {},
+    hostEnv: HOST_ENV,
+    dirs: { cache: "/home/dev/.cache/devaipod", state: "/home/dev/.local/state/devaipod" },
+    runtime: { kind: "binary", binary: "/usr/local/bin/devaipod" },
+    arch: "x86_64",
+    networkIsolation: true,
+    ...extra,
+  });
+  return renderKube(planPod(input), { namespace, user: USER });
+}
+
+const MINIMAL = '{ "image": "localhost/devaipod-test/dev:latest", "forwardPorts": [3000] }';
+
+function find(objects: readonly KubeObject[], kind: string, name: string): KubeObject {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  assert(o, `no ${kind} ${name} among ${objects.map((x) => `${x.kind}/${x.metadata.name}`)}`);
+  return o;
+}
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+Deno.test("kube render: a Pod per container, a claim per volume, Services and NetworkPolicies, in a fixed order", async () => {
+  const { objects } = render(await resolvedFrom("minimal", MINIMAL));
+  assertEquals(objects.map((o) => `${o.kind}/${o.metadata.name}`), [
+    "ConfigMap/devaipod-minimal-ab12-allow",
+    "PersistentVolumeClaim/devaipod-minimal-ab12-work",
+    "PersistentVolumeClaim/devaipod-minimal-ab12-agent-home",
+    "PersistentVolumeClaim/devaipod-minimal-ab12-agent-work",
+    "Service/devaipod-minimal-ab12-agent",
+    "Service/devaipod-minimal-ab12-proxy",
+    "NetworkPolicy/devaipod-minimal-ab12-agent",
+    "NetworkPolicy/devaipod-minimal-ab12-proxy",
+    "NetworkPolicy/devaipod-minimal-ab12-workspace",
+    "Pod/devaipod-minimal-ab12-workspace",
+    "Pod/devaipod-minimal-ab12-agent",
+    "Pod/devaipod-minimal-ab12-proxy",
+  ]);
+  for (const o of objects) {
+    assertEquals(o.metadata.namespace, "dev");
+    assertEquals(o.metadata.labels?.["io.devaipod.workspace"], "minimal-ab12");
+  }
+  // Paths and other values a label cannot hold are annotations.
+  const ws = find(objects, "Pod", "devaipod-minimal-ab12-workspace") as Any;
+  assertEquals(ws.metadata.labels["io.devaipod.role"], "workspace");
+});
+
+Deno.test("kube render: every Pod is locked down: non-root, no capabilities, no escalation, seccomp, no token", async () => {
+  const { objects } = render(await resolvedFrom("minimal", MINIMAL));
+  for (const pod of objects.filter((o) => o.kind === "Pod") as Any[]) {
+    const spec = pod.spec;
+    assertEquals(spec.automountServiceAccountToken, false, pod.metadata.name);
+    assertEquals(spec.securityContext.runAsNonRoot, true);
+    assertEquals(spec.securityContext.seccompProfile, { type: "RuntimeDefault" });
+    for (const c of spec.containers) {
+      assertEquals(c.securityContext.allowPrivilegeEscalation, false);
+      assertEquals(c.securityContext.capabilities, { drop: ["ALL"] });
+      assertEquals(c.securityContext.privileged, false);
+      assertEquals(c.securityContext.runAsNonRoot, true);
+      assert(c.securityContext.runAsUser > 0);
+    }
+  }
+  const proxy = find(objects, "Pod", "devaipod-minimal-ab12-proxy") as Any;
+  assertEquals(proxy.spec.containers[0].securityContext.readOnlyRootFilesystem, true);
+  assertEquals(proxy.spec.containers[0].securityContext.runAsUser, 65534);
+  const agent = find(objects, "Pod", "devaipod-minimal-ab12-agent") as Any;
+  assertEquals(agent.spec.containers[0].securityContext.runAsUser, 1000);
+});
+
+Deno.test("kube render: the agent sends only to the proxy's port and takes only its workspace; nothing reaches the workspace", async () => {
+  const { objects } = render(await resolvedFrom("minimal", MINIMAL));
+  const sel = (role: string) => ({
+    matchLabels: { "io.devaipod.workspace": "minimal-ab12", "io.devaipod.role": role },
+  });
+  const agent = find(objects, "NetworkPolicy", "devaipod-minimal-ab12-agent") as Any;
+  assertEquals(agent.spec.podSelector, sel("agent"));
+  assertEquals(agent.spec.policyTypes, ["Ingress", "Egress"]);
+  assertEquals(agent.spec.egress, [{
+    to: [{ podSelector: sel("proxy") }],
+    ports: [{ protocol: "TCP", port: 3128 }],
+  }]);
+  assertEquals(agent.spec.ingress, [{
+    from: [{ podSelector: sel("workspace") }],
+    ports: [{ protocol: "TCP", port: 4096 }],
+  }]);
+  const ws = find(objects, "NetworkPolicy", "devaipod-minimal-ab12-workspace") as Any;
+  assertEquals([ws.spec.policyTypes, ws.spec.ingress], [["Ingress"], []]);
+  const proxy = find(objects, "NetworkPolicy", "devaipod-minimal-ab12-proxy") as Any;
+  assertEquals(proxy.spec.ingress[0].from, [{ podSelector: sel("agent") }]);
+  // Each Service selects its one Pod by the same labels.
+  const svc = find(objects, "Service", "devaipod-minimal-ab12-proxy") as Any;
+  assertEquals(svc.spec.selector, sel("proxy").matchLabels);
+  const pod = find(objects, "Pod", "devaipod-minimal-ab12-proxy");
+  for (const [k, v] of Object.entries(svc.spec.selector)) assertEquals(pod.metadata.labels?.[k], v);
+});
+
+Deno.test("kube render: the agent finds the proxy, and the workspace the agent, by the Services' variables: no DNS, no host aliases", async () => {
+  const { objects } = render(await resolvedFrom("minimal", MINIMAL));
+  const agent = find(objects, "Pod", "devaipod-minimal-ab12-agent") as Any;
+  const env = Object.fromEntries(
+    agent.spec.containers[0].env.map((e: Any) => [e.name, e.value]),
+  );
+  const proxyVar = serviceHostVariable("devaipod-minimal-ab12-proxy");
+  assertEquals(proxyVar, "DEVAIPOD_MINIMAL_AB12_PROXY_SERVICE_HOST");
+  assertEquals(env.HTTPS_PROXY, `http://$(${proxyVar}):3128`);
+  assertEquals(env.https_proxy, `http://$(${proxyVar}):3128`);
+  assertEquals(agent.spec.hostAliases, undefined);
+  const ws = find(objects, "Pod", "devaipod-minimal-ab12-workspace") as Any;
+  const wsEnv = Object.fromEntries(ws.spec.containers[0].env.map((e: Any) => [e.name, e.value]));
+  assertEquals(
+    wsEnv.DEVAIPOD_AGENT_URL,
+    "http://$(DEVAIPOD_MINIMAL_AB12_AGENT_SERVICE_HOST):4096",
+  );
+  // The proxy listens on every address (its policy admits the agent only), with the allowlist.
+  const proxy = find(objects, "Pod", "devaipod-minimal-ab12-proxy") as Any;
+  assertEquals(proxy.spec.containers[0].command, [
+    "/opt/devaipod/bin/devaipod",
+    "proxy",
+    "--listen",
+    "0.0.0.0:3128",
+    "--allow-file",
+    "/opt/devaipod/allow",
+  ]);
+  const allow = find(objects, "ConfigMap", "devaipod-minimal-ab12-allow") as Any;
+  assert(allow.data.allow.includes("\napi.anthropic.com\n"), allow.data.allow);
+});
+
+Deno.test("kube render: secrets are referenced by name (key value), never carried; their commands read values on stdin", async () => {
+  const r = render(await resolvedFrom("secrets"));
+  const yaml = kubeYaml(r.objects);
+  for (const value of [FAKE_KEY, FAKE_TOKEN]) assertEquals(yaml.includes(value), false);
+  const agent = find(r.objects, "Pod", "devaipod-secrets-ab12-agent") as Any;
+  const projected = agent.spec.volumes.find((v: Any) => v.name === "secrets").projected.sources;
+  assertEquals(
+    projected.map((s: Any) => [s.secret.name, s.secret.items[0].key, s.secret.items[0].path]),
+    [
+      ["devaipod-secrets-ab12-opencode-server-password", "value", "OPENCODE_SERVER_PASSWORD"],
+      ["devaipod-secrets-ab12-anthropic-api-key", "value", "ANTHROPIC_API_KEY"],
+    ],
+  );
+  // 0400 for uid 1000 becomes group-readable: files are root's, in the Pod's fsGroup.
+  assertEquals(projected[0].secret.items[0].mode, 0o440);
+  const commands = kubeSecretCommands("dev", r.secrets);
+  for (const c of commands) {
+    assertEquals(c.command.includes(FAKE_KEY) || c.command.includes(FAKE_TOKEN), false);
+  }
+  const key = commands.find((c) => c.name === "devaipod-secrets-ab12-anthropic-api-key");
+  assertEquals(
+    key?.command,
+    'printf %s "${ANTHROPIC_API_KEY:?}" | kubectl --namespace dev create secret generic devaipod-secrets-ab12-anthropic-api-key --from-file=value=/dev/stdin',
+  );
+  // Workspace secrets' podman names (upper case) fold to Kubernetes names.
+  assert(
+    r.secrets.some((s) => s.name === "devaipod-secrets-ab12-ws-gh-token"),
+    r.secrets.map((s) => s.name).join(),
+  );
+});
+
+Deno.test("kube render: what Kubernetes cannot say safely is refused, never dropped", async () => {
+  const security = await resolvedFrom("security-and-run");
+  const err = assertThrows(() => render(security), KubeRefusal);
+  assert(/capAdd|runArgs|devices/.test(err.message), err.message);
+  assertEquals(err.exitCode, 1);
+  for (
+    const [config, field] of [
+      ['{ "image": "x", "privileged": true }', "privileged"],
+      ['{ "image": "x", "runArgs": ["--cpus=2"] }', "runArgs"],
+      ['{ "image": "x", "capAdd": ["NET_ADMIN"] }', "capAdd"],
+    ]
+  ) {
+    const resolved = await resolvedFrom("refused", config);
+    const e = assertThrows(() => render(resolved), KubeRefusal);
+    assert(e.message.includes(field as string), e.message);
+  }
+});
+
+Deno.test("kube render: `$(` in a value is written `$$(` so Kubernetes keeps it; the Service variables are expanded", async () => {
+  const { objects } = render(
+    await resolvedFrom(
+      "dollar",
+      '{ "image": "x", "containerEnv": { "A": "$(date) and $(HOME)" }, "overrideCommand": false }',
+    ),
+  );
+  const ws = find(objects, "Pod", "devaipod-dollar-ab12-workspace") as Any;
+  const env = Object.fromEntries(ws.spec.containers[0].env.map((e: Any) => [e.name, e.value]));
+  assertEquals(env.A, "$$(date) and $$(HOME)");
+  assertEquals(env.DEVAIPOD_AGENT_URL.startsWith("http://$(DEVAIPOD_"), true);
+});
+
+Deno.test("kube render: the same input gives the same bytes; the namespace is checked", async () => {
+  const resolved = await resolvedFrom("ports");
+  assertEquals(kubeYaml(render(resolved).objects), kubeYaml(render(resolved).objects));
+  assertThrows(() => render(resolved, {}, "Not_A_Namespace"), KubeRefusal);
+  assertEquals(kubeName("devaipod-w-ws-GH_TOKEN"), "devaipod-w-ws-gh-token");
+});
+
+Deno.test("kubeconfig: the namespace of the current context, or of --context; a bad file names itself", () => {
+  const text = `
+apiVersion: v1
+kind: Config
+current-context: a
+contexts:
+  - name: a
+    context: { cluster: c, user: u, namespace: team-a }
+  - name: b
+    context: { cluster: c, user: u }
+`;
+  assertEquals(contextNamespace(text, "/k"), "team-a");
+  assertEquals(contextNamespace(text, "/k", "b"), undefined);
+  assertEquals(
+    assertThrows(() => contextNamespace(text, "/k", "zzz"), ConfigError).message,
+    "/k: no context named 'zzz'",
+  );
+  assert(
+    assertThrows(() => contextNamespace("a: [", "/k"), ConfigError).message.startsWith(
+      "/k: not a kubeconfig",
+    ),
+  );
+});
+
+/** Sample projects whose objects are kept in tests/fixtures/kube/. */
+const GOLDEN: { sample: string; extra?: Partial<RenderPlanParts> }[] = [
+  { sample: "ports" },
+  { sample: "secrets" },
+  { sample: "mounts-both-forms", extra: { networkIsolation: false } },
+];
+const UPDATE = Deno.env.get("DEVAIPOD_UPDATE_GOLDEN") === "1";
+
+for (const { sample, extra } of GOLDEN) {
+  Deno.test(`kube render: ${sample} gives the objects kept in tests/fixtures/kube/${sample}.yaml`, async () => {
+    const r = render(await resolvedFrom(sample), extra);
+    const text = kubeYaml(r.objects) +
+      kubeSecretCommands("dev", r.secrets).map((c) => `# ${c.command}\n`).join("");
+    const file = new URL(`kube/${sample}.yaml`, FIXTURES);
+    if (UPDATE) {
+      await Deno.mkdir(new URL("kube/", FIXTURES), { recursive: true });
+      await Deno.writeTextFile(file, text);
+    }
+    assertEquals(text, await Deno.readTextFile(file), "set DEVAIPOD_UPDATE_GOLDEN=1 to update");
+  });
+}
