@@ -4,7 +4,7 @@
  * test` still runs on a laptop (the Kubernetes tests then skip, saying why); with `CI=true` that
  * exits 1.
  */
-import { apiserverPath, buildApiserver } from "../tests/support/kube_apiserver.ts";
+import { apiserverPath, buildApiserver } from "../tests/support/kube_build.ts";
 
 const log = (line: string) => console.error(`kube-apiserver: ${line}`);
 try {
