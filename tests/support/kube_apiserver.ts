@@ -53,6 +53,21 @@ export function kubeTest(name: string, fn: (t: Deno.TestContext) => Promise<void
   Deno.test({ name, ignore, fn, sanitizeResources: false, sanitizeOps: false });
 }
 
+/** A port picked free was taken before etcd or the API server bound it. */
+class PortTaken extends Error {}
+
+/** The last output of a stream, kept without blocking the process. */
+function collect(stream: ReadableStream<Uint8Array>): string[] {
+  const kept: string[] = [];
+  (async () => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      kept.push(chunk);
+      if (kept.length > 200) kept.shift();
+    }
+  })().catch(() => {});
+  return kept;
+}
+
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
@@ -106,6 +121,18 @@ export class KubeServer {
 
   /** Starts etcd, then the API server, and waits until it is ready (a few seconds). */
   static async start(users: readonly string[] = []): Promise<KubeServer> {
+    // Free ports are picked, then bound by etcd and the API server: another process may take
+    // one in between. Then both are started again on other ports.
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await KubeServer.#startOnce(users);
+      } catch (err) {
+        if (!(err instanceof PortTaken) || attempt === 3) throw err;
+      }
+    }
+  }
+
+  static async #startOnce(users: readonly string[]): Promise<KubeServer> {
     const dir = await Deno.makeTempDir({ prefix: "devaipod-kube-" });
     const procs: Deno.ChildProcess[] = [];
     const stop = async () => {
@@ -117,28 +144,30 @@ export class KubeServer {
       }
     };
     try {
-      const [etcdPort, peer, secure] = [freePort(), freePort(), freePort()];
+      const ports = new Set<number>();
+      while (ports.size < 3) ports.add(freePort());
+      const [etcdPort, peer, secure] = [...ports];
       const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-      procs.push(
-        new Deno.Command("etcd", {
-          args: [
-            "--data-dir",
-            join(dir, "etcd"),
-            "--listen-client-urls",
-            etcdUrl,
-            "--advertise-client-urls",
-            etcdUrl,
-            "--listen-peer-urls",
-            `http://127.0.0.1:${peer}`,
-            "--initial-advertise-peer-urls",
-            `http://127.0.0.1:${peer}`,
-            "--initial-cluster",
-            `default=http://127.0.0.1:${peer}`,
-          ],
-          stdout: "null",
-          stderr: "null",
-        }).spawn(),
-      );
+      const etcd = new Deno.Command("etcd", {
+        args: [
+          "--data-dir",
+          join(dir, "etcd"),
+          "--listen-client-urls",
+          etcdUrl,
+          "--advertise-client-urls",
+          etcdUrl,
+          "--listen-peer-urls",
+          `http://127.0.0.1:${peer}`,
+          "--initial-advertise-peer-urls",
+          `http://127.0.0.1:${peer}`,
+          "--initial-cluster",
+          `default=http://127.0.0.1:${peer}`,
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      procs.push(etcd);
+      const etcdErr = collect(etcd.stderr);
       const keys = await crypto.subtle.generateKey(
         {
           name: "RSASSA-PKCS1-v1_5",
@@ -191,19 +220,22 @@ export class KubeServer {
         stderr: "piped",
       }).spawn();
       procs.push(apiserver);
-      // Keep its output for a failure message, without blocking it.
-      const errText: string[] = [];
-      (async () => {
-        for await (const chunk of apiserver.stderr.pipeThrough(new TextDecoderStream())) {
-          errText.push(chunk);
-          if (errText.length > 200) errText.shift();
-        }
-      })();
+      const errText = collect(apiserver.stderr);
+      let exited: string | undefined;
+      etcd.status.then(() => exited ??= `etcd:\n${etcdErr.join("")}`);
+      apiserver.status.then(() => exited ??= `kube-apiserver:\n${errText.join("")}`);
       const url = `https://127.0.0.1:${secure}`;
       const caFile = join(certDir, "apiserver.crt");
       const deadline = Date.now() + 60_000;
       let client: Deno.HttpClient | undefined;
       while (Date.now() < deadline) {
+        if (exited !== undefined) {
+          client?.close();
+          const text = exited.slice(-3000);
+          throw /address already in use/.test(text)
+            ? new PortTaken(text)
+            : new Error(`the API server did not start: ${text}`);
+        }
         try {
           client ??= Deno.createHttpClient({ caCerts: [await Deno.readTextFile(caFile)] });
           const r = await fetch(`${url}/readyz`, {
@@ -215,7 +247,9 @@ export class KubeServer {
             return new KubeServer({ url, adminToken, tokens, dir, procs, client, caFile });
           }
         } catch {
-          // not listening yet, or its certificate not written yet
+          // Not listening yet, or its certificate not (wholly) written yet: read it again.
+          client?.close();
+          client = undefined;
         }
         await new Promise((r) => setTimeout(r, 200));
       }
