@@ -351,22 +351,32 @@ export async function renderAction(
   printSetup(print, secrets, setup, paths);
 }
 
+/** The commands that make the secrets a render references, then the user's own to check. */
+function printSecrets(
+  print: (line: string) => void,
+  commands: readonly { source: "env" | "random" | "existing"; command: string }[],
+  what: string,
+  existingNote: string,
+): void {
+  const made = commands.filter((c) => c.source !== "existing");
+  const existing = commands.filter((c) => c.source === "existing");
+  if (made.length) {
+    print(`create the secrets the ${what} reference (each value comes from your shell):`);
+    for (const c of made) print(`  ${c.command}`);
+  }
+  if (existing.length) {
+    print(`your own secrets the ${what} reference (${existingNote}):`);
+    for (const c of existing) print(`  ${c.command}`);
+  }
+}
+
 function printSetup(
   print: (line: string) => void,
   secrets: readonly SecretCommand[],
   setup: readonly SetupStep[],
   paths: readonly string[],
 ): void {
-  const made = secrets.filter((s) => s.source !== "existing");
-  const existing = secrets.filter((s) => s.source === "existing");
-  if (made.length) {
-    print("create the secrets the units reference (each value comes from your shell):");
-    for (const s of made) print(`  ${s.command}`);
-  }
-  if (existing.length) {
-    print("your own secrets the units reference (they must exist):");
-    for (const s of existing) print(`  ${s.command}`);
-  }
+  printSecrets(print, secrets, "units", "they must exist");
   for (const s of setup) {
     print(`write ${s.what}:`);
     print(`  ${s.command}`);
@@ -462,16 +472,7 @@ async function renderKubeTarget(
   } else {
     ctx.deps.io.stdout(yaml);
   }
-  const made = commands.filter((c) => c.source !== "existing");
-  const existing = commands.filter((c) => c.source === "existing");
-  if (made.length) {
-    print("create the secrets the objects reference (each value comes from your shell):");
-    for (const c of made) print(`  ${c.command}`);
-  }
-  if (existing.length) {
-    print("your own secrets the objects reference (they must exist, with the key value):");
-    for (const c of existing) print(`  ${c.command}`);
-  }
+  printSecrets(print, commands, "objects", "they must exist, with the key value");
   if (hostPaths.length) {
     print("host paths the Pods mount (they must exist on the node that runs them):");
     for (const p of hostPaths) print(`  ${p}`);

@@ -1,9 +1,8 @@
 import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
-import { memoryFs } from "../../tests/support/memory_fs.ts";
+import { resolvedSample } from "../../tests/support/resolved.ts";
 import { renderPlanInput } from "../cli/render_action.ts";
 import type { RenderPlanParts } from "../cli/render_action.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
-import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import { ConfigError } from "../errors.ts";
 import { planPod } from "../plan/pod_plan.ts";
 import { contextNamespace, kubeSecretCommands, kubeYaml } from "./output.ts";
@@ -16,19 +15,7 @@ const HOST_ENV = { ANTHROPIC_API_KEY: FAKE_KEY, GH_TOKEN: FAKE_TOKEN };
 const FIXTURES = new URL("../../tests/fixtures/", import.meta.url);
 const USER = { uid: 1000, gid: 1000 };
 
-async function resolvedFrom(sample: string, text?: string): Promise<ResolvedConfig> {
-  const folder = `/src/${sample}`;
-  const config = text ??
-    await Deno.readTextFile(
-      new URL(`devcontainer/conformance/${sample}/.devcontainer/devcontainer.json`, FIXTURES),
-    );
-  return await resolveDevcontainer({
-    folder,
-    env: {},
-    platform: "linux",
-    fs: memoryFs({ [`${folder}/.devcontainer/devcontainer.json`]: config }),
-  });
-}
+const resolvedFrom = resolvedSample;
 
 /** The objects of a project as `render --target kube` makes them, this machine's paths fixed. */
 function render(

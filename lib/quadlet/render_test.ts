@@ -1,9 +1,8 @@
 import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
-import { memoryFs } from "../../tests/support/memory_fs.ts";
+import { resolvedSample } from "../../tests/support/resolved.ts";
 import { renderPlanInput } from "../cli/render_action.ts";
 import type { RenderPlanParts } from "../cli/render_action.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
-import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import { planPod } from "../plan/pod_plan.ts";
 import type { ContainerSpec } from "../plan/spec.ts";
 import { VERSION } from "../version.ts";
@@ -21,19 +20,7 @@ const HOST_ENV = { ANTHROPIC_API_KEY: FAKE_KEY, GH_TOKEN: FAKE_TOKEN, EMPTY_KEY:
 
 const FIXTURES = new URL("../../tests/fixtures/", import.meta.url);
 
-async function resolvedFrom(sample: string, text?: string): Promise<ResolvedConfig> {
-  const folder = `/src/${sample}`;
-  const config = text ??
-    await Deno.readTextFile(
-      new URL(`devcontainer/conformance/${sample}/.devcontainer/devcontainer.json`, FIXTURES),
-    );
-  return await resolveDevcontainer({
-    folder,
-    env: {},
-    platform: "linux",
-    fs: memoryFs({ [`${folder}/.devcontainer/devcontainer.json`]: config }),
-  });
-}
+const resolvedFrom = resolvedSample;
 
 /** The units of a project as `render` makes them, with this machine's paths fixed. */
 function renderProject(

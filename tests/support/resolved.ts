@@ -12,3 +12,23 @@ export function resolved(config: Record<string, unknown>): Promise<ResolvedConfi
     fs: memoryFs({ "/src/proj/.devcontainer/devcontainer.json": JSON.stringify(config) }),
   });
 }
+
+const FIXTURES = new URL("../fixtures/", import.meta.url);
+
+/**
+ * A conformance sample's devcontainer.json (tests/fixtures/devcontainer/conformance/SAMPLE), or
+ * `text` in its place, as `/src/SAMPLE/.devcontainer/devcontainer.json`, resolved on Linux.
+ */
+export async function resolvedSample(sample: string, text?: string): Promise<ResolvedConfig> {
+  const folder = `/src/${sample}`;
+  const config = text ??
+    await Deno.readTextFile(
+      new URL(`devcontainer/conformance/${sample}/.devcontainer/devcontainer.json`, FIXTURES),
+    );
+  return await resolveDevcontainer({
+    folder,
+    env: {},
+    platform: "linux",
+    fs: memoryFs({ [`${folder}/.devcontainer/devcontainer.json`]: config }),
+  });
+}
