@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
-import { PodmanFailedError } from "../errors.ts";
+import { ConflictError, PodmanFailedError } from "../errors.ts";
 import { SystemdFailedError } from "../systemd/systemd.ts";
 import type { BindingValues } from "../plan/bindings.ts";
 import { planUp, type UpInput, type UpPlan } from "../plan/up_plan.ts";
@@ -370,6 +370,40 @@ Deno.test("up contract (quadlet): a service that fails to start is stopped, its 
       `secret rm devaipod-${WS}-opencode-server-password`,
     ]);
     assert(logs.some((l) => l.includes("removing what it created (volumes are kept)")));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("up contract (quadlet): a network that already has one of the units' subnets stops up (exit 9) before any unit is written", async () => {
+  const root = await Deno.makeTempDir({ prefix: "devaipod-contract-" });
+  try {
+    const dir = await project(root);
+    const plan = planUp(input(root, dir, true, true));
+    const answers = podmanAnswers();
+    const { up, systemctlRunner } = runUp(
+      root,
+      plan,
+      (args) =>
+        args[0] === "network" && args[1] === "ls"
+          ? json([{
+            name: "someone-elses",
+            id: "n9",
+            driver: "bridge",
+            subnets: [{ subnet: "10.87.5.8/29" }],
+            internal: false,
+            dns_enabled: true,
+          }])
+          : answers(args),
+    );
+    const err = await assertRejects(() => up.run(), ConflictError);
+    assertEquals(err.exitCode, 9);
+    assert(
+      err.message.includes("someone-elses") && err.message.includes("10.87.5.8/29"),
+      err.message,
+    );
+    assertEquals(systemctlRunner.calls, []);
+    assertEquals(await Deno.stat(join(root, "units")).then(() => true, () => false), false);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
