@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
-import { ConflictError, PodmanFailedError } from "../errors.ts";
+import { ConflictError, FailedError, PodmanFailedError } from "../errors.ts";
 import { SystemdFailedError } from "../systemd/systemd.ts";
 import type { BindingValues } from "../plan/bindings.ts";
 import { planUp, type UpInput, type UpPlan } from "../plan/up_plan.ts";
@@ -404,6 +404,35 @@ Deno.test("up contract (quadlet): a network that already has one of the units' s
     );
     assertEquals(systemctlRunner.calls, []);
     assertEquals(await Deno.stat(join(root, "units")).then(() => true, () => false), false);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("up contract (quadlet): a container's service that fails fails up, naming the journal to read; the units are rolled back", async () => {
+  const root = await Deno.makeTempDir({ prefix: "devaipod-contract-" });
+  try {
+    const dir = await project(root);
+    const plan = planUp(input(root, dir, true, true));
+    const { up, systemctlRunner } = runUp(
+      root,
+      plan,
+      podmanAnswers(),
+      (args) =>
+        args[0] === "is-active"
+          ? {
+            code: 3,
+            stdout: args.slice(1).map((u) => u.endsWith("-agent.service") ? "failed\n" : "active\n")
+              .join(""),
+          }
+          : undefined,
+    );
+    const err = await assertRejects(() => up.run(), FailedError);
+    assertEquals(err.message, `devaipod-${WS}-agent.service failed to start`);
+    assertEquals(err.hint, `\`journalctl --user -u devaipod-${WS}-agent.service\` shows why`);
+    const calls = systemctlRunner.calls.map((c) => c.args[0]);
+    assertEquals(calls, ["daemon-reload", "start", "is-active", "stop", "daemon-reload"]);
+    assertEquals([...Deno.readDirSync(join(root, "units"))], []);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
