@@ -21,7 +21,13 @@ import {
   workspaceObjects,
   workspaceOf,
 } from "../pods/inventory.ts";
-import { containerService, quadletState, quadletWorkspace } from "../pods/quadlet_workspace.ts";
+import {
+  containerService,
+  containerServices,
+  quadletState,
+  quadletWorkspace,
+  waitServices,
+} from "../pods/quadlet_workspace.ts";
 import type { QuadletWorkspace } from "../pods/quadlet_workspace.ts";
 import { processUid, quadletHost } from "../quadlet/install.ts";
 import type { QuadletHost } from "../quadlet/install.ts";
@@ -341,7 +347,11 @@ export async function startAction(
   if (q) {
     // systemd starts every unit (new containers: the create hooks run again, below).
     const systemd = ctx.systemd(quadletHostOf(ctx).scope);
-    await progress.step(`start ${q.service}`, () => systemd.start(q.service));
+    await progress.step(`start ${q.service}`, async () => {
+      await systemd.start(q.service);
+      // The pod's start returns before its containers' services are up.
+      await waitServices(systemd, containerServices(q.files));
+    });
   }
   const pod = found.pod && !q ? found.pod : await findWorkspace(ctx.podman, found.workspace);
   await startWorkspace(

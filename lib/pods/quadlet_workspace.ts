@@ -4,7 +4,7 @@
  * (Quadlet's containers are removed when they stop): its units and volumes are what remain.
  * `stop`, `start`, `delete`, `list`, `status` and `logs` find them here and act through systemd.
  */
-import { ConflictError } from "../errors.ts";
+import { ConflictError, FailedError, InterruptedError } from "../errors.ts";
 import { podName } from "../plan/pod_plan.ts";
 import { quadletService } from "../plan/quadlet_names.ts";
 import { installedUnits, installedWorkspaces, removeUnitFiles } from "../quadlet/install.ts";
@@ -62,6 +62,44 @@ export async function quadletState(systemd: Systemd, q: QuadletWorkspace): Promi
 export function allServices(podService: string, files: readonly string[]): string[] {
   const names = files.map((f) => quadletService(f.slice(f.lastIndexOf("/") + 1)));
   return [podService, ...names.filter((n) => n !== podService)];
+}
+
+/** The services of a workspace's containers (its `.container` files). */
+export function containerServices(files: readonly string[]): string[] {
+  return files.filter((f) => f.endsWith(".container")).map((f) =>
+    quadletService(f.slice(f.lastIndexOf("/") + 1))
+  ).sort();
+}
+
+/**
+ * Waits until each of `services` is active: `systemctl start` of a pod returns before the
+ * containers' services it wants are up. One that failed, or `timeoutMs` without, throws a
+ * {@link FailedError} naming the journal to read.
+ */
+export async function waitServices(
+  systemd: Systemd,
+  services: readonly string[],
+  options: { timeoutMs?: number; interrupted?: () => boolean } = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  const journal = `journalctl${systemd.scope === "user" ? " --user" : ""} -u`;
+  for (;;) {
+    const states = await systemd.states(services);
+    if (states.every((s) => s === "active")) return;
+    const failed = services.filter((_, i) => states[i] === "failed");
+    if (failed.length || Date.now() > deadline) {
+      const which = failed.length ? failed : services.filter((_, i) => states[i] !== "active");
+      throw new FailedError(
+        `${which.join(", ")} ${
+          failed.length ? "failed to start" : `did not start within ${timeoutMs / 1000}s`
+        }`,
+        { hint: `\`${journal} ${which[0]}\` shows why` },
+      );
+    }
+    if (options.interrupted?.()) throw new InterruptedError();
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /**

@@ -47,7 +47,7 @@ import type { Dotfiles } from "./dotfiles.ts";
 import { redactUrl } from "../sources/parse.ts";
 import { createHooksDone, markCreateHooksDone, workspaceDirs } from "./state.ts";
 import { quadletInputFromPlan } from "../quadlet/from_pod_plan.ts";
-import { allServices } from "./quadlet_workspace.ts";
+import { allServices, waitServices } from "./quadlet_workspace.ts";
 import { installedUnits, installUnits, removeUnitFiles } from "../quadlet/install.ts";
 import { renderQuadlet } from "../quadlet/render.ts";
 import type { Systemd } from "../systemd/systemd.ts";
@@ -568,29 +568,11 @@ export class Up {
     });
   }
 
-  /**
-   * `systemctl start` of the pod returns before the containers' services (which it wants) are
-   * up: waits until each is active; one that failed, or a minute without, fails `up`.
-   */
-  async #waitUnits(systemd: Systemd, op: Extract<Op, { kind: "units" }>): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    const journal = `journalctl${systemd.scope === "user" ? " --user" : ""} -u`;
-    for (;;) {
-      const states = await systemd.states(op.containers);
-      if (states.every((s) => s === "active")) return;
-      const failed = op.containers.filter((_, i) => states[i] === "failed");
-      if (failed.length || Date.now() > deadline) {
-        const which = failed.length
-          ? failed
-          : op.containers.filter((_, i) => states[i] !== "active");
-        throw new FailedError(
-          `${which.join(", ")} ${failed.length ? "failed to start" : "did not start within 60s"}`,
-          { hint: `\`${journal} ${which[0]}\` shows why` },
-        );
-      }
-      if (this.#deps.podman.interrupted) throw new InterruptedError();
-      await new Promise((r) => setTimeout(r, 250));
-    }
+  /** The containers' services must be active before the next step ({@link waitServices}). */
+  #waitUnits(systemd: Systemd, op: Extract<Op, { kind: "units" }>): Promise<void> {
+    return waitServices(systemd, op.containers, {
+      interrupted: () => this.#deps.podman.interrupted,
+    });
   }
 
   #newPassword(): string {
