@@ -7,6 +7,8 @@ import { parse as parseYaml, stringify } from "yaml";
 import { ConfigError, formatArgv } from "../errors.ts";
 import type { KubeObject, KubeSecret } from "./render.ts";
 import { KubeRefusal } from "./render.ts";
+import { RANDOM_VALUE, SHELL_VARIABLE } from "../util/secret_command.ts";
+import type { SecretCommand } from "../util/secret_command.ts";
 
 /** The objects as one YAML stream, each document after `---`, keys in the order written. */
 export function kubeYaml(objects: readonly KubeObject[]): string {
@@ -14,16 +16,8 @@ export function kubeYaml(objects: readonly KubeObject[]): string {
     .join("");
 }
 
-/** How to make one secret in the namespace: the shell command, and where its value comes from. */
-export interface KubeSecretCommand {
-  name: string;
-  source: "env" | "random" | "existing";
-  env?: string;
-  command: string;
-}
-
-const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const RANDOM_VALUE = "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'";
+/** How to make one Kubernetes Secret: {@link SecretCommand}. */
+export type KubeSecretCommand = SecretCommand;
 
 /**
  * The commands that create each secret (key `value`), sorted by name. The value goes on kubectl's
@@ -53,7 +47,7 @@ export function kubeSecretCommands(
   return [...secrets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(
     (s): KubeSecretCommand => {
       if (s.env !== undefined) {
-        if (!VARIABLE.test(s.env)) {
+        if (!SHELL_VARIABLE.test(s.env)) {
           throw new KubeRefusal(`secret ${s.name}`, "env", `'${s.env}' is not a variable name`);
         }
         return {

@@ -9,3 +9,10 @@ export function quadletService(file: string): string {
   const base = file.slice(0, dot);
   return file.endsWith(".container") ? `${base}.service` : `${base}-${file.slice(dot + 1)}.service`;
 }
+
+/** The services of the `.container` files among `files` (names or paths), sorted. */
+export function containerServices(files: readonly string[]): string[] {
+  return files.filter((f) => f.endsWith(".container")).map((f) =>
+    quadletService(f.slice(f.lastIndexOf("/") + 1))
+  ).sort();
+}

@@ -9,7 +9,7 @@ import type { LifecycleStep } from "../devcontainer/lifecycle.ts";
 import type { HookName } from "../devcontainer/schema.ts";
 import { hooksFor } from "../devcontainer/lifecycle.ts";
 import type { BindingName, Planned } from "./bindings.ts";
-import { quadletService } from "./quadlet_names.ts";
+import { containerServices, quadletService } from "./quadlet_names.ts";
 import { bind, needs, t } from "./bindings.ts";
 import type { PlanInput, PlannedSecret, PlannedVolume, PodPlan } from "./pod_plan.ts";
 import {
@@ -429,7 +429,7 @@ export function planUp(input: UpInput): UpPlan {
         scope: quadlet.scope,
         files,
         service,
-        containers: files.filter((f) => f.endsWith(".container")).map(quadletService),
+        containers: containerServices(files),
       },
       creates: { kind: "units", name: service },
       counted: true,

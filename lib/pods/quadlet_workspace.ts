@@ -6,7 +6,7 @@
  */
 import { ConflictError, FailedError, InterruptedError } from "../errors.ts";
 import { podName } from "../plan/pod_plan.ts";
-import { quadletService } from "../plan/quadlet_names.ts";
+import { containerServices, quadletService } from "../plan/quadlet_names.ts";
 import { installedUnits, installedWorkspaces, removeUnitFiles } from "../quadlet/install.ts";
 import type { Systemd, UnitState } from "../systemd/systemd.ts";
 import { bareName } from "./inventory.ts";
@@ -64,12 +64,7 @@ export function allServices(podService: string, files: readonly string[]): strin
   return [podService, ...names.filter((n) => n !== podService)];
 }
 
-/** The services of a workspace's containers (its `.container` files). */
-export function containerServices(files: readonly string[]): string[] {
-  return files.filter((f) => f.endsWith(".container")).map((f) =>
-    quadletService(f.slice(f.lastIndexOf("/") + 1))
-  ).sort();
-}
+export { containerServices };
 
 /**
  * Waits until each of `services` is active: `systemctl start` of a pod returns before the

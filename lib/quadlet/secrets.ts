@@ -5,21 +5,10 @@
 import { formatArgv } from "../errors.ts";
 import type { QuadletSecret } from "./render.ts";
 import { QuadletRefusal } from "./unit_text.ts";
+import { RANDOM_VALUE, SHELL_VARIABLE } from "../util/secret_command.ts";
+import type { SecretCommand } from "../util/secret_command.ts";
 
-/** How to make one secret: the shell command, and where its value comes from. */
-export interface SecretCommand {
-  name: string;
-  /** `env`: from the host variable {@link SecretCommand.env}; `random`: generated; `existing`: the user's own. */
-  source: "env" | "random" | "existing";
-  env?: string;
-  /** A POSIX shell command line: creates the secret (for `existing`, checks that it exists). */
-  command: string;
-}
-
-const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** 32 random bytes as hex, without a newline (as `up` makes the agent's password). */
-const RANDOM_VALUE = "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'";
+export type { SecretCommand };
 
 function create(secret: QuadletSecret): string {
   const labels = Object.entries(secret.labels ?? {})
@@ -44,7 +33,7 @@ export function secretCommands(secrets: readonly QuadletSecret[]): SecretCommand
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((secret): SecretCommand => {
       if (secret.env !== undefined) {
-        if (!VARIABLE.test(secret.env)) {
+        if (!SHELL_VARIABLE.test(secret.env)) {
           throw new QuadletRefusal(
             secret.name,
             "env",
