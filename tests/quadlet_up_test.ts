@@ -7,112 +7,52 @@
  * delete. And on this host, where systemd is not PID 1, `up --backend quadlet` says so.
  */
 import { dirname, join } from "node:path";
-import { agentPlatform } from "../lib/agents/opencode.ts";
-import { agentPin } from "../lib/agents/agent_version.ts";
-import { fetchPinnedBinary } from "../lib/agents/fetch_binary.ts";
 import { devaipodDirs } from "../lib/paths.ts";
 import * as p from "../lib/podman/mod.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { denoDir, denoProgram, devaipodPermissionFlags, runDevaipod } from "./support/cli.ts";
 import { CI, podmanTest } from "./support/podman_env.ts";
 import { run } from "./support/process.ts";
-import { DEV_IMAGE, SYSTEMD_HOST_STORE, SYSTEMD_IMAGE } from "./support/test_images.ts";
+import { DEV_IMAGE } from "./support/test_images.ts";
+import { agentBinaryCached, startSystemdBox } from "./support/systemd_box.ts";
+import type { SystemdBox } from "./support/systemd_box.ts";
 import { project } from "./support/workspaces.ts";
 
 const podman = p.Podman.fromEnv();
 const ROOT = dirname(dirname(new URL(import.meta.url).pathname));
 const WS = "quadlet-e2e";
 
-/** The host's image store (the systemd container's additional, read-only store). */
-async function graphRoot(): Promise<string> {
-  const r = await run("podman", ["info", "--format", "{{.Store.GraphRoot}}"]);
-  assertEquals(r.code, 0, r.stderr);
-  return r.stdout.trim();
-}
-
-/** The injected agent binary in the host's cache (the systemd container has no network). */
-async function agentBinaryCached(cacheDir: string): Promise<void> {
-  const platform = agentPlatform(Deno.build.arch);
-  assert(platform, `no opencode build for ${Deno.build.arch}`);
-  await fetchPinnedBinary(await agentPin(platform, undefined, { cacheDir }), {
-    cacheDir,
-    log: () => {},
-  });
-}
-
 podmanTest(
   "quadlet backend: up --backend quadlet on a real systemd runs the workspace from units; list, status, verify, stop, start, logs and delete act through systemctl; the volumes stay",
   async () => {
-    if (!(await podman.run(p.imageExists(SYSTEMD_IMAGE)))) {
-      throw new Error(`test image ${SYSTEMD_IMAGE} is missing (run \`deno task images\`)`);
-    }
     const cache = devaipodDirs(Deno.env).cache;
     await agentBinaryCached(cache);
     const dir = await project({ image: DEV_IMAGE, postCreateCommand: "echo made > /tmp/made" });
-    const box = `devaipod-test-systemd-${crypto.randomUUID().slice(0, 8)}`;
-    const storage = `${box}-storage`;
     const deno = await Deno.realPath(denoProgram());
     const denoCache = denoDir();
     await Deno.mkdir(denoCache, { recursive: true });
+    let box: SystemdBox | undefined;
     try {
-      await podman.run(p.volumeCreate(storage, { labels: { "io.devaipod.test": "quadlet" } }));
-      const started = await run("podman", [
-        "run",
-        "--detach",
-        "--name",
-        box,
-        "--privileged",
-        "--cgroupns=private",
-        "--systemd=false",
-        "--network=none",
-        "--tmpfs",
-        "/run",
-        "--tmpfs",
-        "/run/lock",
-        "--volume",
-        `${storage}:/var/lib/containers`,
-        "--volume",
-        `${await graphRoot()}:${SYSTEMD_HOST_STORE}:ro`,
-        "--volume",
+      box = await startSystemdBox("quadlet", [
         `${deno}:/usr/local/bin/deno:ro`,
-        "--volume",
         `${ROOT}:${ROOT}:ro`,
-        "--volume",
         `${denoCache}:${denoCache}`,
-        "--volume",
         `${cache}:${cache}:ro`,
-        "--volume",
         `${dir}:${dir}`,
-        SYSTEMD_IMAGE,
       ]);
-      assertEquals(started.code, 0, started.stderr);
-      const inBox = (args: string[]) => run("podman", ["exec", box, ...args]);
+      const inBox = box.exec;
       const devaipod = (...args: string[]) =>
-        run("podman", [
-          "exec",
-          "--workdir",
-          ROOT,
-          "--env",
-          "NO_COLOR=1",
-          "--env",
-          `DENO_DIR=${denoCache}`,
-          "--env",
-          `XDG_CACHE_HOME=${dirname(cache)}`,
-          box,
+        inBox([
           "deno",
           "run",
           "--quiet",
           ...devaipodPermissionFlags(),
           join(ROOT, "main.ts"),
           ...args,
-        ]);
-      // systemd boots in a few seconds.
-      let state = "";
-      for (let i = 0; i < 150 && !/^(running|degraded)$/.test(state); i++) {
-        state = (await inBox(["systemctl", "is-system-running"])).stdout.trim();
-        if (!/^(running|degraded)$/.test(state)) await new Promise((r) => setTimeout(r, 200));
-      }
-      assertMatch(state, /^(running|degraded)$/);
+        ], {
+          workdir: ROOT,
+          env: { NO_COLOR: "1", DENO_DIR: denoCache, XDG_CACHE_HOME: dirname(cache) },
+        });
 
       const up = await devaipod("up", dir, "--backend", "quadlet", "--name", WS, "--json");
       assertEquals(up.code, 0, up.stderr);
@@ -179,8 +119,7 @@ podmanTest(
       assertEquals(nets.stdout.split("\n").filter((n) => n.includes(WS)), []);
       assertEquals((await devaipod("list", "--json")).stdout.trim(), "[]");
     } finally {
-      await run("podman", ["rm", "--force", "--time", "0", box]);
-      await run("podman", ["volume", "rm", "--force", storage]);
+      await box?.remove();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },

@@ -154,19 +154,6 @@ function refuse(spec: ContainerSpec): void {
   }
 }
 
-/** The directory two or more paths share (`/a/b/c`, `/a/b/d` → `/a/b`). */
-function commonDir(paths: readonly string[]): string {
-  const parts = paths.map((p) => p.split("/").slice(0, -1));
-  const first = parts[0] ?? [];
-  let n = first.length;
-  for (const p of parts) {
-    let i = 0;
-    while (i < n && p[i] === first[i]) i++;
-    n = i;
-  }
-  return first.slice(0, n).join("/") || "/";
-}
-
 interface Volumes {
   volumes: Record<string, unknown>[];
   mounts: Record<string, unknown>[];
@@ -204,31 +191,27 @@ function volumesOf(
       out.hostPaths.push(m.source);
     }
   });
-  const files = (spec.secrets ?? []).filter((s) => s.type === "mount");
-  if (files.length) {
-    const targets = files.map((s) => s.target ?? `/run/secrets/${s.name}`);
-    const dir = commonDir(targets);
+  // One `secret` volume per file, mounted by subPath at its target: a projected volume would
+  // say it in one, but `podman kube play` knows only these sources.
+  (spec.secrets ?? []).filter((s) => s.type === "mount").forEach((s: SecretRef, i) => {
+    const target = s.target ?? `/run/secrets/${s.name}`;
+    const file = target.slice(target.lastIndexOf("/") + 1);
+    // Files are root's, in the Pod's fsGroup: a file for the user alone is group-readable.
+    const mode = s.mode ?? 0o400;
+    const name = `s${i}`;
     out.volumes.push({
-      name: "secrets",
-      projected: {
-        sources: files.map((s: SecretRef, i) => {
-          // Files are root's, in the Pod's fsGroup: a file for the user alone is group-readable.
-          const mode = s.mode ?? 0o400;
-          return {
-            secret: {
-              name: secretName(s.name),
-              items: [{
-                key: "value",
-                path: (targets[i] as string).slice(dir === "/" ? 1 : dir.length + 1),
-                mode: s.uid !== undefined ? mode | ((mode & 0o700) >> 3) : mode,
-              }],
-            },
-          };
-        }),
+      name,
+      secret: {
+        secretName: secretName(s.name),
+        items: [{
+          key: "value",
+          path: file,
+          mode: s.uid !== undefined ? mode | ((mode & 0o700) >> 3) : mode,
+        }],
       },
     });
-    out.mounts.push({ name: "secrets", mountPath: dir, readOnly: true });
-  }
+    out.mounts.push({ name, mountPath: target, subPath: file, readOnly: true });
+  });
   return out;
 }
 

@@ -161,16 +161,26 @@ Deno.test("kube render: secrets are referenced by name (key value), never carrie
   const yaml = kubeYaml(r.objects);
   for (const value of [FAKE_KEY, FAKE_TOKEN]) assertEquals(yaml.includes(value), false);
   const agent = find(r.objects, "Pod", "devaipod-secrets-ab12-agent") as Any;
-  const projected = agent.spec.volumes.find((v: Any) => v.name === "secrets").projected.sources;
+  // One secret volume per file, mounted by subPath where podman mounts the file.
+  const secretVolumes = agent.spec.volumes.filter((v: Any) => v.secret);
   assertEquals(
-    projected.map((s: Any) => [s.secret.name, s.secret.items[0].key, s.secret.items[0].path]),
+    secretVolumes.map((
+      v: Any,
+    ) => [v.secret.secretName, v.secret.items[0].key, v.secret.items[0].path]),
     [
       ["devaipod-secrets-ab12-opencode-server-password", "value", "OPENCODE_SERVER_PASSWORD"],
       ["devaipod-secrets-ab12-anthropic-api-key", "value", "ANTHROPIC_API_KEY"],
     ],
   );
+  const mounts = agent.spec.containers[0].volumeMounts.filter((m: Any) =>
+    secretVolumes.some((v: Any) => v.name === m.name)
+  );
+  assertEquals(mounts.map((m: Any) => [m.mountPath, m.subPath, m.readOnly]), [
+    ["/run/secrets/devaipod-env/OPENCODE_SERVER_PASSWORD", "OPENCODE_SERVER_PASSWORD", true],
+    ["/run/secrets/devaipod-env/ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY", true],
+  ]);
   // 0400 for uid 1000 becomes group-readable: files are root's, in the Pod's fsGroup.
-  assertEquals(projected[0].secret.items[0].mode, 0o440);
+  assertEquals(secretVolumes[0].secret.items[0].mode, 0o440);
   const commands = kubeSecretCommands("dev", r.secrets);
   for (const c of commands) {
     assertEquals(c.command.includes(FAKE_KEY) || c.command.includes(FAKE_TOKEN), false);
