@@ -35,6 +35,8 @@ export const ExitCode = {
    * {@link ExitCode.podmanMissing}): a program such as git or tar, or HOME.
    */
   environment: 10,
+  /** A Kubernetes API server refused a request, or could not be reached (the server's message). */
+  cluster: 11,
   /** Interrupted by the user (Ctrl-C). */
   interrupted: 130,
 } as const;

@@ -7,7 +7,6 @@
  * message. There is no kubelet: no Pod runs.
  */
 import { join } from "node:path";
-import { DEVAIPOD_ROLE_RULES, devaipodRole } from "../lib/kube/role.ts";
 import type { KubeObject } from "../lib/kube/render.ts";
 import { assert, assertEquals } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
@@ -38,53 +37,6 @@ function collection(o: KubeObject, namespace = NS): string {
 const ok = (a: KubeAnswer, what: string) =>
   assert(a.status >= 200 && a.status < 300, `${what}: ${a.status} ${JSON.stringify(a.body)}`);
 
-/** A namespace with the Role bound to `user`, and `less` bound to the Role minus one verb. */
-async function setUp(server: KubeServer): Promise<void> {
-  ok(
-    await server.request("POST", "/api/v1/namespaces", {
-      apiVersion: "v1",
-      kind: "Namespace",
-      metadata: { name: NS },
-    }),
-    "namespace",
-  );
-  const lessRules = DEVAIPOD_ROLE_RULES.map((r) =>
-    r.resources.includes("networkpolicies")
-      ? { ...r, verbs: r.verbs.filter((v) => v !== "create") }
-      : r
-  );
-  const roles = [
-    devaipodRole(NS),
-    { ...devaipodRole(NS), metadata: { name: "less", namespace: NS }, rules: lessRules },
-  ];
-  for (const role of roles) {
-    ok(
-      await server.request(
-        "POST",
-        `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles`,
-        role,
-      ),
-      "role",
-    );
-  }
-  for (const [user, role] of [["devaipod", "devaipod"], ["less", "less"]]) {
-    ok(
-      await server.request(
-        "POST",
-        `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`,
-        {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "RoleBinding",
-          metadata: { name: user, namespace: NS },
-          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role },
-          subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: user }],
-        },
-      ),
-      "rolebinding",
-    );
-  }
-}
-
 /** A project folder with a devcontainer.json. */
 async function project(config: Record<string, unknown>): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "devaipod-kube-project-" });
@@ -111,7 +63,7 @@ kubeTest(
     const server = await KubeServer.start(["devaipod", "less"]);
     const dirs: string[] = [];
     try {
-      await setUp(server);
+      await server.namespaceWithRole(NS, ["devaipod"], [["less", "networkpolicies", "create"]]);
       const token = server.tokens.devaipod;
       const cases: [string, Record<string, unknown>, string[]][] = [
         ["demo", {

@@ -1,5 +1,5 @@
-/** `devaipod list [--json]`: the workspaces, by label. */
-import { Command } from "@commander-js/extra-typings";
+/** `devaipod list [--json] [--backend B]`: the workspaces, by label. */
+import { Command, Option } from "@commander-js/extra-typings";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
 
@@ -9,6 +9,10 @@ export function listCommand(ctx: CliContext): CommandUnknownOpts {
     .alias("ls")
     .description("list workspaces with their state, agent health, project, age and task")
     .option("--json", "print the list as JSON on stdout")
+    .addOption(
+      new Option("--backend <backend>", "only the workspaces of one backend")
+        .choices(["podman", "quadlet", "kube"]),
+    )
     .action(async (options) => {
       const { listAction } = await import("./list_action.ts");
       await listAction(ctx, options);

@@ -9,6 +9,7 @@ import { quadletWorkspaces } from "../pods/quadlet_workspace.ts";
 import { processUid, quadletHost } from "../quadlet/install.ts";
 import type { CliContext } from "./context.ts";
 import { renderTable } from "./table.ts";
+import { devaipodDirs } from "../paths.ts";
 
 function age(created: string | undefined, now = Date.now()): string {
   const t = created ? Date.parse(created) : NaN;
@@ -36,8 +37,11 @@ export interface ListRow {
   task: string | null;
   image: string | null;
   created: string | null;
-  /** Who runs it: devaipod through podman, or systemd from Quadlet units. */
-  backend: "podman" | "quadlet";
+  /** Who runs it: devaipod through podman, systemd from Quadlet units, or a Kubernetes cluster. */
+  backend: "podman" | "quadlet" | "kube";
+  /** Kube workspaces: where they live. */
+  context?: string;
+  namespace?: string;
 }
 
 /**
@@ -90,12 +94,29 @@ export function listRows(
 }
 
 /** `devaipod list`. */
-export async function listAction(ctx: CliContext, options: { json?: boolean }): Promise<void> {
-  const [containers, quadlet] = await Promise.all([
-    ctx.podman.run(containerPs({ [LABELS.workspace]: true })),
-    quadletWorkspaces(quadletHost(ctx.deps.env, processUid()).unitDir),
-  ]);
-  const rows = listRows(containers, quadlet);
+export async function listAction(
+  ctx: CliContext,
+  options: { json?: boolean; backend?: string },
+): Promise<void> {
+  const only = options.backend;
+  const local = async () => {
+    if (only === "kube") return [];
+    const [containers, quadlet] = await Promise.all([
+      ctx.podman.run(containerPs({ [LABELS.workspace]: true })),
+      quadletWorkspaces(quadletHost(ctx.deps.env, processUid()).unitDir),
+    ]);
+    return listRows(containers, quadlet).filter((r) => !only || r.backend === only);
+  };
+  const kube = async (): Promise<ListRow[]> => {
+    if (only && only !== "kube") return [];
+    // Loaded only where this host made a kube workspace.
+    const { kubeRecords } = await import("../kube/workspace.ts");
+    if (!(await kubeRecords(devaipodDirs(ctx.deps.env).state)).length) return [];
+    const { kubeListRows } = await import("./kube_actions.ts");
+    return await kubeListRows(ctx);
+  };
+  const [podmanRows, kubeRows] = await Promise.all([local(), kube()]);
+  const rows = [...podmanRows, ...kubeRows].sort((a, b) => a.name.localeCompare(b.name));
   if (options.json) return ctx.json(rows);
   if (rows.length === 0) {
     ctx.info("no workspaces; `devaipod up` starts one");
@@ -105,7 +126,7 @@ export async function listAction(ctx: CliContext, options: { json?: boolean }): 
     ["NAME", "STATE", "AGENT", "AGE", "PROJECT", "TASK"],
     ...rows.map((r) => [
       r.name,
-      r.backend === "quadlet" ? `${r.state} (quadlet)` : r.state,
+      r.backend === "podman" ? r.state : `${r.state} (${r.backend})`,
       r.agent.state === "running" ? r.agent.health : r.agent.state,
       age(r.created ?? undefined),
       r.project ?? "",

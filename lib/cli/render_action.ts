@@ -22,6 +22,7 @@ import { quadletInputFromPlan } from "../quadlet/from_pod_plan.ts";
 import { installedUnits } from "../quadlet/install.ts";
 import { renderQuadlet } from "../quadlet/render.ts";
 import { renderKube } from "../kube/render.ts";
+import type { KubeOptions } from "../kube/render.ts";
 import { contextNamespace, kubeSecretCommands, kubeYaml } from "../kube/output.ts";
 import type { QuadletInput, QuadletUnit } from "../quadlet/render.ts";
 import { secretCommands } from "../quadlet/secrets.ts";
@@ -232,17 +233,32 @@ async function staleUnits(
   return (await installedUnits(dir, workspace)).filter((path) => !current.has(path));
 }
 
-/** Renders SOURCE's workspace for a target and prints it, or writes it into `--output`. */
-export async function renderAction(
+/** A render's plan and what it was made from ({@link renderAction} and `up --backend kube`). */
+export interface RenderPlan {
+  workspace: string;
+  plan: PodPlan;
+  image: string;
+  build: boolean;
+  agentUser: AgentUser;
+  subnets: ReturnType<typeof subnetsFrom> | undefined;
+  folder: string;
+  configFile: string | undefined;
+}
+
+/**
+ * The planner's input for a render: as `up --dry-run` builds it, with every value that could
+ * be secret replaced by `<redacted>` (keys, workspace secrets, the password). Differences from
+ * `up`: the image's PATH is not read (the default PATH is used), and the user config's
+ * `[trusted.env]` reaches the workspace as secrets by reference, like devcontainer.json's
+ * `secrets`, since its values must not be written into a unit. Declared secrets that are not set
+ * on the host are left out, with a warning, as `up` leaves them out.
+ */
+export async function renderPlan(
   ctx: CliContext,
   source: string,
-  options: RenderOptions,
-): Promise<void> {
-  if (!(RENDER_TARGETS as readonly string[]).includes(options.target)) {
-    throw new UsageError(`--target: unknown target '${options.target}'`, {
-      hint: `targets: ${RENDER_TARGETS.join(", ")}`,
-    });
-  }
+  options: Omit<RenderOptions, "target">,
+  command = "render",
+): Promise<RenderPlan> {
   const agentUser = parseAgentUser(options.agentUser ?? DEFAULT_AGENT_USER);
   const subnets = options.subnet ? subnetsFrom(options.subnet) : undefined;
   const badAllow = entryProblems(options.allow ?? []);
@@ -252,8 +268,8 @@ export async function renderAction(
   for (const w of unappliedKeys(user)) ctx.err(`warning: ${userPath}: ${w}`);
   const parsed = parseSource(source, user.forges ?? {});
   if (parsed.kind !== "path") {
-    throw new UsageError("render takes a project folder", {
-      hint: "clone the repository, then render its folder",
+    throw new UsageError(`${command} takes a project folder`, {
+      hint: "clone the repository, then use its folder",
     });
   }
   const folder = resolve(ctx.deps.cwd(), source);
@@ -296,7 +312,34 @@ export async function renderAction(
       } not set in your environment; the units leave ${unset.length === 1 ? "it" : "them"} out`,
     );
   }
-  const plan = planPod(input);
+  return {
+    workspace,
+    plan: planPod(input),
+    image,
+    build,
+    agentUser,
+    subnets,
+    folder,
+    configFile: resolved?.configFile,
+  };
+}
+
+/** `devaipod render SOURCE --target quadlet|kube`. */
+export async function renderAction(
+  ctx: CliContext,
+  source: string,
+  options: RenderOptions,
+): Promise<void> {
+  if (!(RENDER_TARGETS as readonly string[]).includes(options.target)) {
+    throw new UsageError(`--target: unknown target '${options.target}'`, {
+      hint: `targets: ${RENDER_TARGETS.join(", ")}`,
+    });
+  }
+  const { workspace, plan, image, build, agentUser, subnets } = await renderPlan(
+    ctx,
+    source,
+    options,
+  );
   if (options.target === "kube") {
     await renderKubeTarget(ctx, { workspace, plan, image, build, agentUser }, options);
     return;
@@ -419,6 +462,25 @@ async function kubeNamespace(ctx: CliContext, options: RenderOptions): Promise<s
   return contextNamespace(text, file as string, options.context) ?? "default";
 }
 
+/** The objects' namespace, claim size, requests and limits, from the flags. */
+export function kubeRenderOptions(
+  options: { storage?: string; cpu?: string; memory?: string },
+  namespace: string,
+  user: AgentUser,
+): KubeOptions {
+  const cpu = quantity("cpu", options.cpu);
+  const memory = quantity("memory", options.memory);
+  const resources = cpu || memory
+    ? { ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) }
+    : undefined;
+  return {
+    namespace,
+    storage: quantity("storage", options.storage) ?? "10Gi",
+    user,
+    ...(resources ? { requests: resources, limits: resources } : {}),
+  };
+}
+
 /** `render --target kube`: the objects as YAML on stdout, or in `DIR/devaipod-NAME.yaml`. */
 async function renderKubeTarget(
   ctx: CliContext,
@@ -426,17 +488,10 @@ async function renderKubeTarget(
   options: RenderOptions,
 ): Promise<void> {
   const namespace = await kubeNamespace(ctx, options);
-  const cpu = quantity("cpu", options.cpu);
-  const memory = quantity("memory", options.memory);
-  const resources = cpu || memory
-    ? { ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) }
-    : undefined;
-  const { objects, secrets, hostPaths } = renderKube(parts.plan, {
-    namespace,
-    storage: quantity("storage", options.storage) ?? "10Gi",
-    user: parts.agentUser,
-    ...(resources ? { requests: resources, limits: resources } : {}),
-  });
+  const { objects, secrets, hostPaths } = renderKube(
+    parts.plan,
+    kubeRenderOptions(options, namespace, parts.agentUser),
+  );
   const yaml = kubeYaml(objects);
   const commands = kubeSecretCommands(namespace, secrets);
   if (parts.build) {

@@ -47,11 +47,17 @@ export function upCommand(ctx: CliContext): CommandUnknownOpts {
     .addOption(
       new Option(
         "--backend <backend>",
-        "podman: devaipod runs the pod; quadlet: systemd runs it from Quadlet units (podman 5)",
+        "podman: devaipod runs the pod; quadlet: systemd runs it from Quadlet units (podman 5); kube: a Kubernetes cluster runs it",
       )
-        .choices(["podman", "quadlet"])
+        .choices(["podman", "quadlet", "kube"])
         .default("podman"),
     )
+    .option("--context <context>", "kube: the kubeconfig context (default: its current one)")
+    .option("--namespace <namespace>", "kube: the namespace (default: the context's)")
+    .option("--storage <size>", "kube: each volume claim's size (default 10Gi)")
+    .option("--cpu <cpus>", "kube: CPU request and limit of the workspace and the agent")
+    .option("--memory <size>", "kube: memory request and limit of the workspace and the agent")
+    .option("--no-wait", "kube: return once the objects exist, without waiting for the Pods")
     .option("--allow <host...>", "more hosts the agent may reach (with --network-isolation on)")
     .option(
       "--egress-network <name>",

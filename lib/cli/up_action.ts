@@ -63,9 +63,18 @@ export interface UpOptions {
   trustSource?: boolean;
   /** `rebuild`: the workspace came from this URL source (PATH is then its clone). */
   recorded?: SourceRecord;
-  /** Who runs the workspace: devaipod through podman (default), or systemd from Quadlet units. */
+  /** Who runs the workspace: devaipod through podman (default), systemd from Quadlet units, or a Kubernetes cluster. */
   backend?: string;
+  /** `--backend kube`: where, how big, and whether to wait for the Pods. */
+  context?: string;
+  namespace?: string;
+  storage?: string;
+  cpu?: string;
+  memory?: string;
+  wait?: boolean;
 }
+
+const KUBE_ONLY = ["context", "namespace", "storage", "cpu", "memory"] as const;
 
 /** Resolves the project's devcontainer.json; `undefined` for a project without one run with `--image`. */
 export async function resolveProject(
@@ -107,6 +116,24 @@ export async function upAction(
   task: string | undefined,
   options: UpOptions,
 ): Promise<void> {
+  if (options.backend !== "kube") {
+    const flag = KUBE_ONLY.find((k) => options[k] !== undefined) ??
+      (options.wait === false ? "no-wait" : undefined);
+    if (flag) throw new UsageError(`--${flag} goes with --backend kube`);
+  } else {
+    if (options.dryRun) {
+      throw new UsageError("--dry-run with --backend kube: the objects are what `render` prints", {
+        hint: "devaipod render SOURCE --target kube",
+      });
+    }
+    if (task !== undefined) {
+      throw new UsageError("--backend kube takes no task yet: the agent is not reached from here", {
+        hint: "up without a task, then give it in the agent",
+      });
+    }
+    const { kubeUpAction } = await import("./kube_actions.ts");
+    return await kubeUpAction(ctx, path, options);
+  }
   const userPath = userConfigPath(ctx.deps.env, ctx.globals.config);
   const user = await loadUserConfig(userPath, ctx.globals.config !== undefined);
   for (const w of unappliedKeys(user)) ctx.err(`warning: ${userPath}: ${w}`);

@@ -44,8 +44,16 @@ import type { CliContext } from "./context.ts";
 import { Progress } from "../util/progress.ts";
 import { renderTable } from "./table.ts";
 import { workRow } from "./agent_work_actions.ts";
+import { readKubeRecord } from "../kube/workspace.ts";
+import type { KubeRecord } from "../kube/workspace.ts";
+import { kubeName } from "../kube/render.ts";
 
 const ROLE_NAMES = ["workspace", "agent"] as const;
+
+/** The kube side of the commands, loaded only for a kube workspace. */
+function kube(): Promise<typeof import("./kube_actions.ts")> {
+  return import("./kube_actions.ts");
+}
 
 /** `devaipod status NAME`. */
 export async function statusAction(
@@ -54,6 +62,7 @@ export async function statusAction(
   options: { json?: boolean },
 ): Promise<void> {
   const found = await resolveWorkspace(ctx, name);
+  if (found.kube) return (await kube()).kubeStatusAction(ctx, found.kube, options);
   const q = found.quadlet;
   const units = q
     ? {
@@ -147,6 +156,17 @@ async function container(
   name: string,
   role: string,
 ): Promise<{ workspace: string; container: ContainerListEntry; pod: PodListEntry }> {
+  const record = await readKubeRecord(devaipodDirs(ctx.deps.env).state, name);
+  if (record) {
+    throw new FailedError(
+      `workspace ${name} runs on Kubernetes: exec and ssh into it are not there yet`,
+      {
+        hint: `kubectl --context ${record.context} --namespace ${record.namespace} exec -it ${
+          kubeName(`${podName(name)}-${role}`)
+        } -- sh`,
+      },
+    );
+  }
   const pod = await findWorkspace(ctx.podman, name);
   const workspace = workspaceOf(pod);
   const found = (await workspaceContainers(ctx.podman, workspace)).get(role);
@@ -167,6 +187,10 @@ export async function logsAction(
   const role = roleOf(options.container);
   const tail = options.tail === undefined ? undefined : Number(options.tail);
   const found = await resolveWorkspace(ctx, name);
+  if (found.kube) {
+    if (options.follow) throw new UsageError("-f: not for kube workspaces yet");
+    return (await kube()).kubeLogsAction(ctx, found.kube, role, tail);
+  }
   if (found.quadlet) {
     // systemd runs it: the journal holds every start's output, not only the current container's.
     const code = await ctx.systemd(quadletHostOf(ctx).scope).journal(
@@ -294,6 +318,7 @@ export async function sshAction(
 /** `devaipod stop NAME`. */
 export async function stopAction(ctx: CliContext, name: string): Promise<void> {
   const found = await resolveWorkspace(ctx, name);
+  if (found.kube) return (await kube()).kubeStopAction(ctx, found.kube);
   if (found.quadlet) {
     await ctx.systemd(quadletHostOf(ctx).scope).stop(found.quadlet.service);
     ctx.info(`stopped ${found.workspace} (${found.quadlet.service})`);
@@ -309,18 +334,26 @@ function quadletHostOf(ctx: CliContext): QuadletHost {
   return quadletHost(ctx.deps.env, processUid());
 }
 
-/** A workspace a user named: its pod when it has one, its units when systemd runs it. */
+/**
+ * A workspace a user named: its pod when it has one, its units when systemd runs it, this host's
+ * record of where it lives when a cluster runs it.
+ */
 interface FoundWorkspace {
   workspace: string;
   pod?: PodListEntry;
   quadlet?: QuadletWorkspace;
+  kube?: KubeRecord;
 }
 
 /**
- * The workspace `name` names: by its pod ({@link findWorkspace}: exact, else a unique prefix),
- * else, for a stopped Quadlet workspace (no pod), by its units (exact name).
+ * The workspace `name` names: a kube workspace this host recorded (exact name), else by its pod
+ * ({@link findWorkspace}: exact, else a unique prefix), else, for a stopped Quadlet workspace
+ * (no pod), by its units (exact name).
  */
 async function resolveWorkspace(ctx: CliContext, name: string): Promise<FoundWorkspace> {
+  // A kube workspace by its exact name: a file on this host, no podman needed.
+  const record = await readKubeRecord(devaipodDirs(ctx.deps.env).state, name);
+  if (record) return { workspace: record.workspace, kube: record };
   const dir = quadletHostOf(ctx).unitDir;
   try {
     const pod = await findWorkspace(ctx.podman, name);
@@ -342,6 +375,9 @@ export async function startAction(
   options: { readyTimeout?: number },
 ): Promise<void> {
   const found = await resolveWorkspace(ctx, name);
+  if (found.kube) {
+    return (await kube()).kubeStartAction(ctx, found.kube, options.readyTimeout ?? 120);
+  }
   const progress = new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet });
   const q = found.quadlet;
   if (q) {
@@ -390,6 +426,8 @@ export async function deleteAction(
   name: string,
   options: DeleteOptions,
 ): Promise<void> {
+  const record = await readKubeRecord(devaipodDirs(ctx.deps.env).state, name);
+  if (record) return (await kube()).kubeDeleteAction(ctx, record, options);
   const workspace = await deletableWorkspace(ctx.podman, name, quadletHostOf(ctx).unitDir);
   await deleteAndReport(ctx, workspace, options);
 }

@@ -9,6 +9,7 @@
  */
 import { join } from "node:path";
 
+import { DEVAIPOD_ROLE_RULES, devaipodRole } from "../../lib/kube/role.ts";
 import { apiserverPath, kubeVersion } from "./kube_build.ts";
 
 export { apiserverPath, buildApiserver, kubeVersion } from "./kube_build.ts";
@@ -287,6 +288,89 @@ export class KubeServer {
       parsed = { text };
     }
     return { status: r.status, body: parsed };
+  }
+
+  /**
+   * Makes `namespace` with devaipod's Role (lib/kube/role.ts) bound to each of `users`, and to
+   * each of `less` a copy of it without one verb on one resource (`[user, resource, verb]`).
+   */
+  async namespaceWithRole(
+    namespace: string,
+    users: readonly string[],
+    less: readonly [string, string, string][] = [],
+  ): Promise<void> {
+    const ok = (a: KubeAnswer, what: string) => {
+      if (a.status < 200 || a.status >= 300) {
+        throw new Error(`${what}: ${a.status} ${JSON.stringify(a.body)}`);
+      }
+    };
+    ok(
+      await this.request("POST", "/api/v1/namespaces", {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: namespace },
+      }),
+      "namespace",
+    );
+    const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}`;
+    const bind = async (user: string, role: string) =>
+      ok(
+        await this.request("POST", `${rbac}/rolebindings`, {
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "RoleBinding",
+          metadata: { name: user, namespace },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role },
+          subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: user }],
+        }),
+        `rolebinding ${user}`,
+      );
+    ok(await this.request("POST", `${rbac}/roles`, devaipodRole(namespace)), "role");
+    for (const user of users) await bind(user, "devaipod");
+    for (const [user, resource, verb] of less) {
+      const rules = DEVAIPOD_ROLE_RULES.map((r) =>
+        r.resources.includes(resource) ? { ...r, verbs: r.verbs.filter((v) => v !== verb) } : r
+      );
+      ok(
+        await this.request("POST", `${rbac}/roles`, {
+          ...devaipodRole(namespace),
+          metadata: { name: `less-${user}`, namespace },
+          rules,
+        }),
+        `role less-${user}`,
+      );
+      await bind(user, `less-${user}`);
+    }
+  }
+
+  /** Writes a kubeconfig for `user` (context `test`, in `namespace`) to `file`. */
+  async writeKubeconfig(file: string, user: string, namespace: string): Promise<void> {
+    const token = user === "admin" ? this.adminToken : this.tokens[user];
+    if (!token) throw new Error(`no token for user ${user}`);
+    const ca = btoa(await Deno.readTextFile(this.caFile));
+    await Deno.writeTextFile(
+      file,
+      [
+        "apiVersion: v1",
+        "kind: Config",
+        "current-context: test",
+        "clusters:",
+        "  - name: test",
+        "    cluster:",
+        `      server: ${this.url}`,
+        `      certificate-authority-data: ${ca}`,
+        "users:",
+        `  - name: ${user}`,
+        "    user:",
+        `      token: ${token}`,
+        "contexts:",
+        "  - name: test",
+        "    context:",
+        "      cluster: test",
+        `      user: ${user}`,
+        `      namespace: ${namespace}`,
+        "",
+      ].join("\n"),
+    );
   }
 
   /** Stops the API server and etcd, and removes their data. */

@@ -1,0 +1,298 @@
+/**
+ * The commands' kube side (loaded only when a kube workspace is involved): `up --backend kube`
+ * renders the plan as objects and creates them through the API (lib/kube/workspace.ts); `list`,
+ * `status`, `stop`, `start`, `delete` and `logs` find the workspace by this host's record of
+ * where it lives, then act by label. Printing only; the work is in lib/kube.
+ */
+import { ConflictError, FailedError, NotFoundError } from "../errors.ts";
+import { LABELS } from "../labels.ts";
+import { devaipodDirs } from "../paths.ts";
+import { KubeClient } from "../kube/client.ts";
+import { loadKubeTarget } from "../kube/kubeconfig.ts";
+import { podSchema, podState } from "../kube/pod_state.ts";
+import { kubeName, renderKube } from "../kube/render.ts";
+import {
+  kubeDelete,
+  kubeRecords,
+  kubeStart,
+  kubeStop,
+  kubeUp,
+  kubeWorkspaces,
+  readKubeRecord,
+  removeKubeRecord,
+  workspacePods,
+  writeKubeRecord,
+} from "../kube/workspace.ts";
+import type { KubeListRow, KubeRecord } from "../kube/workspace.ts";
+import { podName } from "../plan/pod_plan.ts";
+import { Progress } from "../util/progress.ts";
+import type { CliContext } from "./context.ts";
+import { kubeRenderOptions, renderPlan } from "./render_action.ts";
+import { renderTable } from "./table.ts";
+
+/** A client of the cluster and namespace `where` names (the kubeconfig's defaults otherwise). */
+export function kubeClient(
+  ctx: CliContext,
+  where: { context?: string; namespace?: string },
+): KubeClient {
+  return KubeClient.connect(loadKubeTarget(ctx.deps.env, where));
+}
+
+function progressOf(ctx: CliContext): Progress {
+  return new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet });
+}
+
+/** Options of `up --backend kube`. */
+export interface KubeUpOptions {
+  name?: string;
+  image?: string;
+  devcontainer?: string;
+  networkIsolation?: string;
+  allow?: string[];
+  egressNetwork?: string;
+  context?: string;
+  namespace?: string;
+  storage?: string;
+  cpu?: string;
+  memory?: string;
+  wait?: boolean;
+  readyTimeout: number;
+  json?: boolean;
+}
+
+/** `devaipod up SOURCE --backend kube`. */
+export async function kubeUpAction(
+  ctx: CliContext,
+  source: string,
+  options: KubeUpOptions,
+): Promise<void> {
+  const client = kubeClient(ctx, options);
+  try {
+    const made = await renderPlan(ctx, source, options, "up --backend kube");
+    if (made.build) {
+      throw new FailedError(
+        `the project builds its image (${made.image}); a cluster pulls images, it builds none`,
+        { hint: "build and push the image, then name it in devcontainer.json's `image`" },
+      );
+    }
+    const render = renderKube(
+      made.plan,
+      kubeRenderOptions(options, client.namespace, made.agentUser),
+    );
+    if (render.hostPaths.length) {
+      ctx.info(
+        `note: the Pods mount host paths, which must exist on the node that runs them: ${
+          render.hostPaths.join(", ")
+        }`,
+      );
+    }
+    const dirs = devaipodDirs(ctx.deps.env);
+    const record: KubeRecord = {
+      workspace: made.workspace,
+      context: client.target.context,
+      namespace: client.namespace,
+      server: client.target.server,
+    };
+    const known = await readKubeRecord(dirs.state, made.workspace);
+    if (known) {
+      throw new ConflictError(
+        `workspace ${made.workspace} already exists in namespace ${known.namespace} (context ${known.context})`,
+        { hint: `\`devaipod delete ${made.workspace}\` first, or choose another --name` },
+      );
+    }
+    ctx.info(`up ${made.workspace} in namespace ${record.namespace} (context ${record.context})`);
+    // The record comes first, so a workspace half made by an interrupted up can still be found
+    // and deleted; a failed up rolls back and forgets it.
+    await writeKubeRecord(dirs.state, record);
+    let result;
+    try {
+      result = await kubeUp({
+        workspace: made.workspace,
+        pod: made.plan.pod.name,
+        render,
+        secretValue: (s) => {
+          if (s.random) {
+            return [...crypto.getRandomValues(new Uint8Array(32))]
+              .map((b) => b.toString(16).padStart(2, "0")).join("");
+          }
+          return s.env ? ctx.deps.env.get(s.env) : undefined;
+        },
+        labels: { [LABELS.workspace]: made.workspace },
+        annotations: {
+          [LABELS.project]: made.folder,
+          [LABELS.image]: made.image,
+          ...(made.configFile ? { [LABELS.configFile]: made.configFile } : {}),
+        },
+        readyTimeoutSeconds: options.readyTimeout,
+        ...(options.wait === false ? { noWait: true } : {}),
+      }, { client, progress: progressOf(ctx) });
+    } catch (err) {
+      await removeKubeRecord(dirs.state, made.workspace);
+      throw err;
+    }
+    if (options.json) return ctx.json(result);
+    ctx.out(
+      `workspace ${result.workspace} ${
+        result.ready ? "is ready" : "is created (its Pods start on their own)"
+      } in namespace ${result.namespace} (${result.seconds.toFixed(1)}s)`,
+    );
+    ctx.out(
+      "  note:    the Pods start an empty workspace: the project's copy, the agent's clone and " +
+        "lifecycle hooks are not done on --backend kube yet",
+    );
+    ctx.out(`  status:  devaipod status ${result.workspace}`);
+    ctx.out(`  delete:  devaipod delete -f ${result.workspace}   (keeps the claims)`);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * The kube workspaces of every context and namespace this host recorded. A cluster that cannot
+ * be reached is a warning, not a failure of `list`.
+ */
+export async function kubeListRows(ctx: CliContext): Promise<KubeListRow[]> {
+  const records = await kubeRecords(devaipodDirs(ctx.deps.env).state);
+  const places = new Map<string, { context: string; namespace: string }>();
+  for (const r of records) {
+    places.set(`${r.context}\n${r.namespace}`, { context: r.context, namespace: r.namespace });
+  }
+  const rows = await Promise.all([...places.values()].map(async (where) => {
+    let client: KubeClient | undefined;
+    try {
+      client = kubeClient(ctx, where);
+      return await kubeWorkspaces(client);
+    } catch (err) {
+      ctx.err(
+        `warning: context ${where.context}, namespace ${where.namespace}: ${
+          (err as Error).message
+        }`,
+      );
+      return [];
+    } finally {
+      client?.close();
+    }
+  }));
+  return rows.flat();
+}
+
+/** The client of a recorded workspace. */
+function recordClient(ctx: CliContext, record: KubeRecord): KubeClient {
+  return kubeClient(ctx, { context: record.context, namespace: record.namespace });
+}
+
+/** This host's record of the kube workspace `name`, if any. */
+export function kubeRecordOf(ctx: CliContext, name: string): Promise<KubeRecord | undefined> {
+  return readKubeRecord(devaipodDirs(ctx.deps.env).state, name);
+}
+
+/** `status` of a kube workspace. */
+export async function kubeStatusAction(
+  ctx: CliContext,
+  record: KubeRecord,
+  options: { json?: boolean },
+): Promise<void> {
+  const client = recordClient(ctx, record);
+  try {
+    const pods = (await workspacePods(client, record.workspace)).map(podState);
+    const state = pods.length === 0
+      ? "stopped"
+      : pods.every((p) => p.ready)
+      ? "running"
+      : pods.some((p) => p.failure)
+      ? "failed"
+      : "starting";
+    const status = {
+      name: record.workspace,
+      backend: "kube",
+      state,
+      kube: { context: record.context, namespace: record.namespace, server: record.server },
+      pods: pods.map((p) => ({ name: p.name, role: p.role, ready: p.ready, state: p.text })),
+    };
+    if (options.json) return ctx.json(status);
+    for (
+      const line of renderTable([
+        ["workspace", `${record.workspace} (${state})`],
+        ["backend", `kube: namespace ${record.namespace}, context ${record.context}`],
+        ...pods.map((p) => [p.role, `${p.name}: ${p.text}`]),
+      ])
+    ) ctx.out(line);
+  } finally {
+    client.close();
+  }
+}
+
+/** `stop` of a kube workspace: its Pods go; everything else stays. */
+export async function kubeStopAction(ctx: CliContext, record: KubeRecord): Promise<void> {
+  const client = recordClient(ctx, record);
+  try {
+    const pods = await kubeStop(client, record.workspace);
+    ctx.info(`stopped ${record.workspace} (deleted pods ${pods.join(", ") || "none"})`);
+  } finally {
+    client.close();
+  }
+}
+
+/** `start` of a kube workspace: its Pods again, from the specs kept at `up`. */
+export async function kubeStartAction(
+  ctx: CliContext,
+  record: KubeRecord,
+  readyTimeout: number,
+): Promise<void> {
+  const client = recordClient(ctx, record);
+  try {
+    await kubeStart(client, record.workspace, kubeName(podName(record.workspace)), readyTimeout, {
+      client,
+      progress: progressOf(ctx),
+    });
+    ctx.info(`started ${record.workspace}`);
+  } finally {
+    client.close();
+  }
+}
+
+/** `delete` of a kube workspace: by label; the claims only with `--volumes`. */
+export async function kubeDeleteAction(
+  ctx: CliContext,
+  record: KubeRecord,
+  options: { force?: boolean; volumes?: boolean },
+): Promise<void> {
+  const client = recordClient(ctx, record);
+  try {
+    const result = await kubeDelete(client, record.workspace, options);
+    await removeKubeRecord(devaipodDirs(ctx.deps.env).state, record.workspace);
+    ctx.info(
+      `deleted ${record.workspace} (${result.deleted.length} objects)${
+        result.keptClaims.length
+          ? `; kept claims ${result.keptClaims.join(", ")} (delete --volumes removes them)`
+          : ""
+      }`,
+    );
+  } finally {
+    client.close();
+  }
+}
+
+/** `logs` of a kube workspace's container, from the API's log subresource. */
+export async function kubeLogsAction(
+  ctx: CliContext,
+  record: KubeRecord,
+  role: string,
+  tail: number | undefined,
+): Promise<void> {
+  const client = recordClient(ctx, record);
+  try {
+    const name = kubeName(`${podName(record.workspace)}-${role}`);
+    const pod = await client.get("Pod", name, podSchema);
+    if (!pod) {
+      throw new NotFoundError(`workspace ${record.workspace} has no ${role} pod (stopped?)`);
+    }
+    // A Pod no node runs has no logs (the server answers with nothing): say why instead.
+    if (!pod.spec.nodeName) {
+      throw new FailedError(`${name} has no logs yet: ${podState(pod).text}`);
+    }
+    ctx.deps.io.stdout(await client.logs(name, role, tail));
+  } finally {
+    client.close();
+  }
+}

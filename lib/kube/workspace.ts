@@ -1,0 +1,442 @@
+/**
+ * Kube workspaces through the API: `up` creates a render's objects (with its Secrets' values)
+ * and waits for the Pods, rolling back all but the claims when anything fails; `list`, `status`,
+ * `stop` (the Pods go, the claims and the rest stay), `start` (the Pods again, from the spec
+ * kept at `up`), `delete` and `logs` select by the workspace label. A small record on this host
+ * (`workspaces/NAME/kube.json`) says which context and namespace a workspace lives in; the
+ * cluster's labels say what exists.
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import { ConflictError, FailedError, NotFoundError } from "../errors.ts";
+import { LABELS, ROLES } from "../labels.ts";
+import { workspaceDirs } from "../pods/state.ts";
+import type { Progress } from "../util/progress.ts";
+import { KINDS, kubeObjectSchema } from "./client.ts";
+import type { KubeClient } from "./client.ts";
+import { podSchema, podState, readiness } from "./pod_state.ts";
+import type { KubePod } from "./pod_state.ts";
+import type { KubeObject, KubeRender, KubeSecret } from "./render.ts";
+
+/** Where a kube workspace lives, as this host recorded it at `up`. */
+export interface KubeRecord {
+  workspace: string;
+  context: string;
+  namespace: string;
+  server: string;
+}
+
+const recordSchema = z.object({
+  workspace: z.string(),
+  context: z.string(),
+  namespace: z.string(),
+  server: z.string(),
+});
+
+function recordFile(stateDir: string, workspace: string): string {
+  return join(workspaceDirs(stateDir, workspace).root, "kube.json");
+}
+
+/** Records where `up` made a kube workspace. */
+export async function writeKubeRecord(stateDir: string, record: KubeRecord): Promise<void> {
+  const file = recordFile(stateDir, record.workspace);
+  await Deno.mkdir(join(file, ".."), { recursive: true });
+  await Deno.writeTextFile(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** The record of `workspace`, or undefined when this host made no kube workspace of that name. */
+export async function readKubeRecord(
+  stateDir: string,
+  workspace: string,
+): Promise<KubeRecord | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(recordFile(stateDir, workspace));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  const r = recordSchema.safeParse(JSON.parse(text));
+  return r.success ? r.data : undefined;
+}
+
+/** Every kube workspace this host recorded. */
+export async function kubeRecords(stateDir: string): Promise<KubeRecord[]> {
+  const out: KubeRecord[] = [];
+  try {
+    for await (const e of Deno.readDir(join(stateDir, "workspaces"))) {
+      if (!e.isDirectory) continue;
+      const r = await readKubeRecord(stateDir, e.name);
+      if (r) out.push(r);
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return out.sort((a, b) => a.workspace.localeCompare(b.workspace));
+}
+
+/** Forgets a kube workspace's record. */
+export async function removeKubeRecord(stateDir: string, workspace: string): Promise<void> {
+  await Deno.remove(recordFile(stateDir, workspace)).catch((err) => {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  });
+}
+
+/** The ConfigMap that keeps a workspace's Pod specs, so `start` can make them again. */
+export function podsConfigMapName(pod: string): string {
+  return `${pod}-pods`;
+}
+
+/** The role of that ConfigMap. */
+export const PODS_ROLE = "pods";
+
+/** What `up --backend kube` needs beyond the client. */
+export interface KubeUpInput {
+  workspace: string;
+  /** The pod name prefix (`devaipod-NAME`). */
+  pod: string;
+  render: KubeRender;
+  /** The value of a Secret devaipod makes (from the host's environment, or random). */
+  secretValue(secret: KubeSecret): string | undefined;
+  /** Labels for the Secrets and the Pods' ConfigMap (the render labels the rest). */
+  labels: Readonly<Record<string, string>>;
+  /** Annotations of the Pods' ConfigMap (`list` reads the project, image and task there). */
+  annotations?: Readonly<Record<string, string>>;
+  readyTimeoutSeconds: number;
+  /** Return once the objects exist (do not wait for the Pods). */
+  noWait?: boolean;
+}
+
+/** Effects of the kube operations. */
+export interface KubeDeps {
+  client: KubeClient;
+  progress: Progress;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+/** What `up --backend kube` made. */
+export interface KubeUpResult {
+  workspace: string;
+  context: string;
+  namespace: string;
+  /** `Kind/name` of each object created (claims that were kept are not among them). */
+  created: string[];
+  keptClaims: string[];
+  ready: boolean;
+  seconds: number;
+}
+
+const b64 = (text: string) => btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The Pods of a render (by name). */
+function podsOf(render: KubeRender): KubeObject[] {
+  return render.objects.filter((o) => o.kind === "Pod");
+}
+
+/**
+ * Creates a workspace's objects and waits until its Pods are ready. Before anything is made it
+ * refuses a name that is taken in the namespace (exit 9) and Secrets of the user's own that are
+ * missing (exit 6). On any failure after that, it deletes what it created, claims excepted.
+ */
+export async function kubeUp(input: KubeUpInput, deps: KubeDeps): Promise<KubeUpResult> {
+  const { client, progress } = deps;
+  const now = deps.now ?? (() => performance.now());
+  const started = now();
+  const ns = client.namespace;
+  const selector = { [LABELS.workspace]: input.workspace };
+  await progress.step(`check namespace ${ns} (context ${client.target.context})`, async () => {
+    const [pods, maps] = await Promise.all([
+      client.list("Pod", selector, kubeObjectSchema),
+      client.list("ConfigMap", selector, kubeObjectSchema),
+    ]);
+    if (pods.length || maps.length) {
+      throw new ConflictError(
+        `workspace ${input.workspace} already exists in namespace ${ns} (context ${client.target.context})`,
+        { hint: `\`devaipod delete ${input.workspace}\` first, or choose another --name` },
+      );
+    }
+    const own = input.render.secrets.filter((s) => !s.env && !s.random);
+    const missing: string[] = [];
+    for (const s of own) {
+      if (!(await client.get("Secret", s.name, kubeObjectSchema))) missing.push(s.name);
+    }
+    if (missing.length) {
+      throw new NotFoundError(
+        `the workspace references secrets that do not exist in namespace ${ns}: ${
+          missing.join(", ")
+        }`,
+        { hint: "create them with the key `value` (devaipod render --target kube prints how)" },
+      );
+    }
+  });
+
+  const secrets: KubeObject[] = input.render.secrets.filter((s) => s.env || s.random).map((s) => {
+    const value = input.secretValue(s);
+    if (value === undefined) {
+      throw new NotFoundError(`secret ${s.name}: ${s.env} is not set in your environment`);
+    }
+    return {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: {
+        name: s.name,
+        namespace: ns,
+        labels: { ...input.labels, [LABELS.role]: ROLES.secret },
+      },
+      type: "Opaque",
+      data: { value: b64(value) },
+    };
+  });
+  const pods = podsOf(input.render);
+  const podsMap: KubeObject = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: podsConfigMapName(input.pod),
+      namespace: ns,
+      labels: { ...input.labels, [LABELS.role]: PODS_ROLE },
+      ...(input.annotations ? { annotations: { ...input.annotations } } : {}),
+    },
+    data: { "pods.json": JSON.stringify(pods) },
+  };
+  const ordered = [
+    ...secrets,
+    ...input.render.objects.filter((o) => o.kind !== "Pod"),
+    podsMap,
+    ...pods,
+  ];
+  const created: KubeObject[] = [];
+  const keptClaims: string[] = [];
+  try {
+    await progress.step(`create ${ordered.length} objects in namespace ${ns}`, async () => {
+      for (const o of ordered) {
+        try {
+          await client.create(o);
+          created.push(o);
+        } catch (err) {
+          // A claim a deleted workspace left (delete keeps volumes) is the workspace's data.
+          if (o.kind === "PersistentVolumeClaim" && err instanceof ConflictError) {
+            keptClaims.push(o.metadata.name);
+            continue;
+          }
+          throw err;
+        }
+      }
+      if (keptClaims.length) progress.note(`reusing claims ${keptClaims.join(", ")}`);
+    });
+    const ready = input.noWait ? false : await waitReady(
+      client,
+      input.workspace,
+      pods.map((p) => p.metadata.name),
+      input.readyTimeoutSeconds,
+      deps,
+    );
+    return {
+      workspace: input.workspace,
+      context: client.target.context,
+      namespace: ns,
+      created: created.map((o) => `${o.kind}/${o.metadata.name}`),
+      keptClaims,
+      ready,
+      seconds: (now() - started) / 1000,
+    };
+  } catch (err) {
+    const undone = created.filter((o) => o.kind !== "PersistentVolumeClaim").reverse();
+    await progress.step(`roll back ${undone.length} objects (claims stay)`, async () => {
+      for (const o of undone) {
+        await client.delete(o.kind, o.metadata.name, o.kind === "Pod" ? 0 : undefined)
+          .catch((e) =>
+            progress.note(`could not delete ${o.kind}/${o.metadata.name}: ${e.message}`)
+          );
+      }
+    });
+    throw err;
+  }
+}
+
+/**
+ * Waits until the Pods `names` are ready, with a progress line whenever what they wait for
+ * changes. A Pod that failed for good stops the wait at once; the timeout says what each Pod
+ * still waited for, in the server's words.
+ */
+export async function waitReady(
+  client: KubeClient,
+  workspace: string,
+  names: readonly string[],
+  timeoutSeconds: number,
+  deps: KubeDeps,
+): Promise<boolean> {
+  const sleep = deps.sleep ?? delay;
+  const now = deps.now ?? (() => performance.now());
+  return await deps.progress.step(`wait for ${names.length} pods to be ready`, async () => {
+    const deadline = now() + timeoutSeconds * 1000;
+    let last = "";
+    for (;;) {
+      const pods = await client.list("Pod", { [LABELS.workspace]: workspace }, podSchema);
+      const r = readiness(pods, names);
+      if (r.kind === "ready") return true as const;
+      if (r.kind === "failed") {
+        throw new FailedError(`workspace ${workspace} cannot start: ${r.message}`, {
+          hint: `\`kubectl --namespace ${client.namespace} describe pod\` shows the events`,
+        });
+      }
+      if (r.summary !== last) deps.progress.note(r.summary);
+      last = r.summary;
+      if (now() >= deadline) {
+        throw new FailedError(
+          `workspace ${workspace}: pods not ready after ${timeoutSeconds}s: ${r.summary}`,
+          { hint: "raise --ready-timeout, or see why with `kubectl describe pod`" },
+        );
+      }
+      await sleep(500);
+    }
+  });
+}
+
+/** One kube workspace as `list` shows it. */
+export interface KubeListRow {
+  name: string;
+  pod: string;
+  state: string;
+  agent: { state: string; health: string };
+  project: string | null;
+  task: string | null;
+  image: string | null;
+  created: string | null;
+  backend: "kube";
+  context: string;
+  namespace: string;
+}
+
+/**
+ * The kube workspaces of a client's namespace: one row per Pods' ConfigMap (every kube workspace
+ * has one, stopped or not), with its Pods' states. Two requests.
+ */
+export async function kubeWorkspaces(client: KubeClient): Promise<KubeListRow[]> {
+  const [maps, pods] = await Promise.all([
+    client.list(
+      "ConfigMap",
+      { [LABELS.role]: PODS_ROLE, [LABELS.workspace]: true },
+      kubeObjectSchema,
+    ),
+    client.list("Pod", { [LABELS.workspace]: true }, podSchema),
+  ]);
+  return maps.map((m): KubeListRow => {
+    const ws = m.metadata.labels?.[LABELS.workspace] ?? m.metadata.name;
+    const members = pods.filter((p) => p.metadata.labels?.[LABELS.workspace] === ws);
+    const states = members.map(podState);
+    const agent = states.find((s) => s.role === ROLES.agent);
+    const state = members.length === 0
+      ? "stopped"
+      : states.some((s) => s.failure)
+      ? "failed"
+      : states.every((s) => s.ready)
+      ? "running"
+      : "starting";
+    const meta = (k: string) => m.metadata.labels?.[k] ?? m.metadata.annotations?.[k] ?? null;
+    return {
+      name: ws,
+      pod: m.metadata.name.replace(/-pods$/, ""),
+      state,
+      agent: {
+        state: agent ? (agent.ready ? "running" : agent.text) : "missing",
+        health: agent ? (agent.ready ? "healthy" : "starting") : "-",
+      },
+      project: meta(LABELS.project),
+      task: meta(LABELS.task),
+      image: meta(LABELS.image),
+      created: m.metadata.creationTimestamp ?? null,
+      backend: "kube",
+      context: client.target.context,
+      namespace: client.namespace,
+    };
+  }).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The kept Pod specs of a workspace (from its ConfigMap). */
+async function keptPods(client: KubeClient, pod: string, workspace: string): Promise<KubeObject[]> {
+  const map = await client.get(
+    "ConfigMap",
+    podsConfigMapName(pod),
+    kubeObjectSchema.extend({ data: z.record(z.string(), z.string()).optional() }),
+  );
+  const text = map?.data?.["pods.json"];
+  if (!text) {
+    throw new NotFoundError(
+      `workspace ${workspace} has no kept Pod specs (ConfigMap ${
+        podsConfigMapName(pod)
+      }) in namespace ${client.namespace}`,
+      { hint: `\`devaipod delete ${workspace}\` and up again` },
+    );
+  }
+  return JSON.parse(text) as KubeObject[];
+}
+
+/** The Pods a workspace runs now. */
+export function workspacePods(client: KubeClient, workspace: string): Promise<KubePod[]> {
+  return client.list("Pod", { [LABELS.workspace]: workspace }, podSchema);
+}
+
+/** `stop`: deletes the Pods; the claims, Services, policies, Secrets and the specs stay. */
+export async function kubeStop(client: KubeClient, workspace: string): Promise<string[]> {
+  const pods = await workspacePods(client, workspace);
+  for (const p of pods) await client.delete("Pod", p.metadata.name);
+  return pods.map((p) => p.metadata.name);
+}
+
+/** `start`: makes the Pods again from the kept specs and waits until they are ready. */
+export async function kubeStart(
+  client: KubeClient,
+  workspace: string,
+  pod: string,
+  readyTimeoutSeconds: number,
+  deps: KubeDeps,
+): Promise<void> {
+  const pods = await keptPods(client, pod, workspace);
+  const running = new Set((await workspacePods(client, workspace)).map((p) => p.metadata.name));
+  await deps.progress.step(`create ${pods.length - running.size} pods`, async () => {
+    for (const p of pods) if (!running.has(p.metadata.name)) await client.create(p);
+  });
+  await waitReady(client, workspace, pods.map((p) => p.metadata.name), readyTimeoutSeconds, deps);
+}
+
+/** What `delete` removed and kept. */
+export interface KubeDeleteResult {
+  deleted: string[];
+  keptClaims: string[];
+}
+
+/**
+ * `delete`: every object labelled with the workspace, Pods first; the claims only with
+ * `volumes`. Refused while Pods run unless `force` (exit 9).
+ */
+export async function kubeDelete(
+  client: KubeClient,
+  workspace: string,
+  options: { force?: boolean; volumes?: boolean },
+): Promise<KubeDeleteResult> {
+  const selector = { [LABELS.workspace]: workspace };
+  const pods = await workspacePods(client, workspace);
+  if (pods.length && !options.force) {
+    throw new ConflictError(`workspace ${workspace} is running`, {
+      hint: `\`devaipod stop ${workspace}\` first, or \`devaipod delete -f ${workspace}\``,
+    });
+  }
+  const result: KubeDeleteResult = { deleted: [], keptClaims: [] };
+  for (const kind of KINDS) {
+    const objects = kind === "Pod" ? pods : await client.list(kind, selector, kubeObjectSchema);
+    for (const o of objects) {
+      if (kind === "PersistentVolumeClaim" && !options.volumes) {
+        result.keptClaims.push(o.metadata.name);
+        continue;
+      }
+      if (await client.delete(kind, o.metadata.name, kind === "Pod" ? 0 : undefined)) {
+        result.deleted.push(`${kind}/${o.metadata.name}`);
+      }
+    }
+  }
+  return result;
+}

@@ -1,0 +1,273 @@
+/**
+ * `up --backend kube` and the workspace's life through the API, against a real API server
+ * (tests/support/kube_apiserver.ts) as a user bound to exactly devaipod's documented Role. There
+ * is no scheduler and no kubelet: Pods are created but never scheduled, so these tests check what
+ * devaipod asks of the server and how it reads the answers: objects by label, the wait that times
+ * out saying why, the rollback that keeps the claims, the server's refusals passed through.
+ */
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
+import { runDevaipod } from "./support/cli.ts";
+import { KubeServer, kubeTest } from "./support/kube_apiserver.ts";
+import type { KubeAnswer } from "./support/kube_apiserver.ts";
+import { DEV_IMAGE } from "./support/test_images.ts";
+import { project } from "./support/workspaces.ts";
+
+const NS = "devaipod-up";
+
+/** Names of the objects of `kind` (plural path) labelled with `workspace`, as admin sees them. */
+async function names(server: KubeServer, path: string, workspace: string): Promise<string[]> {
+  const r: KubeAnswer = await server.request(
+    "GET",
+    `${path}?labelSelector=${encodeURIComponent(`io.devaipod.workspace=${workspace}`)}`,
+  );
+  assertEquals(r.status, 200, JSON.stringify(r.body));
+  // deno-lint-ignore no-explicit-any
+  return (r.body.items as any[]).map((o) => o.metadata.name).sort();
+}
+
+const core = (plural: string) => `/api/v1/namespaces/${NS}/${plural}`;
+const policies = `/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies`;
+
+/** Every object of a workspace by kind, as the server has them. */
+type Objects = Record<
+  "pods" | "services" | "configmaps" | "secrets" | "claims" | "policies",
+  string[]
+>;
+
+async function objects(server: KubeServer, workspace: string): Promise<Objects> {
+  return {
+    pods: await names(server, core("pods"), workspace),
+    services: await names(server, core("services"), workspace),
+    configmaps: await names(server, core("configmaps"), workspace),
+    secrets: await names(server, core("secrets"), workspace),
+    claims: await names(server, core("persistentvolumeclaims"), workspace),
+    policies: await names(server, policies, workspace),
+  };
+}
+
+interface Env {
+  server: KubeServer;
+  dir: string;
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+/** A server with the namespace and Role, a project, and devaipod's env for `user`. */
+async function setUp(user = "devaipod"): Promise<Env> {
+  const server = await KubeServer.start(["devaipod", "less"]);
+  const tmp = await Deno.makeTempDir({ prefix: "devaipod-kube-up-" });
+  try {
+    await server.namespaceWithRole(NS, ["devaipod"], [["less", "networkpolicies", "create"]]);
+    const kubeconfig = join(tmp, "kubeconfig");
+    await server.writeKubeconfig(kubeconfig, user, NS);
+    const dir = await project({ image: DEV_IMAGE, secrets: { GH_TOKEN: {} } });
+    return {
+      server,
+      dir,
+      env: {
+        KUBECONFIG: kubeconfig,
+        XDG_STATE_HOME: join(tmp, "state"),
+        GH_TOKEN: "ghp_kube_test_value",
+      },
+      cleanup: async () => {
+        await server.stop();
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+        await Deno.remove(tmp, { recursive: true }).catch(() => {});
+      },
+    };
+  } catch (err) {
+    await server.stop();
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw err;
+  }
+}
+
+kubeTest(
+  "kube backend: up creates the objects with the Role's token; list, status, stop, start and delete act by label; the claims survive delete",
+  async () => {
+    const t = await setUp();
+    const devaipod = (...args: string[]) => runDevaipod(args, { env: t.env });
+    const ws = "kup";
+    try {
+      const up = await devaipod(
+        "up",
+        t.dir,
+        "--backend",
+        "kube",
+        "--name",
+        ws,
+        "--no-wait",
+        "--json",
+      );
+      assertEquals(up.code, 0, up.stderr);
+      const result = JSON.parse(up.stdout);
+      assertEquals([result.workspace, result.namespace, result.context, result.ready], [
+        ws,
+        NS,
+        "test",
+        false,
+      ]);
+      assertMatch(up.stderr, /✓ create \d+ objects in namespace devaipod-up/);
+      const made = await objects(t.server, ws);
+      assertEquals(made.pods, [
+        `devaipod-${ws}-agent`,
+        `devaipod-${ws}-proxy`,
+        `devaipod-${ws}-workspace`,
+      ]);
+      assertEquals(made.claims, [
+        `devaipod-${ws}-agent-home`,
+        `devaipod-${ws}-agent-work`,
+        `devaipod-${ws}-work`,
+      ]);
+      assertEquals(made.configmaps, [`devaipod-${ws}-allow`, `devaipod-${ws}-pods`]);
+      assertEquals(made.secrets, [
+        `devaipod-${ws}-opencode-server-password`,
+        `devaipod-${ws}-ws-gh-token`,
+      ]);
+      assertEquals(made.policies.length, 3);
+      // The Secret holds the value from the environment; nothing printed it.
+      const secret = await t.server.request("GET", `${core("secrets")}/devaipod-${ws}-ws-gh-token`);
+      // deno-lint-ignore no-explicit-any
+      assertEquals(atob((secret.body as any).data.value), "ghp_kube_test_value");
+      assertEquals((up.stdout + up.stderr).includes("ghp_kube_test_value"), false);
+
+      // A second up of the same name is a conflict, and changes nothing.
+      const again = await devaipod("up", t.dir, "--backend", "kube", "--name", ws, "--no-wait");
+      assertEquals(again.code, 9, again.stderr);
+      assertMatch(again.stderr, /workspace kup already exists in namespace devaipod-up/);
+
+      // list and status by label: the Pods are there, not scheduled (no scheduler runs here).
+      const listed = JSON.parse((await devaipod("list", "--backend", "kube", "--json")).stdout);
+      assertEquals(
+        listed.map((r: Record<string, unknown>) => [r.name, r.state, r.backend, r.namespace]),
+        [[ws, "starting", "kube", NS]],
+      );
+      const status = await devaipod("status", ws, "--json");
+      assertEquals(status.code, 0, status.stderr);
+      const s = JSON.parse(status.stdout);
+      assertEquals(s.backend, "kube");
+      assertEquals(s.pods.length, 3);
+      for (const p of s.pods) assertMatch(p.state, /not scheduled yet/);
+
+      // logs: a Pod no node runs has none, and logs says why.
+      const logs = await devaipod("logs", ws, "-c", "agent");
+      assertEquals(logs.code, 1, `${logs.stdout}\n${logs.stderr}`);
+      assertMatch(logs.stderr, /devaipod-kup-agent has no logs yet: not scheduled yet/);
+      // exec is not there yet, and says what to use instead.
+      const exec = await devaipod("exec", ws, "--", "true");
+      assertEquals(exec.code, 1, exec.stderr);
+      assertMatch(exec.stderr, /kubectl --context test --namespace devaipod-up exec/);
+
+      // delete without -f refuses while Pods exist.
+      const refused = await devaipod("delete", ws);
+      assertEquals(refused.code, 9, refused.stderr);
+
+      // stop: the Pods go, everything else stays; list says stopped.
+      const stop = await devaipod("stop", ws);
+      assertEquals(stop.code, 0, stop.stderr);
+      const stopped = await objects(t.server, ws);
+      assertEquals(stopped.pods, []);
+      assertEquals(stopped.claims.length, 3);
+      assertEquals(stopped.configmaps, made.configmaps);
+      const listedStopped = JSON.parse((await devaipod("list", "--json")).stdout);
+      assertEquals(listedStopped.map((r: { state: string }) => r.state), ["stopped"]);
+
+      // start: the same Pods again from the kept specs; the wait times out saying why.
+      const start = await devaipod("start", ws, "--ready-timeout", "1");
+      assertEquals(start.code, 1, start.stderr);
+      assertMatch(start.stderr, /pods not ready after 1s: .*not scheduled yet/);
+      assertEquals((await objects(t.server, ws)).pods, made.pods);
+
+      // delete -f: everything labelled goes but the claims; the record too.
+      const del = await devaipod("delete", "-f", ws);
+      assertEquals(del.code, 0, del.stderr);
+      assertMatch(del.stderr, /kept claims/);
+      const left = await objects(t.server, ws);
+      assertEquals(left, {
+        ...Object.fromEntries(Object.keys(left).map((k) => [k, []])),
+        claims: made.claims,
+      });
+      assertEquals((await devaipod("list", "--json")).stdout.trim(), "[]");
+      assertEquals((await devaipod("delete", ws)).code, 6);
+
+      // up again reuses the kept claims (the workspace's data).
+      const reuse = await devaipod("up", t.dir, "--backend", "kube", "--name", ws, "--no-wait");
+      assertEquals(reuse.code, 0, reuse.stderr);
+      assertMatch(
+        reuse.stderr,
+        /reusing claims devaipod-kup-work, devaipod-kup-agent-home, devaipod-kup-agent-work/,
+      );
+      const gone = await devaipod("delete", "-f", "--volumes", ws);
+      assertEquals(gone.code, 0, gone.stderr);
+      // --volumes deletes the claims: the server marks them, and the protection finalizer (which
+      // a controller-manager removes once no Pod uses them; none runs here) is all that holds them.
+      for (const claim of made.claims) {
+        const c = await t.server.request("GET", `${core("persistentvolumeclaims")}/${claim}`);
+        // deno-lint-ignore no-explicit-any
+        const meta = (c.body as any).metadata;
+        assert(meta?.deletionTimestamp, `${claim} is not being deleted: ${JSON.stringify(meta)}`);
+        assertEquals(meta.finalizers, ["kubernetes.io/pvc-protection"]);
+      }
+    } finally {
+      await t.cleanup();
+    }
+  },
+);
+
+kubeTest(
+  "kube backend: up waits for the Pods, and a wait that times out rolls back everything but the claims, saying what the Pods waited for",
+  async () => {
+    const t = await setUp();
+    try {
+      const up = await runDevaipod(
+        ["up", t.dir, "--backend", "kube", "--name", "late", "--ready-timeout", "2"],
+        { env: t.env },
+      );
+      assertEquals(up.code, 1, up.stderr);
+      assertMatch(
+        up.stderr,
+        /pods not ready after 2s: workspace: not scheduled yet \(no scheduler has taken it\)/,
+      );
+      assertMatch(up.stderr, /✓ roll back \d+ objects \(claims stay\)/);
+      const left = await objects(t.server, "late");
+      assertEquals(left.claims.length, 3);
+      for (const kind of ["pods", "services", "configmaps", "secrets", "policies"] as const) {
+        assertEquals(left[kind], [], kind);
+      }
+      const listed = await runDevaipod(["list", "--json"], { env: t.env });
+      assertEquals(listed.stdout.trim(), "[]", "a failed up leaves no record");
+    } finally {
+      await t.cleanup();
+    }
+  },
+);
+
+kubeTest(
+  "kube backend: with one verb less in the Role, up fails with the server's message (exit 11) and rolls back what it made",
+  async () => {
+    const t = await setUp("less");
+    try {
+      const up = await runDevaipod(
+        ["up", t.dir, "--backend", "kube", "--name", "less", "--no-wait"],
+        { env: t.env },
+      );
+      assertEquals(up.code, 11, up.stderr);
+      assertMatch(
+        up.stderr,
+        /create NetworkPolicy devaipod-less-agent: 403 .*cannot create resource "networkpolicies" in API group "networking.k8s.io"/,
+      );
+      assertMatch(up.stderr, /hint: .*devaipod's Role/);
+      const left = await objects(t.server, "less");
+      assertEquals(left.claims.length, 3);
+      assert(
+        (["pods", "services", "configmaps", "secrets", "policies"] as const).every((k) =>
+          left[k].length === 0
+        ),
+        JSON.stringify(left),
+      );
+    } finally {
+      await t.cleanup();
+    }
+  },
+);
