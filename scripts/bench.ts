@@ -8,7 +8,9 @@
  * And the egress proxy (scripts/bench_proxy.ts; `--no-proxy` skips it): throughput, latency,
  * 1,000 tunnels. The SSH bridge (scripts/bench_ssh.ts; `--no-ssh` skips it): `ssh HOST true` and
  * 500 MB each way against `podman exec` and OpenSSH's `sshd -i`. And the pods (scripts/bench_pods.ts; `--no-pods` skips them): `up` against a shell script of
- * the same podman commands and against `devcontainer up`, `list` with 50 workspaces.
+ * the same podman commands and against `devcontainer up`, `list` with 50 workspaces. And the
+ * Kubernetes backend (scripts/bench_kube.ts; `--no-kube` skips it): `up --backend kube` against
+ * `kubectl apply`, `list` of 50 kube workspaces against `kubectl get pods`, on a real API server.
  *
  * Baselines: `podman version`, and `podman info` (what the doctor waits on). Measured:
  * `devaipod --version`, `devaipod doctor --json --no-run`
@@ -25,6 +27,7 @@ import { benchPods } from "./bench_pods.ts";
 import type { PodsRow } from "./bench_pods.ts";
 import { benchProxy } from "./bench_proxy.ts";
 import { benchSsh } from "./bench_ssh.ts";
+import { benchKube } from "./bench_kube.ts";
 import type { SshBenchRow } from "./bench_ssh.ts";
 import type { ProxyBenchRow } from "./bench_proxy.ts";
 
@@ -217,6 +220,9 @@ if (import.meta.main) {
   let podsRows: PodsRow[] = [];
   if (!Deno.args.includes("--no-pods")) {
     podsRows = await benchPods(runs, (l) => console.error(`pods: ${l}`));
+  }
+  if (!Deno.args.includes("--no-kube")) {
+    podsRows.push(...await benchKube(runs, (l) => console.error(`kube: ${l}`)));
   }
   const proxyRows: ProxyBenchRow[] = Deno.args.includes("--no-proxy")
     ? []

@@ -1,14 +1,19 @@
 /**
  * `up --backend kube` and the workspace's life through the API, against a real API server
- * (tests/support/kube_apiserver.ts) as a user bound to exactly devaipod's documented Role. There
- * is no scheduler and no kubelet: Pods are created but never scheduled, so these tests check what
- * devaipod asks of the server and how it reads the answers: objects by label, the wait that times
- * out saying why, the rollback that keeps the claims, the server's refusals passed through.
+ * (tests/support/kube_apiserver.ts) as a user bound to exactly devaipod's documented Role. The
+ * first tests run without a scheduler or a kubelet: Pods are created but never scheduled, so they
+ * check what devaipod asks of the server and how it reads the answers: objects by label, the wait
+ * that times out saying why, the rollback that keeps the claims, the server's refusals passed
+ * through. The last ones add kube-scheduler and a kwok node (tests/support/kube_cluster.ts), so
+ * Pods are placed and reported Running and Ready (nothing runs in them): the wait ends ready,
+ * stop and start go through it, and the scheduler's and the "kubelet's" failures reach the user.
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
 import { KubeServer, kubeTest } from "./support/kube_apiserver.ts";
+import { startNodes } from "./support/kube_cluster.ts";
+import type { KubeNodes } from "./support/kube_cluster.ts";
 import type { KubeAnswer } from "./support/kube_apiserver.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 import { project } from "./support/workspaces.ts";
@@ -53,30 +58,47 @@ interface Env {
   cleanup(): Promise<void>;
 }
 
-/** A server with the namespace and Role, a project, and devaipod's env for `user`. */
-async function setUp(user = "devaipod"): Promise<Env> {
+/**
+ * A server with the namespace and Role, a project, and devaipod's env for `user`; with `nodes`,
+ * a scheduler and a kwok node whose kubelet serves `logs` as every container's log.
+ */
+async function setUp(
+  user = "devaipod",
+  options: { nodes?: boolean; config?: Record<string, unknown> } = {},
+): Promise<Env & { logs: string }> {
   const server = await KubeServer.start(["devaipod", "less"]);
   const tmp = await Deno.makeTempDir({ prefix: "devaipod-kube-up-" });
+  let nodes: KubeNodes | undefined;
+  const logs = "opencode server listening on http://0.0.0.0:4096\n";
   try {
     await server.namespaceWithRole(NS, ["devaipod"], [["less", "networkpolicies", "create"]]);
+    if (options.nodes) {
+      const logsFile = join(tmp, "container.log");
+      // The CRI log format a kubelet keeps: time, stream, tag, the line.
+      await Deno.writeTextFile(logsFile, `2026-11-28T00:00:00.000000000Z stdout F ${logs}`);
+      nodes = await startNodes(server, { kubelet: { logsFile, execWorkDir: tmp } });
+    }
     const kubeconfig = join(tmp, "kubeconfig");
     await server.writeKubeconfig(kubeconfig, user, NS);
-    const dir = await project({ image: DEV_IMAGE, secrets: { GH_TOKEN: {} } });
+    const dir = await project(options.config ?? { image: DEV_IMAGE, secrets: { GH_TOKEN: {} } });
     return {
       server,
       dir,
+      logs,
       env: {
         KUBECONFIG: kubeconfig,
         XDG_STATE_HOME: join(tmp, "state"),
         GH_TOKEN: "ghp_kube_test_value",
       },
       cleanup: async () => {
+        await nodes?.stop();
         await server.stop();
         await Deno.remove(dir, { recursive: true }).catch(() => {});
         await Deno.remove(tmp, { recursive: true }).catch(() => {});
       },
     };
   } catch (err) {
+    await nodes?.stop();
     await server.stop();
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw err;
@@ -266,6 +288,107 @@ kubeTest(
         ),
         JSON.stringify(left),
       );
+    } finally {
+      await t.cleanup();
+    }
+  },
+);
+
+kubeTest(
+  "kube backend with a scheduler and a kwok node: up waits until the Pods are ready; list says running; logs come from the node; stop and start go through the same wait",
+  async () => {
+    const t = await setUp("devaipod", { nodes: true });
+    const devaipod = (...args: string[]) => runDevaipod(args, { env: t.env });
+    const ws = "ready";
+    try {
+      const up = await devaipod("up", t.dir, "--backend", "kube", "--name", ws, "--json");
+      assertEquals(up.code, 0, up.stderr);
+      assertEquals(JSON.parse(up.stdout).ready, true);
+      assertMatch(up.stderr, /✓ wait for 3 pods to be ready/);
+      const pods = await t.server.request("GET", `${core("pods")}/devaipod-${ws}-agent`);
+      // deno-lint-ignore no-explicit-any
+      assertEquals((pods.body as any).spec.nodeName, "kwok-node-0");
+      const listed = JSON.parse((await devaipod("list", "--json")).stdout);
+      assertEquals(
+        listed.map((r: { name: string; state: string; agent: { health: string } }) => [
+          r.name,
+          r.state,
+          r.agent.health,
+        ]),
+        [[ws, "running", "healthy"]],
+      );
+      // logs through the API's log subresource, from the node's kubelet.
+      const logs = await devaipod("logs", ws, "-c", "agent");
+      assertEquals(logs.code, 0, logs.stderr);
+      assertEquals(logs.stdout, t.logs);
+
+      const stop = await devaipod("stop", ws);
+      assertEquals(stop.code, 0, stop.stderr);
+      // The node confirms the deletion (kwok), and the Pods go.
+      let left = ["?"];
+      for (let i = 0; i < 40 && left.length; i++) {
+        left = (await objects(t.server, ws)).pods;
+        if (left.length) await new Promise((r) => setTimeout(r, 250));
+      }
+      assertEquals(left, []);
+      const start = await devaipod("start", ws);
+      assertEquals(start.code, 0, start.stderr);
+      assertMatch(start.stderr, /✓ wait for 3 pods to be ready/);
+      const again = JSON.parse((await devaipod("status", ws, "--json")).stdout);
+      assertEquals(again.state, "running");
+      assertEquals(again.pods.map((p: { ready: boolean }) => p.ready), [true, true, true]);
+      assertEquals((await devaipod("delete", "-f", ws)).code, 0);
+    } finally {
+      await t.cleanup();
+    }
+  },
+);
+
+kubeTest(
+  "kube backend with a kwok node: an image the node cannot pull fails up at once with the kubelet's reason; a Pod no node can hold ends the wait with the scheduler's message; both roll back",
+  async () => {
+    const t = await setUp("devaipod", {
+      nodes: true,
+      config: { image: "localhost/unpullable:latest" },
+    });
+    try {
+      const started = performance.now();
+      const up = await runDevaipod(
+        ["up", t.dir, "--backend", "kube", "--name", "nopull", "--ready-timeout", "60"],
+        { env: t.env },
+      );
+      assertEquals(up.code, 1, up.stderr);
+      assertMatch(
+        up.stderr,
+        /workspace nopull cannot start: devaipod-nopull-\w+: ErrImagePull: pull access denied for localhost\/unpullable:latest/,
+      );
+      assert(performance.now() - started < 30_000, "a failed pull does not wait for the timeout");
+      assertEquals((await objects(t.server, "nopull")).services, []);
+
+      const big = await runDevaipod(
+        [
+          "up",
+          t.dir,
+          "--backend",
+          "kube",
+          "--name",
+          "big",
+          "--cpu",
+          "64",
+          "--ready-timeout",
+          "3",
+          "--image",
+          DEV_IMAGE,
+        ],
+        { env: t.env },
+      );
+      assertEquals(big.code, 1, big.stderr);
+      assertMatch(
+        big.stderr,
+        /pods not ready after 3s: workspace: not scheduled: 0\/1 nodes are available: 1 Insufficient cpu/,
+      );
+      const left = await objects(t.server, "big");
+      assertEquals([left.pods, left.services, left.claims.length], [[], [], 3]);
     } finally {
       await t.cleanup();
     }

@@ -10,7 +10,7 @@ import { devaipodDirs } from "../paths.ts";
 import { KubeClient } from "../kube/client.ts";
 import { loadKubeTarget } from "../kube/kubeconfig.ts";
 import { podSchema, podState } from "../kube/pod_state.ts";
-import { kubeName, renderKube } from "../kube/render.ts";
+import { kubeName } from "../kube/render.ts";
 import {
   kubeDelete,
   kubeRecords,
@@ -27,7 +27,6 @@ import type { KubeListRow, KubeRecord } from "../kube/workspace.ts";
 import { podName } from "../plan/pod_plan.ts";
 import { Progress } from "../util/progress.ts";
 import type { CliContext } from "./context.ts";
-import { kubeRenderOptions, renderPlan } from "./render_action.ts";
 import { renderTable } from "./table.ts";
 
 /** A client of the cluster and namespace `where` names (the kubeconfig's defaults otherwise). */
@@ -66,6 +65,11 @@ export async function kubeUpAction(
   source: string,
   options: KubeUpOptions,
 ): Promise<void> {
+  // The planner, loaded only here: the other kube commands (list above all) stay light.
+  const [{ kubeRenderOptions, renderPlan }, { renderKube }] = await Promise.all([
+    import("./render_action.ts"),
+    import("../kube/render.ts"),
+  ]);
   const client = kubeClient(ctx, options);
   try {
     const made = await renderPlan(ctx, source, options, "up --backend kube");

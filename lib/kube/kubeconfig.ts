@@ -67,9 +67,6 @@ const kubeconfigSchema = z.object({
 /** Reads a file a kubeconfig names (relative to the kubeconfig's folder). */
 export type ReadFile = (path: string) => string;
 
-const b64 = (s: string) =>
-  new TextDecoder().decode(Uint8Array.from(atob(s), (c) => c.charCodeAt(0)));
-
 /**
  * The target of `context` (else the current context) in a kubeconfig's `text`. Errors name
  * `file`; files the kubeconfig points to are read with `read` (relative to its folder).
@@ -144,11 +141,32 @@ export function kubeTargetFrom(
       throw new ConfigError(`${file}: cannot read '${full}': ${(err as Error).message}`);
     }
   };
-  const pem = (data: string | undefined, path: string | undefined) =>
-    data !== undefined ? b64(data) : path !== undefined ? read(path) : undefined;
-  const ca = pem(cluster["certificate-authority-data"], cluster["certificate-authority"]);
-  const cert = pem(u["client-certificate-data"], u["client-certificate"]);
-  const key = pem(u["client-key-data"], u["client-key"]);
+  const pem = (field: string, data: string | undefined, path: string | undefined) => {
+    if (data === undefined) return path !== undefined ? read(path) : undefined;
+    try {
+      return new TextDecoder().decode(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)));
+    } catch {
+      throw new ConfigError(`${file}: ${field} of context '${name}' is not base64`);
+    }
+  };
+  const ca = pem(
+    "certificate-authority-data",
+    cluster["certificate-authority-data"],
+    cluster["certificate-authority"],
+  );
+  const cert = pem(
+    "client-certificate-data",
+    u["client-certificate-data"],
+    u["client-certificate"],
+  );
+  const key = pem("client-key-data", u["client-key-data"], u["client-key"]);
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(
+      `${file}: user '${context.user}' has a client ${
+        cert === undefined ? "key" : "certificate"
+      } without its ${cert === undefined ? "certificate" : "key"}`,
+    );
+  }
   const token = u.token ?? (u.tokenFile !== undefined ? read(u.tokenFile).trim() : undefined);
   return {
     context: name,
@@ -179,8 +197,9 @@ export function loadKubeTarget(
 ): KubeTarget {
   const readFile = options.readFile ?? Deno.readTextFileSync;
   const home = env.get("HOME");
-  const files = env.get("KUBECONFIG")?.split(":").filter((f) => f !== "") ??
-    (home ? [`${home}/.kube/config`] : []);
+  // An empty KUBECONFIG is unset, as kubectl reads it.
+  const listed = (env.get("KUBECONFIG") ?? "").split(":").filter((f) => f !== "");
+  const files = listed.length ? listed : home ? [`${home}/.kube/config`] : [];
   for (const file of files) {
     let text: string;
     try {
@@ -194,7 +213,21 @@ export function loadKubeTarget(
   const host = env.get("KUBERNETES_SERVICE_HOST");
   if (host && options.context === undefined) {
     const port = env.get("KUBERNETES_SERVICE_PORT") ?? "443";
-    const sa = (f: string) => readFile(`${SERVICE_ACCOUNT_DIR}/${f}`);
+    const sa = (f: string) => {
+      try {
+        return readFile(`${SERVICE_ACCOUNT_DIR}/${f}`);
+      } catch (err) {
+        throw new ConfigError(
+          `running in a Pod, but its service account's ${SERVICE_ACCOUNT_DIR}/${f} cannot be read: ${
+            (err as Error).message
+          }`,
+          {
+            hint:
+              "mount the service account token (automountServiceAccountToken), or set KUBECONFIG",
+          },
+        );
+      }
+    };
     const h = host.includes(":") ? `[${host}]` : host;
     return {
       context: "in-cluster",

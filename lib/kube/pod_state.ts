@@ -121,7 +121,7 @@ export type Readiness =
  *
  * @example
  * ```ts
- * readiness([], ["devaipod-demo-agent"]); // { kind: "waiting", summary: "agent: not created" }
+ * readiness([], ["devaipod-demo-agent"]); // { kind: "waiting", summary: "devaipod-demo-agent: not created" }
  * ```
  */
 export function readiness(pods: readonly KubePod[], expected: readonly string[]): Readiness {

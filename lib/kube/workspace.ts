@@ -62,17 +62,17 @@ export async function readKubeRecord(
 
 /** Every kube workspace this host recorded. */
 export async function kubeRecords(stateDir: string): Promise<KubeRecord[]> {
-  const out: KubeRecord[] = [];
+  const names: string[] = [];
   try {
     for await (const e of Deno.readDir(join(stateDir, "workspaces"))) {
-      if (!e.isDirectory) continue;
-      const r = await readKubeRecord(stateDir, e.name);
-      if (r) out.push(r);
+      if (e.isDirectory) names.push(e.name);
     }
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
-  return out.sort((a, b) => a.workspace.localeCompare(b.workspace));
+  const records = await Promise.all(names.map((n) => readKubeRecord(stateDir, n)));
+  return records.filter((r): r is KubeRecord => r !== undefined)
+    .sort((a, b) => a.workspace.localeCompare(b.workspace));
 }
 
 /** Forgets a kube workspace's record. */

@@ -10,7 +10,7 @@
 import { join } from "node:path";
 
 import { DEVAIPOD_ROLE_RULES, devaipodRole } from "../../lib/kube/role.ts";
-import { apiserverPath, kubeVersion } from "./kube_build.ts";
+import { apiserverPath, kwokPath, schedulerPath } from "./kube_build.ts";
 
 export { apiserverPath, buildApiserver, kubeVersion } from "./kube_build.ts";
 
@@ -26,8 +26,8 @@ function exists(path: string): boolean {
 }
 
 async function probe(): Promise<string | undefined> {
-  if (!exists(apiserverPath())) {
-    return `kube-apiserver ${kubeVersion()} is not built (run \`deno task kube-apiserver\`)`;
+  for (const path of [apiserverPath(), schedulerPath(), kwokPath()]) {
+    if (!exists(path)) return `${path} is not built (run \`deno task kube-apiserver\`)`;
   }
   const etcd = await new Deno.Command("etcd", {
     args: ["--version"],

@@ -1,7 +1,11 @@
 //go:build tools
 
-// Package tools pins kube-apiserver for devaipod's tests: `go build
-// k8s.io/kubernetes/cmd/kube-apiserver` in this module builds the pinned version.
+// Package tools pins kube-apiserver and kube-scheduler for devaipod's tests: `go build
+// k8s.io/kubernetes/cmd/kube-apiserver` (or cmd/kube-scheduler) in this module builds the pinned
+// version.
 package tools
 
-import _ "k8s.io/kubernetes/cmd/kube-apiserver"
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+)
