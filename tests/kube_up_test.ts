@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
-import { runDevaipod } from "./support/cli.ts";
+import { denoDir, denoProgram, devaipodPermissionFlags, runDevaipod } from "./support/cli.ts";
 import { KubeServer, kubeTest } from "./support/kube_apiserver.ts";
 import { startNodes } from "./support/kube_cluster.ts";
 import type { KubeNodes } from "./support/kube_cluster.ts";
@@ -19,6 +19,30 @@ import { DEV_IMAGE } from "./support/test_images.ts";
 import { project } from "./support/workspaces.ts";
 
 const NS = "devaipod-up";
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** Reads `stream` until its text holds `expected` (or `ms` pass); the text read. */
+async function readUntil(
+  stream: ReadableStream<Uint8Array>,
+  expected: string,
+  ms: number,
+): Promise<string> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const deadline = Date.now() + ms;
+  while (!text.includes(expected) && Date.now() < deadline) {
+    const next = await Promise.race([
+      reader.read(),
+      new Promise<undefined>((r) =>
+        setTimeout(() => r(undefined), Math.max(0, deadline - Date.now()))
+      ),
+    ]);
+    if (!next || next.done) break;
+    text += next.value;
+  }
+  await reader.cancel();
+  return text;
+}
 
 /** Names of the objects of `kind` (plural path) labelled with `workspace`, as admin sees them. */
 async function names(server: KubeServer, path: string, workspace: string): Promise<string[]> {
@@ -176,10 +200,10 @@ kubeTest(
       const logs = await devaipod("logs", ws, "-c", "agent");
       assertEquals(logs.code, 1, `${logs.stdout}\n${logs.stderr}`);
       assertMatch(logs.stderr, /devaipod-kup-agent has no logs yet: not scheduled yet/);
-      // exec is not there yet, and says what to use instead.
+      // exec needs a running Pod, and says why there is none.
       const exec = await devaipod("exec", ws, "--", "true");
-      assertEquals(exec.code, 1, exec.stderr);
-      assertMatch(exec.stderr, /kubectl --context test --namespace devaipod-up exec/);
+      assertEquals(exec.code, 9, exec.stderr);
+      assertMatch(exec.stderr, /devaipod-kup-workspace is not running: not scheduled yet/);
 
       // delete without -f refuses while Pods exist.
       const refused = await devaipod("delete", ws);
@@ -321,6 +345,57 @@ kubeTest(
       const logs = await devaipod("logs", ws, "-c", "agent");
       assertEquals(logs.code, 0, logs.stderr);
       assertEquals(logs.stdout, t.logs);
+      // -f streams it, and keeps following until Ctrl-C.
+      const follow = new Deno.Command(denoProgram(), {
+        args: [
+          "run",
+          "--quiet",
+          ...devaipodPermissionFlags(),
+          MAIN,
+          "logs",
+          ws,
+          "-c",
+          "agent",
+          "-f",
+        ],
+        env: { NO_COLOR: "1", DENO_DIR: denoDir(), ...t.env },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const followed = await readUntil(follow.stdout, t.logs, 20_000);
+      assertEquals(followed, t.logs);
+      follow.kill("SIGINT");
+      const [ended, stderr] = await Promise.all([
+        follow.status,
+        new Response(follow.stderr).text(),
+      ]);
+      assertEquals(ended.code, 130, stderr);
+      // exec through the API's exec subresource (its WebSocket protocol), which the API server
+      // passes to the node's kubelet: kwok runs the command on this machine, in a scratch folder.
+      const exec = await devaipod(
+        "exec",
+        ws,
+        "-c",
+        "agent",
+        "--",
+        "sh",
+        "-c",
+        "echo out; echo err >&2",
+      );
+      assertEquals([exec.code, exec.stdout, exec.stderr], [0, "out\n", "err\n"]);
+      // A command that fails: a kubelet's Status says NonZeroExitCode with the code (unit-tested
+      // in lib/kube/exec_test.ts); kwok's says InternalError, which devaipod passes through.
+      const failed = await devaipod("exec", ws, "-c", "agent", "--", "sh", "-c", "exit 3");
+      assertEquals(failed.code, 11, failed.stderr);
+      assertMatch(failed.stderr, /exec in devaipod-ready-agent: .*exit status 3/);
+      // stdin reaches it (a command that reads a known length: kwok's exec does not pass on the
+      // end of stdin, which the protocol's v5 close sends).
+      const data = "0123456789".repeat(10_000);
+      const piped = await runDevaipod(["exec", ws, "-c", "agent", "--", "head", "-c", "100000"], {
+        env: t.env,
+        stdin: data,
+      });
+      assertEquals([piped.code, piped.stdout.length, piped.stdout === data], [0, 100_000, true]);
 
       const stop = await devaipod("stop", ws);
       assertEquals(stop.code, 0, stop.stderr);

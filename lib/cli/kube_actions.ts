@@ -24,7 +24,8 @@ import {
   writeKubeRecord,
 } from "../kube/workspace.ts";
 import type { KubeListRow, KubeRecord } from "../kube/workspace.ts";
-import { podName } from "../plan/pod_plan.ts";
+import { podName, withWorkspaceEnv } from "../plan/pod_plan.ts";
+import { kubeExec } from "../kube/exec.ts";
 import { Progress } from "../util/progress.ts";
 import type { CliContext } from "./context.ts";
 import { renderTable } from "./table.ts";
@@ -283,6 +284,7 @@ export async function kubeLogsAction(
   record: KubeRecord,
   role: string,
   tail: number | undefined,
+  follow = false,
 ): Promise<void> {
   const client = recordClient(ctx, record);
   try {
@@ -295,8 +297,87 @@ export async function kubeLogsAction(
     if (!pod.spec.nodeName) {
       throw new FailedError(`${name} has no logs yet: ${podState(pod).text}`);
     }
+    if (follow) {
+      const stream = await client.followLogs(name, role, {
+        ...(tail !== undefined ? { tail } : {}),
+        signal: ctx.deps.signal,
+      });
+      await stream.pipeTo(Deno.stdout.writable, { preventClose: true }).catch((err) => {
+        if (!ctx.deps.signal.aborted) throw err;
+      });
+      return;
+    }
     ctx.deps.io.stdout(await client.logs(name, role, tail));
   } finally {
+    client.close();
+  }
+}
+
+/** The Pod `name`, refused unless a node runs it (the server's exec answer would say less). */
+async function runningPod(
+  client: KubeClient,
+  record: KubeRecord,
+  name: string,
+  role: string,
+): Promise<void> {
+  const pod = await client.get("Pod", name, podSchema);
+  if (!pod) {
+    throw new ConflictError(`workspace ${record.workspace} has no ${role} pod: it is stopped`, {
+      hint: `\`devaipod start ${record.workspace}\``,
+    });
+  }
+  if (pod.status?.phase !== "Running") {
+    throw new ConflictError(`${name} is not running: ${podState(pod).text}`);
+  }
+}
+
+const LOGIN_SHELL = [
+  "/bin/sh",
+  "-c",
+  "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi",
+];
+
+/**
+ * `exec` in a kube workspace's container, through the API's exec subresource: this process's
+ * stdin, stdout and stderr are the command's (a terminal in raw mode, with its size, when stdin is
+ * one). Returns the command's exit code.
+ */
+export async function kubeExecAction(
+  ctx: CliContext,
+  record: KubeRecord,
+  role: string,
+  command: readonly string[],
+): Promise<number> {
+  const client = recordClient(ctx, record);
+  const tty = Deno.stdin.isTerminal();
+  try {
+    const argv = command.length ? command : LOGIN_SHELL;
+    const pod = kubeName(`${podName(record.workspace)}-${role}`);
+    await runningPod(client, record, pod, role);
+    const proc = await kubeExec(client, {
+      pod,
+      container: role,
+      command: role === "workspace" ? withWorkspaceEnv(argv) : argv,
+      stdin: true,
+      tty,
+    });
+    if (tty) {
+      Deno.stdin.setRaw(true);
+      const { columns, rows } = Deno.consoleSize();
+      proc.resize(columns, rows);
+    }
+    const input = Deno.stdin.readable.pipeTo(proc.stdin).catch(() => {});
+    const output = Promise.all([
+      proc.stdout.pipeTo(Deno.stdout.writable, { preventClose: true }),
+      proc.stderr.pipeTo(Deno.stderr.writable, { preventClose: true }),
+    ]);
+    const code = await proc.status;
+    await output;
+    proc.close();
+    void input;
+    return code;
+  } finally {
+    if (tty) Deno.stdin.setRaw(false);
     client.close();
   }
 }

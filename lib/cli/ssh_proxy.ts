@@ -1,7 +1,8 @@
 /** `devaipod ssh-proxy NAME` (hidden): ssh's ProxyCommand, an SSH server on stdin/stdout. */
 import { Command } from "@commander-js/extra-typings";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import { DevaipodError } from "../errors.ts";
+import { DevaipodError, FailedError } from "../errors.ts";
+import { devaipodDirs } from "../paths.ts";
 import type { CliContext } from "./context.ts";
 
 /** Builds the `ssh-proxy` command. */
@@ -14,6 +15,16 @@ export function sshProxyCommand(ctx: CliContext): CommandUnknownOpts {
       "sessions run as this user (default: the client's user name when the workspace has it, else its remoteUser)",
     )
     .action(async (name, options) => {
+      const { readKubeRecord } = await import("../kube/workspace.ts");
+      if (await readKubeRecord(devaipodDirs(ctx.deps.env).state, name)) {
+        throw new FailedError(
+          `workspace ${name} runs on Kubernetes: the SSH bridge does not reach it yet`,
+          {
+            hint:
+              `\`devaipod ssh ${name}\` and \`devaipod exec ${name}\` work (through the API's exec)`,
+          },
+        );
+      }
       const { runBridge } = await import("../ssh/bridge.ts");
       const code = await runBridge(ctx, name, options.user ? { user: options.user } : {});
       if (code !== 0) {

@@ -46,7 +46,6 @@ import { renderTable } from "./table.ts";
 import { workRow } from "./agent_work_actions.ts";
 import { readKubeRecord } from "../kube/workspace.ts";
 import type { KubeRecord } from "../kube/workspace.ts";
-import { kubeName } from "../kube/render.ts";
 
 const ROLE_NAMES = ["workspace", "agent"] as const;
 
@@ -156,17 +155,6 @@ async function container(
   name: string,
   role: string,
 ): Promise<{ workspace: string; container: ContainerListEntry; pod: PodListEntry }> {
-  const record = await readKubeRecord(devaipodDirs(ctx.deps.env).state, name);
-  if (record) {
-    throw new FailedError(
-      `workspace ${name} runs on Kubernetes: exec and ssh into it are not there yet`,
-      {
-        hint: `kubectl --context ${record.context} --namespace ${record.namespace} exec -it ${
-          kubeName(`${podName(name)}-${role}`)
-        } -- sh`,
-      },
-    );
-  }
   const pod = await findWorkspace(ctx.podman, name);
   const workspace = workspaceOf(pod);
   const found = (await workspaceContainers(ctx.podman, workspace)).get(role);
@@ -188,8 +176,7 @@ export async function logsAction(
   const tail = options.tail === undefined ? undefined : Number(options.tail);
   const found = await resolveWorkspace(ctx, name);
   if (found.kube) {
-    if (options.follow) throw new UsageError("-f: not for kube workspaces yet");
-    return (await kube()).kubeLogsAction(ctx, found.kube, role, tail);
+    return (await kube()).kubeLogsAction(ctx, found.kube, role, tail, options.follow === true);
   }
   if (found.quadlet) {
     // systemd runs it: the journal holds every start's output, not only the current container's.
@@ -247,6 +234,12 @@ export async function execAction(
   options: { container?: string },
 ): Promise<void> {
   const role = roleOf(options.container);
+  const record = await readKubeRecord(devaipodDirs(ctx.deps.env).state, name);
+  if (record) {
+    const code = await (await kube()).kubeExecAction(ctx, record, role, command);
+    if (code !== 0) throw new CommandExitError(code);
+    return;
+  }
   const { container: c } = await container(ctx, name, role);
   const settings = await sessionSettings(ctx, c, role);
   const tty = Deno.stdin.isTerminal();
@@ -283,6 +276,11 @@ export async function sshAction(
   command: string[],
   options: { bridge?: boolean } = {},
 ): Promise<void> {
+  if (await readKubeRecord(devaipodDirs(ctx.deps.env).state, name)) {
+    // No SSH bridge to a cluster yet: the session goes through the API's exec.
+    ctx.debug("a kube workspace: exec through the API instead of the SSH bridge");
+    return await execAction(ctx, name, command, { container: "workspace" });
+  }
   const { container: c, pod, workspace } = await container(ctx, name, "workspace");
   const settings = await sessionSettings(ctx, c, "workspace");
   const resolved = await recordedConfig(pod, ctx.deps.env.toObject());

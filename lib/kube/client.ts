@@ -100,6 +100,8 @@ export function labelSelector(labels: Readonly<Record<string, string | true>>): 
 /** How the client reaches the server: `fetch` with a client that trusts the target's CA. */
 export interface KubeTransport {
   fetch(url: string, init: RequestInit): Promise<Response>;
+  /** The HTTP client (its TLS settings), for WebSockets (exec). */
+  httpClient?: Deno.HttpClient;
   close(): void;
 }
 
@@ -111,6 +113,7 @@ export function httpTransport(target: KubeTarget): KubeTransport {
   });
   return {
     fetch: (url, init) => fetch(url, { ...init, client }),
+    httpClient: client,
     close: () => client.close(),
   };
 }
@@ -154,6 +157,11 @@ export class KubeClient {
       );
     }
     return new KubeClient(target, httpTransport(target));
+  }
+
+  /** The HTTP client of the transport (its CA and client certificate), for WebSockets. */
+  get httpClient(): Deno.HttpClient | undefined {
+    return this.#transport.httpClient;
   }
 
   /** The namespace this client works in. */
@@ -292,6 +300,52 @@ export class KubeClient {
       },
     );
     return r.status !== 404;
+  }
+
+  /**
+   * A Pod's container's output as it comes (`follow`): the stream ends when the container does,
+   * or when `signal` aborts.
+   */
+  async followLogs(
+    pod: string,
+    container: string,
+    options: { tail?: number; signal?: AbortSignal } = {},
+  ): Promise<ReadableStream<Uint8Array>> {
+    const query = new URLSearchParams({
+      container,
+      follow: "true",
+      ...(options.tail !== undefined ? { tailLines: String(options.tail) } : {}),
+    });
+    const what = `logs of ${pod}`;
+    let r: Response;
+    try {
+      r = await this.#transport.fetch(
+        `${this.target.server}${resourcePath("Pod", this.namespace, pod)}/log?${query}`,
+        { headers: this.headers(), ...(options.signal ? { signal: options.signal } : {}) },
+      );
+    } catch (err) {
+      throw new KubeApiError(
+        what,
+        0,
+        `cannot reach ${this.target.server}: ${(err as Error).message}`,
+      );
+    }
+    if (!r.ok || !r.body) {
+      const text = await r.text();
+      const status = statusSchema.safeParse((() => {
+        try {
+          return JSON.parse(text);
+        } catch {
+          return {};
+        }
+      })());
+      throw new KubeApiError(
+        what,
+        r.status,
+        status.success && status.data.message ? status.data.message : text.slice(0, 300),
+      );
+    }
+    return r.body;
   }
 
   /** The text a Pod's container printed (`tail` lines). */
