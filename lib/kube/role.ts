@@ -16,7 +16,7 @@ export const DEVAIPOD_ROLE_RULES: readonly RoleRule[] = [
   {
     apiGroups: [""],
     resources: ["configmaps", "persistentvolumeclaims", "pods", "secrets", "services"],
-    verbs: ["create", "delete", "get", "list", "watch"],
+    verbs: ["create", "delete", "get", "list"],
   },
   { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
   { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
