@@ -17,6 +17,7 @@ import type { KubeNodes } from "./support/kube_cluster.ts";
 import type { KubeAnswer } from "./support/kube_apiserver.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 import { project } from "./support/workspaces.ts";
+import { run } from "./support/process.ts";
 
 const NS = "devaipod-up";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -77,6 +78,7 @@ async function objects(server: KubeServer, workspace: string): Promise<Objects> 
 
 interface Env {
   server: KubeServer;
+  tmp: string;
   dir: string;
   env: Record<string, string>;
   cleanup(): Promise<void>;
@@ -88,7 +90,7 @@ interface Env {
  */
 async function setUp(
   user = "devaipod",
-  options: { nodes?: boolean; config?: Record<string, unknown> } = {},
+  options: { nodes?: boolean; config?: (tmp: string) => Record<string, unknown> } = {},
 ): Promise<Env & { logs: string }> {
   const server = await KubeServer.start(["devaipod", "less"]);
   const tmp = await Deno.makeTempDir({ prefix: "devaipod-kube-up-" });
@@ -104,9 +106,12 @@ async function setUp(
     }
     const kubeconfig = join(tmp, "kubeconfig");
     await server.writeKubeconfig(kubeconfig, user, NS);
-    const dir = await project(options.config ?? { image: DEV_IMAGE, secrets: { GH_TOKEN: {} } });
+    const dir = await project(
+      options.config?.(tmp) ?? { image: DEV_IMAGE, secrets: { GH_TOKEN: {} } },
+    );
     return {
       server,
+      tmp,
       dir,
       logs,
       env: {
@@ -321,14 +326,49 @@ kubeTest(
 kubeTest(
   "kube backend with a scheduler and a kwok node: up waits until the Pods are ready; list says running; logs come from the node; stop and start go through the same wait",
   async () => {
-    const t = await setUp("devaipod", { nodes: true });
+    // The workspace folder is a scratch folder of the test: kwok runs exec's commands on this
+    // machine, so the project's copy lands there.
+    const t = await setUp("devaipod", {
+      nodes: true,
+      config: (tmp) => ({
+        image: DEV_IMAGE,
+        workspaceMount: `source=\${localWorkspaceFolder},target=${join(tmp, "ws")},type=bind`,
+        workspaceFolder: join(tmp, "ws"),
+      }),
+    });
     const devaipod = (...args: string[]) => runDevaipod(args, { env: t.env });
     const ws = "ready";
     try {
+      await Deno.writeTextFile(join(t.dir, "hello.txt"), "hello from the project\n");
+      for (
+        const args of [["init", "-q"], ["add", "-A"], ["commit", "-qm", "the project"]]
+      ) {
+        const g = await run("git", [
+          "-C",
+          t.dir,
+          "-c",
+          "user.name=t",
+          "-c",
+          "user.email=t@t",
+          ...args,
+        ]);
+        assertEquals(g.code, 0, g.stderr);
+      }
+      const head = (await run("git", ["-C", t.dir, "rev-parse", "HEAD"])).stdout.trim();
       const up = await devaipod("up", t.dir, "--backend", "kube", "--name", ws, "--json");
       assertEquals(up.code, 0, up.stderr);
-      assertEquals(JSON.parse(up.stdout).ready, true);
+      const result = JSON.parse(up.stdout);
+      assertEquals([result.ready, result.commit], [true, head]);
       assertMatch(up.stderr, /✓ wait for 3 pods to be ready/);
+      // The project went through exec's stdin into the Pods: the human's tree, then the agent's
+      // clone on its own branch (here both land in one folder, the agent's last).
+      const copied = join(t.tmp, "ws");
+      assertEquals(await Deno.readTextFile(join(copied, "hello.txt")), "hello from the project\n");
+      assertEquals(
+        (await run("git", ["-C", copied, "symbolic-ref", "HEAD"])).stdout.trim(),
+        `refs/heads/devaipod/${ws}`,
+      );
+      assertEquals((await run("git", ["-C", copied, "rev-parse", "HEAD"])).stdout.trim(), head);
       const pods = await t.server.request("GET", `${core("pods")}/devaipod-${ws}-agent`);
       // deno-lint-ignore no-explicit-any
       assertEquals((pods.body as any).spec.nodeName, "kwok-node-0");
@@ -424,7 +464,7 @@ kubeTest(
   async () => {
     const t = await setUp("devaipod", {
       nodes: true,
-      config: { image: "localhost/unpullable:latest" },
+      config: () => ({ image: "localhost/unpullable:latest" }),
     });
     try {
       const started = performance.now();

@@ -26,6 +26,7 @@ import {
 import type { KubeListRow, KubeRecord } from "../kube/workspace.ts";
 import { podName, withWorkspaceEnv } from "../plan/pod_plan.ts";
 import { kubeExec } from "../kube/exec.ts";
+import { gitFacts } from "../pods/source.ts";
 import { Progress } from "../util/progress.ts";
 import type { CliContext } from "./context.ts";
 import { renderTable } from "./table.ts";
@@ -91,6 +92,7 @@ export async function kubeUpAction(
         }`,
       );
     }
+    const { root } = await gitFacts(made.folder);
     const dirs = devaipodDirs(ctx.deps.env);
     const record: KubeRecord = {
       workspace: made.workspace,
@@ -130,6 +132,17 @@ export async function kubeUpAction(
         },
         readyTimeoutSeconds: options.readyTimeout,
         ...(options.wait === false ? { noWait: true } : {}),
+        fill: {
+          projectRoot: root ?? made.folder,
+          git: root !== undefined,
+          branch: made.plan.agentBranch,
+          target: made.plan.workspaceMountTarget,
+          workspacePod: {
+            pod: kubeName(`${made.plan.pod.name}-workspace`),
+            container: "workspace",
+          },
+          agentPod: { pod: kubeName(`${made.plan.pod.name}-agent`), container: "agent" },
+        },
       }, { client, progress: progressOf(ctx) });
     } catch (err) {
       await removeKubeRecord(dirs.state, made.workspace);
@@ -142,8 +155,10 @@ export async function kubeUpAction(
       } in namespace ${result.namespace} (${result.seconds.toFixed(1)}s)`,
     );
     ctx.out(
-      "  note:    the Pods start an empty workspace: the project's copy, the agent's clone and " +
-        "lifecycle hooks are not done on --backend kube yet",
+      result.ready
+        ? "  note:    the project and the agent's clone are in place; lifecycle hooks and " +
+          "dotfiles are not run on --backend kube yet"
+        : "  note:    --no-wait: the project is not copied (the Pods start an empty workspace)",
     );
     ctx.out(`  status:  devaipod status ${result.workspace}`);
     ctx.out(`  delete:  devaipod delete -f ${result.workspace}   (keeps the claims)`);

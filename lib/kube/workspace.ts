@@ -17,6 +17,8 @@ import type { KubeClient } from "./client.ts";
 import { podSchema, podState, readiness } from "./pod_state.ts";
 import type { KubePod } from "./pod_state.ts";
 import type { KubeObject, KubeRender, KubeSecret } from "./render.ts";
+import { fillWorkspace } from "./fill.ts";
+import type { FillTarget } from "./fill.ts";
 
 /** Where a kube workspace lives, as this host recorded it at `up`. */
 export interface KubeRecord {
@@ -103,8 +105,10 @@ export interface KubeUpInput {
   /** Annotations of the Pods' ConfigMap (`list` reads the project, image and task there). */
   annotations?: Readonly<Record<string, string>>;
   readyTimeoutSeconds: number;
-  /** Return once the objects exist (do not wait for the Pods). */
+  /** Return once the objects exist (do not wait for the Pods, copy nothing). */
   noWait?: boolean;
+  /** Where the project goes once the Pods run; absent: they start empty. */
+  fill?: FillTarget;
 }
 
 /** Effects of the kube operations. */
@@ -124,6 +128,8 @@ export interface KubeUpResult {
   created: string[];
   keptClaims: string[];
   ready: boolean;
+  /** The commit the project was copied at (a git project whose copy was made). */
+  commit?: string;
   seconds: number;
 }
 
@@ -234,6 +240,13 @@ export async function kubeUp(input: KubeUpInput, deps: KubeDeps): Promise<KubeUp
       input.readyTimeoutSeconds,
       deps,
     );
+    const fill = input.fill;
+    const filled = ready && fill
+      ? await progress.step(
+        `copy the project into the Pods (${fill.git ? "git clone of HEAD" : "files"})`,
+        () => fillWorkspace(client, fill),
+      )
+      : {};
     return {
       workspace: input.workspace,
       context: client.target.context,
@@ -241,6 +254,7 @@ export async function kubeUp(input: KubeUpInput, deps: KubeDeps): Promise<KubeUp
       created: created.map((o) => `${o.kind}/${o.metadata.name}`),
       keptClaims,
       ready,
+      ...filled,
       seconds: (now() - started) / 1000,
     };
   } catch (err) {
