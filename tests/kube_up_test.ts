@@ -334,6 +334,7 @@ kubeTest(
         image: DEV_IMAGE,
         workspaceMount: `source=\${localWorkspaceFolder},target=${join(tmp, "ws")},type=bind`,
         workspaceFolder: join(tmp, "ws"),
+        postCreateCommand: "echo made | tee -a made.txt",
       }),
     });
     const devaipod = (...args: string[]) => runDevaipod(args, { env: t.env });
@@ -369,6 +370,11 @@ kubeTest(
         `refs/heads/devaipod/${ws}`,
       );
       assertEquals((await run("git", ["-C", copied, "rev-parse", "HEAD"])).stdout.trim(), head);
+      // The hooks ran through exec in both Pods (kwok: on this machine, in its scratch folder),
+      // their output on stderr.
+      assertMatch(up.stderr, /✓ lifecycle hooks/);
+      assertMatch(up.stderr, /^made$/m);
+      assertEquals(await Deno.readTextFile(join(t.tmp, "made.txt")), "made\nmade\n");
       const pods = await t.server.request("GET", `${core("pods")}/devaipod-${ws}-agent`);
       // deno-lint-ignore no-explicit-any
       assertEquals((pods.body as any).spec.nodeName, "kwok-node-0");
@@ -449,6 +455,8 @@ kubeTest(
       const start = await devaipod("start", ws);
       assertEquals(start.code, 0, start.stderr);
       assertMatch(start.stderr, /✓ wait for 3 pods to be ready/);
+      // New Pods, new containers: the create hooks ran again in both.
+      assertEquals(await Deno.readTextFile(join(t.tmp, "made.txt")), "made\n".repeat(4));
       const again = JSON.parse((await devaipod("status", ws, "--json")).stdout);
       assertEquals(again.state, "running");
       assertEquals(again.pods.map((p: { ready: boolean }) => p.ready), [true, true, true]);

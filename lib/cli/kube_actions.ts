@@ -143,7 +143,18 @@ export async function kubeUpAction(
           },
           agentPod: { pod: kubeName(`${made.plan.pod.name}-agent`), container: "agent" },
         },
-      }, { client, progress: progressOf(ctx) });
+        hooks: {
+          steps: made.steps,
+          pods: [
+            {
+              pod: kubeName(`${made.plan.pod.name}-workspace`),
+              container: "workspace",
+              role: "workspace",
+            },
+            { pod: kubeName(`${made.plan.pod.name}-agent`), container: "agent", role: "agent" },
+          ],
+        },
+      }, { client, progress: progressOf(ctx), log: (t) => ctx.info(t.trimEnd()) });
     } catch (err) {
       await removeKubeRecord(dirs.state, made.workspace);
       throw err;
@@ -156,8 +167,8 @@ export async function kubeUpAction(
     );
     ctx.out(
       result.ready
-        ? "  note:    the project and the agent's clone are in place; lifecycle hooks and " +
-          "dotfiles are not run on --backend kube yet"
+        ? "  note:    the project and the agent's clone are in place and the hooks ran; " +
+          "dotfiles are not installed on --backend kube yet"
         : "  note:    --no-wait: the project is not copied (the Pods start an empty workspace)",
     );
     ctx.out(`  status:  devaipod status ${result.workspace}`);
@@ -264,6 +275,7 @@ export async function kubeStartAction(
     await kubeStart(client, record.workspace, kubeName(podName(record.workspace)), readyTimeout, {
       client,
       progress: progressOf(ctx),
+      log: (t) => ctx.info(t.trimEnd()),
     });
     ctx.info(`started ${record.workspace}`);
   } finally {

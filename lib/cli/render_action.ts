@@ -22,6 +22,7 @@ import { quadletInputFromPlan } from "../quadlet/from_pod_plan.ts";
 import { installedUnits } from "../quadlet/install.ts";
 import { renderQuadlet } from "../quadlet/render.ts";
 import { renderKube } from "../kube/render.ts";
+import type { LifecycleStep } from "../devcontainer/lifecycle.ts";
 import type { KubeOptions } from "../kube/render.ts";
 import { contextNamespace, kubeSecretCommands, kubeYaml } from "../kube/output.ts";
 import type { QuadletInput, QuadletUnit } from "../quadlet/render.ts";
@@ -243,6 +244,8 @@ export interface RenderPlan {
   subnets: ReturnType<typeof subnetsFrom> | undefined;
   folder: string;
   configFile: string | undefined;
+  /** The project's lifecycle hooks (`up --backend kube` runs them). */
+  steps: readonly LifecycleStep[];
 }
 
 /**
@@ -321,6 +324,7 @@ export async function renderPlan(
     subnets,
     folder,
     configFile: resolved?.configFile,
+    steps: resolved?.lifecycle.steps ?? [],
   };
 }
 

@@ -179,3 +179,19 @@ export function kubeExec(client: KubeClient, request: ExecRequest): Promise<Kube
     };
   });
 }
+
+/** Runs `command` in a Pod's container without stdin, to its end: its exit code and output. */
+export async function kubeRun(
+  client: KubeClient,
+  where: { pod: string; container: string },
+  command: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = await kubeExec(client, { ...where, command });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.status,
+  ]);
+  proc.close();
+  return { code, stdout, stderr };
+}

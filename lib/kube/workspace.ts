@@ -18,6 +18,9 @@ import { podSchema, podState, readiness } from "./pod_state.ts";
 import type { KubePod } from "./pod_state.ts";
 import type { KubeObject, KubeRender, KubeSecret } from "./render.ts";
 import { fillWorkspace } from "./fill.ts";
+import { podHooks, runKubeHooks } from "./hooks.ts";
+import type { HookPod } from "./hooks.ts";
+import type { LifecycleStep } from "../devcontainer/lifecycle.ts";
 import type { FillTarget } from "./fill.ts";
 
 /** Where a kube workspace lives, as this host recorded it at `up`. */
@@ -109,12 +112,16 @@ export interface KubeUpInput {
   noWait?: boolean;
   /** Where the project goes once the Pods run; absent: they start empty. */
   fill?: FillTarget;
+  /** The lifecycle hooks, run in these Pods after the copy (and again by `start`). */
+  hooks?: { steps: readonly LifecycleStep[]; pods: readonly HookPod[] };
 }
 
 /** Effects of the kube operations. */
 export interface KubeDeps {
   client: KubeClient;
   progress: Progress;
+  /** Where hooks' output goes. */
+  log?: (text: string) => void;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
@@ -206,7 +213,10 @@ export async function kubeUp(input: KubeUpInput, deps: KubeDeps): Promise<KubeUp
       labels: { ...input.labels, [LABELS.role]: PODS_ROLE },
       ...(input.annotations ? { annotations: { ...input.annotations } } : {}),
     },
-    data: { "pods.json": JSON.stringify(pods) },
+    data: {
+      "pods.json": JSON.stringify(pods),
+      ...(input.hooks ? { "hooks.json": JSON.stringify(input.hooks) } : {}),
+    },
   };
   const ordered = [
     ...secrets,
@@ -247,6 +257,13 @@ export async function kubeUp(input: KubeUpInput, deps: KubeDeps): Promise<KubeUp
         () => fillWorkspace(client, fill),
       )
       : {};
+    const hooks = input.hooks;
+    if (ready && hooks && podHooks(hooks.steps).length) {
+      await progress.step(
+        "lifecycle hooks",
+        () => runKubeHooks(client, podHooks(hooks.steps), hooks.pods, deps.log ?? (() => {})),
+      );
+    }
     return {
       workspace: input.workspace,
       context: client.target.context,
@@ -370,8 +387,12 @@ export async function kubeWorkspaces(client: KubeClient): Promise<KubeListRow[]>
   }).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The kept Pod specs of a workspace (from its ConfigMap). */
-async function keptPods(client: KubeClient, pod: string, workspace: string): Promise<KubeObject[]> {
+/** The kept Pod specs of a workspace and its hooks (from its ConfigMap). */
+async function keptPods(
+  client: KubeClient,
+  pod: string,
+  workspace: string,
+): Promise<{ pods: KubeObject[]; hooks?: { steps: LifecycleStep[]; pods: HookPod[] } }> {
   const map = await client.get(
     "ConfigMap",
     podsConfigMapName(pod),
@@ -386,7 +407,11 @@ async function keptPods(client: KubeClient, pod: string, workspace: string): Pro
       { hint: `\`devaipod delete ${workspace}\` and up again` },
     );
   }
-  return JSON.parse(text) as KubeObject[];
+  const hooks = map?.data?.["hooks.json"];
+  return {
+    pods: JSON.parse(text) as KubeObject[],
+    ...(hooks ? { hooks: JSON.parse(hooks) } : {}),
+  };
 }
 
 /** The Pods a workspace runs now. */
@@ -409,12 +434,19 @@ export async function kubeStart(
   readyTimeoutSeconds: number,
   deps: KubeDeps,
 ): Promise<void> {
-  const pods = await keptPods(client, pod, workspace);
+  const { pods, hooks } = await keptPods(client, pod, workspace);
   const running = new Set((await workspacePods(client, workspace)).map((p) => p.metadata.name));
   await deps.progress.step(`create ${pods.length - running.size} pods`, async () => {
     for (const p of pods) if (!running.has(p.metadata.name)) await client.create(p);
   });
   await waitReady(client, workspace, pods.map((p) => p.metadata.name), readyTimeoutSeconds, deps);
+  // New Pods are new containers: their create hooks run again.
+  if (hooks && podHooks(hooks.steps).length) {
+    await deps.progress.step(
+      "lifecycle hooks",
+      () => runKubeHooks(client, podHooks(hooks.steps), hooks.pods, deps.log ?? (() => {})),
+    );
+  }
 }
 
 /** What `delete` removed and kept. */
