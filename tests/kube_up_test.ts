@@ -324,7 +324,7 @@ kubeTest(
 );
 
 kubeTest(
-  "kube backend with a scheduler and a kwok node: up waits until the Pods are ready; list says running; logs come from the node; stop and start go through the same wait",
+  "kube backend with a scheduler and a kwok node: up waits until the Pods are ready, copies the project in and runs the hooks through exec; list says running; logs and exec reach the node; stop and start go through the same wait and hooks",
   async () => {
     // The workspace folder is a scratch folder of the test: kwok runs exec's commands on this
     // machine, so the project's copy lands there.
