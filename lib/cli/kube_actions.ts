@@ -9,7 +9,7 @@ import { LABELS } from "../labels.ts";
 import { devaipodDirs } from "../paths.ts";
 import { KubeClient } from "../kube/client.ts";
 import { loadKubeTarget } from "../kube/kubeconfig.ts";
-import { podSchema, podState } from "../kube/pod_state.ts";
+import { podSchema, podState, workspaceState } from "../kube/pod_state.ts";
 import { kubeName } from "../kube/render.ts";
 import {
   kubeDelete,
@@ -29,6 +29,7 @@ import { kubeExec } from "../kube/exec.ts";
 import { gitFacts } from "../pods/source.ts";
 import { Progress } from "../util/progress.ts";
 import type { CliContext } from "./context.ts";
+import type { RenderOptions } from "./render_action.ts";
 import { renderTable } from "./table.ts";
 
 /** A client of the cluster and namespace `where` names (the kubeconfig's defaults otherwise). */
@@ -43,23 +44,24 @@ function progressOf(ctx: CliContext): Progress {
   return new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet });
 }
 
-/** Options of `up --backend kube`. */
-export interface KubeUpOptions {
-  name?: string;
-  image?: string;
-  devcontainer?: string;
-  networkIsolation?: string;
-  allow?: string[];
-  egressNetwork?: string;
-  context?: string;
-  namespace?: string;
-  storage?: string;
-  cpu?: string;
-  memory?: string;
-  wait?: boolean;
-  readyTimeout: number;
-  json?: boolean;
-}
+/** Options of `up --backend kube`: the render's, and the wait's. */
+export type KubeUpOptions =
+  & Pick<
+    RenderOptions,
+    | "name"
+    | "image"
+    | "devcontainer"
+    | "networkIsolation"
+    | "allow"
+    | "egressNetwork"
+    | "context"
+    | "namespace"
+    | "storage"
+    | "cpu"
+    | "memory"
+    | "json"
+  >
+  & { wait?: boolean; readyTimeout: number };
 
 /** `devaipod up SOURCE --backend kube`. */
 export async function kubeUpAction(
@@ -226,13 +228,7 @@ export async function kubeStatusAction(
   const client = recordClient(ctx, record);
   try {
     const pods = (await workspacePods(client, record.workspace)).map(podState);
-    const state = pods.length === 0
-      ? "stopped"
-      : pods.every((p) => p.ready)
-      ? "running"
-      : pods.some((p) => p.failure)
-      ? "failed"
-      : "starting";
+    const state = workspaceState(pods);
     const status = {
       name: record.workspace,
       backend: "kube",

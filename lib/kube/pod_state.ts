@@ -138,3 +138,10 @@ export function readiness(pods: readonly KubePod[], expected: readonly string[])
     }).join("; "),
   };
 }
+
+/** A workspace's state from its Pods' states: `stopped` (none), `failed`, `running`, `starting`. */
+export function workspaceState(states: readonly PodState[]): string {
+  if (states.length === 0) return "stopped";
+  if (states.some((s) => s.failure)) return "failed";
+  return states.every((s) => s.ready) ? "running" : "starting";
+}

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/support/assert.ts";
-import { podState, readiness } from "./pod_state.ts";
+import { podState, readiness, workspaceState } from "./pod_state.ts";
 import type { KubePod, PodState } from "./pod_state.ts";
 
 type Status = NonNullable<KubePod["status"]>;
@@ -271,4 +271,18 @@ Deno.test("readiness() summarises every Pod still coming, by role, joined with '
       "agent: not scheduled yet (no scheduler has taken it); workspace: running, not ready; " +
       "devaipod-demo-proxy: not created",
   });
+});
+
+Deno.test("workspaceState() is stopped without Pods, failed before anything else, running only when every Pod is ready", () => {
+  const ready = podState(readyPod("agent"));
+  const coming = podState(pod("workspace", undefined));
+  const broken = podState(
+    pod("proxy", { phase: "Pending", containerStatuses: [waiting("ErrImagePull", "denied")] }, {
+      node: "node-1",
+    }),
+  );
+  assertEquals(
+    [[], [ready], [ready, coming], [ready, broken], [coming, broken]].map(workspaceState),
+    ["stopped", "running", "starting", "failed", "failed"],
+  );
 });

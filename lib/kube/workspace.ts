@@ -14,7 +14,7 @@ import { workspaceDirs } from "../pods/state.ts";
 import type { Progress } from "../util/progress.ts";
 import { KINDS, kubeObjectSchema } from "./client.ts";
 import type { KubeClient } from "./client.ts";
-import { podSchema, podState, readiness } from "./pod_state.ts";
+import { podSchema, podState, readiness, workspaceState } from "./pod_state.ts";
 import type { KubePod } from "./pod_state.ts";
 import type { KubeObject, KubeRender, KubeSecret } from "./render.ts";
 import { fillWorkspace } from "./fill.ts";
@@ -360,13 +360,7 @@ export async function kubeWorkspaces(client: KubeClient): Promise<KubeListRow[]>
     const members = pods.filter((p) => p.metadata.labels?.[LABELS.workspace] === ws);
     const states = members.map(podState);
     const agent = states.find((s) => s.role === ROLES.agent);
-    const state = members.length === 0
-      ? "stopped"
-      : states.some((s) => s.failure)
-      ? "failed"
-      : states.every((s) => s.ready)
-      ? "running"
-      : "starting";
+    const state = workspaceState(states);
     const meta = (k: string) => m.metadata.labels?.[k] ?? m.metadata.annotations?.[k] ?? null;
     return {
       name: ws,

@@ -58,7 +58,7 @@ export function kubeTest(name: string, fn: (t: Deno.TestContext) => Promise<void
 class PortTaken extends Error {}
 
 /** The last output of a stream, kept without blocking the process. */
-function collect(stream: ReadableStream<Uint8Array>): string[] {
+export function collect(stream: ReadableStream<Uint8Array>): string[] {
   const kept: string[] = [];
   (async () => {
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
@@ -69,7 +69,8 @@ function collect(stream: ReadableStream<Uint8Array>): string[] {
   return kept;
 }
 
-function freePort(): number {
+/** A loopback port free now (another process may take it before it is bound). */
+export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();

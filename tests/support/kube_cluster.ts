@@ -10,6 +10,7 @@
  */
 import { join } from "node:path";
 
+import { collect, freePort } from "./kube_apiserver.ts";
 import type { KubeServer } from "./kube_apiserver.ts";
 import { kwokPath, kwokStagesFile, schedulerPath } from "./kube_build.ts";
 
@@ -18,25 +19,6 @@ export const NODE_NAME = "kwok-node-0";
 
 /** What the fake node offers. */
 export const NODE_ALLOCATABLE = { cpu: "4", memory: "8Gi", pods: "110" } as const;
-
-/** The last output of a stream, kept without blocking the process. */
-function collect(stream: ReadableStream<Uint8Array>): string[] {
-  const kept: string[] = [];
-  (async () => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      kept.push(chunk);
-      if (kept.length > 200) kept.shift();
-    }
-  })().catch(() => {});
-  return kept;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** A running scheduler and kwok; `stop` ends both and removes their files. */
 export interface KubeNodes {
