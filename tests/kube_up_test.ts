@@ -324,7 +324,7 @@ kubeTest(
 );
 
 kubeTest(
-  "kube backend with a scheduler and a kwok node: up waits until the Pods are ready, copies the project in and runs the hooks through exec; list says running; logs and exec reach the node; stop and start go through the same wait and hooks",
+  "kube backend with a scheduler and a kwok node: up waits until the Pods are ready, copies the project in and runs the hooks through exec; list says running; logs and exec reach the node; stop and start go through the same wait and hooks; up over kept claims copies nothing",
   async () => {
     // The workspace folder is a scratch folder of the test: kwok runs exec's commands on this
     // machine, so the project's copy lands there.
@@ -460,6 +460,18 @@ kubeTest(
       const again = JSON.parse((await devaipod("status", ws, "--json")).stdout);
       assertEquals(again.state, "running");
       assertEquals(again.pods.map((p: { ready: boolean }) => p.ready), [true, true, true]);
+      assertEquals((await devaipod("delete", "-f", ws)).code, 0);
+
+      // The claims stayed, and hold the user's work: up again copies nothing over it.
+      await Deno.writeTextFile(join(copied, "hello.txt"), "the user's work\n");
+      const again2 = await devaipod("up", t.dir, "--backend", "kube", "--name", ws);
+      assertEquals(again2.code, 0, again2.stderr);
+      assertMatch(
+        again2.stderr,
+        /reusing claims devaipod-ready-work, devaipod-ready-agent-home, devaipod-ready-agent-work/,
+      );
+      assertEquals(again2.stderr.includes("copy the project"), false, again2.stderr);
+      assertEquals(await Deno.readTextFile(join(copied, "hello.txt")), "the user's work\n");
       assertEquals((await devaipod("delete", "-f", ws)).code, 0);
     } finally {
       await t.cleanup();

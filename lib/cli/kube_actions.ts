@@ -142,8 +142,13 @@ export async function kubeUpAction(
           workspacePod: {
             pod: kubeName(`${made.plan.pod.name}-workspace`),
             container: "workspace",
+            claim: kubeName(made.plan.workspaceVolume),
           },
-          agentPod: { pod: kubeName(`${made.plan.pod.name}-agent`), container: "agent" },
+          agentPod: {
+            pod: kubeName(`${made.plan.pod.name}-agent`),
+            container: "agent",
+            claim: kubeName(made.plan.agentWorkVolume),
+          },
         },
         hooks: {
           steps: made.steps,

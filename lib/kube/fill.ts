@@ -4,7 +4,8 @@
  * human's tree into the workspace Pod and the agent's branch `devaipod/NAME` into the agent Pod,
  * each an archive sent on the exec stream's stdin and unpacked there by `tar`. The command reads
  * exactly the archive's length, so the end of stdin need not reach it (the v4 protocol cannot say
- * it; some kubelets do not pass it on).
+ * it; some kubelets do not pass it on). A claim that already held its tree (a workspace deleted
+ * without `--volumes`, made again) is left as it is: it holds the user's work.
  */
 import { archiveCopy, branchCopy, cloneProject, disposeCopy } from "../pods/source.ts";
 import type { ProjectCopy } from "../pods/source.ts";
@@ -23,9 +24,10 @@ export interface FillTarget {
   branch: string;
   /** The folder both Pods mount their claim at. */
   target: string;
-  workspacePod: { pod: string; container: string };
-  /** Absent: the agent gets no clone (a workspace without one). */
-  agentPod?: { pod: string; container: string };
+  /** Absent: the human's tree is not copied (its claim holds it already). */
+  workspacePod?: { pod: string; container: string; claim: string };
+  /** Absent: the agent gets no clone (its claim holds one already, or it has none). */
+  agentPod?: { pod: string; container: string; claim: string };
 }
 
 /** Sends the archive `file` into `where`'s container and unpacks it at `target`. */
@@ -37,7 +39,8 @@ async function unpack(
 ): Promise<void> {
   const size = (await Deno.stat(file)).size;
   const proc = await kubeExec(client, {
-    ...where,
+    pod: where.pod,
+    container: where.container,
     command: ["/bin/sh", "-c", UNPACK, "devaipod-unpack", target, String(size)],
     stdin: true,
   });
@@ -61,9 +64,12 @@ export async function fillWorkspace(
   client: KubeClient,
   to: FillTarget,
 ): Promise<{ commit?: string }> {
+  if (!to.workspacePod && !to.agentPod) return {};
   const copy: ProjectCopy = await cloneProject(to.projectRoot, to.git);
   try {
-    await unpack(client, to.workspacePod, await archiveCopy(copy), to.target);
+    if (to.workspacePod) {
+      await unpack(client, to.workspacePod, await archiveCopy(copy), to.target);
+    }
     if (to.agentPod) {
       if (copy.commit) await branchCopy(copy, to.branch);
       await unpack(client, to.agentPod, await archiveCopy(copy), to.target);

@@ -250,8 +250,17 @@ export async function kubeUp(input: KubeUpInput, deps: KubeDeps): Promise<KubeUp
       input.readyTimeoutSeconds,
       deps,
     );
-    const fill = input.fill;
-    const filled = ready && fill
+    // A kept claim holds the workspace's data: nothing is copied over it.
+    const fill = input.fill && {
+      ...input.fill,
+      workspacePod: keptClaims.includes(input.fill.workspacePod?.claim ?? "")
+        ? undefined
+        : input.fill.workspacePod,
+      agentPod: keptClaims.includes(input.fill.agentPod?.claim ?? "")
+        ? undefined
+        : input.fill.agentPod,
+    };
+    const filled = ready && fill && (fill.workspacePod || fill.agentPod)
       ? await progress.step(
         `copy the project into the Pods (${fill.git ? "git clone of HEAD" : "files"})`,
         () => fillWorkspace(client, fill),
