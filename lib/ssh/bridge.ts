@@ -43,6 +43,58 @@ export interface BridgeTarget {
   env?: Record<string, string>;
 }
 
+/** A process a session runs in the container: its streams, exit status, and a way to stop it. */
+export interface SessionProcess {
+  stdin: WritableStream<Uint8Array>;
+  stdout: ReadableStream<Uint8Array>;
+  stderr: ReadableStream<Uint8Array>;
+  status: Promise<{ code: number }>;
+  kill(signal?: Deno.Signal): void;
+}
+
+/** What a session's process is started with. */
+export interface SessionSpec {
+  command: string[];
+  tty?: boolean;
+  user?: string;
+  workdir?: string;
+  env?: Readonly<Record<string, string>>;
+}
+
+/** How sessions reach the workspace's container: `podman exec`, or a cluster's exec. */
+export interface SessionRunner {
+  /** Starts `spec` in the target's container, stdin open. */
+  spawn(target: BridgeTarget, spec: SessionSpec): SessionProcess;
+  /** Whether `user` exists in the target's container. */
+  hasUser(target: BridgeTarget, user: string): Promise<boolean>;
+}
+
+/** Sessions through `podman exec`: values of variables go through podman's environment. */
+export function podmanRunner(podman: Podman): SessionRunner {
+  return {
+    spawn: (t, spec) => {
+      const env = spec.env ?? {};
+      return podman.spawn({
+        argv: p.execArgv({
+          container: t.container,
+          command: spec.command,
+          interactive: true,
+          ...(spec.tty ? { tty: true } : {}),
+          ...(spec.user ? { user: spec.user } : {}),
+          ...(spec.workdir ? { workdir: spec.workdir } : {}),
+          ...(Object.keys(env).length ? { envNames: Object.keys(env) } : {}),
+        }),
+        parse: () => {},
+      }, env);
+    },
+    hasUser: async (t, user) =>
+      (await podman.run({
+        ...p.containerExec({ container: t.container, command: ["id", "-u", user] }),
+        accepts: () => true,
+      })).code === 0,
+  };
+}
+
 /**
  * Variables a client may set with `env` requests: TERM, LANG, COLORTERM and LC_* (as OpenSSH's
  * usual AcceptEnv), and the names the user config's `[ssh] accept-env` lists.
@@ -137,10 +189,16 @@ export async function runBridge(
   );
   const key = await loadOrCreateHostKey(sshDir(ctx.deps.env));
   const socket = Duplex.from({ readable: process.stdin, writable: process.stdout });
-  const bridge = new Bridge(ctx.podman, target, key.privateKey, (line) => ctx.err(line), {
-    ...options,
-    acceptEnv: user.ssh?.["accept-env"] ?? [],
-  });
+  const bridge = new Bridge(
+    podmanRunner(ctx.podman),
+    target,
+    key.privateKey,
+    (line) => ctx.err(line),
+    {
+      ...options,
+      acceptEnv: user.ssh?.["accept-env"] ?? [],
+    },
+  );
   // ssh ends its ProxyCommand with SIGHUP; the sessions' processes must end with it.
   const signals: Deno.Signal[] = ["SIGHUP", "SIGTERM"];
   for (const s of signals) {
@@ -168,7 +226,7 @@ export const CIPHERS = [
 
 /** One SSH connection's server side. */
 export class Bridge {
-  readonly #podman: Podman;
+  readonly #runner: SessionRunner;
   #targetPromise: Promise<BridgeTarget>;
   /** `ssh-proxy --user`: sessions run as this user, whatever the client asks. */
   readonly #forcedUser: string | undefined;
@@ -178,20 +236,20 @@ export class Bridge {
   #target: BridgeTarget = { workspace: "", container: "", workdir: "/" };
   readonly #hostKey: string;
   readonly #warn: (line: string) => void;
-  /** Every podman process this connection started: killed when it ends. */
-  readonly #children = new Set<Deno.ChildProcess>();
+  /** Every process this connection started: killed when it ends. */
+  readonly #children = new Set<SessionProcess>();
   #sessions = 0;
   /** Sessions whose process runs, by id: hung up when their client goes. */
   readonly #running = new Set<string>();
 
   constructor(
-    podman: Podman,
+    runner: SessionRunner,
     target: BridgeTarget | Promise<BridgeTarget>,
     hostKey: string,
     warn: (line: string) => void,
     options: { user?: string; acceptEnv?: readonly string[] } = {},
   ) {
-    this.#podman = podman;
+    this.#runner = runner;
     this.#forcedUser = options.user;
     this.#acceptEnv = options.acceptEnv ?? [];
     this.#targetPromise = Promise.resolve(target).then((t) => this.#target = t);
@@ -272,13 +330,7 @@ export class Bridge {
   async #withUser(t: BridgeTarget, username: string): Promise<BridgeTarget> {
     const chosen = this.#forcedUser ?? username;
     if (!chosen || chosen === t.user) return t;
-    if (this.#forcedUser === undefined) {
-      const known = await this.#podman.run({
-        ...p.containerExec({ container: t.container, command: ["id", "-u", chosen] }),
-        accepts: () => true,
-      });
-      if (known.code !== 0) return t;
-    }
+    if (this.#forcedUser === undefined && !(await this.#runner.hasUser(t, chosen))) return t;
     return { ...t, user: chosen };
   }
 
@@ -306,30 +358,28 @@ export class Bridge {
     });
   }
 
-  #spawn(spec: p.ExecSpec, env?: Readonly<Record<string, string>>): Deno.ChildProcess {
-    const child = this.#podman.spawn({ argv: p.execArgv(spec), parse: () => {} }, env);
+  #spawn(spec: SessionSpec): SessionProcess {
+    const child = this.#runner.spawn(this.#target, spec);
     this.#children.add(child);
-    child.status.finally(() => this.#children.delete(child));
+    child.status.finally(() => this.#children.delete(child)).catch(() => {});
     return child;
   }
 
   #exec(
     command: readonly string[],
     options: { tty?: boolean; env?: Record<string, string> } = {},
-  ): Deno.ChildProcess {
+  ): SessionProcess {
     const t = this.#target;
-    // Values go to podman through its environment, named in argv: a client's variables (an
-    // accepted token, say) never show in the host's process list.
+    // A client's variables (an accepted token, say) never show in the host's process list: the
+    // runner passes values out of band where it can.
     const env = { ...t.env, ...options.env };
     return this.#spawn({
-      container: t.container,
       command: [...command],
-      interactive: true,
       ...(options.tty ? { tty: true } : {}),
       ...(t.user ? { user: t.user } : {}),
       workdir: t.workdir,
-      ...(Object.keys(env).length ? { envNames: Object.keys(env) } : {}),
-    }, env);
+      ...(Object.keys(env).length ? { env } : {}),
+    });
   }
 
   #session(session: Any): void {
@@ -497,11 +547,7 @@ export class Bridge {
   #control(command: string[], user?: string): Promise<void> {
     return this.#targetPromise.then(async (t) => {
       const as = user ?? t.user;
-      const child = this.#spawn({
-        container: t.container,
-        command,
-        ...(as ? { user: as } : {}),
-      });
+      const child = this.#spawn({ command, ...(as ? { user: as } : {}) });
       child.stdin.close().catch(() => {});
       child.stdout.cancel().catch(() => {});
       child.stderr.cancel().catch(() => {});
@@ -546,7 +592,7 @@ export class Bridge {
   /** Relays a channel and a process: stdin, stdout, stderr, EOF, then the exit status. */
   #relay(
     channel: Any,
-    child: Deno.ChildProcess,
+    child: SessionProcess,
     options: { signalled?: Set<string>; forward?: boolean },
   ): void {
     const writer = child.stdin.getWriter();
