@@ -442,6 +442,12 @@ kubeTest(
         stdin: data,
       });
       assertEquals([piped.code, piped.stdout.length, piped.stdout === data], [0, 100_000, true]);
+      // ssh: the real OpenSSH client, devaipod's bridge as its ProxyCommand, the session through
+      // the API's exec (HOME: the bridge's keys and known host go to the test's folder).
+      const bridged = await runDevaipod(["ssh", ws, "--", "echo", "bridged"], {
+        env: { ...t.env, HOME: t.tmp },
+      });
+      assertEquals([bridged.code, bridged.stdout], [0, "bridged\n"], bridged.stderr);
 
       const stop = await devaipod("stop", ws);
       assertEquals(stop.code, 0, stop.stderr);

@@ -29,6 +29,10 @@ import { kubeExec } from "../kube/exec.ts";
 import { gitFacts } from "../pods/source.ts";
 import { Progress } from "../util/progress.ts";
 import type { CliContext } from "./context.ts";
+import { z } from "zod";
+import { helperArgv } from "../ssh/bridge.ts";
+import type { BridgeTarget, SessionRunner } from "../ssh/bridge.ts";
+import { kubeRunner } from "../kube/session_runner.ts";
 import type { RenderOptions } from "./render_action.ts";
 import { renderTable } from "./table.ts";
 
@@ -409,3 +413,41 @@ export async function kubeExecAction(
     client.close();
   }
 }
+
+/**
+ * The SSH bridge's way into a kube workspace: sessions through the API's exec in its workspace
+ * Pod, whose spec gives the folder and devaipod's helper (for sftp and forwarding).
+ */
+export function kubeBridge(
+  ctx: CliContext,
+  record: KubeRecord,
+): { runner: SessionRunner; target: Promise<BridgeTarget>; close(): void } {
+  const client = recordClient(ctx, record);
+  const name = kubeName(`${podName(record.workspace)}-workspace`);
+  const target = (async (): Promise<BridgeTarget> => {
+    await runningPod(client, record, name, "workspace");
+    const pod = await client.get("Pod", name, podSpecSchema);
+    const container = pod?.spec.containers.find((c) => c.name === "workspace");
+    const helper = helperArgv((container?.volumeMounts ?? []).map((m) => m.mountPath));
+    return {
+      workspace: record.workspace,
+      container: name,
+      workdir: container?.workingDir ?? "/",
+      ...(helper ? { helper } : {}),
+    };
+  })();
+  return { runner: kubeRunner(client), target, close: () => client.close() };
+}
+
+/** The fields of a Pod's spec the bridge reads. */
+const podSpecSchema = z.object({
+  spec: z.object({
+    containers: z.array(
+      z.object({
+        name: z.string(),
+        workingDir: z.string().optional(),
+        volumeMounts: z.array(z.object({ mountPath: z.string() }).passthrough()).optional(),
+      }).passthrough(),
+    ),
+  }).passthrough(),
+}).passthrough();

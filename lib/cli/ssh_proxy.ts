@@ -1,7 +1,7 @@
 /** `devaipod ssh-proxy NAME` (hidden): ssh's ProxyCommand, an SSH server on stdin/stdout. */
 import { Command } from "@commander-js/extra-typings";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import { DevaipodError, FailedError } from "../errors.ts";
+import { DevaipodError } from "../errors.ts";
 import { devaipodDirs } from "../paths.ts";
 import type { CliContext } from "./context.ts";
 
@@ -16,17 +16,12 @@ export function sshProxyCommand(ctx: CliContext): CommandUnknownOpts {
     )
     .action(async (name, options) => {
       const { readKubeRecord } = await import("../kube/workspace.ts");
-      if (await readKubeRecord(devaipodDirs(ctx.deps.env).state, name)) {
-        throw new FailedError(
-          `workspace ${name} runs on Kubernetes: the SSH bridge does not reach it yet`,
-          {
-            hint:
-              `\`devaipod ssh ${name}\` and \`devaipod exec ${name}\` work (through the API's exec)`,
-          },
-        );
-      }
+      const record = await readKubeRecord(devaipodDirs(ctx.deps.env).state, name);
       const { runBridge } = await import("../ssh/bridge.ts");
-      const code = await runBridge(ctx, name, options.user ? { user: options.user } : {});
+      // A kube workspace: the sessions go through the cluster's exec.
+      const kube = record ? (await import("./kube_actions.ts")).kubeBridge(ctx, record) : undefined;
+      const code = await runBridge(ctx, name, options.user ? { user: options.user } : {}, kube)
+        .finally(() => kube?.close());
       if (code !== 0) {
         throw new DevaipodError(`ssh-proxy exited with code ${code}`, code, { silent: true });
       }

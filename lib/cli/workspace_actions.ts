@@ -277,8 +277,13 @@ export async function sshAction(
   options: { bridge?: boolean } = {},
 ): Promise<void> {
   if (await readKubeRecord(devaipodDirs(ctx.deps.env).state, name)) {
-    // No SSH bridge to a cluster yet: the session goes through the API's exec.
-    ctx.debug("a kube workspace: exec through the API instead of the SSH bridge");
+    // The bridge reaches a cluster's Pod through the API's exec (ssh-proxy); without ssh, exec.
+    const { hasSsh, sshSession } = await import("./ssh_config_action.ts");
+    if (options.bridge !== false && await hasSsh(ctx.deps.env)) {
+      const code = await sshSession(ctx, { workspace: name, command });
+      if (code !== 0) throw new CommandExitError(code);
+      return;
+    }
     return await execAction(ctx, name, command, { container: "workspace" });
   }
   const { container: c, pod, workspace } = await container(ctx, name, "workspace");

@@ -173,14 +173,16 @@ export interface BridgeContext {
 /**
  * Runs the bridge for workspace `name` on this process's stdin/stdout until the client leaves.
  * The workspace is looked up while the client and the bridge shake hands; a lookup that fails
- * ends the connection with one line on stderr.
+ * ends the connection with one line on stderr. `via` gives another way in (a cluster's exec) and
+ * its target.
  */
 export async function runBridge(
   ctx: BridgeContext,
   name: string,
   options: { user?: string } = {},
+  via?: { runner: SessionRunner; target: Promise<BridgeTarget> },
 ): Promise<number> {
-  const target = bridgeTarget(ctx.podman, name);
+  const target = via?.target ?? bridgeTarget(ctx.podman, name);
   // Reported at the end (below); until then a failed lookup only ends the connection.
   target.catch(() => {});
   const user = await loadUserConfig(
@@ -190,7 +192,7 @@ export async function runBridge(
   const key = await loadOrCreateHostKey(sshDir(ctx.deps.env));
   const socket = Duplex.from({ readable: process.stdin, writable: process.stdout });
   const bridge = new Bridge(
-    podmanRunner(ctx.podman),
+    via?.runner ?? podmanRunner(ctx.podman),
     target,
     key.privateKey,
     (line) => ctx.err(line),
