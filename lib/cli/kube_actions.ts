@@ -74,13 +74,14 @@ export async function kubeUpAction(
   options: KubeUpOptions,
 ): Promise<void> {
   // The planner, loaded only here: the other kube commands (list above all) stay light.
-  const [{ kubeRenderOptions, renderPlan }, { renderKube }] = await Promise.all([
+  const [{ kubeRenderOptions, renderPlan, withKubeDefaults }, { renderKube }] = await Promise.all([
     import("./render_action.ts"),
     import("../kube/render.ts"),
   ]);
+  const made = await renderPlan(ctx, source, options, "up --backend kube");
+  options = { ...options, ...withKubeDefaults(options, made.kube) };
   const client = kubeClient(ctx, options);
   try {
-    const made = await renderPlan(ctx, source, options, "up --backend kube");
     if (made.build) {
       throw new FailedError(
         `the project builds its image (${made.image}); a cluster pulls images, it builds none`,

@@ -59,7 +59,7 @@ export function renderCommand(ctx: CliContext): CommandUnknownOpts {
       "kube: the objects' namespace (default: the kubeconfig context's, else default)",
     )
     .option("--context <context>", "kube: the kubeconfig context whose namespace to use")
-    .option("--storage <size>", "kube: each volume claim's size", "10Gi")
+    .option("--storage <size>", "kube: each volume claim's size (default 10Gi)")
     .option("--cpu <cpus>", "kube: CPU request and limit of the workspace and the agent (e.g. 2)")
     .option(
       "--memory <size>",

@@ -246,6 +246,8 @@ export interface RenderPlan {
   configFile: string | undefined;
   /** The project's lifecycle hooks (`up --backend kube` runs them). */
   steps: readonly LifecycleStep[];
+  /** The user config's `[kube]` defaults. */
+  kube: NonNullable<UserConfig["kube"]>;
 }
 
 /**
@@ -325,6 +327,7 @@ export async function renderPlan(
     folder,
     configFile: resolved?.configFile,
     steps: resolved?.lifecycle.steps ?? [],
+    kube: user.kube ?? {},
   };
 }
 
@@ -339,13 +342,16 @@ export async function renderAction(
       hint: `targets: ${RENDER_TARGETS.join(", ")}`,
     });
   }
-  const { workspace, plan, image, build, agentUser, subnets } = await renderPlan(
+  const { workspace, plan, image, build, agentUser, subnets, kube } = await renderPlan(
     ctx,
     source,
     options,
   );
   if (options.target === "kube") {
-    await renderKubeTarget(ctx, { workspace, plan, image, build, agentUser }, options);
+    await renderKubeTarget(ctx, { workspace, plan, image, build, agentUser }, {
+      ...options,
+      ...withKubeDefaults(options, kube),
+    });
     return;
   }
   const quadlet = quadletInputFromPlan(plan, {
@@ -464,6 +470,24 @@ async function kubeNamespace(ctx: CliContext, options: RenderOptions): Promise<s
     return "default";
   }
   return contextNamespace(text, file as string, options.context) ?? "default";
+}
+
+/** The kube flags, each the user config's `[kube]` value where the flag is not given. */
+export function withKubeDefaults(
+  options: Pick<RenderOptions, "context" | "namespace" | "storage" | "cpu" | "memory">,
+  kube: NonNullable<UserConfig["kube"]>,
+): Pick<RenderOptions, "context" | "namespace" | "storage" | "cpu" | "memory"> {
+  const pick = (k: "context" | "namespace" | "storage" | "cpu" | "memory") => {
+    const v = options[k] ?? kube[k];
+    return v !== undefined ? { [k]: v } : {};
+  };
+  return {
+    ...pick("context"),
+    ...pick("namespace"),
+    ...pick("storage"),
+    ...pick("cpu"),
+    ...pick("memory"),
+  };
 }
 
 /** The objects' namespace, claim size, requests and limits, from the flags. */

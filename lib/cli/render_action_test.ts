@@ -230,3 +230,31 @@ Deno.test("render --target kube: the namespace comes from the kubeconfig's conte
   );
   assertMatch(err.message, /^--memory: 'lots' is not a Kubernetes quantity/);
 });
+
+Deno.test("render --target kube takes the user config's [kube] defaults where no flag is given; a bad one names the file", async () => {
+  const { root, project, run } = await setup();
+  await Deno.mkdir(`${root}/home/.config`, { recursive: true });
+  const config = `${root}/home/.config/devaipod.toml`;
+  await Deno.writeTextFile(
+    config,
+    '[kube]\nnamespace = "team"\ncpu = "3"\nmemory = "6Gi"\nstorage = "20Gi"\n',
+  );
+  const r = await run("render", project, "--target", "kube", "--json", "--cpu", "1");
+  const out = JSON.parse(r.stdout);
+  assertEquals(out.namespace, "team");
+  // deno-lint-ignore no-explicit-any
+  const agent = out.objects.find((o: any) =>
+    o.kind === "Pod" && o.metadata.name.endsWith("-agent")
+  );
+  assertEquals(agent.spec.containers[0].resources, {
+    requests: { cpu: "1", memory: "6Gi" },
+    limits: { cpu: "1", memory: "6Gi" },
+  });
+  // deno-lint-ignore no-explicit-any
+  const claim = out.objects.find((o: any) => o.kind === "PersistentVolumeClaim");
+  assertEquals(claim.spec.resources.requests.storage, "20Gi");
+
+  await Deno.writeTextFile(config, '[kube]\ncpu = "lots"\n');
+  const err = await assertRejects(() => run("render", project, "--target", "kube"), Error);
+  assertMatch(err.message, /devaipod\.toml:2:\d+: .*kube\.cpu: expected a Kubernetes quantity/);
+});

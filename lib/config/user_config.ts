@@ -39,6 +39,12 @@ const allowEntry = z.string().superRefine((value, ctx) => {
   for (const message of entryProblems([value])) ctx.addIssue({ code: "custom", message });
 });
 
+/** A Kubernetes quantity (`2`, `500m`, `4Gi`). */
+const quantity = z.string().regex(
+  /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/,
+  "expected a Kubernetes quantity such as 2, 500m or 4Gi",
+);
+
 /** The user config's schema. Strict: a misspelt key is an error, not silently ignored. */
 export const UserConfigSchema = z.strictObject({
   "default-image": z.string().optional(),
@@ -70,6 +76,14 @@ export const UserConfigSchema = z.strictObject({
   ssh: z.strictObject({ "accept-env": z.array(varName).optional() }).optional(),
   // Hosts (with their port, if any) whose pull request URLs `up` takes, and which forge they run.
   forges: z.record(z.string().min(1), z.enum(FORGE_KINDS)).optional(),
+  // `--backend kube` and `render --target kube`: defaults of their flags.
+  kube: z.strictObject({
+    context: z.string().min(1).optional(),
+    namespace: z.string().min(1).optional(),
+    storage: quantity.optional(),
+    cpu: quantity.optional(),
+    memory: quantity.optional(),
+  }).optional(),
 });
 /** A validated user config. */
 export type UserConfig = z.infer<typeof UserConfigSchema>;
