@@ -23,7 +23,7 @@ export const RUNTIME_ENTRY_POINTS: readonly string[] = [
 export const RUNTIME_FILES: readonly RuntimeFile[] = [
   {
     path: "lib/errors.ts",
-    sha256: "cd25f103f28d77280af8e0702c8502f40ec9c06115f726eeb913df4601b91a22",
+    sha256: "a23eb9114996bafff21a900593eb7c638cebd6aa054bc31f13328edc81dbcf4a",
   },
   {
     path: "lib/pods/agent_client.ts",
