@@ -13,17 +13,15 @@ import { podSchema, podState, workspaceState } from "../kube/pod_state.ts";
 import { kubeName } from "../kube/render.ts";
 import {
   kubeDelete,
-  kubeRecords,
   kubeStart,
   kubeStop,
   kubeUp,
   kubeWorkspaces,
-  readKubeRecord,
-  removeKubeRecord,
   workspacePods,
-  writeKubeRecord,
 } from "../kube/workspace.ts";
-import type { KubeListRow, KubeRecord } from "../kube/workspace.ts";
+import { kubeRecords, readKubeRecord, removeKubeRecord, writeKubeRecord } from "../kube/records.ts";
+import type { KubeListRow } from "../kube/workspace.ts";
+import type { KubeRecord } from "../kube/records.ts";
 import { podName, withWorkspaceEnv } from "../plan/pod_plan.ts";
 import { kubeExec } from "../kube/exec.ts";
 import { gitFacts } from "../pods/source.ts";

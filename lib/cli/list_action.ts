@@ -110,7 +110,7 @@ export async function listAction(
   const kube = async (): Promise<ListRow[]> => {
     if (only && only !== "kube") return [];
     // Loaded only where this host made a kube workspace.
-    const { kubeRecords } = await import("../kube/workspace.ts");
+    const { kubeRecords } = await import("../kube/records.ts");
     if (!(await kubeRecords(devaipodDirs(ctx.deps.env).state)).length) return [];
     const { kubeListRows } = await import("./kube_actions.ts");
     return await kubeListRows(ctx);

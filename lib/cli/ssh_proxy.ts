@@ -15,7 +15,7 @@ export function sshProxyCommand(ctx: CliContext): CommandUnknownOpts {
       "sessions run as this user (default: the client's user name when the workspace has it, else its remoteUser)",
     )
     .action(async (name, options) => {
-      const { readKubeRecord } = await import("../kube/workspace.ts");
+      const { readKubeRecord } = await import("../kube/records.ts");
       const record = await readKubeRecord(devaipodDirs(ctx.deps.env).state, name);
       const { runBridge } = await import("../ssh/bridge.ts");
       // A kube workspace: the sessions go through the cluster's exec.

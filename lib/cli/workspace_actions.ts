@@ -44,8 +44,8 @@ import type { CliContext } from "./context.ts";
 import { Progress } from "../util/progress.ts";
 import { renderTable } from "./table.ts";
 import { workRow } from "./agent_work_actions.ts";
-import { readKubeRecord } from "../kube/workspace.ts";
-import type { KubeRecord } from "../kube/workspace.ts";
+import { readKubeRecord } from "../kube/records.ts";
+import type { KubeRecord } from "../kube/records.ts";
 
 const ROLE_NAMES = ["workspace", "agent"] as const;
 

@@ -2,15 +2,12 @@
  * Kube workspaces through the API: `up` creates a render's objects (with its Secrets' values)
  * and waits for the Pods, rolling back all but the claims when anything fails; `list`, `status`,
  * `stop` (the Pods go, the claims and the rest stay), `start` (the Pods again, from the spec
- * kept at `up`), `delete` and `logs` select by the workspace label. A small record on this host
- * (`workspaces/NAME/kube.json`) says which context and namespace a workspace lives in; the
- * cluster's labels say what exists.
+ * kept at `up`), `delete` and `logs` select by the workspace label. Where a workspace lives is
+ * this host's record (records.ts); the cluster's labels say what exists.
  */
-import { join } from "node:path";
 import { z } from "zod";
 import { ConflictError, FailedError, NotFoundError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
-import { workspaceDirs } from "../pods/state.ts";
 import type { Progress } from "../util/progress.ts";
 import { KINDS, kubeObjectSchema } from "./client.ts";
 import type { KubeClient } from "./client.ts";
@@ -22,70 +19,6 @@ import { podHooks, runKubeHooks } from "./hooks.ts";
 import type { HookPod } from "./hooks.ts";
 import type { LifecycleStep } from "../devcontainer/lifecycle.ts";
 import type { FillTarget } from "./fill.ts";
-
-/** Where a kube workspace lives, as this host recorded it at `up`. */
-export interface KubeRecord {
-  workspace: string;
-  context: string;
-  namespace: string;
-  server: string;
-}
-
-const recordSchema = z.object({
-  workspace: z.string(),
-  context: z.string(),
-  namespace: z.string(),
-  server: z.string(),
-});
-
-function recordFile(stateDir: string, workspace: string): string {
-  return join(workspaceDirs(stateDir, workspace).root, "kube.json");
-}
-
-/** Records where `up` made a kube workspace. */
-export async function writeKubeRecord(stateDir: string, record: KubeRecord): Promise<void> {
-  const file = recordFile(stateDir, record.workspace);
-  await Deno.mkdir(join(file, ".."), { recursive: true });
-  await Deno.writeTextFile(file, `${JSON.stringify(record, null, 2)}\n`);
-}
-
-/** The record of `workspace`, or undefined when this host made no kube workspace of that name. */
-export async function readKubeRecord(
-  stateDir: string,
-  workspace: string,
-): Promise<KubeRecord | undefined> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(recordFile(stateDir, workspace));
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
-  }
-  const r = recordSchema.safeParse(JSON.parse(text));
-  return r.success ? r.data : undefined;
-}
-
-/** Every kube workspace this host recorded. */
-export async function kubeRecords(stateDir: string): Promise<KubeRecord[]> {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(join(stateDir, "workspaces"))) {
-      if (e.isDirectory) names.push(e.name);
-    }
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-  const records = await Promise.all(names.map((n) => readKubeRecord(stateDir, n)));
-  return records.filter((r): r is KubeRecord => r !== undefined)
-    .sort((a, b) => a.workspace.localeCompare(b.workspace));
-}
-
-/** Forgets a kube workspace's record. */
-export async function removeKubeRecord(stateDir: string, workspace: string): Promise<void> {
-  await Deno.remove(recordFile(stateDir, workspace)).catch((err) => {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  });
-}
 
 /** The ConfigMap that keeps a workspace's Pod specs, so `start` can make them again. */
 export function podsConfigMapName(pod: string): string {
