@@ -261,7 +261,7 @@ export async function kubeStatusAction(
 export async function kubeStopAction(ctx: CliContext, record: KubeRecord): Promise<void> {
   const client = recordClient(ctx, record);
   try {
-    const pods = await kubeStop(client, record.workspace);
+    const pods = await kubeStop(client, record.workspace, { client, progress: progressOf(ctx) });
     ctx.info(`stopped ${record.workspace} (deleted pods ${pods.join(", ") || "none"})`);
   } finally {
     client.close();

@@ -355,10 +355,52 @@ export function workspacePods(client: KubeClient, workspace: string): Promise<Ku
   return client.list("Pod", { [LABELS.workspace]: workspace }, podSchema);
 }
 
-/** `stop`: deletes the Pods; the claims, Services, policies, Secrets and the specs stay. */
-export async function kubeStop(client: KubeClient, workspace: string): Promise<string[]> {
+/**
+ * Waits until the workspace has no Pods left, or with `terminatingOnly` none being deleted
+ * (terminating ones finish their grace period on their node); the names of those still there
+ * after `timeoutSeconds` fail it.
+ */
+export async function waitGone(
+  client: KubeClient,
+  workspace: string,
+  timeoutSeconds: number,
+  deps: Pick<KubeDeps, "sleep" | "now">,
+  terminatingOnly = false,
+): Promise<void> {
+  const sleep = deps.sleep ?? delay;
+  const now = deps.now ?? (() => performance.now());
+  const deadline = now() + timeoutSeconds * 1000;
+  for (;;) {
+    const left = (await workspacePods(client, workspace))
+      .filter((p) => !terminatingOnly || p.metadata.deletionTimestamp);
+    if (left.length === 0) return;
+    if (now() >= deadline) {
+      throw new FailedError(
+        `workspace ${workspace}: pods still terminating after ${timeoutSeconds}s: ${
+          left.map((p) => p.metadata.name).join(", ")
+        }`,
+        { hint: "their node has not confirmed the deletion; `kubectl describe pod` says why" },
+      );
+    }
+    await sleep(250);
+  }
+}
+
+/**
+ * `stop`: deletes the Pods and waits until they are gone (so that `start` can make them again);
+ * the claims, Services, policies, Secrets and the specs stay.
+ */
+export async function kubeStop(
+  client: KubeClient,
+  workspace: string,
+  deps: KubeDeps,
+  timeoutSeconds = 120,
+): Promise<string[]> {
   const pods = await workspacePods(client, workspace);
-  for (const p of pods) await client.delete("Pod", p.metadata.name);
+  await deps.progress.step(`delete ${pods.length} pods`, async () => {
+    for (const p of pods) await client.delete("Pod", p.metadata.name);
+    await waitGone(client, workspace, timeoutSeconds, deps);
+  });
   return pods.map((p) => p.metadata.name);
 }
 
@@ -371,6 +413,13 @@ export async function kubeStart(
   deps: KubeDeps,
 ): Promise<void> {
   const { pods, hooks } = await keptPods(client, pod, workspace);
+  // Pods still terminating (a stop just now) must be gone before theirs can be made again.
+  if ((await workspacePods(client, workspace)).some((p) => p.metadata.deletionTimestamp)) {
+    await deps.progress.step(
+      "wait for the stopped pods to go",
+      () => waitGone(client, workspace, readyTimeoutSeconds, deps, true),
+    );
+  }
   const running = new Set((await workspacePods(client, workspace)).map((p) => p.metadata.name));
   await deps.progress.step(`create ${pods.length - running.size} pods`, async () => {
     for (const p of pods) if (!running.has(p.metadata.name)) await client.create(p);
