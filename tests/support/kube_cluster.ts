@@ -22,10 +22,6 @@ export const NODE_ALLOCATABLE = { cpu: "4", memory: "8Gi", pods: "110" } as cons
 
 /** A running scheduler and kwok; `stop` ends both and removes their files. */
 export interface KubeNodes {
-  /** The process ids, to measure them. */
-  readonly pids: { scheduler: number; kwok: number };
-  /** The last output of both, to explain a failure. */
-  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -243,14 +239,7 @@ export async function startNodes(server: KubeServer, opts: NodeOptions = {}): Pr
       );
     }
     binder = bindClaims(server, dir);
-    return {
-      pids: { scheduler: scheduler.pid, kwok: kwok.pid },
-      logs: () =>
-        `kube-scheduler:\n${schedErr.join("").slice(-4000)}\nkwok:\n${
-          kwokErr.join("").slice(-4000)
-        }`,
-      stop,
-    };
+    return { stop };
   } catch (err) {
     await stop();
     throw err;
