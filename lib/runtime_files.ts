@@ -17,6 +17,7 @@ export const RUNTIME_ENTRY_POINTS: readonly string[] = [
   "lib/proxy/main.ts",
   "lib/pods/agent_client.ts",
   "lib/ssh/in_container.ts",
+  "lib/kube/copy_runtime.ts",
 ];
 
 /** Every file those programs load, sorted by path. */
@@ -24,6 +25,10 @@ export const RUNTIME_FILES: readonly RuntimeFile[] = [
   {
     path: "lib/errors.ts",
     sha256: "a23eb9114996bafff21a900593eb7c638cebd6aa054bc31f13328edc81dbcf4a",
+  },
+  {
+    path: "lib/kube/copy_runtime.ts",
+    sha256: "7e8821640c9756df3db46088a049a9fe7740253f51675690d72a50bf84591ff5",
   },
   {
     path: "lib/pods/agent_client.ts",

@@ -1,29 +1,45 @@
 /**
  * The same YAML, run for real: `render --target kube` of a project, played by `podman kube play`
  * (Debian trixie's podman 5, in a box of the `systemd` test image; Debian 12's podman 4.3 has no
- * Secret volumes). The agent comes up healthy by the rendered readiness probe itself, and the
- * workspace reaches it. The test then says which isolation parts podman enforces from the YAML
+ * Secret volumes). The box is a node without this host's files: devaipod's code and the agent come
+ * from devaipod's runtime image, pushed by `devaipod runtime-image` to a real registry (Debian's
+ * docker-registry) and copied in by each Pod's init container. The agent comes up healthy by the
+ * rendered readiness probe itself, and the workspace reaches it. The test then says which isolation parts podman enforces from the YAML
  * (users, dropped capabilities, no privilege escalation, seccomp, the read-only root, claims as
  * volumes, Secrets and the allowlist as files) and which it ignores: NetworkPolicies (the agent
  * reaches the workspace) and Services (their `$(…_SERVICE_HOST)` variables stay unset).
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { stringify } from "yaml";
 import { devaipodDirs } from "../lib/paths.ts";
 import type { KubeObject } from "../lib/kube/render.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
-import { denoProgram, runDevaipod } from "./support/cli.ts";
-import { podmanTest } from "./support/podman_env.ts";
+import { runDevaipod } from "./support/cli.ts";
+import { podmanUnavailable } from "./support/podman_env.ts";
+import {
+  REGISTRY_PROGRAM,
+  registryConfig,
+  registryUnavailable,
+  startRegistry,
+} from "./support/registry.ts";
 import { agentBinaryCached, startSystemdBox } from "./support/systemd_box.ts";
 import type { SystemdBox } from "./support/systemd_box.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 import { project } from "./support/workspaces.ts";
 
-const ROOT = dirname(dirname(new URL(import.meta.url).pathname));
 const WS = "kube-play";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
+
+/** The full path of `program` on PATH. */
+async function which(program: string): Promise<string> {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    const path = join(dir, program);
+    if (await Deno.stat(path).then((i) => i.isFile, () => false)) return path;
+  }
+  throw new Error(`${program} is not on PATH`);
+}
 
 /** Polls `check` every 500 ms for up to `seconds`; the last result. */
 async function poll(seconds: number, check: () => Promise<boolean>): Promise<boolean> {
@@ -34,13 +50,22 @@ async function poll(seconds: number, check: () => Promise<boolean>): Promise<boo
   return false;
 }
 
-podmanTest(
-  "kube render: podman kube play of the rendered objects starts the workspace with a healthy agent; podman enforces the Pods' security contexts and ignores NetworkPolicies and Services",
-  async () => {
+const CI = Deno.env.get("CI") === "true";
+const unavailable = podmanUnavailable ?? registryUnavailable;
+if (unavailable && !CI) console.error(`skipping the kube play test: ${unavailable}`);
+
+Deno.test({
+  name:
+    "kube render: podman kube play of the rendered objects, with devaipod's runtime image from a registry and none of this host's files, starts the workspace with a healthy agent; podman enforces the Pods' security contexts and ignores NetworkPolicies and Services",
+  ignore: unavailable !== undefined && !CI,
+  fn: async () => {
+    assertEquals(unavailable, undefined, unavailable);
     const dirs = devaipodDirs(Deno.env);
-    const opencode = await agentBinaryCached(dirs.cache);
+    await agentBinaryCached(dirs.cache);
     const dir = await project({ image: DEV_IMAGE });
     const work = await Deno.makeTempDir({ prefix: "devaipod-kube-play-" });
+    const registry = await startRegistry();
+    const env = { CONTAINERS_REGISTRIES_CONF: registry.registriesConf };
     let box: SystemdBox | undefined;
     try {
       const r = await runDevaipod([
@@ -52,14 +77,42 @@ podmanTest(
         "default",
         "--name",
         WS,
+        "--registry",
+        registry.address,
         "--json",
-      ]);
+      ], { env });
       assertEquals(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout) as {
         objects: KubeObject[];
         secrets: { name: string; source: string }[];
         hostPaths: string[];
+        runtimeImage: string;
       };
+      // Nothing of this host's: devaipod's code, its Deno and the agent come from the image.
+      assertEquals(out.hostPaths, []);
+      const repo = `${registry.address}/devaipod-runtime`;
+      assertMatch(out.runtimeImage, new RegExp(`^${repo}:[0-9.]+-[0-9a-f]{16}$`));
+      assert(
+        !(await registry.hasManifest("devaipod-runtime", out.runtimeImage.split(":").at(-1) ?? "")),
+        "not pushed by render",
+      );
+
+      // `runtime-image REGISTRY` builds and pushes it; the Pods could name it by digest.
+      const pushed = await runDevaipod(["runtime-image", registry.address], { env });
+      assertEquals(pushed.code, 0, pushed.stderr);
+      const ref = pushed.stdout.trim();
+      assertMatch(ref, new RegExp(`^${repo}@sha256:[0-9a-f]{64}$`));
+      assert(await registry.hasManifest("devaipod-runtime", ref.split("@")[1] ?? ""), ref);
+      assert(
+        await registry.hasManifest("devaipod-runtime", out.runtimeImage.split(":").at(-1) ?? ""),
+        "the tag render named",
+      );
+      // Again: the same image, nothing built.
+      const again = await runDevaipod(["runtime-image", registry.address, "--json"], { env });
+      assertEquals(again.code, 0, again.stderr);
+      assertEquals(JSON.parse(again.stdout).ref, ref);
+      assertEquals(again.stderr.includes("building"), false, again.stderr);
+
       // The one secret a plain project needs: the agent's password, made here as `render` says.
       assertEquals(out.secrets.map((s) => s.source), ["random"]);
       const password = crypto.randomUUID();
@@ -73,25 +126,49 @@ podmanTest(
         join(work, "objects.yaml"),
         [secret, ...out.objects].map((o) => `---\n${stringify(o)}`).join(""),
       );
-      // The host paths the Pods mount exist on this "node": the agent binary, deno and
-      // devaipod's code for the proxy, the shims' folder.
-      const deno = await Deno.realPath(denoProgram());
-      const shims = out.hostPaths.find((h) => h.endsWith("/shims"));
-      assert(shims, out.hostPaths.join(", "));
-      assertEquals(
-        [...out.hostPaths].sort(),
-        [opencode, shims, deno, ROOT].sort(),
-        "host paths",
+      // The "node" is a box with its own loopback: the same registry (its storage, served by a
+      // second registry process on the same address inside), and none of this host's files.
+      await Deno.writeTextFile(
+        join(work, "registry.yml"),
+        registryConfig(registry.address, "/registry"),
       );
       box = await startSystemdBox("kube-play", [
         `${work}:/play:ro`,
-        `${opencode}:${opencode}:ro`,
-        `${deno}:${deno}:ro`,
-        `${ROOT}:${ROOT}:ro`,
+        `${registry.storage}:/registry`,
+        `${await Deno.realPath(await which(REGISTRY_PROGRAM))}:/usr/local/bin/docker-registry:ro`,
       ]);
       const inBox = box.exec;
-      assertEquals((await inBox(["mkdir", "-p", shims])).code, 0);
+      const served = await inBox([
+        "systemd-run",
+        "--unit",
+        "registry",
+        "/usr/local/bin/docker-registry",
+        "serve",
+        "/play/registry.yml",
+      ]);
+      assertEquals(served.code, 0, served.stderr);
+      const insecure = await inBox([
+        "sh",
+        "-c",
+        `mkdir -p /etc/containers/registries.conf.d && printf '[[registry]]\\nlocation = "%s"\\ninsecure = true\\n' "$1" > /etc/containers/registries.conf.d/test.conf`,
+        "sh",
+        registry.address,
+      ]);
+      assertEquals(insecure.code, 0, insecure.stderr);
+      const [host, port] = registry.address.split(":");
+      const up = await poll(
+        20,
+        async () => (await inBox(["bash", "-c", `</dev/tcp/${host}/${port}`])).code === 0,
+      );
+      assert(up, "the box's registry never listened");
       const played = await inBox(["podman", "kube", "play", "/play/objects.yaml"]);
+      if (played.code !== 0) {
+        const names = await inBox(["podman", "ps", "-a", "--format", "{{.Names}}"]);
+        for (const n of names.stdout.trim().split("\n")) {
+          const l = await inBox(["podman", "logs", n]);
+          played.stderr += `\n--- ${n}:\n${l.stdout}${l.stderr}`;
+        }
+      }
       assertEquals(played.code, 0, played.stderr);
 
       const agent = `devaipod-${WS}-agent-agent`;
@@ -173,8 +250,9 @@ podmanTest(
       assertEquals(proxyEnv.stdout, `http://$(DEVAIPOD_KUBE_PLAY_PROXY_SERVICE_HOST):3128`);
     } finally {
       await box?.remove();
+      await registry.close();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
       await Deno.remove(work, { recursive: true }).catch(() => {});
     }
   },
-);
+});

@@ -18,6 +18,7 @@ import type { KubeAnswer } from "./support/kube_apiserver.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 import { project } from "./support/workspaces.ts";
 import { run } from "./support/process.ts";
+import { registryUnavailable, startRegistry } from "./support/registry.ts";
 
 const NS = "devaipod-up";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -133,6 +134,78 @@ async function setUp(
     throw err;
   }
 }
+
+kubeTest(
+  "kube backend: up --registry pushes devaipod's runtime image to a real registry, and the Pods copy devaipod's code and the agent from it by digest, mounting nothing of the node's",
+  async () => {
+    assertEquals(registryUnavailable, undefined, registryUnavailable);
+    const t = await setUp();
+    const registry = await startRegistry();
+    const env = { ...t.env, CONTAINERS_REGISTRIES_CONF: registry.registriesConf };
+    const devaipod = (...args: string[]) => runDevaipod(args, { env });
+    const ws = "kreg";
+    try {
+      // A registry that is not one fails before anything is made.
+      const bad = await devaipod(
+        "up",
+        t.dir,
+        "--backend",
+        "kube",
+        "--name",
+        ws,
+        "--registry",
+        "http://x",
+      );
+      assertEquals(bad.code, 2, bad.stderr);
+      assertMatch(bad.stderr, /--registry 'http:\/\/x': not a registry/);
+      assertEquals((await objects(t.server, ws)).pods, []);
+      // --registry is kube's.
+      const podmanUp = await devaipod("up", t.dir, "--name", ws, "--registry", registry.address);
+      assertEquals(podmanUp.code, 2, podmanUp.stderr);
+      assertMatch(podmanUp.stderr, /--registry goes with --backend kube/);
+
+      const up = await devaipod(
+        "up",
+        t.dir,
+        "--backend",
+        "kube",
+        "--name",
+        ws,
+        "--registry",
+        registry.address,
+        "--no-wait",
+      );
+      assertEquals(up.code, 0, up.stderr);
+      assertMatch(up.stderr, /✓ push to 127\.0\.0\.1:\d+/);
+      assertEquals(up.stderr.includes("host paths"), false, up.stderr);
+      const pods = await t.server.request(
+        "GET",
+        `${core("pods")}?labelSelector=${encodeURIComponent(`io.devaipod.workspace=${ws}`)}`,
+      );
+      // deno-lint-ignore no-explicit-any
+      const items = (pods.body as any).items as any[];
+      assertEquals(items.length, 3);
+      const refs = new Set<string>();
+      for (const pod of items) {
+        assertEquals(pod.spec.volumes.filter((v: Record<string, unknown>) => v.hostPath), []);
+        const [init] = pod.spec.initContainers;
+        refs.add(init.image);
+      }
+      assertEquals(refs.size, 1);
+      const [ref] = [...refs];
+      assertMatch(
+        ref ?? "",
+        new RegExp(`^${registry.address}/devaipod-runtime@sha256:[0-9a-f]{64}$`),
+      );
+      assert(await registry.hasManifest("devaipod-runtime", ref?.split("@")[1] ?? ""), ref);
+      const del = await devaipod("delete", "-f", ws);
+      assertEquals(del.code, 0, del.stderr);
+    } finally {
+      await registry.close();
+      await t.cleanup();
+    }
+  },
+);
 
 kubeTest(
   "kube backend: up creates the objects with the Role's token; list, status, stop, start and delete act by label; the claims survive delete",

@@ -61,6 +61,7 @@ export type KubeUpOptions =
     | "storage"
     | "cpu"
     | "memory"
+    | "registry"
     | "json"
   >
   & { wait?: boolean; readyTimeout: number };
@@ -86,17 +87,6 @@ export async function kubeUpAction(
         { hint: "build and push the image, then name it in devcontainer.json's `image`" },
       );
     }
-    const render = renderKube(
-      made.plan,
-      kubeRenderOptions(options, client.namespace, made.agentUser),
-    );
-    if (render.hostPaths.length) {
-      ctx.info(
-        `note: the Pods mount host paths, which must exist on the node that runs them: ${
-          render.hostPaths.join(", ")
-        }`,
-      );
-    }
     const { root } = await gitFacts(made.folder);
     const dirs = devaipodDirs(ctx.deps.env);
     const record: KubeRecord = {
@@ -110,6 +100,29 @@ export async function kubeUpAction(
       throw new ConflictError(
         `workspace ${made.workspace} already exists in namespace ${known.namespace} (context ${known.context})`,
         { hint: `\`devaipod delete ${made.workspace}\` first, or choose another --name` },
+      );
+    }
+    let runtimeImage;
+    if (options.registry !== undefined) {
+      const { buildRuntime, copyProgram, pushRuntime, runtimeImageInput } = await import(
+        "./runtime_image_action.ts"
+      );
+      const input = await runtimeImageInput(ctx);
+      const local = await buildRuntime(ctx, input);
+      runtimeImage = {
+        ref: await pushRuntime(ctx, local, options.registry),
+        program: copyProgram(input),
+      };
+    }
+    const render = renderKube(
+      made.plan,
+      kubeRenderOptions(options, client.namespace, made.agentUser, runtimeImage),
+    );
+    if (render.hostPaths.length) {
+      ctx.info(
+        `note: the Pods mount host paths, which must exist on the node that runs them: ${
+          render.hostPaths.join(", ")
+        }${runtimeImage ? "" : " (--registry brings devaipod's own from an image instead)"}`,
       );
     }
     ctx.info(`up ${made.workspace} in namespace ${record.namespace} (context ${record.context})`);

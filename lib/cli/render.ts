@@ -59,6 +59,10 @@ export function renderCommand(ctx: CliContext): CommandUnknownOpts {
       "kube: the objects' namespace (default: the kubeconfig context's, else default)",
     )
     .option("--context <context>", "kube: the kubeconfig context whose namespace to use")
+    .option(
+      "--registry <registry>",
+      "kube: the Pods copy devaipod's code and the agent from its runtime image there (push it with `devaipod runtime-image REGISTRY`)",
+    )
     .option("--storage <size>", "kube: each volume claim's size (default 10Gi)")
     .option("--cpu <cpus>", "kube: CPU request and limit of the workspace and the agent (e.g. 2)")
     .option(

@@ -56,6 +56,7 @@ export interface RenderOptions {
   storage?: string;
   cpu?: string;
   memory?: string;
+  registry?: string;
 }
 
 /** The agent's uid:gid in rendered units when `--agent-user` is not given. */
@@ -472,12 +473,14 @@ async function kubeNamespace(ctx: CliContext, options: RenderOptions): Promise<s
   return contextNamespace(text, file as string, options.context) ?? "default";
 }
 
+type KubeFlag = "context" | "namespace" | "storage" | "cpu" | "memory" | "registry";
+
 /** The kube flags, each the user config's `[kube]` value where the flag is not given. */
 export function withKubeDefaults(
-  options: Pick<RenderOptions, "context" | "namespace" | "storage" | "cpu" | "memory">,
+  options: Pick<RenderOptions, KubeFlag>,
   kube: NonNullable<UserConfig["kube"]>,
-): Pick<RenderOptions, "context" | "namespace" | "storage" | "cpu" | "memory"> {
-  const pick = (k: "context" | "namespace" | "storage" | "cpu" | "memory") => {
+): Pick<RenderOptions, KubeFlag> {
+  const pick = (k: KubeFlag) => {
     const v = options[k] ?? kube[k];
     return v !== undefined ? { [k]: v } : {};
   };
@@ -487,6 +490,7 @@ export function withKubeDefaults(
     ...pick("storage"),
     ...pick("cpu"),
     ...pick("memory"),
+    ...pick("registry"),
   };
 }
 
@@ -495,6 +499,7 @@ export function kubeRenderOptions(
   options: { storage?: string; cpu?: string; memory?: string },
   namespace: string,
   user: AgentUser,
+  runtimeImage?: KubeOptions["runtimeImage"],
 ): KubeOptions {
   const cpu = quantity("cpu", options.cpu);
   const memory = quantity("memory", options.memory);
@@ -506,6 +511,7 @@ export function kubeRenderOptions(
     storage: quantity("storage", options.storage) ?? "10Gi",
     user,
     ...(resources ? { requests: resources, limits: resources } : {}),
+    ...(runtimeImage ? { runtimeImage } : {}),
   };
 }
 
@@ -516,9 +522,20 @@ async function renderKubeTarget(
   options: RenderOptions,
 ): Promise<void> {
   const namespace = await kubeNamespace(ctx, options);
+  let runtimeImage: KubeOptions["runtimeImage"];
+  if (options.registry !== undefined) {
+    const { copyProgram, runtimeImageInput, runtimeImageTagRef } = await import(
+      "./runtime_image_action.ts"
+    );
+    const input = await runtimeImageInput(ctx);
+    runtimeImage = {
+      ref: await runtimeImageTagRef(input, options.registry),
+      program: copyProgram(input),
+    };
+  }
   const { objects, secrets, hostPaths } = renderKube(
     parts.plan,
-    kubeRenderOptions(options, namespace, parts.agentUser),
+    kubeRenderOptions(options, namespace, parts.agentUser, runtimeImage),
   );
   const yaml = kubeYaml(objects);
   const commands = kubeSecretCommands(namespace, secrets);
@@ -545,6 +562,7 @@ async function renderKubeTarget(
       objects,
       secrets: commands,
       hostPaths,
+      ...(runtimeImage ? { runtimeImage: runtimeImage.ref } : {}),
       ...(written ? { written } : {}),
     });
     return;
@@ -556,6 +574,10 @@ async function renderKubeTarget(
     ctx.deps.io.stdout(yaml);
   }
   printSecrets(print, commands, "objects", "they must exist, with the key value");
+  if (runtimeImage) {
+    print(`the Pods copy devaipod's runtime from ${runtimeImage.ref}; push it first:`);
+    print(`  devaipod runtime-image ${options.registry}`);
+  }
   if (hostPaths.length) {
     print("host paths the Pods mount (they must exist on the node that runs them):");
     for (const p of hostPaths) print(`  ${p}`);

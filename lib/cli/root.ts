@@ -8,6 +8,8 @@ import { UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
 import { agentClientCommand } from "./agent_client.ts";
+import { copyRuntimeCommand } from "./copy_runtime.ts";
+import { runtimeImageCommand } from "./runtime_image.ts";
 import { allowCommand } from "./allow.ts";
 import { egressCommand } from "./egress.ts";
 import { verifyCommand } from "./verify.ts";
@@ -88,6 +90,7 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     egressCommand(ctx),
     verifyCommand(ctx),
     renderCommand(ctx),
+    runtimeImageCommand(ctx),
     configCommand(ctx),
     doctorCommand(ctx),
   ];
@@ -97,6 +100,7 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     agentClientCommand(ctx),
     sshProxyCommand(ctx),
     sshHelperCommand(),
+    copyRuntimeCommand(),
   ];
   for (const sub of commands) {
     sub.copyInheritedSettings(program);

@@ -57,6 +57,10 @@ export function upCommand(ctx: CliContext): CommandUnknownOpts {
     .option("--storage <size>", "kube: each volume claim's size (default 10Gi)")
     .option("--cpu <cpus>", "kube: CPU request and limit of the workspace and the agent")
     .option("--memory <size>", "kube: memory request and limit of the workspace and the agent")
+    .option(
+      "--registry <registry>",
+      "kube: push devaipod's runtime image there; the Pods copy devaipod's code and the agent from it, not from the node",
+    )
     .option("--no-wait", "kube: return once the objects exist, without waiting for the Pods")
     .option("--allow <host...>", "more hosts the agent may reach (with --network-isolation on)")
     .option(

@@ -71,10 +71,12 @@ export interface UpOptions {
   storage?: string;
   cpu?: string;
   memory?: string;
+  /** `--backend kube`: the registry to push devaipod's runtime image to. */
+  registry?: string;
   wait?: boolean;
 }
 
-const KUBE_ONLY = ["context", "namespace", "storage", "cpu", "memory"] as const;
+const KUBE_ONLY = ["context", "namespace", "storage", "cpu", "memory", "registry"] as const;
 
 /** Resolves the project's devcontainer.json; `undefined` for a project without one run with `--image`. */
 export async function resolveProject(

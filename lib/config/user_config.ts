@@ -83,6 +83,9 @@ export const UserConfigSchema = z.strictObject({
     storage: quantity.optional(),
     cpu: quantity.optional(),
     memory: quantity.optional(),
+    // Where `up --backend kube` pushes devaipod's runtime image (host[:port][/path]).
+    registry: z.string().regex(/^[a-z0-9][a-z0-9.:/_-]*$/, "expected host[:port][/path]")
+      .optional(),
   }).optional(),
 });
 /** A validated user config. */

@@ -19,9 +19,14 @@ import { fill } from "../plan/bindings.ts";
 import type { BindingValues, Named } from "../plan/bindings.ts";
 import {
   addressBindings,
+  AGENT_BIN,
+  CONTAINER_PROGRAMS,
+  containerDenoArgv,
   networkAddresses,
   PASSWORD_ENV,
   PROXY_ALLOW_FILE,
+  RUNTIME_PATHS,
+  SHIMS_DIR,
   withAgentBase,
 } from "../plan/pod_plan.ts";
 import type { PodPlan } from "../plan/pod_plan.ts";
@@ -61,7 +66,29 @@ export interface KubeOptions {
   requests?: KubeResources;
   /** Limits of the workspace and the agent. */
   limits?: KubeResources;
+  /**
+   * devaipod's runtime image (lib/kube/runtime_image.ts), and which program in it copies: with
+   * it, each Pod's init container copies devaipod's code and the agent binary from the image
+   * into the Pod, and nothing comes from the node's files. Without it, the Pods mount them from
+   * the node (`hostPaths`), which works only where the node is this host.
+   */
+  runtimeImage?: { ref: string; program: "deno" | "binary" };
 }
+
+/** Files of the runtime image that are only mount points (the proxy's allowlist). */
+export const RUNTIME_PLACEHOLDERS: readonly string[] = [PROXY_ALLOW_FILE];
+
+/** Where devaipod's runtime lives in its image and in a container. */
+export const RUNTIME_ROOT = "/opt/devaipod";
+
+/** The plan's bind mounts that the runtime image brings instead of the node. */
+const FROM_RUNTIME_IMAGE: ReadonlySet<string> = new Set([
+  RUNTIME_PATHS.deno,
+  RUNTIME_PATHS.sources,
+  RUNTIME_PATHS.binary,
+  AGENT_BIN,
+  SHIMS_DIR,
+]);
 
 /** A secret the objects reference: its name in Kubernetes (key `value`) and where it comes from. */
 export interface KubeSecret {
@@ -158,15 +185,36 @@ interface Volumes {
   volumes: Record<string, unknown>[];
   mounts: Record<string, unknown>[];
   hostPaths: string[];
+  /** Paths under {@link RUNTIME_ROOT} that the init container copies from the runtime image. */
+  fromImage: string[];
+  /** Empty files of the image that other mounts inside {@link RUNTIME_ROOT} land on. */
+  placeholders: string[];
 }
+
+/**
+ * The volume the init container fills, and its scratch folder. Named by the Pod's role: `podman
+ * kube play` makes one volume of the emptyDirs of one name in all the Pods it plays. The image
+ * holds an empty file for each of {@link RUNTIME_PLACEHOLDERS}.
+ */
+const runtimeVolume = (role: string) => `${role}-runtime`;
+const RUNTIME_TMP_VOLUME = "runtime-tmp";
+const RUNTIME_COPY = "/runtime";
 
 /** A container's mounts and secret files as Pod volumes and volume mounts. */
 function volumesOf(
   spec: ContainerSpec,
+  role: string,
   allowMap: string | undefined,
   secretName: (name: string) => string,
+  fromImage: boolean,
 ): Volumes {
-  const out: Volumes = { volumes: [], mounts: [], hostPaths: [] };
+  const out: Volumes = {
+    volumes: [],
+    mounts: [],
+    hostPaths: [],
+    fromImage: [],
+    placeholders: [],
+  };
   spec.mounts?.forEach((m: Mount, i) => {
     const name = `m${i}`;
     if (m.type === "volume" && m.source === "") {
@@ -185,12 +233,24 @@ function volumesOf(
     } else if (m.target === PROXY_ALLOW_FILE && allowMap) {
       out.volumes.push({ name, configMap: { name: allowMap } });
       out.mounts.push({ name, mountPath: m.target, subPath: "allow", readOnly: true });
+      // Mounted over the image's empty file of that name when the runtime fills /opt/devaipod.
+      if (fromImage && m.target.startsWith(`${RUNTIME_ROOT}/`)) {
+        out.placeholders.push(m.target.slice(RUNTIME_ROOT.length + 1));
+      }
+    } else if (fromImage && FROM_RUNTIME_IMAGE.has(m.target)) {
+      out.fromImage.push(m.target.slice(RUNTIME_ROOT.length + 1));
     } else {
       out.volumes.push({ name, hostPath: { path: m.source } });
       out.mounts.push({ name, mountPath: m.target, ...(m.readonly ? { readOnly: true } : {}) });
       out.hostPaths.push(m.source);
     }
   });
+  // The copy fills all of /opt/devaipod (read-only), mounted before what lands inside it: a
+  // mount per file would have podman make each path a folder before the copy runs.
+  if (out.fromImage.length) {
+    out.mounts.unshift({ name: runtimeVolume(role), mountPath: RUNTIME_ROOT, readOnly: true });
+    out.fromImage.push(...out.placeholders);
+  }
   // One `secret` volume per file, mounted by subPath at its target: a projected volume would
   // say it in one, but `podman kube play` knows only these sources.
   (spec.secrets ?? []).filter((s) => s.type === "mount").forEach((s: SecretRef, i) => {
@@ -254,7 +314,7 @@ function pod(
   refuse(spec);
   const role = roleOf(spec);
   const ids = idsOf(spec, options);
-  const vols = volumesOf(spec, extra.allowMap, extra.secretName);
+  const vols = volumesOf(spec, role, extra.allowMap, extra.secretName, !!options.runtimeImage);
   const env = { ...spec.env, ...extra.env };
   const expandable = new Set(Object.keys(extra.env ?? {}));
   const envSecrets = (spec.secrets ?? []).filter((s) => s.type === "env");
@@ -326,11 +386,69 @@ function pod(
           fsGroup: ids.gid,
           seccompProfile: { type: "RuntimeDefault" },
         },
+        ...(vols.fromImage.length && options.runtimeImage
+          ? { initContainers: [runtimeCopier(role, options.runtimeImage, vols.fromImage, ids)] }
+          : {}),
         containers: [container],
-        ...(vols.volumes.length ? { volumes: vols.volumes } : {}),
+        ...(vols.volumes.length || vols.fromImage.length
+          ? {
+            volumes: [
+              ...vols.volumes,
+              ...(vols.fromImage.length
+                ? [
+                  { name: runtimeVolume(role), emptyDir: {} },
+                  { name: RUNTIME_TMP_VOLUME, emptyDir: { medium: "Memory" } },
+                ]
+                : []),
+            ],
+          }
+          : {}),
       },
     },
     hostPaths: vols.hostPaths,
+  };
+}
+
+/**
+ * The init container that copies `paths` (under {@link RUNTIME_ROOT}) out of the runtime image
+ * into the Pod's `runtime` volume, as locked down as the Pod's own.
+ */
+function runtimeCopier(
+  role: string,
+  image: NonNullable<KubeOptions["runtimeImage"]>,
+  paths: readonly string[],
+  ids: { uid: number; gid: number },
+): Record<string, unknown> {
+  const copy = [RUNTIME_ROOT, RUNTIME_COPY, ...new Set(paths)];
+  return {
+    name: "devaipod-runtime",
+    image: image.ref,
+    imagePullPolicy: "IfNotPresent",
+    command: image.program === "binary" ? [RUNTIME_PATHS.binary, "copy-runtime", ...copy] : [
+      ...containerDenoArgv(CONTAINER_PROGRAMS.copyRuntime, [
+        `--allow-read=${RUNTIME_ROOT}`,
+        `--allow-write=${RUNTIME_COPY}`,
+      ]),
+      ...copy,
+    ],
+    env: [
+      { name: "DENO_DIR", value: "/tmp/deno" },
+      { name: "HOME", value: "/tmp" },
+      { name: "NO_COLOR", value: "1" },
+    ],
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: ids.uid,
+      runAsGroup: ids.gid,
+    },
+    volumeMounts: [
+      { name: runtimeVolume(role), mountPath: RUNTIME_COPY },
+      { name: RUNTIME_TMP_VOLUME, mountPath: "/tmp" },
+    ],
   };
 }
 

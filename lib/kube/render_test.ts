@@ -7,7 +7,7 @@ import { ConfigError } from "../errors.ts";
 import { planPod } from "../plan/pod_plan.ts";
 import { contextNamespace, kubeSecretCommands, kubeYaml } from "./output.ts";
 import { kubeName, KubeRefusal, renderKube, serviceHostVariable } from "./render.ts";
-import type { KubeObject, KubeRender } from "./render.ts";
+import type { KubeObject, KubeOptions, KubeRender } from "./render.ts";
 
 const FAKE_KEY = "sk-ant-api03-FAKE-KUBE-KEY-MUST-NOT-APPEAR";
 const FAKE_TOKEN = "ghp_FAKE_KUBE_TOKEN_MUST_NOT_APPEAR";
@@ -22,6 +22,7 @@ function render(
   resolved: ResolvedConfig,
   extra: Partial<RenderPlanParts> = {},
   namespace = "dev",
+  runtimeImage?: KubeOptions["runtimeImage"],
 ): KubeRender {
   const sample = resolved.workspaceFolder.split("/").at(-1) ?? "x";
   const { input } = renderPlanInput({
@@ -37,7 +38,11 @@ function render(
     networkIsolation: true,
     ...extra,
   });
-  return renderKube(planPod(input), { namespace, user: USER });
+  return renderKube(planPod(input), {
+    namespace,
+    user: USER,
+    ...(runtimeImage ? { runtimeImage } : {}),
+  });
 }
 
 const MINIMAL = '{ "image": "localhost/devaipod-test/dev:latest", "forwardPorts": [3000] }';
@@ -226,6 +231,87 @@ Deno.test("kube render: `$(` in a value is written `$$(` so Kubernetes keeps it;
   const env = Object.fromEntries(ws.spec.containers[0].env.map((e: Any) => [e.name, e.value]));
   assertEquals(env.A, "$$(date) and $$(HOME)");
   assertEquals(env.DEVAIPOD_AGENT_URL.startsWith("http://$(DEVAIPOD_"), true);
+});
+
+Deno.test("kube render: with a runtime image, each Pod copies what it mounts of devaipod's from it in an init container; nothing comes from the node", async () => {
+  const resolved = await resolvedFrom("minimal", MINIMAL);
+  const ref = "registry.example.com/team/devaipod-runtime@sha256:" + "ab".repeat(32);
+  const out = render(resolved, {}, "dev", { ref, program: "binary" });
+  assertEquals(out.hostPaths, []);
+  assert(
+    render(resolved).hostPaths.includes("/usr/local/bin/devaipod"),
+    "the default mounts the node's",
+  );
+  const pods = out.objects.filter((o) => o.kind === "Pod") as Any[];
+  assertEquals(pods.length, 3);
+  for (const pod of pods) {
+    const [init] = pod.spec.initContainers;
+    const main = pod.spec.containers[0];
+    const mounts = main.volumeMounts;
+    // The copy fills /opt/devaipod, read-only, before anything mounted inside it.
+    const role = pod.metadata.labels["io.devaipod.role"];
+    assertEquals(mounts[0], {
+      name: `${role}-runtime`,
+      mountPath: "/opt/devaipod",
+      readOnly: true,
+    });
+    assertEquals(init.command.slice(0, 4), [
+      "/opt/devaipod/bin/devaipod",
+      "copy-runtime",
+      "/opt/devaipod",
+      "/runtime",
+    ]);
+    const inside = mounts.slice(1).filter((m: Any) => m.mountPath.startsWith("/opt/devaipod/"));
+    for (const m of inside) assert(init.command.includes(m.mountPath.slice(14)), m.mountPath);
+    assertEquals(init.image, ref);
+    assertEquals(init.securityContext.capabilities, { drop: ["ALL"] });
+    assertEquals(init.securityContext.readOnlyRootFilesystem, true);
+    assertEquals(init.securityContext.allowPrivilegeEscalation, false);
+    assertEquals(init.securityContext.runAsUser, pod.spec.securityContext.runAsUser);
+    assert(
+      pod.spec.volumes.some((v: Any) => v.name === `${role}-runtime` && v.emptyDir),
+      pod.metadata.name,
+    );
+    assert(!pod.spec.volumes.some((v: Any) => v.hostPath), pod.metadata.name);
+  }
+  // Each Pod copies what its container ran from the node's files, and no more.
+  const copied = (role: string) =>
+    pods.find((p) => p.metadata.name.endsWith(`-${role}`)).spec.initContainers[0].command.slice(4);
+  assertEquals(copied("workspace"), ["bin/opencode", "shims", "bin/devaipod"]);
+  assertEquals(copied("agent"), ["bin/opencode"]);
+  // The proxy's allowlist lands on the image's empty file of its name.
+  assertEquals(copied("proxy"), ["bin/devaipod", "allow"]);
+});
+
+Deno.test("kube render: a runtime image of Deno copies with the Deno and devaipod's copy program, read and write scoped", async () => {
+  const ref = "127.0.0.1:5000/devaipod-runtime:0.1.0-0123456789abcdef";
+  const out = render(
+    await resolvedFrom("minimal", MINIMAL),
+    {
+      runtime: { kind: "deno", deno: "/usr/bin/deno", sources: "/home/dev/devaipod" },
+    },
+    "dev",
+    { ref, program: "deno" },
+  );
+  const proxy = out.objects.find((o) =>
+    o.kind === "Pod" && o.metadata.name.endsWith("-proxy")
+  ) as Any;
+  assertEquals(proxy.spec.initContainers[0].command, [
+    "/opt/devaipod/bin/deno",
+    "run",
+    "--quiet",
+    "--no-config",
+    "--no-lock",
+    "--allow-read=/opt/devaipod",
+    "--allow-write=/runtime",
+    "/opt/devaipod/src/lib/kube/copy_runtime.ts",
+    "/opt/devaipod",
+    "/runtime",
+    "bin/deno",
+    "src",
+    "allow",
+  ]);
+  assertEquals(out.hostPaths, []);
 });
 
 Deno.test("kube render: the same input gives the same bytes; the namespace is checked", async () => {

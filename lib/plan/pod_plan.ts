@@ -740,6 +740,7 @@ export const CONTAINER_PROGRAMS = {
   proxy: "lib/proxy/main.ts",
   agentClient: "lib/pods/agent_client.ts",
   sshHelper: "lib/ssh/in_container.ts",
+  copyRuntime: "lib/kube/copy_runtime.ts",
 } as const;
 
 /**

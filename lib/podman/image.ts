@@ -1,4 +1,4 @@
-/** Image commands: exists, inspect, build, import, rm. */
+/** Image commands: exists, inspect, build, import, push, pull, rm. */
 import {
   existsCommand,
   jsonCommand,
@@ -73,6 +73,14 @@ export function imageRm(
   options: { force?: boolean } = {},
 ): PodmanCommand<void> {
   return voidCommand(["image", "rm", ...(options.force ? ["--force"] : []), ...refs]);
+}
+
+/**
+ * `podman image push --quiet --digestfile FILE SOURCE DEST`: the manifest's digest, as the
+ * registry stores it, lands in FILE.
+ */
+export function imagePush(source: string, dest: string, digestFile: string): PodmanCommand<void> {
+  return voidCommand(["image", "push", "--quiet", "--digestfile", digestFile, source, dest]);
 }
 
 /** `podman image pull --quiet REF` (prints the image ID). */
