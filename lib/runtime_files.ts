@@ -23,6 +23,10 @@ export const RUNTIME_ENTRY_POINTS: readonly string[] = [
 /** Every file those programs load, sorted by path. */
 export const RUNTIME_FILES: readonly RuntimeFile[] = [
   {
+    path: "lib/agents/providers.ts",
+    sha256: "33778543e7be304439fe4f5577049399598ff413b95aed9b52b74ad68a47e129",
+  },
+  {
     path: "lib/errors.ts",
     sha256: "a23eb9114996bafff21a900593eb7c638cebd6aa054bc31f13328edc81dbcf4a",
   },
@@ -48,11 +52,19 @@ export const RUNTIME_FILES: readonly RuntimeFile[] = [
   },
   {
     path: "lib/proxy/main.ts",
-    sha256: "b3ea2df5608fee2b5da7bfe6fb6b57674c9f676131f034e4cbf348511d673e87",
+    sha256: "8b20c6b9a870b68978cccb6cde36c1e9bbffcc1b84794e78811e3414e6a9f481",
   },
   {
     path: "lib/proxy/own_networks.ts",
     sha256: "8ec6778d5cc73b50872f95086c8600aeef6e481c97160456c9cfb5f9764fdd8d",
+  },
+  {
+    path: "lib/proxy/provider_endpoints.ts",
+    sha256: "46971c28423936b64adeb91ecb056de6d8998e42f3e3dff48ce46686d741eb00",
+  },
+  {
+    path: "lib/proxy/provider_flags.ts",
+    sha256: "3da81b38da49311760e30d877784ee24f562edcc7acee3e75f8c8f40f13d707b",
   },
   {
     path: "lib/proxy/relay.ts",

@@ -11,10 +11,11 @@ import * as p from "../lib/podman/mod.ts";
 import { listenerArgv } from "../lib/pods/verify_port.ts";
 import { podAddresses, portProbes } from "../lib/pods/verify_port_run.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
-import { denoProgram, runDevaipod } from "./support/cli.ts";
+import { runDevaipod } from "./support/cli.ts";
 import type { CliResult } from "./support/cli.ts";
 import { cleanupByLabel, TEST_LABEL, testRunId } from "./support/cleanup.ts";
 import { podmanTest } from "./support/podman_env.ts";
+import { startSimulatedInternet } from "./support/simulated_internet.ts";
 import { eventually } from "./support/process.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 
@@ -30,107 +31,9 @@ Deno.serve({
 }, hello);
 `;
 
-/** A test CA and a certificate for the simulated internet's names, made with openssl. */
-async function certificates(dir: string): Promise<void> {
-  const openssl = async (...args: string[]) => {
-    const out = await new Deno.Command("openssl", {
-      args,
-      cwd: dir,
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (out.code !== 0) {
-      throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
-    }
-  };
-  await openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=devaipod test CA",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-  );
-  await openssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=api.example.test",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-  );
-  await Deno.writeTextFile(
-    join(dir, "san.ext"),
-    "subjectAltName=DNS:api.example.test,DNS:evil.example.test\n",
-  );
-  await openssl(
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-extfile",
-    "san.ext",
-    "-out",
-    "server.pem",
-  );
-  await Deno.chmod(join(dir, "server.key"), 0o644);
-}
-
 /** A normal network with a web server on it, known by two names. */
-async function simulatedInternet(
-  run: string,
-): Promise<{ network: string; serverIp: string; dir: string }> {
-  const network = `devaipod-test-inet-${run}`;
-  const labels = { [TEST_LABEL]: run };
-  await podman.run(p.networkCreate({ name: network, labels }));
-  const dir = await Deno.makeTempDir({ prefix: "devaipod-inet-" });
-  await Deno.writeTextFile(join(dir, "server.ts"), SERVER);
-  await certificates(dir);
-  const deno = await Deno.realPath(denoProgram());
-  await podman.run(p.containerRun({
-    name: `devaipod-test-web-${run}`,
-    image: DEV_IMAGE,
-    labels,
-    networks: [network],
-    mounts: [
-      { type: "bind", source: deno, target: "/usr/local/bin/deno", readonly: true },
-      { type: "bind", source: dir, target: "/srv", readonly: true },
-    ],
-    env: { DENO_DIR: "/tmp/deno", HOME: "/tmp" },
-    extraArgs: ["--network-alias", "api.example.test", "--network-alias", "evil.example.test"],
-    command: ["deno", "run", "--quiet", "--allow-net", "--allow-read=/srv", "/srv/server.ts"],
-  }));
-  const [c] = await podman.run(p.containerInspect(`devaipod-test-web-${run}`));
-  const inspect = await new Deno.Command("podman", {
-    args: [
-      "container",
-      "inspect",
-      "--format",
-      `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`,
-      `devaipod-test-web-${run}`,
-    ],
-    stdout: "piped",
-  }).output();
-  assert(c);
-  return { network, serverIp: new TextDecoder().decode(inspect.stdout).trim(), dir };
+function simulatedInternet(run: string) {
+  return startSimulatedInternet(run, SERVER, ["api.example.test", "evil.example.test"]);
 }
 
 async function project(caFile: string, extra: Record<string, unknown> = {}): Promise<string> {

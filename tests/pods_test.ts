@@ -88,19 +88,21 @@ podmanTest(
         ),
       );
 
-      // The agent process has the LLM key and not the trusted token.
+      // The agent process has a placeholder for the LLM key (the proxy holds the key and adds
+      // it at its provider endpoint), and not the trusted token.
       const env = await exec(
         ws,
         "agent",
         'for p in /proc/[0-9]*; do grep -qa "opencode" $p/cmdline 2>/dev/null && tr "\\0" "\\n" < $p/environ; done | sort -u',
       );
       assert(
-        env.stdout.includes(`ANTHROPIC_API_KEY=${KEY}`),
-        "the key reached the agent's process",
+        env.stdout.includes("ANTHROPIC_API_KEY=devaipod-key-held-by-the-proxy"),
+        "the placeholder reached the agent's process",
       );
+      assertEquals(env.stdout.includes(KEY), false, "the real key reached the agent");
       assertEquals(env.stdout.includes("GH_TOKEN"), false);
-      // …and appears in no container's inspect output.
-      for (const role of ["workspace", "agent"]) {
+      // …and the key appears in no container's inspect output.
+      for (const role of ["workspace", "agent", "proxy"]) {
         const text = await inspectText(`devaipod-${ws}-${role}`);
         assert(text.length > 100, `inspect of ${role} printed something`);
         assertEquals(text.includes(KEY), false, `${role} inspect shows the key`);

@@ -192,18 +192,25 @@ quadletTest("quadlet: the generated services keep the agent's isolation", async 
   assert(
     !agent.some((a) => a.startsWith("--publish") || a === "--privileged" || a === "--cap-add"),
   );
-  assert(
-    agent.some((a) => /^devaipod-demo-ab12-anthropic-api-key,type=mount,.*mode=0400$/.test(a)),
-    "the key arrives as a file",
-  );
+  // The key is the proxy's (a file of its user), the agent has a placeholder.
+  assert(!agent.some((a) => a.startsWith("devaipod-demo-ab12-anthropic-api-key")), "no key");
+  assert(agent.includes("ANTHROPIC_API_KEY=devaipod-key-held-by-the-proxy"), agent.join(" "));
   assert(!agent.join(" ").includes(FAKE_KEY));
+  const proxy = execStart(all.get("devaipod-demo-ab12-proxy.service"));
+  assert(
+    proxy.some((a) =>
+      /^devaipod-demo-ab12-anthropic-api-key,type=mount,target=\/run\/devaipod-keys\/ANTHROPIC_API_KEY,uid=65534,gid=65534,mode=0400$/
+        .test(a)
+    ),
+    `the key arrives as a file of the proxy's: ${proxy.join(" ")}`,
+  );
+  assert(!proxy.join(" ").includes(FAKE_KEY));
 
   const internal = execStart(all.get("devaipod-demo-ab12-internal-network.service"));
   for (const flag of ["--internal", "--disable-dns", "--subnet"]) {
     assert(internal.includes(flag), flag);
   }
 
-  const proxy = execStart(all.get("devaipod-demo-ab12-proxy.service"));
   for (const flag of ["--read-only", "--security-opt=no-new-privileges"]) {
     assert(proxy.includes(flag));
   }

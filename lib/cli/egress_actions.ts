@@ -1,6 +1,8 @@
 /** What `allow`, `egress` and `verify` do (loaded only when one runs). */
 import { join } from "node:path";
 import { DEFAULT_LLM_KEYS } from "../agents/llm_keys.ts";
+import { PROVIDERS } from "../agents/providers.ts";
+import { judgeProviderKeys, KEY_DUMP_SCRIPT } from "../pods/verify_keys.ts";
 import { ConflictError, FailedError, UsageError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import { devaipodDirs } from "../paths.ts";
@@ -147,6 +149,7 @@ export async function verifyAction(
     ],
   }));
   const probes = judge(parseProbeOutput(result.stdout), [...DEFAULT_LLM_KEYS, PASSWORD_ENV]);
+  probes.push(await providerKeysProbe(ctx, agent.Id));
   probes.push(...await treeProbesOf(ctx, workspace, containers, agent.Id));
   probes.push(...await workspacePortProbes(ctx.podman, containers));
   const ok = probes.every((x) => x.ok);
@@ -159,4 +162,23 @@ export async function verifyAction(
       `verify: ${probes.filter((x) => !x.ok).map((x) => x.id).join(", ")} failed`,
     );
   }
+}
+
+/**
+ * The provider-keys probe: the real values of the keys the proxy serves, as this environment has
+ * them, looked for in what the agent can read (read out of it, never searched inside it).
+ */
+async function providerKeysProbe(ctx: CliContext, agent: string): Promise<Probe> {
+  const keys = Object.fromEntries(
+    PROVIDERS.flatMap((p) => {
+      const v = ctx.deps.env.get(p.key);
+      return v ? [[p.key, v]] : [];
+    }),
+  );
+  if (!Object.keys(keys).length) return judgeProviderKeys("", keys);
+  const dump = await ctx.podman.run(p.containerExec({
+    container: agent,
+    command: ["sh", "-c", KEY_DUMP_SCRIPT],
+  })).then((r) => r.stdout, () => undefined);
+  return judgeProviderKeys(dump, keys);
 }

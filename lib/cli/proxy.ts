@@ -18,6 +18,10 @@ export function proxyCommand(ctx: CliContext): CommandUnknownOpts {
       "--own-subnet <cidr...>",
       "the workspace's own networks: never connected into, nor loopback, whatever the allowlist says",
     )
+    .option("--providers-listen <host:port>", "serve the LLM provider endpoints on this address")
+    .option("--provider <id=keyfile...>", "a provider endpoint and the file holding its key")
+    .option("--provider-upstream <id=url...>", "send a provider's calls here instead")
+    .option("--provider-ca <file>", "more CA certificates (PEM) to trust for provider calls")
     .option("--head-timeout <ms>", "how long a request head may take", "10000")
     .option("--idle-timeout <ms>", "idle tunnels are closed after this long", "600000")
     .option("--max-tunnels <n>", "tunnels open at once", "1024")

@@ -6,6 +6,11 @@ import type { AllowEntry } from "../proxy/allowlist.ts";
 import { parseSubnet } from "../proxy/own_networks.ts";
 import { parseRelay, startRelay } from "../proxy/relay.ts";
 import { startProxy } from "../proxy/server.ts";
+import {
+  parseProviderKey,
+  parseProviderUpstream,
+  startProvidersFromFlags,
+} from "../proxy/provider_flags.ts";
 import type { CliContext } from "./context.ts";
 
 /** Options of `devaipod proxy`. */
@@ -18,6 +23,10 @@ export interface ProxyCliOptions {
   headTimeout: string;
   idleTimeout: string;
   maxTunnels: string;
+  providersListen?: string;
+  provider?: string[];
+  providerUpstream?: string[];
+  providerCa?: string;
 }
 
 function positive(flag: string, value: string): number {
@@ -71,6 +80,24 @@ export async function proxyAction(ctx: CliContext, options: ProxyCliOptions): Pr
   ctx.err(
     `proxy: listening on ${proxy.addr.hostname}:${proxy.addr.port} with ${allowlist().length} allowlist entries`,
   );
+  const listen = options.providersListen;
+  const pm = listen ? /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(listen) : undefined;
+  if (listen && !pm) {
+    throw new UsageError(`--providers-listen: expected host:port, got '${listen}'`);
+  }
+  const endpoints = startProvidersFromFlags({
+    ...(pm
+      ? { listen: { hostname: (pm[1] as string).replace(/^\[|\]$/g, ""), port: Number(pm[2]) } }
+      : {}),
+    keys: each("--provider", options.provider, parseProviderKey),
+    upstreams: Object.fromEntries(
+      each("--provider-upstream", options.providerUpstream, parseProviderUpstream),
+    ),
+    ...(options.providerCa ? { caFile: options.providerCa } : {}),
+  }, (record) => ctx.deps.io.stdout(`${JSON.stringify(record)}\n`));
+  if (endpoints) {
+    ctx.err(`proxy: provider endpoints on ${endpoints.addr.hostname}:${endpoints.addr.port}`);
+  }
   const relayServers = relays.map((spec) => {
     const relay = startRelay({ ...spec, onError: (m) => ctx.err(`relay: ${m}`) });
     ctx.err(
@@ -87,5 +114,9 @@ export async function proxyAction(ctx: CliContext, options: ProxyCliOptions): Pr
       // no SIGTERM on this platform
     }
   });
-  await Promise.all([proxy.close(), ...relayServers.map((r) => r.close())]);
+  await Promise.all([
+    proxy.close(),
+    ...relayServers.map((r) => r.close()),
+    ...(endpoints ? [endpoints.close()] : []),
+  ]);
 }

@@ -5,7 +5,7 @@
  */
 import { join, resolve } from "node:path";
 import { agentPlatform, cachedBinaryPath, opencodePin } from "../agents/opencode.ts";
-import { loadUserConfig, unappliedKeys } from "../config/user_config.ts";
+import { loadUserConfig, providerSettings, unappliedKeys } from "../config/user_config.ts";
 import type { UserConfig } from "../config/user_config.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { ConflictError, formatDiagnostic, shellQuote, UsageError } from "../errors.ts";
@@ -145,6 +145,7 @@ export function renderPlanInput(parts: RenderPlanParts): { input: PlanInput; uns
           runtime: parts.runtime,
           allowFile: join(workspaceDirs(parts.dirs.state, parts.workspace).root, "allow"),
           allow: [...(user["network-isolation"]?.allowed_domains ?? []), ...(parts.allow ?? [])],
+          ...providerSettings(user),
         },
       }
       : {}),

@@ -2,7 +2,7 @@
 import { dirname, join, resolve } from "node:path";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
-import { loadUserConfig, unappliedKeys } from "../config/user_config.ts";
+import { loadUserConfig, providerSettings, unappliedKeys } from "../config/user_config.ts";
 import {
   ConfigError,
   ConflictError,
@@ -29,6 +29,7 @@ import { userConfigPath } from "../paths.ts";
 import { devaipodDirs } from "../paths.ts";
 import { bind } from "../plan/bindings.ts";
 import { planUp, type UpInput } from "../plan/up_plan.ts";
+import { PROVIDERS } from "../agents/providers.ts";
 import { bindingLegend, dryRunSteps, formatDryRun } from "../pods/dry_run.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
 import { checkName, generateName } from "../pods/inventory.ts";
@@ -385,6 +386,7 @@ async function upFrom(
           runtime: helperRuntime,
           allowFile: join(stateDirs.root, "allow"),
           allow: moreHosts,
+          ...providerSettings(user),
         },
       }
       : {}),
@@ -414,6 +416,18 @@ async function upFrom(
   if (options.networkIsolation === "off") {
     ctx.err(
       "warning: --network-isolation off: the agent can reach any host, and send your code and keys anywhere",
+    );
+  }
+  const inAgent = plan.pod.secrets.filter((s) =>
+    s.container === "agent" && s.source && "env" in s.source
+  ).map((s) => s.variable);
+  if (inAgent.length) {
+    ctx.err(
+      `warning: ${inAgent.join(", ")} ${inAgent.length === 1 ? "enters" : "enter"} the agent: ${
+        options.networkIsolation === "off"
+          ? "without the proxy there are no provider endpoints to hold keys"
+          : "the proxy holds keys only for " + PROVIDERS.map((p) => p.key).join(", ")
+      }`,
     );
   }
   ctx.info(`up ${workspace} from ${record?.url ?? folder}`);

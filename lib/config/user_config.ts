@@ -21,6 +21,7 @@
  * accept-env = ["EDITOR"]             # env requests the SSH bridge accepts (besides TERM, LANG, LC_*)
  * ```
  */
+import { PROVIDERS } from "../agents/providers.ts";
 import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
@@ -46,6 +47,9 @@ const quantity = z.string().regex(
 );
 
 /** The user config's schema. Strict: a misspelt key is an error, not silently ignored. */
+/** The ids of the providers the proxy serves. */
+const PROVIDER_IDS = PROVIDERS.map((p) => p.id) as [string, ...string[]];
+
 export const UserConfigSchema = z.strictObject({
   "default-image": z.string().optional(),
   env: z.strictObject({ allowlist: z.array(varName).optional(), vars: varMap.optional() })
@@ -76,6 +80,15 @@ export const UserConfigSchema = z.strictObject({
   ssh: z.strictObject({ "accept-env": z.array(varName).optional() }).optional(),
   // Hosts (with their port, if any) whose pull request URLs `up` takes, and which forge they run.
   forges: z.record(z.string().min(1), z.enum(FORGE_KINDS)).optional(),
+  // The proxy's provider endpoints: a gateway in a provider's place (by provider id), and more CA
+  // certificates to trust for provider calls (a TLS-inspecting corporate proxy).
+  providers: z.strictObject({
+    upstreams: z.partialRecord(
+      z.enum(PROVIDER_IDS),
+      z.string().regex(/^https?:\/\/[^\s?#]+$/, "expected an http(s) URL"),
+    ).optional(),
+    "ca-file": z.string().regex(/^\//, "expected an absolute path").optional(),
+  }).optional(),
   // `--backend kube` and `render --target kube`: defaults of their flags.
   kube: z.strictObject({
     context: z.string().min(1).optional(),
@@ -207,5 +220,22 @@ export function redactUserConfig(config: UserConfig): UserConfig {
     ...(dotfilesUrl !== undefined
       ? { dotfiles: { ...config.dotfiles, url: redactUrl(dotfilesUrl) } }
       : {}),
+  };
+}
+
+/** The user config's `[providers]` as the plan's isolation takes them. */
+export function providerSettings(
+  config: UserConfig,
+): { providerUpstreams?: Record<string, string>; providerCaFile?: string } {
+  const p = config.providers;
+  return {
+    ...(p?.upstreams
+      ? {
+        providerUpstreams: Object.fromEntries(
+          Object.entries(p.upstreams).flatMap(([k, v]) => (v ? [[k, v]] : [])),
+        ),
+      }
+      : {}),
+    ...(p?.["ca-file"] ? { providerCaFile: p["ca-file"] } : {}),
   };
 }

@@ -15,6 +15,7 @@
  */
 import { DevaipodError, ExitCode } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
+import { PROVIDER_PORT } from "../agents/providers.ts";
 import { fill } from "../plan/bindings.ts";
 import type { BindingValues, Named } from "../plan/bindings.ts";
 import {
@@ -25,6 +26,7 @@ import {
   networkAddresses,
   PASSWORD_ENV,
   PROXY_ALLOW_FILE,
+  PROXY_HOST,
   RUNTIME_PATHS,
   SHIMS_DIR,
   withAgentBase,
@@ -457,7 +459,7 @@ function service(
   namespace: string,
   workspace: string,
   role: string,
-  port: number,
+  ports: readonly { name: string; port: number }[],
 ): KubeObject {
   return {
     apiVersion: "v1",
@@ -466,7 +468,12 @@ function service(
     spec: {
       type: "ClusterIP",
       selector: selector(workspace, role),
-      ports: [{ name: role, port, targetPort: port, protocol: "TCP" }],
+      ports: ports.map((p) => ({
+        name: p.name,
+        port: p.port,
+        targetPort: p.port,
+        protocol: "TCP",
+      })),
     },
   };
 }
@@ -539,12 +546,23 @@ export function renderKube(plan: PodPlan, options: KubeOptions): KubeRender {
   };
   const allowMap = iso ? kubeName(`${podName}-allow`) : undefined;
 
+  // The agent's ways to the proxy (its proxy variables, the provider endpoints' URLs, NO_PROXY)
+  // name the proxy's Service address instead of podman's host name.
   const proxyEnv = (env: Readonly<Record<string, string>> | undefined) =>
     Object.fromEntries(
-      Object.entries(env ?? {}).filter(([k]) => /^(https?|HTTPS?)_(proxy|PROXY)$/.test(k)).map((
-        [k, v],
-      ) => [k, v.replace(/\/\/[^/:]+:/, `//${proxyHost}:`)]),
+      Object.entries(env ?? {}).filter(([k, v]) =>
+        /^(https?|HTTPS?)_(proxy|PROXY)$/.test(k) || v.includes(`//${PROXY_HOST}:`) ||
+        /^(NO_PROXY|no_proxy)$/.test(k)
+      ).map(([k, v]) => [
+        k,
+        /^(NO_PROXY|no_proxy)$/.test(k)
+          ? v.split(",").map((h) => (h === PROXY_HOST ? proxyHost : h)).join(",")
+          : literal(v).replaceAll(`//${PROXY_HOST}:`, `//${proxyHost}:`),
+      ]),
     );
+  const providerEntry = proxy?.entrypoint ?? [];
+  const providersAt = providerEntry.indexOf("--providers-listen");
+  const providerArgs = providersAt >= 0 ? providerEntry.slice(providersAt + 2) : [];
   const built = [
     pod(workspace, options, {
       env: { DEVAIPOD_AGENT_URL: `http://${agentHost}:${AGENT_PORT}` },
@@ -565,6 +583,9 @@ export function renderKube(plan: PodPlan, options: KubeOptions): KubeRender {
           `0.0.0.0:${PROXY_PORT}`,
           "--allow-file",
           PROXY_ALLOW_FILE,
+          ...(providerArgs.length
+            ? ["--providers-listen", `0.0.0.0:${PROVIDER_PORT}`, ...providerArgs]
+            : []),
         ],
         secretName,
       })]
@@ -600,20 +621,32 @@ export function renderKube(plan: PodPlan, options: KubeOptions): KubeRender {
       },
     });
   }
-  objects.push(service(agentService, ns, ws, ROLES.agent, AGENT_PORT));
-  if (iso) objects.push(service(proxyService, ns, ws, ROLES.proxy, PROXY_PORT));
+  objects.push(
+    service(agentService, ns, ws, ROLES.agent, [{ name: ROLES.agent, port: AGENT_PORT }]),
+  );
+  const providers = providerArgs.length > 0;
+  if (iso) {
+    objects.push(service(proxyService, ns, ws, ROLES.proxy, [
+      { name: ROLES.proxy, port: PROXY_PORT },
+      ...(providers ? [{ name: "providers", port: PROVIDER_PORT }] : []),
+    ]));
+  }
   const from = (role: string) => [{ podSelector: { matchLabels: selector(ws, role) } }];
   const port = (p: number) => [{ protocol: "TCP", port: p }];
+  const proxyPorts = [
+    ...port(PROXY_PORT),
+    ...(providers ? port(PROVIDER_PORT) : []),
+  ];
   objects.push(
     policy(kubeName(`${podName}-agent`), ns, ws, ROLES.agent, {
       ingress: [{ from: from(ROLES.workspace), ports: port(AGENT_PORT) }],
-      ...(iso ? { egress: [{ to: from(ROLES.proxy), ports: port(PROXY_PORT) }] } : {}),
+      ...(iso ? { egress: [{ to: from(ROLES.proxy), ports: proxyPorts }] } : {}),
     }),
   );
   if (iso) {
     objects.push(
       policy(proxyService, ns, ws, ROLES.proxy, {
-        ingress: [{ from: from(ROLES.agent), ports: port(PROXY_PORT) }],
+        ingress: [{ from: from(ROLES.agent), ports: proxyPorts }],
       }),
     );
   }

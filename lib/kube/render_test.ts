@@ -111,9 +111,10 @@ Deno.test("kube render: the agent sends only to the proxy's port and takes only 
   const agent = find(objects, "NetworkPolicy", "devaipod-minimal-ab12-agent") as Any;
   assertEquals(agent.spec.podSelector, sel("agent"));
   assertEquals(agent.spec.policyTypes, ["Ingress", "Egress"]);
+  // The proxy's CONNECT port, and its provider endpoints (the sample has an Anthropic key).
   assertEquals(agent.spec.egress, [{
     to: [{ podSelector: sel("proxy") }],
-    ports: [{ protocol: "TCP", port: 3128 }],
+    ports: [{ protocol: "TCP", port: 3128 }, { protocol: "TCP", port: 3129 }],
   }]);
   assertEquals(agent.spec.ingress, [{
     from: [{ podSelector: sel("workspace") }],
@@ -147,7 +148,16 @@ Deno.test("kube render: the agent finds the proxy, and the workspace the agent, 
     wsEnv.DEVAIPOD_AGENT_URL,
     "http://$(DEVAIPOD_MINIMAL_AB12_AGENT_SERVICE_HOST):4096",
   );
-  // The proxy listens on every address (its policy admits the agent only), with the allowlist.
+  // The provider endpoints, the key's placeholder and opencode's config by the same variable.
+  assertEquals(env.ANTHROPIC_BASE_URL, `http://$(${proxyVar}):3129/anthropic/v1`);
+  assertEquals(env.ANTHROPIC_API_KEY, "devaipod-key-held-by-the-proxy");
+  assertEquals(env.NO_PROXY, `localhost,127.0.0.1,$(${proxyVar})`);
+  assertEquals(
+    JSON.parse(env.OPENCODE_CONFIG_CONTENT).provider.anthropic.options.baseURL,
+    `http://$(${proxyVar}):3129/anthropic/v1`,
+  );
+  // The proxy listens on every address (its policy admits the agent only), with the allowlist,
+  // and serves the endpoints with the key it alone holds.
   const proxy = find(objects, "Pod", "devaipod-minimal-ab12-proxy") as Any;
   assertEquals(proxy.spec.containers[0].command, [
     "/opt/devaipod/bin/devaipod",
@@ -156,6 +166,10 @@ Deno.test("kube render: the agent finds the proxy, and the workspace the agent, 
     "0.0.0.0:3128",
     "--allow-file",
     "/opt/devaipod/allow",
+    "--providers-listen",
+    "0.0.0.0:3129",
+    "--provider",
+    "anthropic=/run/devaipod-keys/ANTHROPIC_API_KEY",
   ]);
   const allow = find(objects, "ConfigMap", "devaipod-minimal-ab12-allow") as Any;
   assert(allow.data.allow.includes("\napi.anthropic.com\n"), allow.data.allow);
@@ -166,24 +180,43 @@ Deno.test("kube render: secrets are referenced by name (key value), never carrie
   const yaml = kubeYaml(r.objects);
   for (const value of [FAKE_KEY, FAKE_TOKEN]) assertEquals(yaml.includes(value), false);
   const agent = find(r.objects, "Pod", "devaipod-secrets-ab12-agent") as Any;
-  // One secret volume per file, mounted by subPath where podman mounts the file.
-  const secretVolumes = agent.spec.volumes.filter((v: Any) => v.secret);
-  assertEquals(
-    secretVolumes.map((
-      v: Any,
-    ) => [v.secret.secretName, v.secret.items[0].key, v.secret.items[0].path]),
-    [
-      ["devaipod-secrets-ab12-opencode-server-password", "value", "OPENCODE_SERVER_PASSWORD"],
-      ["devaipod-secrets-ab12-anthropic-api-key", "value", "ANTHROPIC_API_KEY"],
-    ],
-  );
-  const mounts = agent.spec.containers[0].volumeMounts.filter((m: Any) =>
-    secretVolumes.some((v: Any) => v.name === m.name)
-  );
-  assertEquals(mounts.map((m: Any) => [m.mountPath, m.subPath, m.readOnly]), [
-    ["/run/secrets/devaipod-env/OPENCODE_SERVER_PASSWORD", "OPENCODE_SERVER_PASSWORD", true],
-    ["/run/secrets/devaipod-env/ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY", true],
-  ]);
+  // One secret volume per file, mounted by subPath where podman mounts the file. The agent has
+  // its password; the Anthropic key is the proxy's.
+  const secretFiles = (pod: Any) => {
+    const volumes = pod.spec.volumes.filter((v: Any) => v.secret);
+    const mounts = pod.spec.containers[0].volumeMounts.filter((m: Any) =>
+      volumes.some((v: Any) => v.name === m.name)
+    );
+    return {
+      volumes,
+      files: volumes.map((v: Any, i: number) => [
+        v.secret.secretName,
+        v.secret.items[0].key,
+        v.secret.items[0].path,
+        mounts[i].mountPath,
+        mounts[i].subPath,
+        mounts[i].readOnly,
+      ]),
+    };
+  };
+  const secretVolumes = secretFiles(agent).volumes;
+  assertEquals(secretFiles(agent).files, [[
+    "devaipod-secrets-ab12-opencode-server-password",
+    "value",
+    "OPENCODE_SERVER_PASSWORD",
+    "/run/secrets/devaipod-env/OPENCODE_SERVER_PASSWORD",
+    "OPENCODE_SERVER_PASSWORD",
+    true,
+  ]]);
+  const proxyPod = find(r.objects, "Pod", "devaipod-secrets-ab12-proxy") as Any;
+  assertEquals(secretFiles(proxyPod).files, [[
+    "devaipod-secrets-ab12-anthropic-api-key",
+    "value",
+    "ANTHROPIC_API_KEY",
+    "/run/devaipod-keys/ANTHROPIC_API_KEY",
+    "ANTHROPIC_API_KEY",
+    true,
+  ]]);
   // 0400 for uid 1000 becomes group-readable: files are root's, in the Pod's fsGroup.
   assertEquals(secretVolumes[0].secret.items[0].mode, 0o440);
   const commands = kubeSecretCommands("dev", r.secrets);

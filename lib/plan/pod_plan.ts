@@ -10,6 +10,7 @@
 import { posix } from "node:path";
 import { OPENCODE_EGRESS } from "../agents/egress.ts";
 import { agentKeys } from "../agents/llm_keys.ts";
+import { agentProviderEnv, PROVIDER_PORT, providerOfKey } from "../agents/providers.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { ConfigError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
@@ -134,7 +135,16 @@ export interface IsolationInput {
    * the user config's `[network-isolation] allowed_domains`, then `up --allow` (checked by then).
    */
   allow?: readonly string[];
+  /** The user config's `[providers]`: a gateway in a provider's place, by provider id. */
+  providerUpstreams?: Readonly<Record<string, string>>;
+  /** Host path of more CA certificates (PEM) the proxy trusts for provider calls. */
+  providerCaFile?: string;
 }
+
+/** Where the proxy holds the provider keys, one file per variable. */
+export const PROXY_KEYS_DIR = "/run/devaipod-keys";
+/** Where the proxy finds {@link IsolationInput.providerCaFile}. */
+export const PROVIDER_CA_FILE = "/run/devaipod-provider-ca.pem";
 
 /** A secret's value: a variable of the host's environment, or a password made when applying. */
 export type SecretSource = { env: string } | { generated: "password" };
@@ -147,8 +157,11 @@ export interface PlannedSecret {
    * {@link WORKSPACE_ENV_DIR} (workspace secrets).
    */
   variable: string;
-  /** Which container receives it as a variable (the password also reaches the workspace as a file). */
-  container: "agent" | "workspace";
+  /**
+   * Which container receives it: as a variable (the agent, the workspace; the password also
+   * reaches the workspace as a file), or as the key file of a provider endpoint (the proxy).
+   */
+  container: "agent" | "workspace" | "proxy";
   /** Where its value comes from when it is created; the plan never holds a value. */
   source: SecretSource;
   labels: Record<string, string>;
@@ -453,12 +466,14 @@ export function planPod(input: PlanInput): PodPlan {
     source: { generated: "password" },
     labels: secretLabels,
   };
+  // With the proxy, the keys of the providers it serves stay there; the agent gets placeholders.
+  const served = input.isolation ? Object.keys(keys).flatMap((k) => providerOfKey(k) ?? []) : [];
   const secrets: PlannedSecret[] = [
     passwordSecret,
     ...Object.keys(keys).map((variable): PlannedSecret => ({
       name: secretName(variable),
       variable,
-      container: "agent",
+      container: served.some((p) => p.key === variable) ? "proxy" : "agent",
       source: { env: variable },
       labels: secretLabels,
     })),
@@ -618,8 +633,10 @@ export function planPod(input: PlanInput): PodPlan {
           HTTP_PROXY: proxyUrl,
           https_proxy: proxyUrl,
           http_proxy: proxyUrl,
-          NO_PROXY: "localhost,127.0.0.1",
-          no_proxy: "localhost,127.0.0.1",
+          // The provider endpoints are the proxy's own, reached directly.
+          NO_PROXY: `localhost,127.0.0.1,${PROXY_HOST}`,
+          no_proxy: `localhost,127.0.0.1,${PROXY_HOST}`,
+          ...agentProviderEnv(`http://${PROXY_HOST}:${PROVIDER_PORT}`, served),
         }
         : {}),
     },
@@ -667,7 +684,15 @@ export function planPod(input: PlanInput): PodPlan {
         disableDns: true,
         labels: { ...base, [LABELS.role]: ROLES.linkNetwork },
       },
-      proxyContainer: proxyContainer(name, input.image, base, internalNetwork, linkNetwork, iso),
+      proxyContainer: proxyContainer(
+        name,
+        input.image,
+        base,
+        internalNetwork,
+        linkNetwork,
+        iso,
+        secrets.filter((s) => s.container === "proxy"),
+      ),
       runtime: iso.runtime,
       allowFile: iso.allowFile,
       allow: agentAllowlist(resolved, iso.allow ?? []),
@@ -789,6 +814,7 @@ function proxyContainer(
   internalNetwork: string,
   linkNetwork: string,
   iso: IsolationInput,
+  keys: readonly PlannedSecret[],
 ): Named<ContainerSpec> {
   const runtime = iso.runtime;
   const listen = [
@@ -801,6 +827,9 @@ function proxyContainer(
     LINK_SUBNET,
     "--allow-file",
     PROXY_ALLOW_FILE,
+    ...(keys.length
+      ? ["--providers-listen", t`${PROXY_IP}:${PROVIDER_PORT}`, ...providerFlags(iso, keys)]
+      : []),
   ];
   const mounts = runtimeMounts(runtime);
   return {
@@ -822,18 +851,66 @@ function proxyContainer(
       ...mounts,
       { type: "bind", source: iso.allowFile, target: PROXY_ALLOW_FILE, readonly: true },
       { type: "tmpfs", target: "/tmp" },
+      ...(keys.length && iso.providerCaFile
+        ? [
+          {
+            type: "bind",
+            source: iso.providerCaFile,
+            target: PROVIDER_CA_FILE,
+            readonly: true,
+          } as Mount,
+        ]
+        : []),
     ],
+    ...(keys.length
+      ? {
+        secrets: keys.map((s): SecretRef => ({
+          name: s.name,
+          type: "mount",
+          target: `${PROXY_KEYS_DIR}/${s.variable}`,
+          mode: 0o400,
+          uid: 65534,
+          gid: 65534,
+        })),
+      }
+      : {}),
     entrypoint: runtime.kind === "deno"
       ? [
         ...containerDenoArgv(CONTAINER_PROGRAMS.proxy, [
           "--allow-net",
-          "--allow-read=/opt/devaipod",
+          keys.length
+            ? `--allow-read=/opt/devaipod,${PROXY_KEYS_DIR}${
+              iso.providerCaFile ? `,${PROVIDER_CA_FILE}` : ""
+            }`
+            : "--allow-read=/opt/devaipod",
         ]),
         ...listen,
       ]
       : [RUNTIME_PATHS.binary, "proxy", ...listen],
     stopTimeoutSeconds: 2,
   };
+}
+
+/**
+ * The proxy's flags for the provider endpoints of `keys` (after `--providers-listen`): each
+ * provider's key file, the user's upstreams, and the extra CA. Kept apart so the Kubernetes
+ * render can give them to its proxy too.
+ */
+export function providerFlags(iso: IsolationInput, keys: readonly PlannedSecret[]): string[] {
+  const ids = keys.flatMap((k) => providerOfKey(k.variable) ?? []);
+  const upstreams = ids.flatMap((p) => {
+    const url = iso.providerUpstreams?.[p.id];
+    return url ? [`${p.id}=${url}`] : [];
+  });
+  return [
+    "--provider",
+    ...keys.flatMap((k) => {
+      const p = providerOfKey(k.variable);
+      return p ? [`${p.id}=${PROXY_KEYS_DIR}/${k.variable}`] : [];
+    }),
+    ...(upstreams.length ? ["--provider-upstream", ...upstreams] : []),
+    ...(iso.providerCaFile ? ["--provider-ca", PROVIDER_CA_FILE] : []),
+  ];
 }
 
 /** The addresses `up` learns once the networks exist: what the plan's placeholders stand for. */

@@ -458,6 +458,7 @@ Deno.test("plan: every deno run of devaipod's code in a container ignores the im
   const r = await resolved({ image: "x" });
   const proxy = planPod(input({
     resolved: r,
+    hostEnv: {},
     isolation: {
       egressNetwork: "podman",
       runtime: { kind: "deno", deno: "/usr/bin/deno", sources: "/src/devaipod" },
@@ -753,13 +754,106 @@ Deno.test("plan: the proxy listens on its internal address only, relays its link
     ],
   ];
   for (const [runtime, entrypoint] of table) {
-    const planned = planPod(input({ isolation: isolationInput(runtime) })).isolation
+    const planned = planPod(input({ hostEnv: {}, isolation: isolationInput(runtime) })).isolation
       ?.proxyContainer;
     assert(planned);
     const proxy = placeholders<ContainerSpec>(planned);
     assertEquals(proxy.entrypoint, entrypoint, runtime.kind);
     assertEquals(JSON.stringify(proxy).includes("0.0.0.0"), false, "no wildcard listener");
   }
+});
+
+Deno.test("plan: with the proxy, the keys of the providers it serves stay in the proxy; the agent gets placeholders, the endpoints and opencode's config", () => {
+  const env = { ANTHROPIC_API_KEY: KEY, OPENAI_API_KEY: "sk-o", MISTRAL_API_KEY: "sk-m" };
+  const plan = planPod(input({
+    hostEnv: env,
+    isolation: {
+      ...isolationInput({ kind: "deno", deno: "/usr/bin/deno", sources: "/src/devaipod" }),
+      providerUpstreams: { openai: "https://gw.example.com/openai", mistral: "https://x" },
+      providerCaFile: "/etc/corp-ca.pem",
+    },
+  }));
+  assertEquals(
+    plan.secrets.map((s) => [s.variable, s.container]),
+    [
+      ["OPENCODE_SERVER_PASSWORD", "agent"],
+      ["ANTHROPIC_API_KEY", "proxy"],
+      ["OPENAI_API_KEY", "proxy"],
+      ["MISTRAL_API_KEY", "agent"],
+    ],
+  );
+  const agent = placeholders<ContainerSpec>(plan.agentContainer);
+  // The agent holds no served key: placeholders and the endpoints; the unknown provider's key
+  // stays a file it loads, as before.
+  assertEquals(
+    (agent.secrets ?? []).map((s) => s.target),
+    [
+      "/run/secrets/devaipod-env/OPENCODE_SERVER_PASSWORD",
+      "/run/secrets/devaipod-env/MISTRAL_API_KEY",
+    ],
+  );
+  assertEquals(agent.env?.ANTHROPIC_API_KEY, "devaipod-key-held-by-the-proxy");
+  assertEquals(agent.env?.OPENAI_API_KEY, "devaipod-key-held-by-the-proxy");
+  assertEquals(agent.env?.ANTHROPIC_BASE_URL, "http://proxy.devaipod:3129/anthropic/v1");
+  assertEquals(agent.env?.OPENAI_BASE_URL, "http://proxy.devaipod:3129/openai/v1");
+  assertEquals(agent.env?.NO_PROXY, "localhost,127.0.0.1,proxy.devaipod");
+  assertEquals(JSON.parse(agent.env?.OPENCODE_CONFIG_CONTENT ?? "{}"), {
+    provider: {
+      anthropic: {
+        options: {
+          baseURL: "http://proxy.devaipod:3129/anthropic/v1",
+          apiKey: "devaipod-key-held-by-the-proxy",
+        },
+      },
+      openai: {
+        options: {
+          baseURL: "http://proxy.devaipod:3129/openai/v1",
+          apiKey: "devaipod-key-held-by-the-proxy",
+        },
+      },
+    },
+  });
+  assertEquals(JSON.stringify(agent).includes(KEY), false);
+  // The proxy: the keys as files of its own user, the endpoints on its internal address only.
+  const proxy = placeholders<ContainerSpec>(plan.isolation?.proxyContainer as never);
+  assertEquals(
+    (proxy.secrets ?? []).map((s) => [s.target, s.uid, s.mode]),
+    [
+      ["/run/devaipod-keys/ANTHROPIC_API_KEY", 65534, 0o400],
+      ["/run/devaipod-keys/OPENAI_API_KEY", 65534, 0o400],
+    ],
+  );
+  const entry = proxy.entrypoint ?? [];
+  assertEquals(
+    entry.includes(
+      "--allow-read=/opt/devaipod,/run/devaipod-keys,/run/devaipod-provider-ca.pem",
+    ),
+    true,
+    entry.join(" "),
+  );
+  assertEquals(entry.slice(entry.indexOf("--providers-listen")), [
+    "--providers-listen",
+    "<net.proxy>:3129",
+    "--provider",
+    "anthropic=/run/devaipod-keys/ANTHROPIC_API_KEY",
+    "openai=/run/devaipod-keys/OPENAI_API_KEY",
+    "--provider-upstream",
+    "openai=https://gw.example.com/openai",
+    "--provider-ca",
+    "/run/devaipod-provider-ca.pem",
+  ]);
+  assert(
+    (proxy.mounts ?? []).some((m) =>
+      m.type === "bind" && m.source === "/etc/corp-ca.pem" &&
+      m.target === "/run/devaipod-provider-ca.pem"
+    ),
+  );
+
+  // Without the proxy, keys stay in the agent as before.
+  const open = planPod(input({ hostEnv: env }));
+  assertEquals(open.secrets.filter((s) => s.container === "proxy"), []);
+  const openAgent = placeholders<ContainerSpec>(open.agentContainer);
+  assertEquals(openAgent.env?.ANTHROPIC_BASE_URL, undefined);
 });
 
 Deno.test("plan: the networks' addresses are filled into the pod, the agent and the proxy's argv", () => {

@@ -4,6 +4,7 @@
  *
  *   deno run --allow-net --allow-read lib/proxy/main.ts --listen 0.0.0.0:3128 --allow-file F --allow HOST…
  *     [--relay LISTEN=TARGET…] [--own-subnet CIDR…]
+ *     [--providers-listen HOST:PORT --provider ID=KEYFILE… [--provider-upstream ID=URL…] [--provider-ca FILE]]
  *
  * In the sidecar it listens on its internal-network address only, relays its link-network
  * address's agent port to the agent, and never connects into either network (`--own-subnet`).
@@ -15,6 +16,12 @@ import { parseSubnet } from "./own_networks.ts";
 import { parseRelay, startRelay } from "./relay.ts";
 import type { RelaySpec } from "./relay.ts";
 import { startProxy } from "./server.ts";
+import {
+  parseProviderKey,
+  parseProviderUpstream,
+  startProvidersFromFlags,
+} from "./provider_flags.ts";
+import type { ProviderFlags } from "./provider_flags.ts";
 import type { ProxyLimits } from "./server.ts";
 
 /** Parsed flags. */
@@ -28,11 +35,19 @@ export interface ProxyArgs {
   relays?: RelaySpec[];
   /** `--own-subnet CIDR…`: the workspace's networks, never connected into (nor loopback). */
   ownSubnets?: string[];
+  /** The provider endpoints' flags, when any is given. */
+  providers?: ProviderFlags;
 }
 
 /** Parses the proxy's flags; throws with a message naming the flag. */
 export function parseProxyArgs(args: readonly string[]): ProxyArgs {
-  const out: ProxyArgs = { hostname: "0.0.0.0", port: 3128, allow: [], limits: {} };
+  const out: ProxyArgs = {
+    hostname: "0.0.0.0",
+    port: 3128,
+    allow: [],
+    limits: {},
+  };
+  const providers = (): ProviderFlags => (out.providers ??= { keys: [], upstreams: {} });
   /** The values after a flag, up to the next flag. */
   const values = (i: number): string[] => {
     const out: string[] = [];
@@ -48,18 +63,48 @@ export function parseProxyArgs(args: readonly string[]): ProxyArgs {
     }
     return n;
   };
+  const address = (flag: string, value: string | undefined) => {
+    const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value ?? "");
+    if (!m) throw new Error(`${flag}: expected host:port, got '${value}'`);
+    return { hostname: (m[1] as string).replace(/^\[|\]$/g, ""), port: Number(m[2]) };
+  };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     const value = args[i + 1];
     switch (flag) {
       case "--listen": {
-        const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value ?? "");
-        if (!m) throw new Error(`--listen: expected host:port, got '${value}'`);
-        out.hostname = (m[1] as string).replace(/^\[|\]$/g, "");
-        out.port = Number(m[2]);
+        const a = address(flag, value);
+        out.hostname = a.hostname;
+        out.port = a.port;
         i++;
         break;
       }
+      case "--providers-listen":
+        providers().listen = address(flag, value);
+        i++;
+        break;
+      case "--provider": {
+        const texts = values(i);
+        if (!texts.length) throw new Error("--provider: expected ID=KEYFILE");
+        providers().keys.push(...texts.map(parseProviderKey));
+        i += texts.length;
+        break;
+      }
+      case "--provider-upstream": {
+        const texts = values(i);
+        if (!texts.length) throw new Error("--provider-upstream: expected ID=URL");
+        for (const t of texts) {
+          const [id, url] = parseProviderUpstream(t);
+          providers().upstreams[id] = url;
+        }
+        i += texts.length;
+        break;
+      }
+      case "--provider-ca":
+        if (!value) throw new Error("--provider-ca: expected a path");
+        providers().caFile = value;
+        i++;
+        break;
       case "--allow-file":
         if (!value) throw new Error("--allow-file: expected a path");
         out.allowFile = value;
@@ -145,6 +190,17 @@ if (import.meta.main) {
   console.error(
     `proxy: listening on ${proxy.addr.hostname}:${proxy.addr.port} with ${allowlist().length} allowlist entries`,
   );
+  const endpoints = parsed.providers && startProvidersFromFlags(
+    parsed.providers,
+    (record) => Deno.stdout.writeSync(encoder.encode(`${JSON.stringify(record)}\n`)),
+  );
+  if (endpoints) {
+    console.error(
+      `proxy: provider endpoints on ${endpoints.addr.hostname}:${endpoints.addr.port} for ${
+        parsed.providers?.keys.map((k) => k.id).join(", ")
+      }`,
+    );
+  }
   const relays = (parsed.relays ?? []).map((spec) => {
     const relay = startRelay({ ...spec, onError: (m) => console.error(`relay: ${m}`) });
     console.error(
@@ -153,7 +209,11 @@ if (import.meta.main) {
     return relay;
   });
   const stop = async () => {
-    await Promise.all([proxy.close(), ...relays.map((r) => r.close())]);
+    await Promise.all([
+      proxy.close(),
+      ...relays.map((r) => r.close()),
+      ...(endpoints ? [endpoints.close()] : []),
+    ]);
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGTERM", stop);

@@ -37,6 +37,41 @@ Deno.test("proxy flags: defaults, listen, allow lists and limits", () => {
   assertThrows(() => parseProxyArgs(["--what"]), /unknown option --what/);
 });
 
+Deno.test("proxy flags: provider endpoints, their keys' files, upstreams and CA", () => {
+  assertEquals(
+    parseProxyArgs([
+      "--providers-listen",
+      "10.0.0.2:3129",
+      "--provider",
+      "anthropic=/run/k/ANTHROPIC_API_KEY",
+      "openai=/run/k/OPENAI_API_KEY",
+      "--provider-upstream",
+      "anthropic=https://gw.example.com/anthropic/",
+      "--provider-ca",
+      "/ca.pem",
+    ]).providers,
+    {
+      listen: { hostname: "10.0.0.2", port: 3129 },
+      keys: [
+        { id: "anthropic", keyFile: "/run/k/ANTHROPIC_API_KEY" },
+        { id: "openai", keyFile: "/run/k/OPENAI_API_KEY" },
+      ],
+      upstreams: { anthropic: "https://gw.example.com/anthropic" },
+      caFile: "/ca.pem",
+    },
+  );
+  assertThrows(() => parseProxyArgs(["--provider", "mistral=/k"]), /unknown provider 'mistral'/);
+  assertThrows(() => parseProxyArgs(["--provider", "anthropic=k"]), /expected ID=\/path/);
+  assertThrows(
+    () => parseProxyArgs(["--provider-upstream", "openai=ftp://x"]),
+    /--provider-upstream: expected ID=https/,
+  );
+  assertThrows(
+    () => parseProxyArgs(["--providers-listen", "x"]),
+    /--providers-listen: expected host:port/,
+  );
+});
+
 Deno.test("proxy flags: relays and the workspace's own subnets, each flag repeatable", () => {
   assertEquals(
     parseProxyArgs([

@@ -120,8 +120,8 @@ Deno.test("render: what each unit must say, plan by plan", async () => {
         "destination=/workspaces/demo,U=true",
         "Mount=type=volume,source=devaipod-demo-ab12-agent-home.volume," +
         "destination=/devaipod/home",
-        "Secret=devaipod-demo-ab12-anthropic-api-key,type=mount," +
-        "target=/run/secrets/devaipod-env/ANTHROPIC_API_KEY,uid=1000,gid=1000,mode=0400",
+        "Environment=ANTHROPIC_API_KEY=devaipod-key-held-by-the-proxy",
+        "Environment=ANTHROPIC_BASE_URL=http://proxy.devaipod:3129/anthropic/v1",
         "HealthInterval=10s",
         "HealthRetries=3",
         "StopTimeout=3",
@@ -129,7 +129,14 @@ Deno.test("render: what each unit must say, plan by plan", async () => {
         "Restart=on-failure",
         "WantedBy=default.target",
       ],
-      not: ["Pod=", "Network=podman", "PublishPort=", "AddCapability=", "PodmanArgs="],
+      not: [
+        "Pod=",
+        "Network=podman",
+        "PublishPort=",
+        "AddCapability=",
+        "PodmanArgs=",
+        "Secret=devaipod-demo-ab12-anthropic-api-key",
+      ],
     },
     {
       name: "the proxy: read-only, no capabilities, on both networks and the egress one",
@@ -148,7 +155,10 @@ Deno.test("render: what each unit must say, plan by plan", async () => {
         "Mount=type=tmpfs,destination=/tmp",
         'Entrypoint=["/opt/devaipod/bin/devaipod","proxy","--listen","10.87.3.18:3128",' +
         '"--relay","10.87.3.26:4096=10.87.3.19:4096","--own-subnet","10.87.3.16/29",' +
-        '"10.87.3.24/29","--allow-file","/opt/devaipod/allow"]',
+        '"10.87.3.24/29","--allow-file","/opt/devaipod/allow","--providers-listen",' +
+        '"10.87.3.18:3129","--provider","anthropic=/run/devaipod-keys/ANTHROPIC_API_KEY"]',
+        "Secret=devaipod-demo-ab12-anthropic-api-key,type=mount," +
+        "target=/run/devaipod-keys/ANTHROPIC_API_KEY,uid=65534,gid=65534,mode=0400",
       ],
       not: ["Pod="],
     },

@@ -1,0 +1,122 @@
+/**
+ * The tests' simulated internet: a podman network with a web server container answering for some
+ * public names, over HTTP and over TLS with a test CA made by openssl. Remote services that cost
+ * money or need the internet are played here.
+ */
+import { join } from "node:path";
+import * as p from "../../lib/podman/mod.ts";
+import { assert } from "./assert.ts";
+import { denoProgram } from "./cli.ts";
+import { TEST_LABEL } from "./cleanup.ts";
+import { DEV_IMAGE } from "./test_images.ts";
+
+const podman = p.Podman.fromEnv();
+
+/** A test CA and a certificate for the simulated internet's names, made with openssl. */
+async function certificates(dir: string, names: readonly string[]): Promise<void> {
+  const openssl = async (...args: string[]) => {
+    const out = await new Deno.Command("openssl", {
+      args,
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (out.code !== 0) {
+      throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
+    }
+  };
+  await openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=devaipod test CA",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+  );
+  await openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    `/CN=${names[0]}`,
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+  );
+  await Deno.writeTextFile(
+    join(dir, "san.ext"),
+    `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")}\n`,
+  );
+  await openssl(
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    "san.ext",
+    "-out",
+    "server.pem",
+  );
+  await Deno.chmod(join(dir, "server.key"), 0o644);
+}
+
+/**
+ * A normal network with a web server on it, known by `names`: `server` (a Deno program) runs in
+ * a container of the dev image with /srv (its folder: the program, `ca.pem`, `server.pem`,
+ * `server.key`) mounted read-only. The container and the network carry the test label of `run`.
+ */
+export async function startSimulatedInternet(
+  run: string,
+  server: string,
+  names: readonly string[],
+): Promise<{ network: string; serverIp: string; dir: string }> {
+  const network = `devaipod-test-inet-${run}`;
+  const labels = { [TEST_LABEL]: run };
+  await podman.run(p.networkCreate({ name: network, labels }));
+  const dir = await Deno.makeTempDir({ prefix: "devaipod-inet-" });
+  await Deno.writeTextFile(join(dir, "server.ts"), server);
+  await certificates(dir, names);
+  const deno = await Deno.realPath(denoProgram());
+  await podman.run(p.containerRun({
+    name: `devaipod-test-web-${run}`,
+    image: DEV_IMAGE,
+    labels,
+    networks: [network],
+    mounts: [
+      { type: "bind", source: deno, target: "/usr/local/bin/deno", readonly: true },
+      { type: "bind", source: dir, target: "/srv", readonly: true },
+    ],
+    env: { DENO_DIR: "/tmp/deno", HOME: "/tmp" },
+    extraArgs: names.flatMap((n) => ["--network-alias", n]),
+    command: ["deno", "run", "--quiet", "--allow-net", "--allow-read=/srv", "/srv/server.ts"],
+  }));
+  const [c] = await podman.run(p.containerInspect(`devaipod-test-web-${run}`));
+  const inspect = await new Deno.Command("podman", {
+    args: [
+      "container",
+      "inspect",
+      "--format",
+      `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`,
+      `devaipod-test-web-${run}`,
+    ],
+    stdout: "piped",
+  }).output();
+  assert(c);
+  return { network, serverIp: new TextDecoder().decode(inspect.stdout).trim(), dir };
+}
