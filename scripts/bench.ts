@@ -6,7 +6,7 @@
  * `devcontainer read-configuration` (run by node, with podman as its docker) on the same project.
  *
  * And the egress proxy (scripts/bench_proxy.ts; `--no-proxy` skips it): throughput, latency,
- * 1,000 tunnels. The SSH bridge (scripts/bench_ssh.ts; `--no-ssh` skips it): `ssh HOST true` and
+ * 1,000 tunnels, and the latency a provider endpoint adds. The SSH bridge (scripts/bench_ssh.ts; `--no-ssh` skips it): `ssh HOST true` and
  * 500 MB each way against `podman exec` and OpenSSH's `sshd -i`. And the pods (scripts/bench_pods.ts; `--no-pods` skips them): `up` against a shell script of
  * the same podman commands and against `devcontainer up`, `list` with 50 workspaces. And the
  * Kubernetes backend (scripts/bench_kube.ts; `--no-kube` skips it): `up --backend kube` against
@@ -25,7 +25,7 @@ import { stats } from "./bench_stats.ts";
 import type { Stats } from "./bench_stats.ts";
 import { benchPods } from "./bench_pods.ts";
 import type { PodsRow } from "./bench_pods.ts";
-import { benchProxy } from "./bench_proxy.ts";
+import { benchProviders, benchProxy } from "./bench_proxy.ts";
 import { benchSsh } from "./bench_ssh.ts";
 import { benchKube } from "./bench_kube.ts";
 import type { SshBenchRow } from "./bench_ssh.ts";
@@ -224,9 +224,10 @@ if (import.meta.main) {
   if (!Deno.args.includes("--no-kube")) {
     podsRows.push(...await benchKube(runs, (l) => console.error(`kube: ${l}`)));
   }
-  const proxyRows: ProxyBenchRow[] = Deno.args.includes("--no-proxy")
-    ? []
-    : await benchProxy(Math.min(runs, 3), (l) => console.error(`proxy: ${l}`));
+  const proxyRows: ProxyBenchRow[] = Deno.args.includes("--no-proxy") ? [] : [
+    ...await benchProxy(Math.min(runs, 3), (l) => console.error(`proxy: ${l}`)),
+    ...await benchProviders(500, (l) => console.error(`proxy: ${l}`)),
+  ];
 
   const sshRows: SshBenchRow[] = Deno.args.includes("--no-ssh")
     ? []

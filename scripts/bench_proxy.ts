@@ -2,7 +2,8 @@
  * Benchmarks of the egress proxy, run as its own process (`devaipod proxy`) on loopback:
  * tunnel throughput against direct loopback TCP in the same run (goal ≥ 0.8×), the latency a
  * tunnel adds to connecting (p50/p99), and 1,000 concurrent tunnels: errors (goal 0) and the
- * proxy's resident memory (goal ≤ 64 MiB).
+ * proxy's resident memory (goal ≤ 64 MiB). And a provider endpoint: what a call through it adds
+ * over a direct call to a stand-in provider on loopback (goals ≤ 2 ms at p50, ≤ 5 ms at p99).
  */
 import { stats } from "./bench_stats.ts";
 
@@ -72,7 +73,8 @@ function servers() {
 
 async function startProxyProcess(
   allow: string[],
-): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
+  extra: readonly string[] = [],
+): Promise<{ port: number; pid: number; stderr: () => string; stop: () => Promise<void> }> {
   const child = new Deno.Command("deno", {
     args: [
       "run",
@@ -84,6 +86,7 @@ async function startProxyProcess(
       "127.0.0.1:0",
       "--allow",
       ...allow,
+      ...extra,
     ],
     stdout: "null",
     stderr: "piped",
@@ -95,15 +98,23 @@ async function startProxyProcess(
     if (done) throw new Error(`the proxy did not start: ${text}`);
     text += value;
   }
-  reader.releaseLock();
+  // The rest of its notes (the provider endpoints' address comes right after).
+  (async () => {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+  })().catch(() => {});
   const port = Number(/listening on [^:]+:(\d+)/.exec(text)?.[1]);
   return {
     port,
     pid: child.pid,
+    stderr: () => text,
     stop: async () => {
       child.kill("SIGTERM");
       await child.status;
-      await child.stderr.cancel().catch(() => {});
+      await reader.cancel().catch(() => {});
     },
   };
 }
@@ -247,8 +258,102 @@ export async function benchProxy(runs: number, log: (l: string) => void): Promis
   return rows;
 }
 
+/** The q-quantile of samples. */
+function quantile(samples: readonly number[], q: number): number {
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))] ?? NaN;
+}
+
+/**
+ * A provider endpoint's added latency: `calls` Messages-API-sized calls (1 KiB up, 2 KiB down)
+ * to a stand-in provider on loopback, directly and through the proxy's endpoint, interleaved.
+ */
+export async function benchProviders(
+  calls: number,
+  log: (line: string) => void,
+): Promise<ProxyBenchRow[]> {
+  const reply = JSON.stringify({ content: [{ type: "text", text: "x".repeat(2000) }] });
+  const standIn = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (req) => {
+      await req.arrayBuffer();
+      return new Response(reply, { headers: { "content-type": "application/json" } });
+    },
+  );
+  const dir = await Deno.makeTempDir({ prefix: "devaipod-bench-keys-" });
+  await Deno.writeTextFile(`${dir}/key`, "sk-bench-key");
+  const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const endpointPort = (free.addr as Deno.NetAddr).port;
+  free.close();
+  const proxy = await startProxyProcess(["127.0.0.1"], [
+    "--providers-listen",
+    `127.0.0.1:${endpointPort}`,
+    "--provider",
+    `anthropic=${dir}/key`,
+    "--provider-upstream",
+    `anthropic=http://127.0.0.1:${standIn.addr.port}`,
+  ]);
+  try {
+    const body = JSON.stringify({
+      model: "m",
+      messages: [{ role: "user", content: "y".repeat(1000) }],
+    });
+    const call = async (url: string) => {
+      const t = performance.now();
+      const r = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": "placeholder" },
+        body,
+      });
+      const text = await r.text();
+      if (!r.ok || text.length !== reply.length) {
+        throw new Error(`call failed: ${r.status} ${text}`);
+      }
+      return performance.now() - t;
+    };
+    const direct = `http://127.0.0.1:${standIn.addr.port}/v1/messages`;
+    const via = `http://127.0.0.1:${endpointPort}/anthropic/v1/messages`;
+    for (let i = 0; i < 50; i++) await call(via).catch(() => new Promise((r) => setTimeout(r, 50)));
+    const base: number[] = [];
+    const through: number[] = [];
+    for (let i = 0; i < calls; i++) {
+      base.push(await call(direct));
+      through.push(await call(via));
+    }
+    const p50 = quantile(through, 0.5) - quantile(base, 0.5);
+    const p99 = quantile(through, 0.99) - quantile(base, 0.99);
+    log(
+      `provider endpoint: direct p50 ${quantile(base, 0.5).toFixed(2)} ms, through ${
+        quantile(through, 0.5).toFixed(2)
+      } ms`,
+    );
+    return [
+      {
+        name: `provider endpoint: added latency at p50 (${calls} calls)`,
+        value: `+${p50.toFixed(2)} ms (direct ${quantile(base, 0.5).toFixed(2)} ms)`,
+        goal: "≤ 2 ms",
+        met: p50 <= 2,
+      },
+      {
+        name: `provider endpoint: added latency at p99 (${calls} calls)`,
+        value: `+${p99.toFixed(2)} ms (direct ${quantile(base, 0.99).toFixed(2)} ms)`,
+        goal: "≤ 5 ms",
+        met: p99 <= 5,
+      },
+    ];
+  } finally {
+    await proxy.stop();
+    await standIn.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 if (import.meta.main) {
-  for (const r of await benchProxy(3, (l) => console.error(l))) {
+  const rows = [
+    ...await benchProxy(3, (l) => console.error(l)),
+    ...await benchProviders(500, (l) => console.error(l)),
+  ];
+  for (const r of rows) {
     console.log(
       `${r.name}: ${r.value}${r.goal ? ` (goal ${r.goal}: ${r.met ? "met" : "MISSED"})` : ""}`,
     );
