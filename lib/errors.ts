@@ -37,6 +37,8 @@ export const ExitCode = {
   environment: 10,
   /** A Kubernetes API server refused a request, or could not be reached (the server's message). */
   cluster: 11,
+  /** The agent did not finish its task in the time given (`run --timeout`). */
+  timeout: 12,
   /** Interrupted by the user (Ctrl-C). */
   interrupted: 130,
 } as const;
@@ -268,6 +270,14 @@ export class FailedError extends DevaipodError {
   override readonly name = "FailedError";
   constructor(message: string, options: DevaipodErrorOptions = {}) {
     super(message, ExitCode.failure, options);
+  }
+}
+
+/** Something did not finish in the time it was given. Exit 12. */
+export class TimeoutError extends DevaipodError {
+  override readonly name = "TimeoutError";
+  constructor(message: string, options: DevaipodErrorOptions = {}) {
+    super(message, ExitCode.timeout, options);
   }
 }
 

@@ -28,7 +28,7 @@ export const RUNTIME_FILES: readonly RuntimeFile[] = [
   },
   {
     path: "lib/errors.ts",
-    sha256: "a23eb9114996bafff21a900593eb7c638cebd6aa054bc31f13328edc81dbcf4a",
+    sha256: "6a5c600f8c257a541736642eaeb434acdb010df84c8fd015a7a91ff60806f1b4",
   },
   {
     path: "lib/kube/copy_runtime.ts",
@@ -36,11 +36,11 @@ export const RUNTIME_FILES: readonly RuntimeFile[] = [
   },
   {
     path: "lib/pods/agent_client.ts",
-    sha256: "6b72f34f7c7c49334e89bc600c81e10018f18cbaa937fffd39168bddf2f5d8d5",
+    sha256: "da146451ed5e05032a3419afff346a99dd1f84d34497fc39781c3d76ee469ac2",
   },
   {
     path: "lib/pods/agent_http.ts",
-    sha256: "5a84b32381aee42abaefb17026c985ac6f3678a045e59dbb12e0099bd2d3927c",
+    sha256: "ebbd585d06d4352fe14292359969168aac9281c818f96104fe1f06535e429279",
   },
   {
     path: "lib/proxy/allow_file.ts",

@@ -12,15 +12,14 @@ import * as p from "../lib/podman/mod.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
 import { cleanupByLabel, testRunId } from "./support/cleanup.ts";
-import { STANDIN_REPLY, STANDIN_SERVER } from "./support/llm_standin.ts";
+import { STANDIN_HOST, STANDIN_REPLY, startStandIn } from "./support/llm_standin.ts";
 import type { StandInCall } from "./support/llm_standin.ts";
 import { podmanTest } from "./support/podman_env.ts";
-import { startSimulatedInternet } from "./support/simulated_internet.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 
 const podman = p.Podman.fromEnv();
 const REAL = "sk-ant-api03-REAL-KEY-the-agent-must-never-see-0123456789";
-const PROVIDER_HOST = "api.anthropic.test";
+const PROVIDER_HOST = STANDIN_HOST;
 
 /** The calls the stand-in recorded, read from the workspace (which has the normal network). */
 async function calls(ws: string): Promise<StandInCall[]> {
@@ -43,7 +42,7 @@ podmanTest(
   async () => {
     const run = testRunId();
     const ws = `k${run.slice(-8)}`;
-    const inet = await startSimulatedInternet(run, STANDIN_SERVER, [PROVIDER_HOST]);
+    const inet = await startStandIn(run);
     const dir = await Deno.makeTempDir({ prefix: "devaipod-keys-project-" });
     try {
       await Deno.writeTextFile(
@@ -55,17 +54,7 @@ podmanTest(
         join(dir, "opencode.json"),
         JSON.stringify({ model: "anthropic/claude-sonnet-4-5" }),
       );
-      const config = join(inet.dir, "devaipod.toml");
-      await Deno.writeTextFile(
-        config,
-        [
-          "[providers]",
-          `ca-file = "${join(inet.dir, "ca.pem")}"`,
-          "[providers.upstreams]",
-          `anthropic = "https://${PROVIDER_HOST}:8443"`,
-          "",
-        ].join("\n"),
-      );
+      const config = inet.config;
       const env = { ANTHROPIC_API_KEY: REAL };
       const up = await runDevaipod([
         "--config",

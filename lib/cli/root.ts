@@ -10,6 +10,7 @@ import type { CliContext } from "./context.ts";
 import { agentClientCommand } from "./agent_client.ts";
 import { copyRuntimeCommand } from "./copy_runtime.ts";
 import { runtimeImageCommand } from "./runtime_image.ts";
+import { runCommand } from "./run.ts";
 import { allowCommand } from "./allow.ts";
 import { egressCommand } from "./egress.ts";
 import { verifyCommand } from "./verify.ts";
@@ -74,6 +75,7 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
 
   const commands = [
     upCommand(ctx),
+    runCommand(ctx),
     listCommand(ctx),
     statusCommand(ctx),
     logsCommand(ctx),

@@ -29,6 +29,7 @@ import { userConfigPath } from "../paths.ts";
 import { devaipodDirs } from "../paths.ts";
 import { bind } from "../plan/bindings.ts";
 import { planUp, type UpInput } from "../plan/up_plan.ts";
+import type { Up, UpResult } from "../pods/up.ts";
 import { PROVIDERS } from "../agents/providers.ts";
 import { bindingLegend, dryRunSteps, formatDryRun } from "../pods/dry_run.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
@@ -74,6 +75,11 @@ export interface UpOptions {
   memory?: string;
   /** `--backend kube`: the registry to push devaipod's runtime image to. */
   registry?: string;
+  /**
+   * What a command built on `up` does once the workspace stands (`run` waits for the agent),
+   * instead of `up`'s own report; a failure there leaves the workspace as it is.
+   */
+  afterUp?: (up: Up, result: UpResult) => Promise<void>;
   wait?: boolean;
 }
 
@@ -443,7 +449,7 @@ async function upFrom(
   const stop = ctx.deps.env.get("DEVAIPOD_TEST_STOP_AFTER_STEP");
   // Loaded only to apply: the dry-run plans without the podman backend.
   const { Up } = await import("../pods/up.ts");
-  const result = await new Up({ plan, projectPath: folder, fromSource: record !== undefined }, {
+  const up = new Up({ plan, projectPath: folder, fromSource: record !== undefined }, {
     podman: ctx.podman,
     hostEnv: secretEnv,
     progress,
@@ -454,8 +460,10 @@ async function upFrom(
     cacheDir: dirs.cache,
     stateDir: dirs.state,
     ...(stop ? { stopAfterStep: Number(stop) } : {}),
-  }).run();
+  });
+  const result = await up.run();
   onCreated();
+  if (options.afterUp) return await options.afterUp(up, result);
 
   if (options.json) {
     ctx.json(result);

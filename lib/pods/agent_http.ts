@@ -69,3 +69,76 @@ export async function sendFirstPrompt(endpoint: AgentEndpoint, task: string): Pr
   if (!sent.ok) throw new FailedError(`the agent did not take the task (HTTP ${sent.status})`);
   return session.id;
 }
+
+/** How a task ended: the agent finished (its last words), failed (why), or is still at work. */
+export type TaskOutcome =
+  | { state: "done"; text: string }
+  | { state: "failed"; error: string; text: string }
+  | { state: "running" };
+
+interface MessageInfo {
+  role?: string;
+  time?: { completed?: number };
+  error?: { name?: string; data?: { message?: string } };
+}
+interface Message {
+  info?: MessageInfo;
+  parts?: { type?: string; text?: string; synthetic?: boolean }[];
+}
+
+/**
+ * Where a session stands, from opencode's `/session/status` (busy or retrying sessions are at
+ * work; idle ones are absent) and its messages: done when the last message is the agent's and
+ * complete, failed when that message carries an error.
+ */
+export function sessionOutcome(
+  status: Readonly<Record<string, { type?: string }>>,
+  sessionId: string,
+  messages: readonly Message[],
+): TaskOutcome {
+  const busy = status[sessionId]?.type;
+  if (busy && busy !== "idle") return { state: "running" };
+  const last = messages.at(-1);
+  if (last?.info?.role !== "assistant" || !last.info.time?.completed) return { state: "running" };
+  const text = (last.parts ?? []).filter((p) => p.type === "text" && !p.synthetic)
+    .map((p) => p.text ?? "").join("\n").trim();
+  const error = last.info.error;
+  if (error) {
+    const why = [error.name, error.data?.message].filter(Boolean).join(": ") || "the agent failed";
+    return { state: "failed", error: why, text };
+  }
+  return { state: "done", text };
+}
+
+/**
+ * Polls the session until the agent is done or failed, or `timeoutMs` passes (then `running`).
+ */
+export async function waitForSession(
+  endpoint: AgentEndpoint,
+  sessionId: string,
+  timeoutMs: number,
+  options: { intervalMs?: number; signal?: AbortSignal } = {},
+): Promise<TaskOutcome> {
+  const headers = { authorization: auth(endpoint.password) };
+  const get = async (path: string): Promise<unknown> => {
+    const r = await fetch(`${endpoint.url}${path}`, {
+      headers,
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!r.ok) {
+      await r.body?.cancel();
+      throw new FailedError(`the agent answered HTTP ${r.status} for ${path}`);
+    }
+    return await r.json();
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const status = await get("/session/status") as Record<string, { type?: string }>;
+    const messages = await get(`/session/${encodeURIComponent(sessionId)}/message`) as Message[];
+    const outcome = sessionOutcome(status ?? {}, sessionId, messages ?? []);
+    if (outcome.state !== "running" || Date.now() >= deadline || options.signal?.aborted) {
+      return outcome;
+    }
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
+  }
+}

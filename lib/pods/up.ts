@@ -28,8 +28,8 @@ import type { PodPlan } from "../plan/pod_plan.ts";
 import type { Op, Step, UpPlan } from "../plan/up_plan.ts";
 import * as p from "../podman/mod.ts";
 import type { Podman } from "../podman/mod.ts";
-import { sendFirstPrompt, waitHealthy } from "./agent_http.ts";
-import type { AgentEndpoint } from "./agent_http.ts";
+import { sendFirstPrompt, waitForSession, waitHealthy } from "./agent_http.ts";
+import type { AgentEndpoint, TaskOutcome } from "./agent_http.ts";
 import { isComplete, workspaceObjects } from "./inventory.ts";
 import { removedAny, removeWorkspaceObjects } from "./remove.ts";
 import {
@@ -741,6 +741,40 @@ export class Up {
     if (op.via === "http") {
       await this.#run(p.healthcheckRun(op.container)).catch(() => false);
     }
+  }
+
+  /**
+   * After {@link run}: waits until the agent finished the task `up` gave it, or `timeoutMs`
+   * passed (`running`). Through the proxy's agent client with isolation, else the published port.
+   */
+  async waitForTask(timeoutMs: number): Promise<TaskOutcome> {
+    const step = this.#req.plan.steps.find((s) => s.op.kind === "task");
+    const op = step?.op.kind === "task" ? step.op : undefined;
+    const sessionId = this.#sessionId;
+    if (!op || !sessionId) throw new Error("up gave the agent no task to wait for");
+    if (!op.proxy) {
+      if (!this.#endpoint) throw new Error("the agent's port is not known");
+      return await waitForSession(this.#endpoint, sessionId, timeoutMs);
+    }
+    const f = filler(this.#values);
+    const request = {
+      url: f<string>(op.proxy.url),
+      password: this.#password,
+      wait: { sessionId, timeoutMs },
+    };
+    const r = await this.#run(
+      taskCommand(op, new TextEncoder().encode(JSON.stringify(request))),
+    );
+    let answer: { outcome?: TaskOutcome; error?: string };
+    try {
+      answer = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}");
+    } catch {
+      answer = { error: (r.stderr || r.stdout).trim() || `exit ${r.code}` };
+    }
+    if (!answer.outcome) {
+      throw new FailedError(`could not follow the agent's work: ${answer.error ?? "no answer"}`);
+    }
+    return answer.outcome;
   }
 
   async #sendTask(op: Extract<Op, { kind: "task" }>, f: Filler): Promise<string> {

@@ -2,8 +2,11 @@
  * A stand-in for a paid LLM provider (a test double, never a real service): a Deno program for
  * the simulated internet (tests/support/simulated_internet.ts) that speaks the subset of the
  * Anthropic Messages API an agent uses, JSON or streamed as server-sent events, over TLS on 8443.
- * It answers every conversation with one scripted text reply, and records each call (path, the
- * key it carried, the model) for the test to read from `GET /_calls` on plain HTTP 8080.
+ * It is scripted, and keeps no state: a call that offers the agent's tools gets, in turn, a `write`
+ * of `hello.txt` in the working folder the system prompt names, a `bash` command that writes
+ * `ran.txt`, then the text {@link STANDIN_REPLY}; a call without tools (a title) gets text; a
+ * conversation that says `SCRIPTED-FAILURE` gets a 400 error. Each call is recorded (path, the key
+ * it carried, the model, the step) for the test to read from `GET /_calls` on plain HTTP 8080.
  */
 
 /** The reply every conversation gets. */
@@ -19,6 +22,10 @@ export interface StandInCall {
   authorization: string | null;
   model?: string;
   stream?: boolean;
+  /** The tools the call offered. */
+  tools?: string[];
+  /** What the stand-in answered: `write`, `bash`, `text` or `fail`. */
+  step?: string;
 }
 
 /** The stand-in's program (written to the server's folder and run there). */
@@ -28,8 +35,43 @@ const calls = [];
 const enc = new TextEncoder();
 const sse = (event, data) => enc.encode("event: " + event + "\\ndata: " + JSON.stringify(data) + "\\n\\n");
 
+/** What the agent is scripted to do next, from the conversation so far (no state kept). */
+function next(body) {
+  const tools = body.tools ?? [];
+  const messages = body.messages ?? [];
+  const userText = messages.filter((m) => m.role === "user").map((m) =>
+    typeof m.content === "string" ? m.content : (m.content ?? []).map((c) => c.text ?? "").join(" ")
+  ).join(" ");
+  if (userText.includes("SCRIPTED-FAILURE")) return { fail: true };
+  // Calls without tools (a title, a summary) get text.
+  if (!tools.length) return { text: "Stand-in title" };
+  const results = messages.flatMap((m) => Array.isArray(m.content) ? m.content : [])
+    .filter((c) => c.type === "tool_result").length;
+  const system = JSON.stringify(body.system ?? "");
+  const cwd = /Working directory: ([^\\s"\\\\]+)/.exec(system)?.[1] ?? ".";
+  const tool = (name) => tools.find((t) => t.name === name);
+  const props = (t) => Object.keys(t?.input_schema?.properties ?? {});
+  const write = tool("write");
+  if (results === 0 && write) {
+    const pathKey = props(write).find((k) => /path/i.test(k)) ?? "filePath";
+    return {
+      tool: "write",
+      input: { [pathKey]: cwd + "/hello.txt", content: "written by the agent\\n" },
+    };
+  }
+  const bash = tool("bash");
+  if (results === 1 && bash) {
+    return {
+      tool: "bash",
+      input: { command: "printf 'ran by the agent\\n' > ran.txt", description: "Write ran.txt" },
+    };
+  }
+  return { text: REPLY };
+}
+
 async function messages(req) {
   const body = await req.json().catch(() => ({}));
+  const step = next(body);
   calls.push({
     method: req.method,
     path: new URL(req.url).pathname,
@@ -37,30 +79,43 @@ async function messages(req) {
     authorization: req.headers.get("authorization"),
     model: body.model,
     stream: body.stream === true,
+    tools: (body.tools ?? []).map((t) => t.name),
+    step: step.fail ? "fail" : step.tool ?? "text",
   });
+  if (step.fail) {
+    return Response.json({
+      type: "error", error: { type: "invalid_request_error", message: "scripted failure" },
+    }, { status: 400 });
+  }
   const id = "msg_standin_" + calls.length;
   const usage = { input_tokens: 10, output_tokens: 8 };
   const message = {
     id, type: "message", role: "assistant", model: body.model ?? "standin",
     content: [], stop_reason: null, stop_sequence: null, usage,
   };
+  const block = step.tool
+    ? { type: "tool_use", id: "toolu_" + calls.length, name: step.tool, input: step.input }
+    : { type: "text", text: step.text };
+  const stop = step.tool ? "tool_use" : "end_turn";
   if (!body.stream) {
-    return Response.json({
-      ...message, content: [{ type: "text", text: REPLY }], stop_reason: "end_turn",
-    });
+    return Response.json({ ...message, content: [block], stop_reason: stop });
   }
   const stream = new ReadableStream({
     start(c) {
       c.enqueue(sse("message_start", { type: "message_start", message }));
       c.enqueue(sse("content_block_start", {
-        type: "content_block_start", index: 0, content_block: { type: "text", text: "" },
+        type: "content_block_start", index: 0,
+        content_block: step.tool ? { ...block, input: {} } : { type: "text", text: "" },
       }));
       c.enqueue(sse("content_block_delta", {
-        type: "content_block_delta", index: 0, delta: { type: "text_delta", text: REPLY },
+        type: "content_block_delta", index: 0,
+        delta: step.tool
+          ? { type: "input_json_delta", partial_json: JSON.stringify(step.input) }
+          : { type: "text_delta", text: step.text },
       }));
       c.enqueue(sse("content_block_stop", { type: "content_block_stop", index: 0 }));
       c.enqueue(sse("message_delta", {
-        type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null },
+        type: "message_delta", delta: { stop_reason: stop, stop_sequence: null },
         usage: { output_tokens: 8 },
       }));
       c.enqueue(sse("message_stop", { type: "message_stop" }));
@@ -88,3 +143,29 @@ Deno.serve({
   key: Deno.readTextFileSync("/srv/server.key"),
 }, handle);
 `;
+
+/** The name the stand-in answers to on the simulated internet. */
+export const STANDIN_HOST = "api.anthropic.test";
+
+/**
+ * The stand-in on a simulated internet of its own, and a user config that sends Anthropic calls
+ * there (`[providers.upstreams]`) and trusts the test CA (`[providers] ca-file`).
+ */
+export async function startStandIn(
+  run: string,
+): Promise<{ network: string; dir: string; config: string }> {
+  const { startSimulatedInternet } = await import("./simulated_internet.ts");
+  const inet = await startSimulatedInternet(run, STANDIN_SERVER, [STANDIN_HOST]);
+  const config = `${inet.dir}/devaipod.toml`;
+  await Deno.writeTextFile(
+    config,
+    [
+      "[providers]",
+      `ca-file = "${inet.dir}/ca.pem"`,
+      "[providers.upstreams]",
+      `anthropic = "https://${STANDIN_HOST}:8443"`,
+      "",
+    ].join("\n"),
+  );
+  return { network: inet.network, dir: inet.dir, config };
+}

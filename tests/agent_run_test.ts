@@ -1,0 +1,118 @@
+/**
+ * An agent doing a real task, end to end, against real podman: `devaipod run` makes a workspace
+ * whose real opencode works for a scripted stand-in Anthropic provider (tests/support/
+ * llm_standin.ts, a test double for the paid API, behind TLS on the simulated internet). The
+ * stand-in has it write a file with its `write` tool, run a shell command with its `bash` tool,
+ * and finish. `run` waits, prints the agent's answer and exits 0; the file and the command's
+ * effect are in the agent's clone and `devaipod diff` shows them; every call carried the real
+ * key, which only the proxy held. A scripted failure exits 1, and time running out exits 12;
+ * both leave the workspace.
+ */
+import { join } from "node:path";
+import * as p from "../lib/podman/mod.ts";
+import { assertEquals, assertMatch } from "./support/assert.ts";
+import { runDevaipod } from "./support/cli.ts";
+import { cleanupByLabel, testRunId } from "./support/cleanup.ts";
+import { STANDIN_HOST, STANDIN_REPLY, startStandIn } from "./support/llm_standin.ts";
+import type { StandInCall } from "./support/llm_standin.ts";
+import { podmanTest } from "./support/podman_env.ts";
+import { DEV_IMAGE } from "./support/test_images.ts";
+
+const podman = p.Podman.fromEnv();
+const REAL = "sk-ant-api03-REAL-KEY-for-the-run-test-0123456789";
+
+async function project(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "devaipod-run-project-" });
+  await Deno.writeTextFile(
+    join(dir, ".devcontainer.json"),
+    JSON.stringify({ image: DEV_IMAGE, remoteUser: "dev" }),
+  );
+  await Deno.writeTextFile(
+    join(dir, "opencode.json"),
+    JSON.stringify({ model: "anthropic/claude-sonnet-4-5" }),
+  );
+  await Deno.writeTextFile(join(dir, "README.md"), "# a project\n");
+  const git = (...args: string[]) =>
+    new Deno.Command("git", { args, cwd: dir, stdout: "null", stderr: "null" }).output();
+  await git("init", "-q");
+  await git("add", "-A");
+  await git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start");
+  return dir;
+}
+
+podmanTest(
+  "run: the real opencode writes a file and runs a command for a scripted provider, then finishes; run prints its answer and exits 0, diff shows the work; a scripted failure exits 1 and time running out 12, the workspaces staying",
+  async () => {
+    const run = testRunId();
+    const names = ["a", "f", "t"].map((x) => `r${x}${run.slice(-7)}`);
+    const [done, failed, slow] = names as [string, string, string];
+    const inet = await startStandIn(run);
+    const dir = await project();
+    const devaipod = (...args: string[]) =>
+      runDevaipod(["--config", inet.config, ...args], { env: { ANTHROPIC_API_KEY: REAL } });
+    const common = ["--egress-network", inet.network];
+    try {
+      const r = await devaipod("run", dir, "do the task", "--name", done, "--json", ...common);
+      assertEquals(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      const result = JSON.parse(r.stdout);
+      assertEquals([result.workspace, result.state, result.text], [done, "done", STANDIN_REPLY]);
+      assertMatch(result.sessionId, /^ses/);
+      assertEquals((r.stdout + r.stderr).includes(REAL), false);
+
+      // The work is in the agent's clone, made by its tools.
+      const files = await devaipod(
+        "exec",
+        done,
+        "-c",
+        "agent",
+        "--",
+        "sh",
+        "-c",
+        "cat hello.txt ran.txt",
+      );
+      assertEquals(files.stdout, "written by the agent\nran by the agent\n", files.stderr);
+      const diff = await devaipod("diff", done);
+      assertEquals(diff.code, 0, diff.stderr);
+      assertMatch(diff.stdout, /hello\.txt/);
+      assertMatch(diff.stdout, /ran\.txt/);
+      assertMatch(diff.stdout, /written by the agent/);
+
+      // The stand-in: write, bash, then text, each with the real key from the proxy.
+      const calls: StandInCall[] = JSON.parse(
+        (await devaipod("exec", done, "--", "curl", "-sS", `http://${STANDIN_HOST}:8080/_calls`))
+          .stdout,
+      );
+      const steps = calls.filter((c) => c.tools?.length).map((c) => c.step);
+      assertEquals(steps, ["write", "bash", "text"]);
+      for (const c of calls) assertEquals(c.key, REAL);
+
+      // A scripted failure: exit 1 with the provider's words; the workspace stays.
+      const f = await devaipod("run", dir, "SCRIPTED-FAILURE now", "--name", failed, ...common);
+      assertEquals(f.code, 1, f.stderr);
+      assertMatch(f.stderr, /the agent failed in .*: APIError: scripted failure/);
+      const kept = await devaipod("status", failed, "--json");
+      assertEquals(JSON.parse(kept.stdout).state, "running", kept.stderr);
+
+      // Out of time: exit 12, the agent goes on.
+      const t = await devaipod(
+        "run",
+        dir,
+        "do the task",
+        "--name",
+        slow,
+        "--timeout",
+        "0.001",
+        "--json",
+        ...common,
+      );
+      assertEquals(t.code, 12, t.stderr);
+      assertEquals(JSON.parse(t.stdout).state, "timeout");
+      assertEquals(t.stderr.includes("error:"), false, "--json says it on stdout only");
+    } finally {
+      for (const ws of names) await runDevaipod(["delete", "-f", "--volumes", ws]);
+      await cleanupByLabel(podman, run);
+      await Deno.remove(inet.dir, { recursive: true });
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
