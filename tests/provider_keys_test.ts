@@ -78,12 +78,13 @@ podmanTest(
       assertEquals(vars.code, 0, vars.stderr);
       assertEquals(vars.stdout.split("\n").slice(0, 2), [
         "devaipod-key-held-by-the-proxy",
-        "http://proxy.devaipod:3129/anthropic/v1",
+        "http://proxy.devaipod:3129/anthropic",
       ]);
 
-      // An SDK's call, with what the agent has: the endpoint adds the real key.
+      // An SDK's call, with what the agent has (the Anthropic SDK adds /v1/messages to the base
+      // URL): the endpoint adds the real key.
       const call = await inAgent(
-        `curl -sS -m 20 "$ANTHROPIC_BASE_URL/messages" -H "x-api-key: $ANTHROPIC_API_KEY" ` +
+        `curl -sS -m 20 "$ANTHROPIC_BASE_URL/v1/messages" -H "x-api-key: $ANTHROPIC_API_KEY" ` +
           `-H "anthropic-version: 2023-06-01" -H "content-type: application/json" ` +
           `-d '{"model":"claude-standin","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}'`,
       );

@@ -21,10 +21,13 @@ export interface Provider {
   upstream: string;
   /** The header that carries the key. */
   header: KeyHeader;
-  /** The path under the endpoint that the SDKs' base URL names (`/v1`, …). */
+  /** The path under the endpoint that opencode's provider `baseURL` names (`/v1`). */
   apiPath: string;
-  /** The agent's variable for the base URL, which SDKs and CLIs read. */
-  baseUrlVar?: string;
+  /**
+   * The agent's variable for the base URL, which the provider's own SDK and CLI read, and the
+   * path it names under the endpoint: the Anthropic SDK adds `/v1/…` itself, OpenAI's does not.
+   */
+  baseUrlVar?: { name: string; path: string };
 }
 
 /** The providers devaipod serves, by key variable. */
@@ -35,7 +38,7 @@ export const PROVIDERS: readonly Provider[] = [
     upstream: "https://api.anthropic.com",
     header: { name: "x-api-key" },
     apiPath: "/v1",
-    baseUrlVar: "ANTHROPIC_BASE_URL",
+    baseUrlVar: { name: "ANTHROPIC_BASE_URL", path: "" },
   },
   {
     id: "openai",
@@ -43,7 +46,7 @@ export const PROVIDERS: readonly Provider[] = [
     upstream: "https://api.openai.com",
     header: { name: "authorization", scheme: "Bearer" },
     apiPath: "/v1",
-    baseUrlVar: "OPENAI_BASE_URL",
+    baseUrlVar: { name: "OPENAI_BASE_URL", path: "/v1" },
   },
   {
     id: "openrouter",
@@ -79,7 +82,7 @@ export function providerById(id: string): Provider | undefined {
  * ```ts
  * agentProviderEnv("http://proxy:3129", [providerById("anthropic")!]);
  * // { ANTHROPIC_API_KEY: "devaipod-key-held-by-the-proxy",
- * //   ANTHROPIC_BASE_URL: "http://proxy:3129/anthropic/v1",
+ * //   ANTHROPIC_BASE_URL: "http://proxy:3129/anthropic",
  * //   OPENCODE_CONFIG_CONTENT: '{"provider":{"anthropic":{"options":{…}}}}' }
  * ```
  */
@@ -93,7 +96,7 @@ export function agentProviderEnv(
   for (const p of providers) {
     const base = `${origin}/${p.id}${p.apiPath}`;
     env[p.key] = PLACEHOLDER_KEY;
-    if (p.baseUrlVar) env[p.baseUrlVar] = base;
+    if (p.baseUrlVar) env[p.baseUrlVar.name] = `${origin}/${p.id}${p.baseUrlVar.path}`;
     opencode[p.id] = { options: { baseURL: base, apiKey: PLACEHOLDER_KEY } };
   }
   env.OPENCODE_CONFIG_CONTENT = JSON.stringify({ provider: opencode });

@@ -149,7 +149,7 @@ Deno.test("kube render: the agent finds the proxy, and the workspace the agent, 
     "http://$(DEVAIPOD_MINIMAL_AB12_AGENT_SERVICE_HOST):4096",
   );
   // The provider endpoints, the key's placeholder and opencode's config by the same variable.
-  assertEquals(env.ANTHROPIC_BASE_URL, `http://$(${proxyVar}):3129/anthropic/v1`);
+  assertEquals(env.ANTHROPIC_BASE_URL, `http://$(${proxyVar}):3129/anthropic`);
   assertEquals(env.ANTHROPIC_API_KEY, "devaipod-key-held-by-the-proxy");
   assertEquals(env.NO_PROXY, `localhost,127.0.0.1,$(${proxyVar})`);
   assertEquals(

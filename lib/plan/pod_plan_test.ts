@@ -794,7 +794,7 @@ Deno.test("plan: with the proxy, the keys of the providers it serves stay in the
   );
   assertEquals(agent.env?.ANTHROPIC_API_KEY, "devaipod-key-held-by-the-proxy");
   assertEquals(agent.env?.OPENAI_API_KEY, "devaipod-key-held-by-the-proxy");
-  assertEquals(agent.env?.ANTHROPIC_BASE_URL, "http://proxy.devaipod:3129/anthropic/v1");
+  assertEquals(agent.env?.ANTHROPIC_BASE_URL, "http://proxy.devaipod:3129/anthropic");
   assertEquals(agent.env?.OPENAI_BASE_URL, "http://proxy.devaipod:3129/openai/v1");
   assertEquals(agent.env?.NO_PROXY, "localhost,127.0.0.1,proxy.devaipod");
   assertEquals(JSON.parse(agent.env?.OPENCODE_CONFIG_CONTENT ?? "{}"), {

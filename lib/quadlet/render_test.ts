@@ -121,7 +121,7 @@ Deno.test("render: what each unit must say, plan by plan", async () => {
         "Mount=type=volume,source=devaipod-demo-ab12-agent-home.volume," +
         "destination=/devaipod/home",
         "Environment=ANTHROPIC_API_KEY=devaipod-key-held-by-the-proxy",
-        "Environment=ANTHROPIC_BASE_URL=http://proxy.devaipod:3129/anthropic/v1",
+        "Environment=ANTHROPIC_BASE_URL=http://proxy.devaipod:3129/anthropic",
         "HealthInterval=10s",
         "HealthRetries=3",
         "StopTimeout=3",

@@ -49,20 +49,21 @@ function next(body) {
     .filter((c) => c.type === "tool_result").length;
   const system = JSON.stringify(body.system ?? "");
   const cwd = /Working directory: ([^\\s"\\\\]+)/.exec(system)?.[1] ?? ".";
-  const tool = (name) => tools.find((t) => t.name === name);
+  // opencode names its tools write and bash; Claude Code, Write and Bash.
+  const tool = (name) => tools.find((t) => t.name.toLowerCase() === name);
   const props = (t) => Object.keys(t?.input_schema?.properties ?? {});
   const write = tool("write");
   if (results === 0 && write) {
     const pathKey = props(write).find((k) => /path/i.test(k)) ?? "filePath";
     return {
-      tool: "write",
+      tool: write.name,
       input: { [pathKey]: cwd + "/hello.txt", content: "written by the agent\\n" },
     };
   }
   const bash = tool("bash");
   if (results === 1 && bash) {
     return {
-      tool: "bash",
+      tool: bash.name,
       input: { command: "printf 'ran by the agent\\n' > ran.txt", description: "Write ran.txt" },
     };
   }
@@ -80,7 +81,7 @@ async function messages(req) {
     model: body.model,
     stream: body.stream === true,
     tools: (body.tools ?? []).map((t) => t.name),
-    step: step.fail ? "fail" : step.tool ?? "text",
+    step: step.fail ? "fail" : step.tool?.toLowerCase() ?? "text",
   });
   if (step.fail) {
     return Response.json({
