@@ -203,11 +203,16 @@ export function startProviderEndpoints(options: ProviderEndpointOptions): Provid
       headers.delete(h);
     }
     const reason = `provider ${route.provider.id}`;
-    const down = counted(
-      upstream.body,
-      (n) => logRecord(upstream.status, reason, bytesUp, n, target, route.provider.id),
-    );
-    return new Response(down, { status: upstream.status, headers });
+    const done = (n: number) =>
+      logRecord(upstream.status, reason, bytesUp, n, target, route.provider.id);
+    // A body of known length goes back whole; a stream (server-sent events) as it comes.
+    const length = upstream.headers.get("content-length");
+    if (length !== null && /^\d+$/.test(length) && Number(length) <= 16 * 1024 * 1024) {
+      const whole = new Uint8Array(await upstream.arrayBuffer());
+      done(whole.byteLength);
+      return new Response(whole, { status: upstream.status, headers });
+    }
+    return new Response(counted(upstream.body, done), { status: upstream.status, headers });
   });
   return {
     addr: server.addr as Deno.NetAddr,
