@@ -24,7 +24,7 @@ export const RUNTIME_ENTRY_POINTS: readonly string[] = [
 export const RUNTIME_FILES: readonly RuntimeFile[] = [
   {
     path: "lib/agents/providers.ts",
-    sha256: "33778543e7be304439fe4f5577049399598ff413b95aed9b52b74ad68a47e129",
+    sha256: "a54622984412dd8d2ec682e41e0a9c4d3150c1fe95676011abb426df878f439f",
   },
   {
     path: "lib/errors.ts",
@@ -60,7 +60,7 @@ export const RUNTIME_FILES: readonly RuntimeFile[] = [
   },
   {
     path: "lib/proxy/provider_endpoints.ts",
-    sha256: "46971c28423936b64adeb91ecb056de6d8998e42f3e3dff48ce46686d741eb00",
+    sha256: "17cac85120d34a6aa8a037eed87bc9ca155421eb9d1265412afb88fce8d67301",
   },
   {
     path: "lib/proxy/provider_flags.ts",

@@ -24,6 +24,8 @@ import { renderQuadlet } from "../quadlet/render.ts";
 import { renderKube } from "../kube/render.ts";
 import type { LifecycleStep } from "../devcontainer/lifecycle.ts";
 import type { KubeOptions } from "../kube/render.ts";
+import type { GpuChoice } from "../gpu/gpu.ts";
+import { gpuChoice } from "./gpu_choice.ts";
 import { contextNamespace, kubeSecretCommands, kubeYaml } from "../kube/output.ts";
 import type { QuadletInput, QuadletUnit } from "../quadlet/render.ts";
 import { secretCommands } from "../quadlet/secrets.ts";
@@ -91,6 +93,8 @@ export interface RenderPlanParts {
   networkIsolation: boolean;
   allow?: readonly string[];
   egressNetwork?: string;
+  /** The GPUs the workspace gets (lib/gpu). */
+  gpu?: GpuChoice;
 }
 
 /**
@@ -132,6 +136,7 @@ export function renderPlanInput(parts: RenderPlanParts): { input: PlanInput; uns
       }),
     }),
     shimsDir: workspaceDirs(parts.dirs.state, parts.workspace).shims,
+    ...(parts.gpu?.devices.length ? { gpu: parts.gpu } : {}),
     imagePath: DEFAULT_PATH,
     ...(user.env?.allowlist ? { envAllowlist: user.env.allowlist } : {}),
     ...(user.env?.vars ? { envVars: user.env.vars } : {}),
@@ -298,9 +303,11 @@ export async function renderPlan(
   const { image } = made;
   const build = made.build !== undefined;
   const dirs = devaipodDirs(ctx.deps.env);
+  const gpu = await gpuChoice(ctx, user, resolved);
   const { input, unset } = renderPlanInput({
     workspace,
     folder,
+    gpu,
     ...(resolved ? { resolved } : {}),
     image,
     user,

@@ -31,6 +31,7 @@ import { bind } from "../plan/bindings.ts";
 import { planUp, type UpInput } from "../plan/up_plan.ts";
 import type { Up, UpResult } from "../pods/up.ts";
 import { PROVIDERS } from "../agents/providers.ts";
+import { gpuChoice } from "./gpu_choice.ts";
 import { bindingLegend, dryRunSteps, formatDryRun } from "../pods/dry_run.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
 import { checkName, generateName } from "../pods/inventory.ts";
@@ -354,6 +355,7 @@ async function upFrom(
   const stateDirs = workspaceDirs(dirs.state, workspace);
   const host = quadletHost(ctx.deps.env, processUid());
   const injected = resolved?.devaipod.agentBinary !== "image";
+  const gpu = await gpuChoice(ctx, user, resolved);
   // One input, from the flags and the user config, for the dry-run and for up alike.
   const input: UpInput = {
     workspace,
@@ -366,6 +368,7 @@ async function upFrom(
     hostEnv: secretEnv,
     ...(injected ? { agentBinary: bind("agent.binary") } : {}),
     shimsDir: stateDirs.shims,
+    ...(gpu.devices.length ? { gpu } : {}),
     ...(task !== undefined ? { task } : {}),
     noPrompt: !options.prompt,
     readyTimeoutSeconds: options.readyTimeout,

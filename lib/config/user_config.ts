@@ -80,6 +80,12 @@ export const UserConfigSchema = z.strictObject({
   ssh: z.strictObject({ "accept-env": z.array(varName).optional() }).optional(),
   // Hosts (with their port, if any) whose pull request URLs `up` takes, and which forge they run.
   forges: z.record(z.string().min(1), z.enum(FORGE_KINDS)).optional(),
+  // GPUs: "auto" (default: when the host has one), true or false; for the agent (default), the
+  // workspace, or all.
+  gpu: z.strictObject({
+    enabled: z.union([z.boolean(), z.literal("auto")]).optional(),
+    target: z.enum(["agent", "workspace", "all"]).optional(),
+  }).optional(),
   // The proxy's provider endpoints: a gateway in a provider's place (by provider id), and more CA
   // certificates to trust for provider calls (a TLS-inspecting corporate proxy).
   providers: z.strictObject({

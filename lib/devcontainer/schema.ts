@@ -118,6 +118,18 @@ export const DevaipodCustomizationsSchema = z.object({
    * `securityOpt` and security runArgs. Never the agent.
    */
   nestedContainers: z.boolean().optional(),
+  /**
+   * GPUs: `true`, `false`, `"auto"` (when the host has one), or `{enabled, target}` with target
+   * `agent` (default), `workspace` or `all`; over the user config's `[gpu]`.
+   */
+  gpu: z.union([
+    z.boolean(),
+    z.literal("auto"),
+    z.object({
+      enabled: z.union([z.boolean(), z.literal("auto")]).optional(),
+      target: z.enum(["agent", "workspace", "all"]).optional(),
+    }),
+  ]).optional(),
 });
 /** `customizations.devaipod`. */
 export type DevaipodCustomizations = z.infer<typeof DevaipodCustomizationsSchema>;

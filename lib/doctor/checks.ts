@@ -2,6 +2,8 @@
  * `devaipod doctor`'s verdicts: a pure function from gathered facts to checks, so every rule is
  * table-tested without podman. Gathering the facts is `gather.ts`'s job.
  */
+import { cdiGpus } from "../gpu/gpu.ts";
+import type { GpuFacts } from "../gpu/gpu.ts";
 import { ExitCode } from "../errors.ts";
 import type { ExitCodeValue } from "../errors.ts";
 import type { PodmanInfo } from "../podman/schemas.ts";
@@ -42,6 +44,8 @@ export interface DoctorFacts {
     version: string;
   };
   userConfig: { path: string; exists: boolean };
+  /** The GPUs this host has (lib/gpu/gather.ts). */
+  gpu?: GpuFacts;
 }
 
 /** The doctor's report: checks in display order, and the exit code they add up to. */
@@ -163,6 +167,22 @@ export function evaluate(facts: DoctorFacts): DoctorReport {
         ? `opencode ${a.version} (${a.platform}) not cached yet`
         : `opencode ${a.version} (${a.platform}) in the cache is not verified`,
       hint: "it is fetched from the npm registry on first use; `deno task opencode` fetches it now",
+    });
+  }
+
+  if (facts.gpu) {
+    const gpus = cdiGpus(facts.gpu);
+    checks.push({
+      id: "gpu",
+      status: "ok",
+      summary: gpus.devices.length
+        ? `GPUs by CDI: ${gpus.devices.join(", ")} (${
+          facts.gpu.cdi.filter((k) => gpus.resources.includes(k.kind)).map((k) => k.file).join(", ")
+        })`
+        : facts.gpu.amd
+        ? "GPUs: AMD ROCm (/dev/kfd, /dev/dri)"
+        : `no GPU (no CDI spec of a gpu class in ${facts.gpu.cdiDirs.join(", ")}, no /dev/kfd): ` +
+          "[gpu] auto passes none",
     });
   }
 

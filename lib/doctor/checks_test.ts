@@ -195,3 +195,23 @@ Deno.test("doctor: the user config is reported whether or not it exists", () => 
   );
   assert(byId(facts())["user-config"]?.summary.includes("defaults apply"));
 });
+
+Deno.test("doctor: the gpu check names the CDI GPUs and their spec files, or says none is passed", () => {
+  const cdi = byId(facts({
+    gpu: {
+      cdi: [{ kind: "nvidia.com/gpu", devices: ["0", "all"], file: "/etc/cdi/nvidia.yaml" }],
+      cdiDirs: ["/etc/cdi", "/var/run/cdi"],
+      amd: false,
+    },
+  })).gpu;
+  assertEquals(
+    [cdi?.status, cdi?.summary],
+    ["ok", "GPUs by CDI: nvidia.com/gpu=all (/etc/cdi/nvidia.yaml)"],
+  );
+  const none = byId(facts({ gpu: { cdi: [], cdiDirs: ["/etc/cdi"], amd: false } })).gpu;
+  assertEquals(
+    none?.summary,
+    "no GPU (no CDI spec of a gpu class in /etc/cdi, no /dev/kfd): [gpu] auto passes none",
+  );
+  assertEquals(byId(facts()).gpu, undefined);
+});

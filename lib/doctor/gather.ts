@@ -1,4 +1,5 @@
 /** Gathers the facts `devaipod doctor` judges: podman's version and info, cache and config. */
+import { gatherGpuFacts } from "../gpu/gather.ts";
 import { cacheState } from "../agents/fetch_binary.ts";
 import { agentPlatform, OPENCODE_VERSION, opencodePin } from "../agents/opencode.ts";
 import { DevaipodError, InterruptedError, PermissionError, PodmanMissingError } from "../errors.ts";
@@ -108,5 +109,6 @@ export async function gatherFacts(deps: GatherDeps): Promise<DoctorFacts> {
     toolbox: deps.toolbox,
     agent,
     userConfig: { path: configPath, exists: await exists(configPath) },
+    gpu: await gatherGpuFacts(deps.env),
   };
 }

@@ -277,13 +277,23 @@ function volumesOf(
   return out;
 }
 
-function resources(options: KubeOptions): Record<string, unknown> {
+/**
+ * A container's requests and limits: the options' (with `limited`), and one of each GPU resource
+ * (an extended resource: its limit is its request).
+ */
+function resources(
+  options: KubeOptions,
+  limited: boolean,
+  gpus: ContainerSpec["gpus"],
+): Record<string, unknown> {
   const clean = (r?: KubeResources) =>
     r && (r.cpu || r.memory)
       ? { ...(r.cpu ? { cpu: r.cpu } : {}), ...(r.memory ? { memory: r.memory } : {}) }
       : undefined;
-  const requests = clean(options.requests);
-  const limits = clean(options.limits);
+  const requests = limited ? clean(options.requests) : undefined;
+  const gpuLimits = Object.fromEntries((gpus?.resources ?? []).map((r) => [r, "1"]));
+  const own = limited ? clean(options.limits) : undefined;
+  const limits = own || gpus?.resources.length ? { ...own, ...gpuLimits } : undefined;
   return requests || limits
     ? { resources: { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) } }
     : {};
@@ -344,7 +354,7 @@ function pod(
     ...(extra.ports?.length
       ? { ports: extra.ports.map((p) => ({ containerPort: p, protocol: "TCP" })) }
       : {}),
-    ...(extra.limited ? resources(options) : {}),
+    ...resources(options, extra.limited === true, spec.gpus),
     securityContext: {
       allowPrivilegeEscalation: false,
       capabilities: { drop: ["ALL"] },

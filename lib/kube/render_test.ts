@@ -347,6 +347,22 @@ Deno.test("kube render: a runtime image of Deno copies with the Deno and devaipo
   assertEquals(out.hostPaths, []);
 });
 
+Deno.test("kube render: a GPU for the agent is a request of its extended resource, never a host device", async () => {
+  const out = render(await resolvedFrom("minimal", MINIMAL), {
+    gpu: {
+      devices: ["nvidia.com/gpu=all"],
+      resources: ["nvidia.com/gpu"],
+      targets: ["agent"],
+      note: "",
+    },
+  });
+  const container = (role: string) =>
+    (find(out.objects, "Pod", `devaipod-minimal-ab12-${role}`) as Any).spec.containers[0];
+  assertEquals(container("agent").resources, { limits: { "nvidia.com/gpu": "1" } });
+  assertEquals(container("workspace").resources, undefined);
+  assertEquals(JSON.stringify(out.objects).includes("nvidia.com/gpu=all"), false);
+});
+
 Deno.test("kube render: the same input gives the same bytes; the namespace is checked", async () => {
   const resolved = await resolvedFrom("ports");
   assertEquals(kubeYaml(render(resolved).objects), kubeYaml(render(resolved).objects));

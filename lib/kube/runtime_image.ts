@@ -39,16 +39,17 @@ export interface RuntimeImageInput {
  * loader and libraries the runtime program needs (found on this host).
  */
 export async function runtimeImageFiles(input: RuntimeImageInput): Promise<PlacedFile[]> {
-  const program = input.runtime.kind === "deno" ? input.runtime.deno : input.runtime.binary;
-  const files: PlacedFile[] = input.runtime.kind === "deno"
+  const runtime = input.runtime;
+  const program = runtime.kind === "deno" ? runtime.deno : runtime.binary;
+  const files: PlacedFile[] = runtime.kind === "deno"
     ? [
-      { source: await Deno.realPath(input.runtime.deno), target: RUNTIME_PATHS.deno },
+      { source: await Deno.realPath(runtime.deno), target: RUNTIME_PATHS.deno },
       ...RUNTIME_FILES.map((f) => ({
-        source: join(input.runtime.kind === "deno" ? input.runtime.sources : "", f.path),
+        source: join(runtime.sources, f.path),
         target: `${RUNTIME_PATHS.sources}/${f.path}`,
       })),
     ]
-    : [{ source: await Deno.realPath(input.runtime.binary), target: RUNTIME_PATHS.binary }];
+    : [{ source: await Deno.realPath(runtime.binary), target: RUNTIME_PATHS.binary }];
   if (input.agentBinary) {
     files.push({ source: await Deno.realPath(input.agentBinary), target: AGENT_BIN });
   }

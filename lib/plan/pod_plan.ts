@@ -238,6 +238,12 @@ export interface PlanInput {
   agentBinary?: string | Template;
   /** Host folder holding the shims (mounted read-only). */
   shimsDir: string;
+  /** GPUs (lib/gpu's choice): their `--device` values, resources, and which containers get them. */
+  gpu?: {
+    devices: readonly string[];
+    resources: readonly string[];
+    targets: readonly ("agent" | "workspace")[];
+  };
   /** PATH of the image (the shims go in front of it); default {@link bind}`("image.path")`. */
   imagePath?: string | Template;
   /** Whether the project is a git repository (default true): the agent's clone records its base. */
@@ -502,6 +508,10 @@ export function planPod(input: PlanInput): PodPlan {
     })),
   ];
 
+  const gpusFor = (role: "agent" | "workspace"): Pick<ContainerSpec, "gpus"> =>
+    input.gpu?.devices.length && input.gpu.targets.includes(role)
+      ? { gpus: { devices: input.gpu.devices, resources: input.gpu.resources } }
+      : {};
   const iso = input.isolation;
   const internalNetwork = `${name}-internal`;
   const linkNetwork = `${name}-link`;
@@ -598,6 +608,7 @@ export function planPod(input: PlanInput): PodPlan {
       ...(config?.mounts ?? []).map((m) => configMount(m, workspace)),
     ],
     secrets: workspaceSecretRefs,
+    ...gpusFor("workspace"),
     ...(overrideCommand ? { entrypoint: ["/bin/sh", "-c", IDLE_COMMAND] } : {}),
     stopTimeoutSeconds: 3,
     ...(runArgs.length ? { extraArgs: runArgs } : {}),
@@ -643,6 +654,7 @@ export function planPod(input: PlanInput): PodPlan {
     init: true,
     capDrop: ["ALL"],
     securityOpt: ["no-new-privileges"],
+    ...gpusFor("agent"),
     // Never the human's tree: the agent cannot write what the workspace later runs.
     mounts: [
       agentWorkMount,

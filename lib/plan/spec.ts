@@ -75,6 +75,11 @@ export interface ContainerSpec {
   privileged?: boolean;
   /** Host devices to add (`--device`), e.g. `/dev/net/tun`. */
   devices?: readonly string[];
+  /**
+   * GPUs (lib/gpu): `--device` values (CDI names such as `nvidia.com/gpu=all`, or ROCm's nodes),
+   * and the Kubernetes extended resources they stand for, one each.
+   */
+  gpus?: { devices: readonly string[]; resources: readonly string[] };
   readOnlyRootfs?: boolean;
   mounts?: readonly Mount[];
   secrets?: readonly SecretRef[];

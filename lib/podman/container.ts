@@ -88,7 +88,7 @@ export function containerFlags(spec: ContainerSpec): string[] {
     ...(spec.capAdd ?? []).flatMap((c) => ["--cap-add", c]),
     ...(spec.securityOpt ?? []).flatMap((o) => ["--security-opt", o]),
     ...(spec.privileged ? ["--privileged"] : []),
-    ...(spec.devices ?? []).flatMap((d) => ["--device", d]),
+    ...[...(spec.devices ?? []), ...(spec.gpus?.devices ?? [])].flatMap((d) => ["--device", d]),
     ...(spec.readOnlyRootfs ? ["--read-only"] : []),
     ...(spec.userns ? ["--userns", spec.userns] : []),
     ...(spec.mounts ?? []).flatMap((m) => ["--mount", mountArg(m)]),

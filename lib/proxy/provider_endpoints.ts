@@ -129,6 +129,8 @@ function counted(
 
 /** Serves the endpoints of `providers` on `hostname:port`. */
 export function startProviderEndpoints(options: ProviderEndpointOptions): ProviderEndpoints {
+  // Ids stay unique in a log that outlives this process, apart from the tunnels' (`RUN-N`).
+  const run = crypto.randomUUID().slice(0, 8);
   let next = 0;
   const server = Deno.serve({
     hostname: options.hostname,
@@ -136,7 +138,7 @@ export function startProviderEndpoints(options: ProviderEndpointOptions): Provid
     onListen: () => {},
   }, async (request, info) => {
     const started = performance.now();
-    const id = `p${++next}`;
+    const id = `${run}-p${++next}`;
     const url = new URL(request.url);
     const route = routeProvider(`${url.pathname}${url.search}`, options.providers);
     const base = {

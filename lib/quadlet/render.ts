@@ -95,6 +95,7 @@ export const CONTAINER_FIELDS = {
   securityOpt: "NoNewPrivileges|SecurityLabelDisable|SeccompProfile|PodmanArgs",
   privileged: "PodmanArgs",
   devices: "AddDevice",
+  gpus: "AddDevice",
   readOnlyRootfs: "ReadOnly",
   mounts: "Mount",
   secrets: "Secret",
@@ -340,7 +341,9 @@ function containerUnit(spec: ContainerSpec, refs: Refs): QuadletUnit {
   for (const c of spec.capAdd ?? []) add("AddCapability", raw("capAdd", c));
   const podmanArgs = securityEntries(object, spec.securityOpt ?? [], add);
   if (spec.privileged) podmanArgs.push("--privileged");
-  for (const d of spec.devices ?? []) add("AddDevice", raw("devices", d));
+  for (const d of [...(spec.devices ?? []), ...(spec.gpus?.devices ?? [])]) {
+    add("AddDevice", raw("devices", d));
+  }
   if (spec.readOnlyRootfs) add("ReadOnly", "true");
   if (spec.userns) add("UserNS", raw("userns", spec.userns));
   for (const m of spec.mounts ?? []) add("Mount", mountValue(object, m, refs));

@@ -294,6 +294,7 @@ const SAMPLE: { [K in keyof Required<ContainerSpec>]: ContainerSpec[K] } = {
   securityOpt: ["no-new-privileges"],
   privileged: true,
   devices: ["/dev/fuse"],
+  gpus: { devices: ["example.test/gpu=all"], resources: ["example.test/gpu"] },
   readOnlyRootfs: true,
   mounts: [{ type: "tmpfs", target: "/t" }],
   secrets: [{ name: "s", type: "mount" }],

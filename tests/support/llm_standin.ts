@@ -4,7 +4,7 @@
  * Anthropic Messages API an agent uses, JSON or streamed as server-sent events, over TLS on 8443.
  * It is scripted, and keeps no state: a call that offers the agent's tools gets, in turn, a `write`
  * of `hello.txt` in the working folder the system prompt names, a `bash` command that writes
- * `ran.txt`, then the text {@link STANDIN_REPLY}; a call without tools (a title) gets text; a
+ * `ran.txt`, then the text {@link STANDIN_REPLY}; a call without tools gets that text too; a
  * conversation that says `SCRIPTED-FAILURE` gets a 400 error. Each call is recorded (path, the key
  * it carried, the model, the step) for the test to read from `GET /_calls` on plain HTTP 8080.
  */
@@ -43,8 +43,8 @@ function next(body) {
     typeof m.content === "string" ? m.content : (m.content ?? []).map((c) => c.text ?? "").join(" ")
   ).join(" ");
   if (userText.includes("SCRIPTED-FAILURE")) return { fail: true };
-  // Calls without tools (a title, a summary) get text.
-  if (!tools.length) return { text: "Stand-in title" };
+  // Calls without tools (an SDK's plain call, a title) get the reply.
+  if (!tools.length) return { text: REPLY };
   const results = messages.flatMap((m) => Array.isArray(m.content) ? m.content : [])
     .filter((c) => c.type === "tool_result").length;
   const system = JSON.stringify(body.system ?? "");
