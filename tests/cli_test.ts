@@ -100,6 +100,7 @@ Deno.test("cli: doctor --json without podman: the report on stdout, exit 4", asy
     "podman",
     "toolbox",
     "agent-binary",
+    "gpu",
     "user-config",
   ]);
 });
@@ -225,6 +226,7 @@ podmanTest(
       "run",
       "toolbox",
       "agent-binary",
+      "gpu",
       "user-config",
     ]);
     for (const c of report.checks) {
