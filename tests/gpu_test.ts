@@ -76,10 +76,10 @@ podmanTest(
       const inWorkspace = await devaipod("exec", ws, "--", "sh", "-c", probe);
       assertEquals(inWorkspace.stdout.trim(), "absent", inWorkspace.stderr);
 
-      // auto, on a host without a GPU (no spec where devaipod looks): nothing, said once.
+      // auto, on a host without a GPU (no spec where devaipod looks): nothing, said with -v.
       const empty = join(dir, "no-cdi");
       await Deno.mkdir(empty);
-      const auto = await runDevaipod(["up", project, "--name", `${ws}x`, "--dry-run"], {
+      const auto = await runDevaipod(["-v", "up", project, "--name", `${ws}x`, "--dry-run"], {
         env: { DEVAIPOD_CDI_DIRS: empty },
       });
       assertEquals(auto.code, 0, auto.stderr);

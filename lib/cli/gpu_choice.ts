@@ -8,7 +8,7 @@ import type { CliContext } from "./context.ts";
 
 /**
  * The project's GPU setting over the user's, applied to this host's GPUs. Nothing is looked for
- * when it is off; what was decided is printed, unless it is off.
+ * when it is off. The GPUs passed are printed; none found under `auto` only with `--verbose`.
  */
 export async function gpuChoice(
   ctx: CliContext,
@@ -20,6 +20,8 @@ export async function gpuChoice(
     return { devices: [], targets: [], resources: [], note: "gpu: off" };
   }
   const choice = chooseGpus(setting, await gatherGpuFacts(ctx.deps.env));
-  ctx.info(choice.note);
+  // GPUs passed are said; `auto` finding none, with --verbose (doctor says it too).
+  if (choice.devices.length) ctx.info(choice.note);
+  else ctx.debug(choice.note);
   return choice;
 }
