@@ -1,7 +1,8 @@
-import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
+import { assertEquals, assertMatch } from "../../tests/support/assert.ts";
 import { PROVIDERS } from "../agents/providers.ts";
 import { routeProvider, startProviderEndpoints, upstreamHeaders } from "./provider_endpoints.ts";
 import type { EndpointProvider } from "./provider_endpoints.ts";
+import { certificates } from "../../tests/support/test_ca.ts";
 
 const REAL = "sk-ant-REAL-KEY-only-the-proxy-has";
 
@@ -165,66 +166,12 @@ Deno.test("provider endpoints: an unknown path is 404, a missing key 503, an unr
 
 Deno.test("provider endpoints: the provider's certificate is verified; a CA given to the client is trusted", async () => {
   const dir = await Deno.makeTempDir();
-  const openssl = async (...args: string[]) => {
-    const out = await new Deno.Command("openssl", {
-      args,
-      cwd: dir,
-      stdout: "null",
-      stderr: "piped",
-    })
-      .output();
-    assert(out.code === 0, new TextDecoder().decode(out.stderr));
-  };
-  await openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=t",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-  );
-  await openssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    "s.key",
-    "-out",
-    "s.csr",
-  );
-  await Deno.writeTextFile(`${dir}/san`, "subjectAltName=DNS:localhost\n");
-  await openssl(
-    "x509",
-    "-req",
-    "-in",
-    "s.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "1",
-    "-extfile",
-    "san",
-    "-out",
-    "s.pem",
-  );
+  await certificates(dir, ["localhost"]);
   const tls = Deno.serve({
     hostname: "127.0.0.1",
     port: 0,
-    cert: await Deno.readTextFile(`${dir}/s.pem`),
-    key: await Deno.readTextFile(`${dir}/s.key`),
+    cert: await Deno.readTextFile(`${dir}/server.pem`),
+    key: await Deno.readTextFile(`${dir}/server.key`),
     onListen: () => {},
   }, (req) => new Response(req.headers.get("x-api-key") === REAL ? "ok" : "no key"));
   const upstream = `https://localhost:${tls.addr.port}`;
