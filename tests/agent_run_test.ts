@@ -8,37 +8,21 @@
  * key, which only the proxy held. A scripted failure exits 1, and time running out exits 12;
  * both leave the workspace.
  */
-import { join } from "node:path";
 import * as p from "../lib/podman/mod.ts";
 import { assertEquals, assertMatch } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
 import { cleanupByLabel, testRunId } from "./support/cleanup.ts";
-import { STANDIN_HOST, STANDIN_REPLY, startStandIn } from "./support/llm_standin.ts";
-import type { StandInCall } from "./support/llm_standin.ts";
+import {
+  STANDIN_REPLY,
+  standInCalls,
+  standInProject,
+  startStandIn,
+} from "./support/llm_standin.ts";
 import { podmanTest } from "./support/podman_env.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 
 const podman = p.Podman.fromEnv();
 const REAL = "sk-ant-api03-REAL-KEY-for-the-run-test-0123456789";
-
-async function project(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "devaipod-run-project-" });
-  await Deno.writeTextFile(
-    join(dir, ".devcontainer.json"),
-    JSON.stringify({ image: DEV_IMAGE, remoteUser: "dev" }),
-  );
-  await Deno.writeTextFile(
-    join(dir, "opencode.json"),
-    JSON.stringify({ model: "anthropic/claude-sonnet-4-5" }),
-  );
-  await Deno.writeTextFile(join(dir, "README.md"), "# a project\n");
-  const git = (...args: string[]) =>
-    new Deno.Command("git", { args, cwd: dir, stdout: "null", stderr: "null" }).output();
-  await git("init", "-q");
-  await git("add", "-A");
-  await git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start");
-  return dir;
-}
 
 podmanTest(
   "run: the real opencode writes a file and runs a command for a scripted provider, then finishes; run prints its answer and exits 0, diff shows the work; a scripted failure exits 1 and time running out 12, the workspaces staying",
@@ -47,7 +31,7 @@ podmanTest(
     const names = ["a", "f", "t"].map((x) => `r${x}${run.slice(-7)}`);
     const [done, failed, slow] = names as [string, string, string];
     const inet = await startStandIn(run);
-    const dir = await project();
+    const dir = await standInProject(DEV_IMAGE, { git: true, prefix: "devaipod-run-project-" });
     const devaipod = (...args: string[]) =>
       runDevaipod(["--config", inet.config, ...args], { env: { ANTHROPIC_API_KEY: REAL } });
     const common = ["--egress-network", inet.network];
@@ -78,10 +62,7 @@ podmanTest(
       assertMatch(diff.stdout, /written by the agent/);
 
       // The stand-in: write, bash, then text, each with the real key from the proxy.
-      const calls: StandInCall[] = JSON.parse(
-        (await devaipod("exec", done, "--", "curl", "-sS", `http://${STANDIN_HOST}:8080/_calls`))
-          .stdout,
-      );
+      const calls = await standInCalls((argv) => devaipod("exec", done, "--", ...argv));
       const steps = calls.filter((c) => c.tools?.length).map((c) => c.step);
       assertEquals(steps, ["write", "bash", "text"]);
       for (const c of calls) assertEquals(c.key, REAL);

@@ -7,13 +7,17 @@
  * the real key every time; nothing in the agent (its processes' environments, its HOME, its
  * secret files) holds it; `verify` says so; the proxy's log has the calls with their sizes.
  */
-import { join } from "node:path";
 import * as p from "../lib/podman/mod.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
 import { cleanupByLabel, testRunId } from "./support/cleanup.ts";
-import { STANDIN_HOST, STANDIN_REPLY, startStandIn } from "./support/llm_standin.ts";
-import type { StandInCall } from "./support/llm_standin.ts";
+import {
+  STANDIN_HOST,
+  STANDIN_REPLY,
+  standInCalls,
+  standInProject,
+  startStandIn,
+} from "./support/llm_standin.ts";
 import { podmanTest } from "./support/podman_env.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 
@@ -21,39 +25,14 @@ const podman = p.Podman.fromEnv();
 const REAL = "sk-ant-api03-REAL-KEY-the-agent-must-never-see-0123456789";
 const PROVIDER_HOST = STANDIN_HOST;
 
-/** The calls the stand-in recorded, read from the workspace (which has the normal network). */
-async function calls(ws: string): Promise<StandInCall[]> {
-  const r = await runDevaipod([
-    "exec",
-    ws,
-    "--",
-    "curl",
-    "-sS",
-    "-m",
-    "10",
-    `http://${PROVIDER_HOST}:8080/_calls`,
-  ]);
-  assertEquals(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout);
-}
-
 podmanTest(
   "provider keys: the agent calls Anthropic through the proxy's endpoint with a placeholder; the stand-in gets the real key, the agent never holds it, verify says so, and the proxy logs the calls",
   async () => {
     const run = testRunId();
     const ws = `k${run.slice(-8)}`;
     const inet = await startStandIn(run);
-    const dir = await Deno.makeTempDir({ prefix: "devaipod-keys-project-" });
+    const dir = await standInProject(DEV_IMAGE, { prefix: "devaipod-keys-project-" });
     try {
-      await Deno.writeTextFile(
-        join(dir, ".devcontainer.json"),
-        JSON.stringify({ image: DEV_IMAGE, remoteUser: "dev" }),
-      );
-      // The agent's model: the stand-in's, so that opencode calls it.
-      await Deno.writeTextFile(
-        join(dir, "opencode.json"),
-        JSON.stringify({ model: "anthropic/claude-sonnet-4-5" }),
-      );
       const config = inet.config;
       const env = { ANTHROPIC_API_KEY: REAL };
       const up = await runDevaipod([
@@ -90,7 +69,7 @@ podmanTest(
       );
       assertEquals(call.code, 0, call.stderr);
       assertEquals(JSON.parse(call.stdout).content[0].text, STANDIN_REPLY);
-      const first = await calls(ws);
+      const first = await standInCalls((argv) => runDevaipod(["exec", ws, "--", ...argv]));
       assertEquals(first.map((c) => [c.path, c.key, c.authorization]), [
         ["/v1/messages", REAL, null],
       ]);
@@ -110,7 +89,7 @@ podmanTest(
       );
       assertEquals(asked.code, 0, asked.stderr);
       assertMatch(asked.stdout, new RegExp(STANDIN_REPLY.replace(/[.:]/g, "\\$&")));
-      const all = await calls(ws);
+      const all = await standInCalls((argv) => runDevaipod(["exec", ws, "--", ...argv]));
       assert(all.length > first.length, JSON.stringify(all));
       for (const c of all) assertEquals(c.key, REAL, "every call carried the real key");
       assert(all.some((c) => c.stream), "opencode streamed");

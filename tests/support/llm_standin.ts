@@ -170,3 +170,43 @@ export async function startStandIn(
   );
   return { network: inet.network, dir: inet.dir, config };
 }
+
+/**
+ * A project whose agent uses the stand-in's model (opencode's `model`), for `image`, in a fresh
+ * folder; with `git`, committed in a repository of its own.
+ */
+export async function standInProject(
+  image: string,
+  options: { git?: boolean; prefix?: string } = {},
+): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: options.prefix ?? "devaipod-standin-project-" });
+  await Deno.writeTextFile(
+    `${dir}/.devcontainer.json`,
+    JSON.stringify({ image, remoteUser: "dev" }),
+  );
+  await Deno.writeTextFile(
+    `${dir}/opencode.json`,
+    JSON.stringify({ model: "anthropic/claude-sonnet-4-5" }),
+  );
+  if (options.git) {
+    await Deno.writeTextFile(`${dir}/README.md`, "# a project\n");
+    const git = (...args: string[]) =>
+      new Deno.Command("git", { args, cwd: dir, stdout: "null", stderr: "null" }).output();
+    await git("init", "-q");
+    await git("add", "-A");
+    await git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start");
+  }
+  return dir;
+}
+
+/**
+ * The calls the stand-in recorded, read through `exec` (the workspace container of a workspace
+ * has the normal network): `exec(argv)` runs argv there and gives its output.
+ */
+export async function standInCalls(
+  exec: (argv: string[]) => Promise<{ code: number; stdout: string; stderr: string }>,
+): Promise<StandInCall[]> {
+  const r = await exec(["curl", "-sS", "-m", "10", `http://${STANDIN_HOST}:8080/_calls`]);
+  if (r.code !== 0) throw new Error(`the stand-in's calls could not be read: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
