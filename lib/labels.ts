@@ -13,6 +13,10 @@ export const LABELS = {
   configHash: "io.devaipod.config-hash",
   /** The devaipod version that made it. */
   version: "io.devaipod.version",
+  /** The agent profile a workspace runs (absent: opencode). */
+  agent: "io.devaipod.agent",
+  /** On a CLI agent's container: the argv of its interface, fresh and resuming, as JSON. */
+  agentAttach: "io.devaipod.agent-attach",
   /** The task given to the agent at `up` (its first prompt). */
   task: "io.devaipod.task",
   /** The image the workspace runs. */

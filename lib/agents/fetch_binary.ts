@@ -5,10 +5,10 @@
  * need not hash it again.
  */
 import { createHash } from "node:crypto";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { DownloadError } from "../errors.ts";
-import { extractMember, TarError } from "../util/tar.ts";
-import { cachedBinaryPath } from "./opencode.ts";
+import { extractFiles, extractMember, TarError } from "../util/tar.ts";
+import { cachedBinaryPath, cachedPackageDir } from "./opencode.ts";
 import type { PinnedBinary } from "./opencode.ts";
 
 /** The public npm registry. */
@@ -108,6 +108,15 @@ export async function fetchPinnedBinary(pin: PinnedBinary, options: FetchOptions
     }),
   );
 
+  if (pin.companions || pin.tree) {
+    return await extractPackage(pin, gunzip(hashed), options.cacheDir, () => {
+      const actual = hash.digest("base64");
+      if (actual !== expected) throw integrityMismatch(url, pin, `${algo}-${actual}`);
+    }, url).then((path) => {
+      log(`${pin.packageName}@${pin.version}: verified and cached at ${path}`);
+      return path;
+    });
+  }
   await Deno.mkdir(dirname(state.path), { recursive: true });
   const partial = `${state.path}.partial-${crypto.randomUUID().slice(0, 8)}`;
   const file = await Deno.open(partial, { write: true, createNew: true, mode: 0o755 });
@@ -132,14 +141,7 @@ export async function fetchPinnedBinary(pin: PinnedBinary, options: FetchOptions
     closed = true;
     if (!found) throw new DownloadError(`${url} has no ${pin.member}`);
     const actual = hash.digest("base64");
-    if (actual !== expected) {
-      throw new DownloadError(
-        `integrity mismatch for ${url}: expected ${pin.integrity}, got ${algo}-${actual}`,
-        {
-          hint: "the registry served different bytes than devaipod pins; nothing was installed",
-        },
-      );
-    }
+    if (actual !== expected) throw integrityMismatch(url, pin, `${algo}-${actual}`);
     await Deno.chmod(partial, 0o755);
     await Deno.rename(partial, state.path);
     await Deno.writeTextFile(markerPath(state.path), `${pin.integrity} ${found.size}\n`);
@@ -148,6 +150,75 @@ export async function fetchPinnedBinary(pin: PinnedBinary, options: FetchOptions
   } catch (err) {
     if (!closed) file.close();
     await Deno.remove(partial).catch(() => {});
+    throw err;
+  }
+}
+
+function integrityMismatch(url: string, pin: PinnedBinary, actual: string): DownloadError {
+  return new DownloadError(
+    `integrity mismatch for ${url}: expected ${pin.integrity}, got ${actual}`,
+    {
+      hint: "the registry served different bytes than devaipod pins; nothing was installed",
+    },
+  );
+}
+
+/**
+ * A package of several files (a binary and its companions, or a JavaScript tree): extracted into
+ * a fresh folder beside the cache's, checked (`verify` throws when the download's digest is
+ * wrong), then put in the cache's place; a stale folder there is replaced. Returns the binary.
+ */
+async function extractPackage(
+  pin: PinnedBinary,
+  tar: ReadableStream<Uint8Array>,
+  cacheDir: string,
+  verify: () => void,
+  url: string,
+): Promise<string> {
+  const dir = cachedPackageDir(cacheDir, pin);
+  const partial = `${dir}.partial-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.mkdir(partial, { recursive: true });
+  const nameOf = (member: string): string | undefined => {
+    if (pin.tree) return member.startsWith(pin.tree) ? member.slice(pin.tree.length) : undefined;
+    return member === pin.member ? pin.binaryName : pin.companions?.[member];
+  };
+  try {
+    let written;
+    try {
+      written = await extractFiles(tar, async (member, mode) => {
+        const name = nameOf(member);
+        if (!name || name.split("/").some((part) => part === ".." || part === "")) return undefined;
+        const target = join(partial, name);
+        await Deno.mkdir(dirname(target), { recursive: true });
+        const file = await Deno.open(target, {
+          write: true,
+          createNew: true,
+          mode: mode & 0o111 ? 0o755 : 0o644,
+        });
+        const writer = file.writable.getWriter();
+        return { write: (c) => writer.write(c), close: () => writer.close() };
+      });
+    } catch (err) {
+      throw err instanceof TarError || err instanceof TypeError
+        ? new DownloadError(`${url} is not a valid package tarball: ${(err as Error).message}`, {
+          cause: err,
+        })
+        : err;
+    }
+    verify();
+    const binary = written.find((w) => nameOf(w.path) === pin.binaryName);
+    if (!binary) throw new DownloadError(`${url} has no ${pin.tree ?? ""}${pin.binaryName}`);
+    const missing = Object.keys(pin.companions ?? {}).filter((m) =>
+      !written.some((w) => w.path === m)
+    );
+    if (missing.length) throw new DownloadError(`${url} has no ${missing.join(", ")}`);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.rename(partial, dir);
+    const path = cachedBinaryPath(cacheDir, pin);
+    await Deno.writeTextFile(markerPath(path), `${pin.integrity} ${binary.size}\n`);
+    return path;
+  } catch (err) {
+    await Deno.remove(partial, { recursive: true }).catch(() => {});
     throw err;
   }
 }

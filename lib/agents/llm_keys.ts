@@ -21,13 +21,17 @@ export const DEFAULT_LLM_KEYS: readonly string[] = [
   "OPENCODE_API_KEY",
 ];
 
-/** The host variables the agent gets: the default keys plus an allowlist, those that are set. */
+/**
+ * The host variables the agent gets: its profile's keys (opencode's: {@link DEFAULT_LLM_KEYS})
+ * plus an allowlist, those that are set.
+ */
 export function agentKeys(
   hostEnv: Readonly<Record<string, string>>,
   allowlist: readonly string[] = [],
+  profileKeys: readonly string[] = DEFAULT_LLM_KEYS,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of [...DEFAULT_LLM_KEYS, ...allowlist]) {
+  for (const name of [...profileKeys, ...allowlist]) {
     const value = hostEnv[name];
     if (value !== undefined && value !== "") out[name] = value;
   }

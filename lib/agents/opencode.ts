@@ -19,8 +19,12 @@ export interface PinnedBinary {
   integrity: string;
   /** Path of the binary inside the tarball. */
   member: string;
-  /** File name in the cache. */
+  /** File name in the cache (a path under the package's folder, with {@link tree}). */
   binaryName: string;
+  /** More members the binary needs beside it: member path → file name. */
+  companions?: Readonly<Record<string, string>>;
+  /** Every file under this folder of the tarball (`package/`): a JavaScript package. */
+  tree?: string;
 }
 
 const INTEGRITY: Record<AgentPlatform, string> = {
@@ -60,5 +64,10 @@ export function agentPlatform(arch: string): AgentPlatform | undefined {
 
 /** Where a pinned binary lives in the cache: `<cache>/agents/<package>/<version>/<binary>`. */
 export function cachedBinaryPath(cacheDir: string, pin: PinnedBinary): string {
-  return join(cacheDir, "agents", pin.packageName, pin.version, pin.binaryName);
+  return join(cachedPackageDir(cacheDir, pin), pin.binaryName);
+}
+
+/** The folder of a pinned package in the cache: `<cache>/agents/<package>/<version>`. */
+export function cachedPackageDir(cacheDir: string, pin: PinnedBinary): string {
+  return join(cacheDir, "agents", pin.packageName, pin.version);
 }

@@ -76,7 +76,7 @@ export function providerById(id: string): Provider | undefined {
 /**
  * The agent's view of the endpoints on `origin` (`http://proxy.devaipod:3129`): each provider's
  * key variable as the placeholder, its base URL variable, and opencode's config
- * (`OPENCODE_CONFIG_CONTENT`) pointing its providers at the endpoints.
+ * (`OPENCODE_CONFIG_CONTENT`, unless `opencode` is false) pointing its providers at the endpoints.
  *
  * @example
  * ```ts
@@ -89,6 +89,7 @@ export function providerById(id: string): Provider | undefined {
 export function agentProviderEnv(
   origin: string,
   providers: readonly Provider[],
+  options: { opencode?: boolean } = {},
 ): Record<string, string> {
   if (!providers.length) return {};
   const env: Record<string, string> = {};
@@ -99,6 +100,9 @@ export function agentProviderEnv(
     if (p.baseUrlVar) env[p.baseUrlVar.name] = `${origin}/${p.id}${p.baseUrlVar.path}`;
     opencode[p.id] = { options: { baseURL: base, apiKey: PLACEHOLDER_KEY } };
   }
-  env.OPENCODE_CONFIG_CONTENT = JSON.stringify({ provider: opencode });
+  // opencode's config, for opencode only (the default).
+  if (options.opencode !== false) {
+    env.OPENCODE_CONFIG_CONTENT = JSON.stringify({ provider: opencode });
+  }
   return env;
 }

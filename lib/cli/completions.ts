@@ -15,6 +15,7 @@ const TAKES_A_NAME = [
   "status",
   "logs",
   "exec",
+  "attach",
   "ssh",
   "ssh-config",
   "diff",

@@ -19,6 +19,7 @@ import { deleteCommand } from "./delete.ts";
 import { diffCommand } from "./diff.ts";
 import { doctorCommand } from "./doctor.ts";
 import { execCommand } from "./exec.ts";
+import { attachCommand } from "./attach.ts";
 import { fetchCommand } from "./fetch.ts";
 import { listCommand } from "./list.ts";
 import { logsCommand } from "./logs.ts";
@@ -80,6 +81,7 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     statusCommand(ctx),
     logsCommand(ctx),
     execCommand(ctx),
+    attachCommand(ctx),
     sshCommand(ctx),
     sshConfigCommand(ctx),
     diffCommand(ctx),

@@ -36,6 +36,10 @@ export function runCommand(ctx: CliContext): CommandUnknownOpts {
       "a devcontainer.json path, or the name of .devcontainer/<name>/",
     )
     .option("--ref <ref>", "with a git URL: the branch, tag or commit to check out")
+    .option(
+      "--agent <name>",
+      "the agent profile: opencode (default), claude, codex, gemini, or one of [agents.NAME]",
+    )
     .option("--allow <host...>", "more hosts the agent may reach")
     .option(
       "--egress-network <name>",

@@ -16,6 +16,8 @@ export interface RunOptions {
   ref?: string;
   allow?: string[];
   egressNetwork?: string;
+  /** `--agent`: the agent profile. */
+  agent?: string;
   /** Seconds the agent may work. */
   timeout: number;
   readyTimeout: number;
@@ -36,6 +38,7 @@ export async function runAction(
     ...(options.devcontainer ? { devcontainer: options.devcontainer } : {}),
     ...(options.ref ? { ref: options.ref } : {}),
     ...(options.allow ? { allow: options.allow } : {}),
+    ...(options.agent ? { agent: options.agent } : {}),
     ...(options.egressNetwork ? { egressNetwork: options.egressNetwork } : {}),
     networkIsolation: "on",
     prompt: true,
@@ -49,7 +52,7 @@ export async function runAction(
       if (options.json) {
         ctx.json({
           workspace: ws,
-          sessionId: result.sessionId,
+          ...(result.sessionId ? { sessionId: result.sessionId } : {}),
           state: outcome.state === "running" ? "timeout" : outcome.state,
           text: outcome.state === "running" ? "" : outcome.text,
           ...(outcome.state === "failed" ? { error: outcome.error } : {}),

@@ -62,6 +62,10 @@ export function upCommand(ctx: CliContext): CommandUnknownOpts {
       "kube: push devaipod's runtime image there; the Pods copy devaipod's code and the agent from it, not from the node",
     )
     .option("--no-wait", "kube: return once the objects exist, without waiting for the Pods")
+    .option(
+      "--agent <name>",
+      "the agent profile: opencode (default), claude, codex, gemini, or one of [agents.NAME]",
+    )
     .option("--allow <host...>", "more hosts the agent may reach (with --network-isolation on)")
     .option(
       "--egress-network <name>",

@@ -1,4 +1,5 @@
 /** What `devaipod up` does (loaded only when it runs). */
+import { chooseAgent } from "../agents/choose.ts";
 import { dirname, join, resolve } from "node:path";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
@@ -82,6 +83,8 @@ export interface UpOptions {
    */
   afterUp?: (up: Up, result: UpResult) => Promise<void>;
   wait?: boolean;
+  /** `--agent`: the agent profile (over the project's and the user config's choice). */
+  agent?: string;
 }
 
 const KUBE_ONLY = ["context", "namespace", "storage", "cpu", "memory", "registry"] as const;
@@ -140,6 +143,14 @@ export async function upAction(
       throw new UsageError("--backend kube takes no task yet: the agent is not reached from here", {
         hint: "up without a task, then give it in the agent",
       });
+    }
+    if (options.agent !== undefined && options.agent !== "opencode") {
+      throw new UsageError(
+        `--agent ${options.agent} with --backend kube: the cluster runs opencode only`,
+        {
+          hint: "run other agents with the podman or quadlet backend",
+        },
+      );
     }
     const { kubeUpAction } = await import("./kube_actions.ts");
     return await kubeUpAction(ctx, path, options);
@@ -354,7 +365,17 @@ async function upFrom(
   const git = root !== undefined;
   const stateDirs = workspaceDirs(dirs.state, workspace);
   const host = quadletHost(ctx.deps.env, processUid());
-  const injected = resolved?.devaipod.agentBinary !== "image";
+  const { profile, chosen } = chooseAgent({
+    ...(options.agent !== undefined ? { flag: options.agent } : {}),
+    ...(resolved?.devaipod.agent
+      ? { project: { name: resolved.devaipod.agent, configFile: resolved.configFile } }
+      : {}),
+    ...(user.agent?.default
+      ? { userDefault: { name: user.agent.default, configFile: userPath } }
+      : {}),
+    ...(user.agents ? { custom: user.agents } : {}),
+  });
+  const injected = resolved?.devaipod.agentBinary !== "image" && profile.install.kind === "npm";
   const gpu = await gpuChoice(ctx, user, resolved);
   // One input, from the flags and the user config, for the dry-run and for up alike.
   const input: UpInput = {
@@ -368,6 +389,7 @@ async function upFrom(
     hostEnv: secretEnv,
     ...(injected ? { agentBinary: bind("agent.binary") } : {}),
     shimsDir: stateDirs.shims,
+    ...(chosen ? { agent: profile } : {}),
     ...(gpu.devices.length ? { gpu } : {}),
     ...(task !== undefined ? { task } : {}),
     noPrompt: !options.prompt,
@@ -474,7 +496,7 @@ async function upFrom(
   }
   ctx.out(`workspace ${result.workspace} is ready (${result.seconds.toFixed(1)}s)`);
   ctx.out(`  shell:   devaipod ssh ${result.workspace}`);
-  ctx.out(`  agent:   devaipod exec ${result.workspace} -- opencode-agent`);
+  ctx.out(`  agent:   devaipod attach ${result.workspace}`);
   ctx.out(`  status:  devaipod status ${result.workspace}`);
   ctx.out(
     `  delete:  devaipod delete ${result.workspace}   (keeps the volumes; --volumes removes them)`,

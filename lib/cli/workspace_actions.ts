@@ -10,7 +10,8 @@ import { LABELS, ROLES } from "../labels.ts";
 import { devaipodDirs, userConfigPath } from "../paths.ts";
 import { loadUserConfig } from "../config/user_config.ts";
 import type { DotfilesConfig } from "../pods/dotfiles.ts";
-import { withWorkspaceEnv } from "../plan/pod_plan.ts";
+import { ATTACH_SCRIPT, ENV_LOADER, withWorkspaceEnv } from "../plan/pod_plan.ts";
+import { TASK_STATE_DIR } from "../agents/profiles.ts";
 import { remoteEnvOf } from "../pods/remote_env.ts";
 import { printable } from "../util/printable.ts";
 import * as p from "../podman/mod.ts";
@@ -251,6 +252,55 @@ export async function execAction(
         : (command.length ? command : LOGIN_SHELL),
       interactive: true,
       tty,
+      ...settings,
+    }),
+    parse: () => {},
+  });
+  if (code !== 0) throw new CommandExitError(code);
+}
+
+/**
+ * `devaipod attach NAME`: the agent's own interface. opencode's TUI from the workspace
+ * (`opencode-agent`, attached to its server); a CLI agent's TUI inside the agent container, with
+ * its keys, resuming the conversation of the task `up` or `run` gave it, in tmux when the image
+ * has it. `--print`: the argv, without running it.
+ */
+export async function attachAction(
+  ctx: CliContext,
+  name: string,
+  options: { print?: boolean },
+): Promise<void> {
+  const { container: agent } = await container(ctx, name, ROLES.agent);
+  const [inspected] = await ctx.podman.run(p.containerInspect(agent.Id));
+  const label = inspected?.Config.Labels[LABELS.agentAttach];
+  if (!label) {
+    if (options.print) return ctx.out(["devaipod", "exec", name, "--", "opencode-agent"].join(" "));
+    return await execAction(ctx, name, ["opencode-agent"], { container: "workspace" });
+  }
+  const argvs = JSON.parse(label) as { fresh: string[]; resume: string[] };
+  const ran = await ctx.podman.run(p.containerExec({
+    container: agent.Id,
+    command: ["/bin/sh", "-c", `test -e "$HOME/${TASK_STATE_DIR}/task.out"`],
+  }));
+  const argv = ran.code === 0 ? argvs.resume : argvs.fresh;
+  if (options.print) return ctx.out(argv.join(" "));
+  const settings = await sessionSettings(ctx, agent, ROLES.agent);
+  const code = await ctx.podman.runInteractive({
+    argv: p.execArgv({
+      container: agent.Id,
+      command: [
+        "/bin/sh",
+        "-c",
+        ENV_LOADER,
+        "devaipod-agent",
+        "/bin/sh",
+        "-c",
+        ATTACH_SCRIPT,
+        "devaipod-attach",
+        ...argv,
+      ],
+      interactive: true,
+      tty: Deno.stdin.isTerminal(),
       ...settings,
     }),
     parse: () => {},

@@ -14,7 +14,12 @@
  * [network-isolation]
  * allowed_domains = ["api.example.com"] # more hosts the agent may reach (as `up --allow` adds)
  * [agent]
- * default = "opencode"
+ * default = "opencode"                # or claude, codex, gemini, or one of [agents.NAME]
+ * [agents.goose]                      # a custom agent the image brings
+ * command = ["goose", "run", "-t", "{task}"]
+ * attach = ["goose", "session"]
+ * keys = ["OPENAI_API_KEY"]
+ * hosts = ["api.openai.com"]
  * [forges]
  * "git.example.com" = "github"        # a GitHub Enterprise host (also gitlab, forgejo, gitea)
  * [ssh]
@@ -46,6 +51,9 @@ const quantity = z.string().regex(
   "expected a Kubernetes quantity such as 2, 500m or 4Gi",
 );
 
+/** An agent profile's name. */
+const AGENT_NAME = /^[a-z][a-z0-9-]*$/;
+
 /** The user config's schema. Strict: a misspelt key is an error, not silently ignored. */
 /** The ids of the providers the proxy serves. */
 const PROVIDER_IDS = PROVIDERS.map((p) => p.id) as [string, ...string[]];
@@ -67,12 +75,25 @@ export const UserConfigSchema = z.strictObject({
   dotfiles: z.strictObject({ url: z.string().optional(), script: z.string().optional() })
     .optional(),
   agent: z.strictObject({
-    default: z.enum(["opencode"]).optional(),
+    // A shipped profile (opencode, claude, codex, gemini) or one of [agents.NAME].
+    default: z.string().regex(AGENT_NAME, "expected an agent profile's name").optional(),
     version: z.string().regex(
       /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/,
       'expected an opencode release version such as "1.18.18"',
     ).optional(),
   }).optional(),
+  // Custom agent profiles: agents the image brings (goose, aider, an in-house one).
+  agents: z.record(
+    z.string().regex(AGENT_NAME, "expected a name of letters, digits and -"),
+    z.strictObject({
+      command: z.array(z.string()).min(1, "expected the agent's headless command"),
+      attach: z.array(z.string()).min(1).optional(),
+      keys: z.array(varName).optional(),
+      hosts: z.array(allowEntry).optional(),
+      env: varMap.optional(),
+      "state-dirs": z.array(z.string().regex(/^[^/]/, "expected a path under HOME")).optional(),
+    }),
+  ).optional(),
   // More hosts the agent may reach through the egress proxy, as `up --allow` adds them.
   "network-isolation": z.strictObject({ allowed_domains: z.array(allowEntry).optional() })
     .optional(),

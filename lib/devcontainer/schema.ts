@@ -101,8 +101,8 @@ const BuildSchema = z.looseObject({
  * ({@link DEVAIPOD_CUSTOMIZATION_KEYS}), so that another tool's settings never break `up`.
  */
 export const DevaipodCustomizationsSchema = z.object({
-  /** The agent to run (only opencode for now). */
-  agent: z.enum(["opencode"]).optional(),
+  /** The agent profile to run: opencode, claude, codex, gemini, or one of the user config's. */
+  agent: z.string().regex(/^[a-z][a-z0-9-]*$/, "expected an agent profile's name").optional(),
   /** `injected`: devaipod's pinned binary (default); `image`: the image's own. */
   agentBinary: z.enum(["injected", "image"]).optional(),
   /** Extra host environment variables the agent may receive (beyond the LLM keys). */

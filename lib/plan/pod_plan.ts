@@ -8,9 +8,18 @@
  * (lib/plan/bindings.ts), filled by the backend that applies it.
  */
 import { posix } from "node:path";
-import { OPENCODE_EGRESS } from "../agents/egress.ts";
 import { agentKeys } from "../agents/llm_keys.ts";
+import {
+  AGENT_PACKAGE_DIR,
+  type AgentContext,
+  type AgentProfile,
+  agentProgram,
+  OPENCODE_PROFILE,
+  TASK_STATE_DIR,
+  type TaskOutput,
+} from "../agents/profiles.ts";
 import { agentProviderEnv, PROVIDER_PORT, providerOfKey } from "../agents/providers.ts";
+import type { Provider } from "../agents/providers.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import { ConfigError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
@@ -195,6 +204,8 @@ export interface PodPlan {
   agentBranch: string;
   workspaceContainer: Named<ContainerSpec>;
   agentContainer: Named<ContainerSpec>;
+  /** The agent profile's name, its mode, and for a CLI agent how a task runs and how it attaches. */
+  agent: PlannedAgent;
   /** forwardPorts published on 127.0.0.1 (same port on the host). */
   forwardPorts: number[];
   /** Where the project's clone goes: the workspace volume, mounted here. */
@@ -238,6 +249,8 @@ export interface PlanInput {
   agentBinary?: string | Template;
   /** Host folder holding the shims (mounted read-only). */
   shimsDir: string;
+  /** The agent profile (default: opencode). */
+  agent?: AgentProfile;
   /** GPUs (lib/gpu's choice): their `--device` values, resources, and which containers get them. */
   gpu?: {
     devices: readonly string[];
@@ -277,6 +290,34 @@ export interface PlanInput {
    */
   helperRuntime?: ProxyRuntime;
 }
+
+/** The agent of a plan. */
+export interface PlannedAgent {
+  name: string;
+  title: string;
+  mode: "server" | "cli";
+  /** CLI: the argv (in the agent container, its workdir) that does the task and exits. */
+  task?: readonly string[];
+  /** CLI: the argv of its interface, fresh and resuming the task's conversation. */
+  attach?: { fresh: readonly string[]; resume: readonly string[] };
+  /** CLI: how its task run prints the answer. */
+  output?: TaskOutput;
+}
+
+/**
+ * A CLI agent's task runner: runs its argv with the output and exit status in
+ * `$HOME/.devaipod` (`task.out`, `task.err`, then `task.exit`), which `run` and `status` read.
+ */
+export const TASK_RUNNER =
+  `d="$HOME/${TASK_STATE_DIR}"; mkdir -p "$d" && rm -f "$d/task.exit" && ` +
+  `{ "$@" >"$d/task.out" 2>"$d/task.err" </dev/null; echo $? >"$d/task.exit"; }`;
+
+/**
+ * How the human attaches to a CLI agent: its interface inside tmux when the image has it (detach
+ * with C-b d; attaching again finds the same session), else directly.
+ */
+export const ATTACH_SCRIPT =
+  'if command -v tmux >/dev/null 2>&1; then exec tmux new-session -A -s devaipod-agent "$@"; fi; exec "$@"';
 
 /** The pod's name for a workspace. */
 export function podName(workspace: string): string {
@@ -459,10 +500,12 @@ export function planPod(input: PlanInput): PodPlan {
     },
   };
   const volumes = [workVolume, homeVolume, agentWork];
+  const profile = input.agent ?? OPENCODE;
+  const cli = profile.mode === "cli";
   const keys = agentKeys(input.hostEnv, [
     ...(input.envAllowlist ?? []),
     ...(resolved?.devaipod.envAllowlist ?? []),
-  ]);
+  ], profile.keys);
   const secretLabels = { ...base, [LABELS.role]: ROLES.secret };
   const secretName = (variable: string) => `${name}-${variable.toLowerCase().replaceAll("_", "-")}`;
   const passwordSecret: PlannedSecret = {
@@ -530,6 +573,7 @@ export function planPod(input: PlanInput): PodPlan {
       ...(resolved ? { [LABELS.configFile]: resolved.configFile } : {}),
       [LABELS.version]: VERSION,
       ...(input.task !== undefined ? { [LABELS.task]: input.task } : {}),
+      ...(input.agent ? { [LABELS.agent]: profile.name } : {}),
       ...(forwardPorts.length ? { [LABELS.ports]: forwardPorts.join(",") } : {}),
       ...(iso ? { [LABELS.egressNetwork]: iso.egressNetwork } : {}),
       ...(input.labels ?? {}),
@@ -548,8 +592,15 @@ export function planPod(input: PlanInput): PodPlan {
       : {}),
   };
 
+  // opencode's binary in both containers (the workspace attaches with it); a CLI agent's package
+  // folder in the agent's alone.
   const agentBinaryMount: Planned<Mount>[] = input.agentBinary
-    ? [{ type: "bind", source: input.agentBinary, target: AGENT_BIN, readonly: true }]
+    ? [{
+      type: "bind",
+      source: input.agentBinary,
+      target: cli ? AGENT_PACKAGE_DIR : AGENT_BIN,
+      readonly: true,
+    }]
     : [];
   const workspaceVolumeMount: Mount = { type: "volume", source: workVolume.name, target };
   // The agent's own clone: its at the same path (workdir, hooks and paths as in the workspace),
@@ -602,7 +653,7 @@ export function planPod(input: PlanInput): PodPlan {
     mounts: [
       workspaceVolumeMount,
       agentTreeMount,
-      ...agentBinaryMount,
+      ...(cli ? [] : agentBinaryMount),
       { type: "bind", source: input.shimsDir, target: SHIMS_DIR, readonly: true },
       ...(input.helperRuntime ? runtimeMounts(input.helperRuntime) : []),
       ...(config?.mounts ?? []).map((m) => configMount(m, workspace)),
@@ -614,7 +665,7 @@ export function planPod(input: PlanInput): PodPlan {
     ...(runArgs.length ? { extraArgs: runArgs } : {}),
   };
 
-  const agentCommand = [
+  const agentCommand = cli ? ["/bin/sh", "-c", IDLE_COMMAND] : [
     input.agentBinary ? AGENT_BIN : "opencode",
     "serve",
     "--port",
@@ -622,6 +673,13 @@ export function planPod(input: PlanInput): PodPlan {
     "--hostname",
     "0.0.0.0",
   ];
+  const program = agentProgram(
+    profile,
+    input.agentBinary && profile.install.kind === "npm"
+      ? `${AGENT_PACKAGE_DIR}/${profile.install.pin("linux-x64").binaryName}`
+      : undefined,
+  );
+  const planned = plannedAgent(profile, program, iso ? served : []);
   const agentContainer: Named<ContainerSpec> = {
     name: `${name}-agent`,
     image: input.image,
@@ -632,11 +690,16 @@ export function planPod(input: PlanInput): PodPlan {
         addHosts: [{ host: PROXY_HOST, ip: PROXY_IP }],
       }
       : { pod: name }),
-    labels: { ...base, [LABELS.role]: ROLES.agent },
+    labels: {
+      ...base,
+      [LABELS.role]: ROLES.agent,
+      ...(planned.attach ? { [LABELS.agentAttach]: JSON.stringify(planned.attach) } : {}),
+    },
     user: AGENT_USER,
     workdir,
     env: {
       ...(input.envVars ?? {}),
+      ...profile.env,
       HOME: AGENT_HOME,
       ...(iso
         ? {
@@ -647,7 +710,9 @@ export function planPod(input: PlanInput): PodPlan {
           // The provider endpoints are the proxy's own, reached directly.
           NO_PROXY: `localhost,127.0.0.1,${PROXY_HOST}`,
           no_proxy: `localhost,127.0.0.1,${PROXY_HOST}`,
-          ...agentProviderEnv(`http://${PROXY_HOST}:${PROVIDER_PORT}`, served),
+          ...agentProviderEnv(`http://${PROXY_HOST}:${PROVIDER_PORT}`, served, {
+            opencode: profile.name === "opencode",
+          }),
         }
         : {}),
     },
@@ -673,7 +738,7 @@ export function planPod(input: PlanInput): PodPlan {
     entrypoint: ["/bin/sh", "-c", ENV_LOADER, "devaipod-agent"],
     command: agentCommand,
     healthCheck: {
-      command: ["/bin/sh", "-c", HEALTH_PROBE],
+      command: ["/bin/sh", "-c", cli ? cliProbe(program) : HEALTH_PROBE],
       intervalSeconds: 10,
       timeoutSeconds: 5,
       retries: 3,
@@ -707,7 +772,7 @@ export function planPod(input: PlanInput): PodPlan {
       ),
       runtime: iso.runtime,
       allowFile: iso.allowFile,
-      allow: agentAllowlist(resolved, iso.allow ?? []),
+      allow: agentAllowlist(resolved, iso.allow ?? [], profile.hosts),
     }
     : undefined;
 
@@ -725,6 +790,7 @@ export function planPod(input: PlanInput): PodPlan {
     forwardPorts,
     workspaceContainer,
     agentContainer,
+    agent: planned,
     workspaceMountTarget: target,
     workdir,
     ...(config?.remoteUser ? { remoteUser: config.remoteUser } : {}),
@@ -742,6 +808,7 @@ export function planPod(input: PlanInput): PodPlan {
 export function agentAllowlist(
   resolved: ResolvedConfig | undefined,
   more: readonly string[],
+  profileHosts: readonly string[] = OPENCODE.hosts,
 ): string[] {
   const domains = resolved?.devaipod.allowedDomains ?? [];
   const bad = entryProblems(domains);
@@ -751,7 +818,47 @@ export function agentAllowlist(
       { hint: "entries are host, host:port, *.domain, http://host[:port] or an IP address" },
     );
   }
-  return [...new Set([...OPENCODE_EGRESS, ...domains, ...more])];
+  return [...new Set([...profileHosts, ...domains, ...more])];
+}
+
+const OPENCODE = OPENCODE_PROFILE;
+
+/** A profile's part of the plan: for a CLI agent, its task's argv and how it attaches. */
+function plannedAgent(
+  profile: AgentProfile,
+  program: readonly string[],
+  served: readonly Provider[],
+): PlannedAgent {
+  const base = { name: profile.name, title: profile.title, mode: profile.mode };
+  if (profile.mode !== "cli") return base;
+  const ctx: AgentContext = {
+    program,
+    endpoint: (id) => {
+      const p = served.find((s) => s.id === id);
+      return p ? `http://${PROXY_HOST}:${PROVIDER_PORT}/${p.id}${p.apiPath}` : undefined;
+    },
+  };
+  return {
+    ...base,
+    ...(profile.headless ? { task: profile.headless("{task}", ctx) } : {}),
+    ...(profile.output ? { output: profile.output } : {}),
+    ...(profile.interactive
+      ? {
+        attach: { fresh: profile.interactive(ctx, false), resume: profile.interactive(ctx, true) },
+      }
+      : {}),
+  };
+}
+
+/** A CLI agent's health check: its program is there (and node, for a JavaScript agent). */
+function cliProbe(program: readonly string[]): string {
+  const [first, second] = program;
+  if (first === "node") {
+    return `command -v node >/dev/null 2>&1 && test -r '${second}'`;
+  }
+  return first?.startsWith("/")
+    ? `test -x '${first}'`
+    : `command -v '${first ?? "sh"}' >/dev/null 2>&1`;
 }
 
 /** Where devaipod's runtime appears in a container: Deno and the sources, or the binary. */

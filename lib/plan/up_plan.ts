@@ -60,7 +60,7 @@ export type Op =
   /** Reads the image's PATH and architecture. */
   | { kind: "inspect-image"; image: string }
   /** The agent binary for the image's architecture, from the cache or the registry. */
-  | { kind: "agent-binary"; version?: string }
+  | { kind: "agent-binary"; agent: string; version?: string }
   /**
    * The workspace's shims on the host: `opencode-agent`, and, once `imageOc` is known, `oc`
    * unless the image has its own (`imageOc` is `oc`).
@@ -149,7 +149,12 @@ export type Op =
   | {
     kind: "task";
     task: string;
-    via: "proxy" | "http";
+    via: "proxy" | "http" | "exec";
+    /**
+     * A CLI agent: started in its container with `podman exec --detach` in `workdir`, through
+     * its key loader and the task runner (lib/plan/pod_plan.ts's TASK_RUNNER).
+     */
+    exec?: { container: string; argv: readonly string[]; workdir: string };
     /** Through the proxy: the container, the client's argv there, and the agent's URL. */
     proxy?: { container: string; argv: readonly string[]; url: Planned<string> };
     port: number;
@@ -280,18 +285,23 @@ export function planUp(input: UpInput): UpPlan {
     op: { kind: "inspect-image", image: pod.image },
     produces: ["image.path", "image.arch"],
   });
+  const cli = pod.agent.mode === "cli";
   if (injected) {
     add({
       id: "agent-binary",
-      title: "agent binary opencode",
-      op: { kind: "agent-binary", ...(input.agentVersion ? { version: input.agentVersion } : {}) },
+      title: `agent binary ${pod.agent.name}`,
+      op: {
+        kind: "agent-binary",
+        agent: pod.agent.name,
+        ...(input.agentVersion && !cli ? { version: input.agentVersion } : {}),
+      },
       produces: ["agent.binary"],
     });
   }
   add({
     id: "shims",
     title: "shims",
-    op: { kind: "shims", dir: input.shimsDir, agentUrl: pod.agentUrl, injected },
+    op: { kind: "shims", dir: input.shimsDir, agentUrl: pod.agentUrl, injected: injected && !cli },
   });
   for (const secret of pod.secrets) {
     add({
@@ -510,11 +520,11 @@ export function planUp(input: UpInput): UpPlan {
   }
   add({
     id: "wait-agent",
-    title: "agent healthy (/global/health)",
+    title: cli ? `agent ready (${pod.agent.title} is there)` : "agent healthy (/global/health)",
     op: {
       kind: "wait-agent",
       container: agent,
-      via: iso ? "healthcheck" : "http",
+      via: iso || cli ? "healthcheck" : "http",
       timeoutSeconds: input.readyTimeoutSeconds,
     },
   });
@@ -533,7 +543,24 @@ export function planUp(input: UpInput): UpPlan {
       dotfiles: input.dotfiles !== undefined,
     },
   });
-  if (input.task !== undefined && !input.noPrompt) {
+  if (input.task !== undefined && !input.noPrompt && cli) {
+    const task = input.task;
+    add({
+      id: "task",
+      title: `start the task (${pod.agent.title}, in the agent container)`,
+      op: {
+        kind: "task",
+        task,
+        via: "exec",
+        exec: {
+          container: agent,
+          argv: (pod.agent.task ?? []).map((a) => a.replaceAll("{task}", task)),
+          workdir: pod.workdir,
+        },
+        port,
+      },
+    });
+  } else if (input.task !== undefined && !input.noPrompt) {
     add({
       id: "task",
       title: "send the task to the agent",

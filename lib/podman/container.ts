@@ -201,6 +201,8 @@ export interface ExecSpec {
   envNames?: readonly string[];
   interactive?: boolean;
   tty?: boolean;
+  /** `--detach`: podman returns once the command started. */
+  detach?: boolean;
 }
 
 /** The result of a command run inside a container. */
@@ -221,6 +223,7 @@ export function execArgv(spec: ExecSpec): string[] {
     "exec",
     ...(spec.interactive ? ["--interactive"] : []),
     ...(spec.tty ? ["--tty"] : []),
+    ...(spec.detach ? ["--detach"] : []),
     ...(spec.user ? ["--user", spec.user] : []),
     ...(spec.workdir ? ["--workdir", spec.workdir] : []),
     ...sortedEntries(spec.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),

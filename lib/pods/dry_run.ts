@@ -146,6 +146,9 @@ function actionOf(op: Op): string | undefined {
       }: one podman exec per command, in the workspace then the agent (waitFor ${op.waitFor})`;
     }
     case "task":
+      if (op.via === "exec") {
+        return "the agent's program, detached, in its container; its output and exit status in $HOME/.devaipod (what `run` and `attach` read)";
+      }
       return op.via === "http"
         ? "POST /session and /session/ID/prompt_async on the agent's port"
         : "the agent client in the proxy's container: POST /session, then the prompt";

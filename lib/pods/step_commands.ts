@@ -3,6 +3,7 @@
  * the bindings filled); the dry-run prints them (with `<binding>` in their place). Both call the
  * same builders, so what `--dry-run` shows is what `up` does.
  */
+import { startTaskCommand } from "./agent_task.ts";
 import type { BindingValues, Planned } from "../plan/bindings.ts";
 import { fill, placeholders } from "../plan/bindings.ts";
 import { USER_AND_OC } from "../plan/pod_plan.ts";
@@ -196,6 +197,9 @@ export function stepCommands(step: Step, f: Filler): StepCommand[] {
         { command: p.containerInspect(op.agent) },
       ];
     case "task":
+      if (op.exec) {
+        return [{ command: startTaskCommand(op.exec.container, op.exec.argv, op.exec.workdir) }];
+      }
       return op.via === "proxy"
         ? [{ command: taskCommand(op), stdin: "<the task and the password>" }]
         : [];

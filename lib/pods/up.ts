@@ -6,7 +6,8 @@
  * adopts them, and only `delete --volumes` removes them.
  */
 import { fetchPinnedBinary } from "../agents/fetch_binary.ts";
-import { agentPlatform, OPENCODE_VERSION } from "../agents/opencode.ts";
+import { agentPlatform, cachedPackageDir, OPENCODE_VERSION } from "../agents/opencode.ts";
+import { AGENT_VERSIONS, builtinProfile } from "../agents/profiles.ts";
 import { agentPin } from "../agents/agent_version.ts";
 import type { Progress } from "../util/progress.ts";
 import { containerExecutor, hostExecutor } from "../devcontainer/executors.ts";
@@ -31,6 +32,7 @@ import type { Podman } from "../podman/mod.ts";
 import { sendFirstPrompt, waitForSession, waitHealthy } from "./agent_http.ts";
 import type { AgentEndpoint, TaskOutcome } from "./agent_http.ts";
 import { isComplete, workspaceObjects } from "./inventory.ts";
+import { startTaskCommand, waitForCliTask } from "./agent_task.ts";
 import { removedAny, removeWorkspaceObjects } from "./remove.ts";
 import {
   archiveCopy,
@@ -183,6 +185,8 @@ export class Up {
   #copy: ProjectCopy | undefined;
   #endpoint: AgentEndpoint | undefined;
   #sessionId: string | undefined;
+  /** A CLI agent's task was started. */
+  #cliTask = false;
   /** The id of the step running now ("rollback" while rolling back). */
   #current = "";
 
@@ -364,7 +368,7 @@ export class Up {
         return false;
       }
       case "agent-binary":
-        this.#values["agent.binary"] = await this.#agentBinary(op.version);
+        this.#values["agent.binary"] = await this.#agentBinary(op.agent, op.version);
         return false;
       case "shims": {
         const options = {
@@ -491,6 +495,19 @@ export class Up {
         });
         return false;
       case "task":
+        if (op.exec) {
+          const { container, argv, workdir } = op.exec;
+          await progress.step(step.title, async () => {
+            const r = await this.#run(startTaskCommand(container, argv, workdir));
+            if (r.code !== 0) {
+              throw new FailedError(
+                `the agent's task did not start: ${(r.stderr || r.stdout).trim()}`,
+              );
+            }
+          });
+          this.#cliTask = true;
+          return false;
+        }
         this.#sessionId = await progress.step(step.title, () => this.#sendTask(op, f));
         return false;
     }
@@ -624,30 +641,39 @@ export class Up {
     );
   }
 
-  async #agentBinary(version: string | undefined): Promise<string> {
+  /**
+   * The injected agent from the cache (fetched and checked when missing): opencode's binary, or
+   * another profile's package folder (mounted whole: a binary and its companions, or a tree).
+   */
+  async #agentBinary(agent: string, version: string | undefined): Promise<string> {
     const arch = this.#values["image.arch"] ?? Deno.build.arch;
     const platform = agentPlatform(arch);
-    if (!platform) {
-      throw new FailedError(`opencode has no Linux build for ${arch}`, {
-        hint:
-          'use an image with its own opencode and set customizations.devaipod.agentBinary to "image"',
+    const profile = builtinProfile(agent);
+    if (!platform || profile?.install.kind !== "npm") {
+      throw new FailedError(`${profile?.title ?? agent} has no Linux build for ${arch}`, {
+        hint: agent === "opencode"
+          ? 'use an image with its own opencode and set customizations.devaipod.agentBinary to "image"'
+          : "use an image with the agent installed, as a custom profile ([agents.NAME])",
       });
     }
     const registry = this.#deps.hostEnv.DEVAIPOD_NPM_REGISTRY;
+    const cacheDir = this.#deps.cacheDir;
+    const pin = agent === "opencode"
+      ? await agentPin(platform, version, { cacheDir, ...(registry ? { registry } : {}) })
+      : profile.install.pin(platform);
+    const shown = agent === "opencode"
+      ? version ?? OPENCODE_VERSION
+      : AGENT_VERSIONS[agent as keyof typeof AGENT_VERSIONS];
     return await this.#deps.progress.step(
-      `agent binary opencode ${version ?? OPENCODE_VERSION} (${platform})`,
-      async () =>
-        fetchPinnedBinary(
-          await agentPin(platform, version, {
-            cacheDir: this.#deps.cacheDir,
-            ...(registry ? { registry } : {}),
-          }),
-          {
-            cacheDir: this.#deps.cacheDir,
-            log: (l) => this.#deps.progress.note(l),
-            ...(registry ? { registry } : {}),
-          },
-        ),
+      `agent binary ${agent} ${shown} (${platform})`,
+      async () => {
+        const path = await fetchPinnedBinary(pin, {
+          cacheDir,
+          log: (l) => this.#deps.progress.note(l),
+          ...(registry ? { registry } : {}),
+        });
+        return agent === "opencode" ? path : cachedPackageDir(cacheDir, pin);
+      },
     );
   }
 
@@ -717,7 +743,7 @@ export class Up {
   async #waitAgent(op: Extract<Op, { kind: "wait-agent" }>, title: string): Promise<void> {
     const { podman, progress } = this.#deps;
     await progress.step(title, async () => {
-      const healthy = this.#endpoint
+      const healthy = this.#endpoint && op.via === "http"
         ? await waitHealthy(this.#endpoint, op.timeoutSeconds * 1000)
         : await waitHealthCheck(this.#deps.podman, op.container, op.timeoutSeconds * 1000);
       if (podman.interrupted) throw new InterruptedError();
@@ -750,6 +776,10 @@ export class Up {
   async waitForTask(timeoutMs: number): Promise<TaskOutcome> {
     const step = this.#req.plan.steps.find((s) => s.op.kind === "task");
     const op = step?.op.kind === "task" ? step.op : undefined;
+    if (op?.exec && this.#cliTask) {
+      const output = this.#req.plan.pod.agent.output ?? "text";
+      return await waitForCliTask(this.#deps.podman, op.exec.container, output, timeoutMs);
+    }
     const sessionId = this.#sessionId;
     if (!op || !sessionId) throw new Error("up gave the agent no task to wait for");
     if (!op.proxy) {

@@ -95,18 +95,23 @@ export class TarError extends Error {
   override readonly name = "TarError";
 }
 
+/** Where {@link extractFiles} writes one member's bytes. */
+export interface FileSink {
+  write(chunk: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
- * Streams the member at `path` to `sink` and returns its size and mode, or `null` when the
- * archive has no such regular file. Reads the archive to its end either way, so a digest taken
- * over the stream covers every byte.
+ * Streams each regular file that `pick` wants (it gets the member's path and mode, and returns a
+ * sink or undefined) and returns the paths and sizes written. Reads the archive to its end, so a
+ * digest taken over the stream covers every byte.
  */
-export async function extractMember(
+export async function extractFiles(
   archive: ReadableStream<Uint8Array>,
-  path: string,
-  sink: (chunk: Uint8Array) => Promise<void>,
-): Promise<{ size: number; mode: number } | null> {
+  pick: (path: string, mode: number) => Promise<FileSink | undefined>,
+): Promise<{ path: string; size: number; mode: number }[]> {
   const reader = new ByteReader(archive);
-  let found: { size: number; mode: number } | null = null;
+  const written: { path: string; size: number; mode: number }[] = [];
   let longName: string | undefined;
   while (true) {
     const header = await reader.readExact(BLOCK);
@@ -121,18 +126,41 @@ export async function extractMember(
       continue;
     }
     const prefix = field(header, 345, 155);
-    const name = longName ??
-      (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+    const name = (longName ??
+      (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100))).replace(/^\.\//, "");
     longName = undefined;
-    const isFile = type === "0" || type === "\0";
-    if (found === null && isFile && name.replace(/^\.\//, "") === path) {
-      if (!(await reader.forward(size, sink))) throw new TarError(`archive ends inside ${path}`);
-      if (!(await reader.forward(padded - size))) throw new TarError(`archive ends inside ${path}`);
-      found = { size, mode: octal(header, 100, 8) };
+    const mode = octal(header, 100, 8);
+    const sink = type === "0" || type === "\0" ? await pick(name, mode) : undefined;
+    if (sink) {
+      const ok = await reader.forward(size, (c) => sink.write(c));
+      await sink.close();
+      if (!ok || !(await reader.forward(padded - size))) {
+        throw new TarError(`archive ends inside ${name}`);
+      }
+      written.push({ path: name, size, mode });
       continue;
     }
     if (!(await reader.forward(padded))) throw new TarError("archive ends inside a member");
   }
   await reader.drain();
-  return found;
+  return written;
+}
+
+/**
+ * Streams the member at `path` to `sink` and returns its size and mode, or `null` when the
+ * archive has no such regular file. Reads the archive to its end either way, so a digest taken
+ * over the stream covers every byte.
+ */
+export async function extractMember(
+  archive: ReadableStream<Uint8Array>,
+  path: string,
+  sink: (chunk: Uint8Array) => Promise<void>,
+): Promise<{ size: number; mode: number } | null> {
+  let taken = false;
+  const [found] = await extractFiles(archive, (name) => {
+    if (taken || name !== path) return Promise.resolve(undefined);
+    taken = true;
+    return Promise.resolve({ write: sink, close: () => Promise.resolve() });
+  });
+  return found ? { size: found.size, mode: found.mode } : null;
 }

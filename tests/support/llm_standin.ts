@@ -1,10 +1,12 @@
 /**
  * A stand-in for a paid LLM provider (a test double, never a real service): a Deno program for
  * the simulated internet (tests/support/simulated_internet.ts) that speaks the subset of the
- * Anthropic Messages API an agent uses, JSON or streamed as server-sent events, over TLS on 8443.
- * It is scripted, and keeps no state: a call that offers the agent's tools gets, in turn, a `write`
- * of `hello.txt` in the working folder the system prompt names, a `bash` command that writes
- * `ran.txt`, then the text {@link STANDIN_REPLY}; a call without tools gets that text too; a
+ * Anthropic Messages API and the OpenAI Responses API the agents use, JSON or streamed as
+ * server-sent events, over TLS on 8443. It is scripted, and keeps no state: a call that offers
+ * the agent's tools gets, in turn, a write of `hello.txt` in the working folder the conversation
+ * names (its `write` tool, or its shell, or for Codex's code mode an `exec` of JavaScript calling
+ * `apply_patch`), a shell command that writes `ran.txt`, then the text {@link STANDIN_REPLY}; a
+ * call without tools gets that text too; a
  * conversation that says `SCRIPTED-FAILURE` gets a 400 error. Each call is recorded (path, the key
  * it carried, the model, the step) for the test to read from `GET /_calls` on plain HTTP 8080.
  */
@@ -35,44 +37,105 @@ const calls = [];
 const enc = new TextEncoder();
 const sse = (event, data) => enc.encode("event: " + event + "\\ndata: " + JSON.stringify(data) + "\\n\\n");
 
-/** What the agent is scripted to do next, from the conversation so far (no state kept). */
-function next(body) {
-  const tools = body.tools ?? [];
-  const messages = body.messages ?? [];
-  const userText = messages.filter((m) => m.role === "user").map((m) =>
-    typeof m.content === "string" ? m.content : (m.content ?? []).map((c) => c.text ?? "").join(" ")
-  ).join(" ");
-  if (userText.includes("SCRIPTED-FAILURE")) return { fail: true };
+/**
+ * What the agent is scripted to do next, from the conversation so far (no state kept): \`chat\`
+ * is the call in a common shape, whichever API it came by.
+ */
+function next(chat) {
+  if (chat.userText.includes("SCRIPTED-FAILURE")) return { fail: true };
   // Calls without tools (an SDK's plain call, a title) get the reply.
-  if (!tools.length) return { text: REPLY };
-  const results = messages.flatMap((m) => Array.isArray(m.content) ? m.content : [])
-    .filter((c) => c.type === "tool_result").length;
-  const system = JSON.stringify(body.system ?? "");
-  const cwd = /Working directory: ([^\\s"\\\\]+)/.exec(system)?.[1] ?? ".";
-  // opencode names its tools write and bash; Claude Code, Write and Bash.
-  const tool = (name) => tools.find((t) => t.name.toLowerCase() === name);
-  const props = (t) => Object.keys(t?.input_schema?.properties ?? {});
+  if (!chat.tools.length) return { text: REPLY };
+  // Codex in code mode: one \`exec\` tool that runs JavaScript calling its real tools.
+  const code = chat.tools.find((t) => t.name === "exec" && t.type === "custom");
+  if (code) {
+    const patch = "*** Begin Patch\\n*** Add File: hello.txt\\n+written by the agent\\n*** End Patch\\n";
+    const cmd = "printf 'ran by the agent\\\\n' > ran.txt";
+    if (chat.results === 0) {
+      return { tool: "exec", custom: true, step: "write", input: "await tools.apply_patch(" + JSON.stringify(patch) + ");" };
+    }
+    if (chat.results === 1) {
+      return { tool: "exec", custom: true, step: "bash", input: "await tools.exec_command({ cmd: " + JSON.stringify(cmd) + " });" };
+    }
+    return { text: REPLY };
+  }
+  // opencode names its tools write and bash; Claude Code, Write and Bash; Codex has exec_command.
+  const tool = (...names) => chat.tools.find((t) => names.includes(t.name.toLowerCase()));
   const write = tool("write");
-  if (results === 0 && write) {
-    const pathKey = props(write).find((k) => /path/i.test(k)) ?? "filePath";
+  const shell = tool("bash", "exec_command", "shell");
+  const run = (command) =>
+    shell.name === "exec_command"
+      ? { tool: shell.name, input: { cmd: command, workdir: chat.cwd } }
+      : shell.name === "shell"
+      ? { tool: shell.name, input: { command: ["sh", "-c", command], workdir: chat.cwd } }
+      : { tool: shell.name, input: { command, description: "Run a command" } };
+  if (chat.results === 0 && write) {
+    const pathKey = write.props.find((k) => /path/i.test(k)) ?? "filePath";
     return {
       tool: write.name,
-      input: { [pathKey]: cwd + "/hello.txt", content: "written by the agent\\n" },
+      step: "write",
+      input: { [pathKey]: chat.cwd + "/hello.txt", content: "written by the agent\\n" },
     };
   }
-  const bash = tool("bash");
-  if (results === 1 && bash) {
-    return {
-      tool: bash.name,
-      input: { command: "printf 'ran by the agent\\n' > ran.txt", description: "Write ran.txt" },
-    };
+  // An agent without a write tool writes the file with its shell.
+  if (chat.results === 0 && shell) {
+    return { ...run("printf 'written by the agent\\n' > hello.txt"), step: "write" };
+  }
+  if (chat.results === 1 && shell) {
+    return { ...run("printf 'ran by the agent\\n' > ran.txt"), step: "bash" };
   }
   return { text: REPLY };
 }
 
-async function messages(req) {
-  const body = await req.json().catch(() => ({}));
-  const step = next(body);
+const textOf = (content) =>
+  typeof content === "string"
+    ? content
+    : (content ?? []).map((c) => c.text ?? "").join(" ");
+const cwdIn = (text) =>
+  /Working directory: ([^\\s"\\\\]+)/.exec(text)?.[1] ??
+    /<cwd>([^<]+)<\\/cwd>/.exec(text)?.[1] ?? ".";
+
+/** An Anthropic Messages call in the common shape. */
+function messagesChat(body) {
+  const messages = body.messages ?? [];
+  return {
+    userText: messages.filter((m) => m.role === "user").map((m) => textOf(m.content)).join(" "),
+    tools: (body.tools ?? []).map((t) => ({
+      name: t.name,
+      props: Object.keys(t.input_schema?.properties ?? {}),
+    })),
+    results: messages.flatMap((m) => Array.isArray(m.content) ? m.content : [])
+      .filter((c) => c.type === "tool_result").length,
+    cwd: cwdIn(JSON.stringify(body.system ?? "")),
+  };
+}
+
+/**
+ * An OpenAI Responses call in the common shape: its tools, and those an \`additional_tools\` input
+ * item offers (Codex), namespaces flattened.
+ */
+function responsesChat(body) {
+  const input = typeof body.input === "string"
+    ? [{ type: "message", role: "user", content: body.input }]
+    : body.input ?? [];
+  const user = input.filter((i) => i.role === "user").map((i) => textOf(i.content)).join(" ");
+  const flat = (tools) => tools.flatMap((t) => t.type === "namespace" ? flat(t.tools ?? []) : [t]);
+  const offered = [
+    ...(body.tools ?? []),
+    ...input.filter((i) => i.type === "additional_tools").flatMap((i) => i.tools ?? []),
+  ];
+  return {
+    userText: user,
+    tools: flat(offered).filter((t) => t.name).map((t) => ({
+      name: t.name,
+      type: t.type,
+      props: Object.keys(t.parameters?.properties ?? {}),
+    })),
+    results: input.filter((i) => /_call_output$/.test(i.type ?? "")).length,
+    cwd: cwdIn(user + JSON.stringify(body.instructions ?? "")),
+  };
+}
+
+function record(req, body, chat, step) {
   calls.push({
     method: req.method,
     path: new URL(req.url).pathname,
@@ -80,14 +143,20 @@ async function messages(req) {
     authorization: req.headers.get("authorization"),
     model: body.model,
     stream: body.stream === true,
-    tools: (body.tools ?? []).map((t) => t.name),
-    step: step.fail ? "fail" : step.tool?.toLowerCase() ?? "text",
+    tools: chat.tools.map((t) => t.name),
+    step: step.fail ? "fail" : step.step ?? (step.tool ? step.tool.toLowerCase() : "text"),
   });
-  if (step.fail) {
-    return Response.json({
-      type: "error", error: { type: "invalid_request_error", message: "scripted failure" },
-    }, { status: 400 });
-  }
+}
+
+const failure = (type) =>
+  Response.json({ type: "error", error: { type, message: "scripted failure" } }, { status: 400 });
+
+async function messages(req) {
+  const body = await req.json().catch(() => ({}));
+  const chat = messagesChat(body);
+  const step = next(chat);
+  record(req, body, chat, step);
+  if (step.fail) return failure("invalid_request_error");
   const id = "msg_standin_" + calls.length;
   const usage = { input_tokens: 10, output_tokens: 8 };
   const message = {
@@ -101,25 +170,82 @@ async function messages(req) {
   if (!body.stream) {
     return Response.json({ ...message, content: [block], stop_reason: stop });
   }
+  return events([
+    ["message_start", { type: "message_start", message }],
+    ["content_block_start", {
+      type: "content_block_start", index: 0,
+      content_block: step.tool ? { ...block, input: {} } : { type: "text", text: "" },
+    }],
+    ["content_block_delta", {
+      type: "content_block_delta", index: 0,
+      delta: step.tool
+        ? { type: "input_json_delta", partial_json: JSON.stringify(step.input) }
+        : { type: "text_delta", text: step.text },
+    }],
+    ["content_block_stop", { type: "content_block_stop", index: 0 }],
+    ["message_delta", {
+      type: "message_delta", delta: { stop_reason: stop, stop_sequence: null },
+      usage: { output_tokens: 8 },
+    }],
+    ["message_stop", { type: "message_stop" }],
+  ]);
+}
+
+async function responses(req) {
+  const body = await req.json().catch(() => ({}));
+  const chat = responsesChat(body);
+  const step = next(chat);
+  record(req, body, chat, step);
+  if (step.fail) return failure("invalid_request_error");
+  const n = calls.length;
+  const item = step.custom
+    ? {
+      type: "custom_tool_call", id: "ctc_" + n, call_id: "call_" + n, name: step.tool,
+      input: step.input, status: "completed",
+    }
+    : step.tool
+    ? {
+      type: "function_call", id: "fc_" + n, call_id: "call_" + n, name: step.tool,
+      arguments: JSON.stringify(step.input), status: "completed",
+    }
+    : {
+      type: "message", id: "msg_" + n, role: "assistant", status: "completed",
+      content: [{ type: "output_text", text: step.text, annotations: [] }],
+    };
+  const response = {
+    id: "resp_" + n, object: "response", created_at: Math.floor(Date.now() / 1000),
+    model: body.model ?? "standin", status: "in_progress", output: [],
+  };
+  const usage = {
+    input_tokens: 10, input_tokens_details: { cached_tokens: 0 },
+    output_tokens: 8, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 18,
+  };
+  const done = { ...response, status: "completed", output: [item], usage };
+  if (!body.stream) return Response.json(done);
+  return events([
+    ["response.created", { type: "response.created", response }],
+    ["response.output_item.added", {
+      type: "response.output_item.added", output_index: 0,
+      item: step.custom
+        ? { ...item, input: "", status: "in_progress" }
+        : step.tool
+        ? { ...item, arguments: "", status: "in_progress" }
+        : { ...item, content: [] },
+    }],
+    ...(step.tool ? [] : [["response.output_text.delta", {
+      type: "response.output_text.delta", item_id: item.id, output_index: 0, content_index: 0,
+      delta: step.text,
+    }]]),
+    ["response.output_item.done", { type: "response.output_item.done", output_index: 0, item }],
+    ["response.completed", { type: "response.completed", response: done }],
+  ]);
+}
+
+/** A server-sent event stream of \`[event, data]\` pairs. */
+function events(list) {
   const stream = new ReadableStream({
     start(c) {
-      c.enqueue(sse("message_start", { type: "message_start", message }));
-      c.enqueue(sse("content_block_start", {
-        type: "content_block_start", index: 0,
-        content_block: step.tool ? { ...block, input: {} } : { type: "text", text: "" },
-      }));
-      c.enqueue(sse("content_block_delta", {
-        type: "content_block_delta", index: 0,
-        delta: step.tool
-          ? { type: "input_json_delta", partial_json: JSON.stringify(step.input) }
-          : { type: "text_delta", text: step.text },
-      }));
-      c.enqueue(sse("content_block_stop", { type: "content_block_stop", index: 0 }));
-      c.enqueue(sse("message_delta", {
-        type: "message_delta", delta: { stop_reason: stop, stop_sequence: null },
-        usage: { output_tokens: 8 },
-      }));
-      c.enqueue(sse("message_stop", { type: "message_stop" }));
+      for (const [event, data] of list) c.enqueue(sse(event, data));
       c.close();
     },
   });
@@ -129,6 +255,7 @@ async function messages(req) {
 function handle(req) {
   const path = new URL(req.url).pathname;
   if (req.method === "POST" && path === "/v1/messages") return messages(req);
+  if (req.method === "POST" && path === "/v1/responses") return responses(req);
   if (path === "/v1/models") {
     return Response.json({ data: [{ type: "model", id: "claude-standin", display_name: "Stand-in" }] });
   }
@@ -145,8 +272,10 @@ Deno.serve({
 }, handle);
 `;
 
-/** The name the stand-in answers to on the simulated internet. */
+/** The name the stand-in answers to on the simulated internet, as Anthropic. */
 export const STANDIN_HOST = "api.anthropic.test";
+/** The name it answers to as OpenAI. */
+export const STANDIN_OPENAI_HOST = "api.openai.test";
 
 /**
  * The stand-in on a simulated internet of its own, and a user config that sends Anthropic calls
@@ -156,7 +285,10 @@ export async function startStandIn(
   run: string,
 ): Promise<{ network: string; dir: string; config: string }> {
   const { startSimulatedInternet } = await import("./simulated_internet.ts");
-  const inet = await startSimulatedInternet(run, STANDIN_SERVER, [STANDIN_HOST]);
+  const inet = await startSimulatedInternet(run, STANDIN_SERVER, [
+    STANDIN_HOST,
+    STANDIN_OPENAI_HOST,
+  ]);
   const config = `${inet.dir}/devaipod.toml`;
   await Deno.writeTextFile(
     config,
@@ -165,6 +297,7 @@ export async function startStandIn(
       `ca-file = "${inet.dir}/ca.pem"`,
       "[providers.upstreams]",
       `anthropic = "https://${STANDIN_HOST}:8443"`,
+      `openai = "https://${STANDIN_OPENAI_HOST}:8443"`,
       "",
     ].join("\n"),
   );

@@ -1,0 +1,138 @@
+/**
+ * The CLI agent profiles doing a real task, end to end, against real podman: `devaipod run
+ * --agent claude` (the real Claude Code binary) and `--agent codex` (the real Codex, with its
+ * code-mode host), each injected from the npm registry, integrity-checked and mounted read-only.
+ * A scripted stand-in provider (tests/support/llm_standin.ts, a test double for the paid APIs,
+ * behind TLS on the simulated internet) speaks Anthropic Messages to Claude Code and OpenAI
+ * Responses to Codex. The agent writes a file, runs a shell command and finishes; `run` prints
+ * its answer and exits 0; `diff` shows the work; every call carried the real key, which only the
+ * proxy held, and the proxy logged each; `attach --print` resumes the task's conversation. A
+ * scripted failure exits 1 and leaves the workspace.
+ */
+import * as p from "../lib/podman/mod.ts";
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
+import { runDevaipod } from "./support/cli.ts";
+import { cleanupByLabel, testRunId } from "./support/cleanup.ts";
+import {
+  STANDIN_HOST,
+  STANDIN_OPENAI_HOST,
+  STANDIN_REPLY,
+  standInCalls,
+  standInProject,
+  startStandIn,
+} from "./support/llm_standin.ts";
+import { podmanTest } from "./support/podman_env.ts";
+import { DEV_IMAGE } from "./support/test_images.ts";
+
+const podman = p.Podman.fromEnv();
+
+/** What differs between the profiles under test. */
+interface Case {
+  agent: string;
+  title: string;
+  keyVar: string;
+  real: string;
+  host: string;
+  /** The real key as the stand-in saw it on a call. */
+  keyOf: (c: { key: string | null; authorization: string | null }) => string | null;
+  /** The argv `attach` runs after a task: it resumes the conversation. */
+  resume: RegExp;
+}
+
+const CASES: Case[] = [
+  {
+    agent: "claude",
+    title: "Claude Code",
+    keyVar: "ANTHROPIC_API_KEY",
+    real: "sk-ant-api03-REAL-KEY-for-claude-code-0123456789",
+    host: STANDIN_HOST,
+    keyOf: (c) => c.key,
+    resume: /^\/opt\/devaipod\/agent\/claude --continue --dangerously-skip-permissions$/,
+  },
+  {
+    agent: "codex",
+    title: "Codex",
+    keyVar: "OPENAI_API_KEY",
+    real: "sk-proj-REAL-KEY-for-codex-0123456789",
+    host: STANDIN_OPENAI_HOST,
+    keyOf: (c) => c.authorization?.replace(/^Bearer /, "") ?? null,
+    resume:
+      /^\/opt\/devaipod\/agent\/codex resume --last .*base_url="http:\/\/proxy\.devaipod:3129\/openai\/v1"/,
+  },
+];
+
+for (const c of CASES) {
+  podmanTest(
+    `run --agent ${c.agent}: the real ${c.title} writes a file and runs a command for a scripted provider through the proxy's key endpoint, then finishes; run prints its answer and exits 0, diff shows the work, attach resumes it; a scripted failure exits 1`,
+    async () => {
+      const run = testRunId();
+      const done = `${c.agent.slice(0, 2)}a${run.slice(-7)}`;
+      const failed = `${c.agent.slice(0, 2)}f${run.slice(-7)}`;
+      const inet = await startStandIn(run);
+      const dir = await standInProject(DEV_IMAGE, { git: true, prefix: `devaipod-${c.agent}-` });
+      const devaipod = (...args: string[]) =>
+        runDevaipod(["--config", inet.config, ...args], { env: { [c.keyVar]: c.real } });
+      const common = ["--agent", c.agent, "--egress-network", inet.network];
+      try {
+        const r = await devaipod("run", dir, "do the task", "--name", done, "--json", ...common);
+        assertEquals(r.code, 0, `${r.stdout}\n${r.stderr}`);
+        const result = JSON.parse(r.stdout);
+        assertEquals([result.workspace, result.state, result.text], [done, "done", STANDIN_REPLY]);
+        assertEquals((r.stdout + r.stderr).includes(c.real), false);
+
+        // The work is in the agent's clone, made by its tools.
+        const files = await devaipod(
+          "exec",
+          done,
+          "-c",
+          "agent",
+          "--",
+          "cat",
+          "hello.txt",
+          "ran.txt",
+        );
+        assertEquals(files.stdout, "written by the agent\nran by the agent\n", files.stderr);
+        const diff = await devaipod("diff", done);
+        assertEquals(diff.code, 0, diff.stderr);
+        assertMatch(diff.stdout, /hello\.txt/);
+        assertMatch(diff.stdout, /ran\.txt/);
+
+        // The stand-in: write, bash, then text, each with the real key from the proxy.
+        const calls = (await standInCalls((argv) => devaipod("exec", done, "--", ...argv)))
+          .filter((x) => x.tools?.length);
+        assertEquals(calls.map((x) => x.step), ["write", "bash", "text"]);
+        for (const call of calls) assertEquals(c.keyOf(call), c.real);
+
+        // The agent only ever had the placeholder: not in its environment, files or /proc.
+        const verify = await devaipod("verify", done, "--json");
+        const keys = JSON.parse(verify.stdout).probes.find((x: { id: string }) =>
+          x.id === "provider-keys"
+        );
+        assertEquals(keys?.ok, true, verify.stdout);
+
+        // The proxy logged each call to the provider, with its sizes.
+        const egress = await devaipod("egress", done, "--json");
+        const logged = JSON.parse(egress.stdout).filter((e: { host: string }) => e.host === c.host);
+        assert(logged.length >= calls.length, egress.stdout);
+        for (const e of logged) assert(e.bytesUp > 0 && e.bytesDown > 0, JSON.stringify(e));
+
+        // attach resumes the task's conversation in the agent container.
+        const attach = await devaipod("attach", done, "--print");
+        assertEquals(attach.code, 0, attach.stderr);
+        assertMatch(attach.stdout.trim(), c.resume);
+
+        // A scripted failure: exit 1 with the agent's words; the workspace stays.
+        const f = await devaipod("run", dir, "SCRIPTED-FAILURE now", "--name", failed, ...common);
+        assertEquals(f.code, 1, f.stderr);
+        assertMatch(f.stderr, /the agent failed in .*: exit [1-9]/);
+        const kept = await devaipod("status", failed, "--json");
+        assertEquals(JSON.parse(kept.stdout).state, "running", kept.stderr);
+      } finally {
+        for (const ws of [done, failed]) await runDevaipod(["delete", "-f", "--volumes", ws]);
+        await cleanupByLabel(podman, run);
+        await Deno.remove(inet.dir, { recursive: true });
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  );
+}
