@@ -177,3 +177,70 @@ Deno.test("agent binary: HTTP errors, missing members, non-gzip bodies and refus
     assertEquals(await listFiles(cache), []);
   });
 });
+
+Deno.test("agent package: a binary with its companions, or a whole JavaScript tree, lands in one folder; a mismatch leaves nothing", async () => {
+  const tgz = await makeTarball({
+    "package/vendor/bin/agent": BINARY,
+    "package/vendor/bin/agent-host": "#!/bin/sh\necho host\n",
+    "package/vendor/other": "not wanted",
+    "package/bundle/main.js": "console.log(1)\n",
+    "package/bundle/chunks/a.js": "export const a = 1;\n",
+  }, { gzip: true });
+  const companions: PinnedBinary = {
+    ...pin(integrityOf(tgz), "package/vendor/bin/agent"),
+    companions: { "package/vendor/bin/agent-host": "agent-host" },
+  };
+  const tree: PinnedBinary = {
+    ...pin(integrityOf(tgz), "package/bundle/main.js"),
+    binaryName: "bundle/main.js",
+    tree: "package/",
+  };
+  await withCache(async (cache) => {
+    await withRegistry(tgz, async (registry, requests) => {
+      const path = await fetchPinnedBinary(companions, { cacheDir: cache, registry });
+      assertEquals(path, cachedBinaryPath(cache, companions));
+      assertEquals(await listFiles(`${cache}/agents/fake-agent/1.0.0`), [
+        "agent",
+        "agent-host",
+        "agent.integrity",
+      ]);
+      assertEquals(((await Deno.stat(`${path}-host`)).mode ?? 0) & 0o777, 0o755);
+      assertEquals((await cacheState(cache, companions)).status, "verified");
+      await fetchPinnedBinary(companions, { cacheDir: cache, registry });
+      assertEquals(requests(), 1, "a verified package is not downloaded again");
+
+      // The tree replaces the folder (another pin of the same version: stale there).
+      const main = await fetchPinnedBinary(tree, { cacheDir: cache, registry });
+      assertEquals(main, `${cache}/agents/fake-agent/1.0.0/bundle/main.js`);
+      assertEquals(await listFiles(`${cache}/agents/fake-agent/1.0.0`), [
+        "bundle/chunks/a.js",
+        "bundle/main.js",
+        "bundle/main.js.integrity",
+        "vendor/bin/agent",
+        "vendor/bin/agent-host",
+        "vendor/other",
+      ]);
+    });
+  });
+  await withCache(async (cache) => {
+    await withRegistry(tgz, async (registry) => {
+      const bad = { ...companions, integrity: integrityOf(new Uint8Array([1])) };
+      const err = await assertRejects(
+        () => fetchPinnedBinary(bad, { cacheDir: cache, registry }),
+        DownloadError,
+      );
+      assertMatch(err.message, /integrity mismatch/);
+      assertEquals(await listFiles(cache), [], "no folder, file or marker is left");
+      const missing = {
+        ...companions,
+        companions: { "package/vendor/bin/nope": "nope" },
+      };
+      const err2 = await assertRejects(
+        () => fetchPinnedBinary(missing, { cacheDir: cache, registry }),
+        DownloadError,
+      );
+      assertMatch(err2.message, /has no package\/vendor\/bin\/nope/);
+      assertEquals(await listFiles(cache), []);
+    });
+  });
+});

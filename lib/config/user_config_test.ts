@@ -80,16 +80,39 @@ Deno.test("user config: trusted values are redacted for printing", () => {
   assertEquals(JSON.stringify(redacted).includes("ghp_secret"), false);
 });
 
-Deno.test("user config: allowed_domains are checked as allowlist entries, [agent] default names a known agent", () => {
+Deno.test("user config: allowed_domains are checked as allowlist entries, [agent] default is a profile's name, [agents.NAME] needs a command", () => {
   const text = `[network-isolation]
 allowed_domains = ["api.example.com", "*.example.org:8443", "http://10.0.0.5", "not a host", "x.com:70000"]
 [agent]
-default = "claude"
+default = "Claude Code"
+[agents.goose]
+attach = ["goose", "session"]
+keys = ["not a var"]
 `;
   const err = assertThrows(() => parseUserConfig(text, "u.toml"), ConfigError);
   assertEquals(err.problems.map((p) => `${p.location?.line}:${p.location?.column} ${p.message}`), [
     "2:1 network-isolation.allowed_domains.3: 'not a host': not a host name, *.domain or IP address",
     "2:1 network-isolation.allowed_domains.4: 'x.com:70000': bad port",
-    '4:1 agent.default: expected "opencode"',
+    "4:1 agent.default: expected an agent profile's name",
+    "5:1 agents.goose.command: expected array, received undefined",
+    "7:1 agents.goose.keys.0: expected an environment variable name",
   ]);
+});
+
+Deno.test("user config: a custom agent profile parses with its command, attach, keys, hosts and env", () => {
+  const config = parseUserConfig(
+    `[agent]
+default = "goose"
+[agents.goose]
+command = ["goose", "run", "-t", "{task}"]
+attach = ["goose", "session"]
+keys = ["OPENAI_API_KEY"]
+hosts = ["api.openai.com"]
+env = { GOOSE_MODE = "auto" }
+`,
+    "u.toml",
+  );
+  assertEquals(config.agent?.default, "goose");
+  assertEquals(config.agents?.goose?.command, ["goose", "run", "-t", "{task}"]);
+  assertEquals(config.agents?.goose?.env, { GOOSE_MODE: "auto" });
 });

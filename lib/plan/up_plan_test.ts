@@ -1,7 +1,8 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { resolved } from "../../tests/support/resolved.ts";
 import { bind, placeholders } from "./bindings.ts";
-import { planPod } from "./pod_plan.ts";
+import { IDLE_COMMAND, planPod } from "./pod_plan.ts";
+import { builtinProfile } from "../agents/profiles.ts";
 import { type Op, planUp, type Step, type UpInput } from "./up_plan.ts";
 
 function upInput(extra: Partial<UpInput> = {}): UpInput {
@@ -270,4 +271,70 @@ Deno.test("planUp() without isolation, with Quadlet: no subnets step, no network
 Deno.test("planUp(): the leftovers step knows this host's Quadlet folder, whichever backend", () => {
   const plan = planUp(upInput({ unitDir: "/etc/containers/systemd" }));
   assertEquals(opOf(plan.steps, "leftovers", "leftovers").unitDir, "/etc/containers/systemd");
+});
+
+Deno.test("planUp() with a CLI agent: its package folder in the agent alone, an idle main process, a probe for its program, its hosts and keys, and the task started by exec", async () => {
+  const claude = builtinProfile("claude");
+  assert(claude);
+  const input = upInput({
+    resolved: await resolved({ image: "x" }),
+    isolation: ISOLATION,
+    agent: claude,
+    task: "fix the bug",
+    hostEnv: { ANTHROPIC_API_KEY: "k", OPENAI_API_KEY: "o" },
+  });
+  const { pod, steps } = planUp(input);
+  assertEquals(opOf(steps, "agent-binary", "agent-binary").agent, "claude");
+  const agent = pod.agentContainer;
+  const mounts = agent.mounts?.filter((m) => m.target === "/opt/devaipod/agent") ?? [];
+  assertEquals(mounts.length, 1);
+  assertEquals(mounts[0]?.type === "bind" && mounts[0].readonly, true);
+  assertEquals(
+    pod.workspaceContainer.mounts?.some((m) => String(m.target).startsWith("/opt/devaipod/agent")),
+    false,
+    "the workspace does not get a CLI agent",
+  );
+  assertEquals(agent.command, ["/bin/sh", "-c", IDLE_COMMAND]);
+  assertEquals(agent.healthCheck?.command, [
+    "/bin/sh",
+    "-c",
+    "test -x '/opt/devaipod/agent/claude'",
+  ]);
+  assertEquals(agent.env?.IS_SANDBOX, "1");
+  assertEquals(agent.env?.ANTHROPIC_BASE_URL, "http://proxy.devaipod:3129/anthropic");
+  assertEquals("OPENCODE_CONFIG_CONTENT" in (agent.env ?? {}), false);
+  // Claude Code's keys only: OPENAI_API_KEY is not its key.
+  assertEquals(pod.secrets.map((s) => s.variable).sort(), [
+    "ANTHROPIC_API_KEY",
+    "OPENCODE_SERVER_PASSWORD",
+  ]);
+  assertEquals(pod.isolation?.allow, ["api.anthropic.com"]);
+  assertEquals(pod.pod.labels?.["io.devaipod.agent"], "claude");
+  assertEquals(JSON.parse(String(agent.labels?.["io.devaipod.agent-attach"])).resume, [
+    "/opt/devaipod/agent/claude",
+    "--continue",
+    "--dangerously-skip-permissions",
+  ]);
+  assertEquals(opOf(steps, "wait-agent", "wait-agent").via, "healthcheck");
+  const task = opOf(steps, "task", "task");
+  assertEquals(task.via, "exec");
+  assertEquals(task.exec?.container, agent.name);
+  assertEquals(task.exec?.workdir, pod.workdir);
+  assertEquals(task.exec?.argv.slice(0, 3), ["/opt/devaipod/agent/claude", "-p", "fix the bug"]);
+});
+
+Deno.test("planUp() with opencode chosen explicitly plans what the default plans, with the agent's label", async () => {
+  const opencode = builtinProfile("opencode");
+  assert(opencode);
+  const base = upInput({
+    resolved: await resolved({ image: "x" }),
+    isolation: ISOLATION,
+    task: "t",
+  });
+  const chosen = planUp({ ...base, agent: opencode });
+  const plain = planUp(base);
+  assertEquals(chosen.pod.agentContainer, plain.pod.agentContainer);
+  assertEquals(chosen.steps.map((s) => s.id), plain.steps.map((s) => s.id));
+  assertEquals(opOf(chosen.steps, "task", "task"), opOf(plain.steps, "task", "task"));
+  assertEquals(chosen.pod.pod.labels?.["io.devaipod.agent"], "opencode");
 });
