@@ -136,3 +136,92 @@ for (const c of CASES) {
     },
   );
 }
+
+podmanTest(
+  "up --agent gemini: the real Gemini CLI runs in the agent container on devaipod's pinned Node.js, in an image without node; attach starts it fresh; run reports its own error without a key",
+  async () => {
+    const run = testRunId();
+    const ws = `ge${run.slice(-7)}`;
+    const failed = `gf${run.slice(-7)}`;
+    const dir = await standInProject(DEV_IMAGE, { git: true, prefix: "devaipod-gemini-" });
+    try {
+      const up = await runDevaipod(["up", dir, "--agent", "gemini", "--name", ws]);
+      assertEquals(up.code, 0, up.stderr);
+      const inAgent = (...argv: string[]) =>
+        runDevaipod(["exec", ws, "-c", "agent", "--", ...argv]);
+      const none = await inAgent("sh", "-c", "command -v node || echo none");
+      assertEquals(none.stdout, "none\n", "the image has no node");
+      const version = await inAgent(
+        "/opt/devaipod/agent/node",
+        "/opt/devaipod/agent/bundle/gemini.js",
+        "--version",
+      );
+      assertEquals([version.code, version.stdout.trim()], [0, "0.61.0"], version.stderr);
+      const attach = await runDevaipod(["attach", ws, "--print"]);
+      assertEquals(
+        attach.stdout.trim(),
+        "/opt/devaipod/agent/node /opt/devaipod/agent/bundle/gemini.js --yolo",
+      );
+
+      // Without a key, Gemini CLI says so itself; run passes that on and exits 1.
+      const r = await runDevaipod(
+        ["run", dir, "do the task", "--agent", "gemini", "--name", failed, "--timeout", "120"],
+        { env: { GEMINI_API_KEY: "" } },
+      );
+      assertEquals(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      assertMatch(r.stderr, /the agent failed in .*: exit [1-9].*(GEMINI_API_KEY|auth)/i);
+    } finally {
+      for (const name of [ws, failed]) await runDevaipod(["delete", "-f", "--volumes", name]);
+      await cleanupByLabel(podman, run);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+podmanTest(
+  "run --agent NAME from [agents.NAME]: a custom agent the image brings does the task with its key; run prints its answer, diff shows its work, up warns that its key enters the agent",
+  async () => {
+    const run = testRunId();
+    const ws = `cu${run.slice(-7)}`;
+    const dir = await standInProject(DEV_IMAGE, { git: true, prefix: "devaipod-custom-" });
+    const config = `${dir}.toml`;
+    await Deno.writeTextFile(
+      config,
+      [
+        "[agents.scripted]",
+        'command = ["sh", "-c", "printf \'written by the agent\\\\n\' > hello.txt && printf \'%s\\\\n\' \\"$SCRIPTED_KEY\\" > key.txt && echo \\"did: $0\\"", "{task}"]',
+        'keys = ["SCRIPTED_KEY"]',
+        "",
+      ].join("\n"),
+    );
+    try {
+      const r = await runDevaipod(
+        ["--config", config, "run", dir, "the task", "--agent", "scripted", "--name", ws],
+        { env: { SCRIPTED_KEY: "custom-key-value" } },
+      );
+      assertEquals(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assertEquals(r.stdout.trim(), "did: the task");
+      assertMatch(r.stderr, /warning: SCRIPTED_KEY enters the agent/);
+      const files = await runDevaipod([
+        "exec",
+        ws,
+        "-c",
+        "agent",
+        "--",
+        "cat",
+        "hello.txt",
+        "key.txt",
+      ]);
+      assertEquals(files.stdout, "written by the agent\ncustom-key-value\n", files.stderr);
+      const diff = await runDevaipod(["diff", ws]);
+      assertMatch(diff.stdout, /hello\.txt/);
+      const attach = await runDevaipod(["attach", ws, "--print"]);
+      assertEquals(attach.stdout.trim(), "/bin/sh -l");
+    } finally {
+      await runDevaipod(["delete", "-f", "--volumes", ws]);
+      await cleanupByLabel(podman, run);
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(config);
+    }
+  },
+);

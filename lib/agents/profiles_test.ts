@@ -6,6 +6,7 @@ import {
   BUILTIN_AGENTS,
   builtinProfile,
   customProfile,
+  nodePin,
   taskAnswer,
 } from "./profiles.ts";
 import type { AgentContext } from "./profiles.ts";
@@ -79,13 +80,17 @@ Deno.test("profiles: Codex uses devaipod's OpenAI endpoint as a provider of its 
   assertEquals(codex?.interactive?.(served, true).slice(1, 3), ["resume", "--last"]);
 });
 
-Deno.test("profiles: Gemini CLI runs with the image's node; image-provided and custom programs by name", () => {
+Deno.test("profiles: Gemini CLI runs with devaipod's Node.js beside it; image-provided and custom programs by name", () => {
   const gemini = builtinProfile("gemini");
   if (!gemini) throw new Error("gemini is shipped");
   assertEquals(agentProgram(gemini, "/opt/devaipod/agent/bundle/gemini.js"), [
-    "node",
+    "/opt/devaipod/agent/node",
     "/opt/devaipod/agent/bundle/gemini.js",
   ]);
+  for (const platform of ["linux-x64", "linux-arm64"] as const) {
+    assertEquals(nodePin(platform).packageName, `node-${platform}`);
+    assertMatch(nodePin(platform).integrity, /^sha512-[A-Za-z0-9+/]{86}==$/);
+  }
   assertEquals(agentProgram(gemini, undefined), ["gemini"]);
   const goose = customProfile("goose", {
     command: ["goose", "run", "-t", "{task}"],

@@ -850,14 +850,12 @@ function plannedAgent(
   };
 }
 
-/** A CLI agent's health check: its program is there (and node, for a JavaScript agent). */
+/** A CLI agent's health check: its program is there (and its script, for a JavaScript agent). */
 function cliProbe(program: readonly string[]): string {
   const [first, second] = program;
-  if (first === "node") {
-    return `command -v node >/dev/null 2>&1 && test -r '${second}'`;
-  }
+  const script = second?.endsWith(".js") ? ` && test -r '${second}'` : "";
   return first?.startsWith("/")
-    ? `test -x '${first}'`
+    ? `test -x '${first}'${script}`
     : `command -v '${first ?? "sh"}' >/dev/null 2>&1`;
 }
 

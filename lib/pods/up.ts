@@ -7,7 +7,7 @@
  */
 import { fetchPinnedBinary } from "../agents/fetch_binary.ts";
 import { agentPlatform, cachedPackageDir, OPENCODE_VERSION } from "../agents/opencode.ts";
-import { AGENT_VERSIONS, builtinProfile } from "../agents/profiles.ts";
+import { AGENT_VERSIONS, builtinProfile, nodePin } from "../agents/profiles.ts";
 import { agentPin } from "../agents/agent_version.ts";
 import type { Progress } from "../util/progress.ts";
 import { containerExecutor, hostExecutor } from "../devcontainer/executors.ts";
@@ -672,7 +672,17 @@ export class Up {
           log: (l) => this.#deps.progress.note(l),
           ...(registry ? { registry } : {}),
         });
-        return agent === "opencode" ? path : cachedPackageDir(cacheDir, pin);
+        if (agent === "opencode") return path;
+        const dir = cachedPackageDir(cacheDir, pin);
+        if (profile.install.kind === "npm" && profile.install.runtime === "node") {
+          const node = await fetchPinnedBinary(nodePin(platform), {
+            cacheDir,
+            log: (l) => this.#deps.progress.note(l),
+            ...(registry ? { registry } : {}),
+          });
+          await besideAs(node, join(dir, "node"));
+        }
+        return dir;
       },
     );
   }
@@ -971,4 +981,15 @@ export async function runContainerHooks(
     }
   }
   for (const x of plans) if (!x.done) await markCreateHooksDone(t.hooksDir, x.id);
+}
+
+/** Puts the file `source` at `target` (a hard link, else a copy), unless a file of its size is there. */
+async function besideAs(source: string, target: string): Promise<void> {
+  const [from, to] = await Promise.all([
+    Deno.stat(source),
+    Deno.stat(target).catch(() => undefined),
+  ]);
+  if (to?.isFile && to.size === from.size) return;
+  await Deno.remove(target).catch(() => {});
+  await Deno.link(source, target).catch(() => Deno.copyFile(source, target));
 }
