@@ -24,7 +24,7 @@ export const RUNTIME_ENTRY_POINTS: readonly string[] = [
 export const RUNTIME_FILES: readonly RuntimeFile[] = [
   {
     path: "lib/agents/providers.ts",
-    sha256: "a54622984412dd8d2ec682e41e0a9c4d3150c1fe95676011abb426df878f439f",
+    sha256: "d888d0e8f52bff582369aea78e2696677b4c1c047af0fe690816272116928409",
   },
   {
     path: "lib/errors.ts",

@@ -176,24 +176,39 @@ Deno.test('settings: agentBinary "image" plans the image\'s own opencode, nothin
 
 Deno.test("settings: an agent devaipod cannot run is refused where it is named, before anything happens", async () => {
   const dir = await projectWith(
-    `{\n  "image": "${DEV_IMAGE}",\n  "customizations": { "devaipod": { "agent": "claude" } }\n}\n`,
+    `{\n  "image": "${DEV_IMAGE}",\n  "customizations": { "devaipod": { "agent": "aider" } }\n}\n`,
   );
   const config = join(dir, "devaipod.toml");
-  await Deno.writeTextFile(config, '[agent]\ndefault = "codex"\n');
+  await Deno.writeTextFile(config, '[agent]\ndefault = "goose"\n');
+  const known = "(known: opencode, claude, codex, gemini)";
   try {
     const project = await runDevaipod(["up", dir, "--dry-run"]);
     assertEquals([project.code, project.stdout], [3, ""]);
     assertEquals(
       project.stderr.split("\n")[0],
       `error: ${join(dir, ".devcontainer.json")}:3:46: customizations.devaipod.agent: ` +
-        'expected "opencode"',
+        `no such agent profile "aider" ${known}`,
     );
-    const user = await runDevaipod(["--config", config, "up", dir, "--dry-run"]);
-    assertEquals([user.code, user.stdout], [3, ""]);
+    await Deno.mkdir(join(dir, "bare"));
+    const user = await runDevaipod([
+      "--config",
+      config,
+      "up",
+      join(dir, "bare"),
+      "--image",
+      DEV_IMAGE,
+      "--dry-run",
+    ]);
+    assertEquals([user.code, user.stdout], [3, ""], user.stderr);
     assertEquals(
       user.stderr.split("\n")[0],
-      `error: ${config}:2:1: agent.default: expected "opencode"`,
+      `error: ${config}:2:1: [agent] default: no such agent profile "goose" ${known}`,
     );
+    const flag = await runDevaipod(["up", dir, "--agent", "aider", "--dry-run"]);
+    assertEquals([flag.code, flag.stderr.split("\n")[0]], [
+      2,
+      `error: --agent aider: no such agent profile ${known}`,
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

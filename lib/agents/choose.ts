@@ -18,10 +18,10 @@ import type { AgentProfile } from "./profiles.ts";
 export interface AgentChoice {
   /** `--agent`. */
   flag?: string;
-  /** `customizations.devaipod.agent`, and the devcontainer.json it is in. */
-  project?: { name: string; configFile: string };
-  /** `[agent] default`, and the user config's path. */
-  userDefault?: { name: string; configFile: string };
+  /** `customizations.devaipod.agent`, and where it is written (`file:line:col`). */
+  project?: { name: string; where: string };
+  /** `[agent] default`, and where it is written (`file:line:col`). */
+  userDefault?: { name: string; where: string };
   /** The user config's `[agents.NAME]`. */
   custom?: Readonly<Record<string, CustomAgentConfig>>;
 }
@@ -33,7 +33,7 @@ export function chooseAgent(choice: AgentChoice): { profile: AgentProfile; chose
     if (builtinProfile(name)) {
       throw new ConfigError(
         `${
-          choice.userDefault?.configFile ?? "user config"
+          choice.userDefault?.where.replace(/:\d+:\d+$/, "") ?? "user config"
         }: [agents.${name}]: ${name} is a profile devaipod ships`,
         { hint: "give your custom agent another name" },
       );
@@ -63,7 +63,7 @@ export function chooseAgent(choice: AgentChoice): { profile: AgentProfile; chose
     const profile = find(from.name);
     if (!profile) {
       throw new ConfigError(
-        `${from.configFile}: ${where}: no such agent profile "${from.name}" (known: ${known})`,
+        `${from.where}: ${where}: no such agent profile "${from.name}" (known: ${known})`,
         { hint: "define a custom one as [agents.NAME] in the user config" },
       );
     }

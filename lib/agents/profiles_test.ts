@@ -123,8 +123,8 @@ Deno.test("agent choice: --agent over the project's over the user's default over
   assertEquals(chooseAgent({}).profile.name, "opencode");
   assertEquals(chooseAgent({}).chosen, false);
   const both = {
-    project: { name: "codex", configFile: "/p/.devcontainer.json" },
-    userDefault: { name: "goose", configFile: "/u.toml" },
+    project: { name: "codex", where: "/p/.devcontainer.json:3:12" },
+    userDefault: { name: "goose", where: "/u.toml:2:1" },
     custom,
   };
   assertEquals(chooseAgent(both).profile.name, "codex");
@@ -136,16 +136,16 @@ Deno.test("agent choice: --agent over the project's over the user's default over
     /--agent aider: no such agent profile \(known: opencode, claude, codex, gemini, goose\)/,
   );
   const project = assertThrows(
-    () => chooseAgent({ project: { name: "aider", configFile: "/p/.devcontainer.json" } }),
+    () => chooseAgent({ project: { name: "aider", where: "/p/.devcontainer.json:3:12" } }),
     ConfigError,
   );
   assertMatch(
     project.message,
-    /^\/p\/\.devcontainer\.json: customizations\.devaipod\.agent: no such/,
+    /^\/p\/\.devcontainer\.json:3:12: customizations\.devaipod\.agent: no such/,
   );
   const shadow = assertThrows(
     () => chooseAgent({ custom: { claude: { command: ["x"] } }, userDefault: both.userDefault }),
     ConfigError,
   );
-  assertMatch(shadow.message, /\[agents\.claude\]: claude is a profile devaipod ships/);
+  assertMatch(shadow.message, /^\/u\.toml: \[agents\.claude\]: claude is a profile devaipod ships/);
 });

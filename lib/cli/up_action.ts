@@ -1,9 +1,15 @@
 /** What `devaipod up` does (loaded only when it runs). */
+import { parseJsonc } from "../devcontainer/jsonc.ts";
 import { chooseAgent } from "../agents/choose.ts";
 import { dirname, join, resolve } from "node:path";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
-import { loadUserConfig, providerSettings, unappliedKeys } from "../config/user_config.ts";
+import {
+  loadUserConfig,
+  locateToml,
+  providerSettings,
+  unappliedKeys,
+} from "../config/user_config.ts";
 import {
   ConfigError,
   ConflictError,
@@ -368,10 +374,21 @@ async function upFrom(
   const { profile, chosen } = chooseAgent({
     ...(options.agent !== undefined ? { flag: options.agent } : {}),
     ...(resolved?.devaipod.agent
-      ? { project: { name: resolved.devaipod.agent, configFile: resolved.configFile } }
+      ? {
+        project: {
+          name: resolved.devaipod.agent,
+          where: await writtenAt(resolved.configFile, (text, file) =>
+            parseJsonc(text, file).locate(["customizations", "devaipod", "agent"])),
+        },
+      }
       : {}),
     ...(user.agent?.default
-      ? { userDefault: { name: user.agent.default, configFile: userPath } }
+      ? {
+        userDefault: {
+          name: user.agent.default,
+          where: await writtenAt(userPath, (text) => locateToml(text, ["agent", "default"])),
+        },
+      }
       : {}),
     ...(user.agents ? { custom: user.agents } : {}),
   });
@@ -501,4 +518,15 @@ async function upFrom(
   ctx.out(
     `  delete:  devaipod delete ${result.workspace}   (keeps the volumes; --volumes removes them)`,
   );
+}
+
+/** `file:line:col` of a setting in a config file (the file alone when it cannot be read). */
+async function writtenAt(
+  file: string,
+  locate: (text: string, file: string) => { line: number; column: number },
+): Promise<string> {
+  const text = await Deno.readTextFile(file).catch(() => undefined);
+  if (text === undefined) return file;
+  const at = locate(text, file);
+  return `${file}:${at.line}:${at.column}`;
 }
