@@ -71,6 +71,7 @@ export async function rebuildAction(
     name: workspace,
     ...(image ? { image } : {}),
     ...(configFile ? { devcontainer: configFile } : {}),
+    ...(target.agent ? { agent: target.agent } : {}),
     prompt: options.prompt && task !== undefined,
     readyTimeout: 120,
     backend: quadlet ? "quadlet" : "podman",

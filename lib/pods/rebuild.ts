@@ -26,6 +26,8 @@ export interface RebuildTarget {
   configFile?: string;
   /** Where a URL source came from. */
   recorded?: SourceRecord;
+  /** The agent profile chosen at `up` (`--agent` and the like), kept by the rebuild. */
+  agent?: string;
   /** `up --trust-source` was given for its URL source. */
   trustSource: boolean;
   /** Behind the egress proxy: its outside network and the hosts added with `allow`. */
@@ -48,10 +50,11 @@ export async function rebuildTarget(
   if (!project) throw new FailedError(`workspace ${workspace} does not record its project folder`);
   const isolated = (await workspaceContainers(podman, workspace)).has(ROLES.proxy);
   const recorded = readSourceRecord(labels);
-  const [task, image, configFile] = [
+  const [task, image, configFile, agent] = [
     labels[LABELS.task],
     labels[LABELS.image],
     labels[LABELS.configFile],
+    labels[LABELS.agent],
   ];
   return {
     workspace,
@@ -59,6 +62,7 @@ export async function rebuildTarget(
     ...(task !== undefined ? { task } : {}),
     ...(image ? { image } : {}),
     ...(configFile ? { configFile } : {}),
+    ...(agent ? { agent } : {}),
     ...(recorded ? { recorded } : {}),
     trustSource: labels[LABELS.sourceTrusted] === "true",
     ...(isolated

@@ -6,7 +6,7 @@ import { FailedError } from "../errors.ts";
 import { rebuildTarget } from "./rebuild.ts";
 import { workspaceDirs } from "./state.ts";
 
-Deno.test("rebuildTarget: an isolated workspace keeps its task, image, config file, egress network and allowed hosts", async () => {
+Deno.test("rebuildTarget: an isolated workspace keeps its task, image, config file, agent, egress network and allowed hosts", async () => {
   const stateDir = await Deno.makeTempDir({ prefix: "devaipod-rebuild-state-" });
   const made = podRow("web");
   const pod = {
@@ -18,6 +18,7 @@ Deno.test("rebuildTarget: an isolated workspace keeps its task, image, config fi
       "io.devaipod.image": "img",
       "io.devaipod.config-file": "/p/.devcontainer/devcontainer.json",
       "io.devaipod.egress-network": "outside",
+      "io.devaipod.agent": "codex",
     },
   };
   const { podman, runner } = fakePodman({
@@ -38,6 +39,7 @@ Deno.test("rebuildTarget: an isolated workspace keeps its task, image, config fi
       task: "fix it",
       image: "img",
       configFile: "/p/.devcontainer/devcontainer.json",
+      agent: "codex",
       trustSource: false,
       isolation: { egressNetwork: "outside", allowed: ["example.com"] },
     });
