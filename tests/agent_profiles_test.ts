@@ -217,6 +217,10 @@ podmanTest(
       assertMatch(diff.stdout, /hello\.txt/);
       const attach = await runDevaipod(["attach", ws, "--print"]);
       assertEquals(attach.stdout.trim(), "/bin/sh -l");
+      // The workspace's opencode shim says where a CLI agent's interface is.
+      const shim = await runDevaipod(["exec", ws, "--", "opencode-agent"]);
+      assertEquals(shim.code, 1);
+      assertMatch(shim.stderr, new RegExp(`agent is scripted: .*devaipod attach ${ws}`));
     } finally {
       await runDevaipod(["delete", "-f", "--volumes", ws]);
       await cleanupByLabel(podman, run);

@@ -15,7 +15,7 @@ import type { PlanInput, PodPlan, ProxyRuntime } from "../plan/pod_plan.ts";
 import { checkName, generateName } from "../pods/inventory.ts";
 import { workspaceDirs } from "../pods/state.ts";
 import { imageOf } from "../pods/image.ts";
-import { resolveProject } from "./up_action.ts";
+import { chosenAgent, resolveProject } from "./up_action.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
 import type { AgentUser } from "../quadlet/from_pod_plan.ts";
 import { quadletInputFromPlan } from "../quadlet/from_pod_plan.ts";
@@ -292,6 +292,18 @@ export async function renderPlan(
     ...(options.devcontainer ? { devcontainer: options.devcontainer } : {}),
   }, "render");
   for (const w of resolved?.warnings ?? []) ctx.info(`warning: ${formatDiagnostic(w)}`);
+  // Renders and the cluster plan opencode: another profile is refused, never silently replaced.
+  const { profile } = await chosenAgent(undefined, resolved, user, userPath);
+  if (profile.name !== "opencode") {
+    throw new UsageError(
+      `${command} plans opencode only; this project's agent is ${profile.title} (${profile.name})`,
+      {
+        hint: command === "render"
+          ? `\`devaipod up --agent ${profile.name} --backend quadlet\` runs it as Quadlet units`
+          : "run it with the podman or quadlet backend",
+      },
+    );
+  }
   const suffix = (await sha256Hex(folder)).slice(0, 4);
   const workspace = checkName(options.name ?? generateName(folder, () => suffix));
   const made = await imageOf(

@@ -258,3 +258,15 @@ Deno.test("render --target kube takes the user config's [kube] defaults where no
   const err = await assertRejects(() => run("render", project, "--target", "kube"), Error);
   assertMatch(err.message, /devaipod\.toml:2:\d+: .*kube\.cpu: expected a Kubernetes quantity/);
 });
+
+Deno.test("render refuses a project whose agent is not opencode, rather than render another", async () => {
+  const { project, run } = await setup({
+    image: "localhost/devaipod-test/dev:latest",
+    customizations: { devaipod: { agent: "claude" } },
+  });
+  for (const target of ["quadlet", "kube"]) {
+    const err = await assertRejects(() => run("render", project, "--target", target), UsageError);
+    assertMatch(err.message, /render plans opencode only; this project's agent is Claude Code/);
+    assertMatch(err.hint ?? "", /up --agent claude --backend quadlet/);
+  }
+});

@@ -1,4 +1,5 @@
 /** What `devaipod up` does (loaded only when it runs). */
+import type { AgentProfile } from "../agents/profiles.ts";
 import { parseJsonc } from "../devcontainer/jsonc.ts";
 import { chooseAgent } from "../agents/choose.ts";
 import { dirname, join, resolve } from "node:path";
@@ -371,27 +372,7 @@ async function upFrom(
   const git = root !== undefined;
   const stateDirs = workspaceDirs(dirs.state, workspace);
   const host = quadletHost(ctx.deps.env, processUid());
-  const { profile, chosen } = chooseAgent({
-    ...(options.agent !== undefined ? { flag: options.agent } : {}),
-    ...(resolved?.devaipod.agent
-      ? {
-        project: {
-          name: resolved.devaipod.agent,
-          where: await writtenAt(resolved.configFile, (text, file) =>
-            parseJsonc(text, file).locate(["customizations", "devaipod", "agent"])),
-        },
-      }
-      : {}),
-    ...(user.agent?.default
-      ? {
-        userDefault: {
-          name: user.agent.default,
-          where: await writtenAt(userPath, (text) => locateToml(text, ["agent", "default"])),
-        },
-      }
-      : {}),
-    ...(user.agents ? { custom: user.agents } : {}),
-  });
+  const { profile, chosen } = await chosenAgent(options.agent, resolved, user, userPath);
   const injected = resolved?.devaipod.agentBinary !== "image" && profile.install.kind === "npm";
   const gpu = await gpuChoice(ctx, user, resolved);
   // One input, from the flags and the user config, for the dry-run and for up alike.
@@ -521,7 +502,7 @@ async function upFrom(
 }
 
 /** `file:line:col` of a setting in a config file (the file alone when it cannot be read). */
-async function writtenAt(
+export async function writtenAt(
   file: string,
   locate: (text: string, file: string) => { line: number; column: number },
 ): Promise<string> {
@@ -529,4 +510,38 @@ async function writtenAt(
   if (text === undefined) return file;
   const at = locate(text, file);
   return `${file}:${at.line}:${at.column}`;
+}
+
+/**
+ * The agent profile for a workspace: `--agent`, the project's `customizations.devaipod.agent`,
+ * the user config's `[agent] default`, or opencode (lib/agents/choose.ts); a name is refused at
+ * the `file:line:col` where it is written.
+ */
+export async function chosenAgent(
+  flag: string | undefined,
+  resolved: ResolvedConfig | undefined,
+  user: UserConfig,
+  userPath: string,
+): Promise<{ profile: AgentProfile; chosen: boolean }> {
+  return chooseAgent({
+    ...(flag !== undefined ? { flag } : {}),
+    ...(resolved?.devaipod.agent
+      ? {
+        project: {
+          name: resolved.devaipod.agent,
+          where: await writtenAt(resolved.configFile, (text, file) =>
+            parseJsonc(text, file).locate(["customizations", "devaipod", "agent"])),
+        },
+      }
+      : {}),
+    ...(user.agent?.default
+      ? {
+        userDefault: {
+          name: user.agent.default,
+          where: await writtenAt(userPath, (text) => locateToml(text, ["agent", "default"])),
+        },
+      }
+      : {}),
+    ...(user.agents ? { custom: user.agents } : {}),
+  });
 }

@@ -23,16 +23,39 @@ OPENCODE_SERVER_PASSWORD="$(cat ${PASSWORD_FILE})" exec ${agentBinary} attach "$
 `;
 }
 
-/** Writes `opencode-agent` (and `oc` when asked) into `dir`. */
+/**
+ * The shim of a workspace whose agent is a CLI (Claude Code, Codex, …): it has no server to
+ * attach to from here, so the shim says where its interface is, and fails.
+ */
+export function cliShimScript(title: string, workspace: string): string {
+  return `#!/bin/sh
+# devaipod: this workspace's agent is ${title}, a CLI in the agent container.
+echo "this workspace's agent is ${title}: it runs in the agent container; from the host: devaipod attach ${workspace}" >&2
+exit 1
+`;
+}
+
+/**
+ * Writes `opencode-agent` (and `oc` when asked) into `dir`: for opencode, {@link shimScript};
+ * for a CLI agent (`cliAgent`), {@link cliShimScript}.
+ */
 export async function writeShims(
   dir: string,
-  options: { oc: boolean; agentBinary?: string; url?: string },
+  options: {
+    oc: boolean;
+    agentBinary?: string;
+    url?: string;
+    cliAgent?: { title: string; workspace: string };
+  },
 ): Promise<string[]> {
   await Deno.mkdir(dir, { recursive: true });
   const names = ["opencode-agent", ...(options.oc ? ["oc"] : [])];
+  const script = options.cliAgent
+    ? cliShimScript(options.cliAgent.title, options.cliAgent.workspace)
+    : shimScript(options.agentBinary, options.url);
   for (const name of names) {
     const path = join(dir, name);
-    await Deno.writeTextFile(path, shimScript(options.agentBinary, options.url));
+    await Deno.writeTextFile(path, script);
     await Deno.chmod(path, 0o755);
   }
   return names;

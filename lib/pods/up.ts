@@ -371,9 +371,13 @@ export class Up {
         this.#values["agent.binary"] = await this.#agentBinary(op.agent, op.version);
         return false;
       case "shims": {
+        const agent = this.#req.plan.pod.agent;
         const options = {
           url: op.agentUrl,
           ...(op.injected ? {} : { agentBinary: "opencode" }),
+          ...(agent.mode === "cli"
+            ? { cliAgent: { title: agent.title, workspace: this.#req.plan.pod.workspace } }
+            : {}),
         };
         if (op.imageOc === undefined) {
           // Before anything is created: a taken port would fail the pod half-way.
