@@ -217,6 +217,12 @@ podmanTest(
       assertMatch(diff.stdout, /hello\.txt/);
       const attach = await runDevaipod(["attach", ws, "--print"]);
       assertEquals(attach.stdout.trim(), "/bin/sh -l");
+      const status = JSON.parse((await runDevaipod(["status", ws, "--json"])).stdout);
+      assertEquals([status.agent.profile, status.agent.task, status.agent.health], [
+        "scripted",
+        "done",
+        "healthy",
+      ]);
       // The workspace's opencode shim says where a CLI agent's interface is.
       const shim = await runDevaipod(["exec", ws, "--", "opencode-agent"]);
       assertEquals(shim.code, 1);

@@ -118,7 +118,12 @@ export async function statusAction(
       ]]
       : []),
     ["image", status.image ?? "-"],
-    ["agent", `${status.agent.health}${status.agent.url ? ` at ${status.agent.url} (host)` : ""}`],
+    [
+      "agent",
+      `${status.agent.profile}: ${status.agent.health}${
+        status.agent.url ? ` at ${status.agent.url} (host)` : ""
+      }${status.agent.task ? `, task ${status.agent.task}` : ""}`,
+    ],
     ["work", workRow(work, workspace)],
     ...ROLE_NAMES.map((
       role,

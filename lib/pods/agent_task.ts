@@ -34,19 +34,21 @@ export function startTaskCommand(
   });
 }
 
-/** Reads the task's state: nothing yet (still at work, or none started), or its end. */
-const READ_STATE = `d="$HOME/${TASK_STATE_DIR}"; [ -f "$d/task.exit" ] || exit 3; ` +
+/** Reads the task's state: none started (exit 4), still at work (exit 3), or its end. */
+const READ_STATE = `d="$HOME/${TASK_STATE_DIR}"; [ -f "$d/task.out" ] || exit 4; ` +
+  `[ -f "$d/task.exit" ] || exit 3; ` +
   `cat "$d/task.exit"; printf '\\036'; cat "$d/task.out"; printf '\\036'; tail -c 4000 "$d/task.err"`;
 
-/** The task's outcome so far: `running` until the runner wrote the exit status. */
+/** The task's outcome so far: none given, `running` until the runner wrote the exit status, or its end. */
 export async function taskOutcome(
   podman: Podman,
   container: string,
   output: TaskOutput,
-): Promise<TaskOutcome> {
+): Promise<TaskOutcome | { state: "none" }> {
   const r = await podman.run(
     p.containerExec({ container, command: ["/bin/sh", "-c", READ_STATE] }),
   );
+  if (r.code === 4) return { state: "none" };
   if (r.code === 3) return { state: "running" };
   if (r.code !== 0) {
     throw new Error(`cannot read the agent's task state: ${(r.stderr || r.stdout).trim()}`);
@@ -70,7 +72,9 @@ export async function waitForCliTask(
 ): Promise<TaskOutcome> {
   const deadline = performance.now() + timeoutMs;
   while (true) {
-    const outcome = await taskOutcome(podman, container, output);
+    const found = await taskOutcome(podman, container, output);
+    // Just started: the runner may not have made its files yet.
+    const outcome: TaskOutcome = found.state === "none" ? { state: "running" } : found;
     if (outcome.state !== "running" || performance.now() >= deadline || podman.interrupted) {
       return outcome;
     }

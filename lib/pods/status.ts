@@ -3,6 +3,8 @@
  * volumes and secrets, a live agent health check, the agent's work and the proxy's egress
  * counts. The shape is the `status --json` contract; the CLI only prints it.
  */
+import { taskOutcome } from "./agent_task.ts";
+import { builtinProfile } from "../agents/profiles.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import * as p from "../podman/mod.ts";
 import type { ContainerListEntry, PodListEntry, Podman } from "../podman/mod.ts";
@@ -46,6 +48,10 @@ export interface WorkspaceStatus {
     proxy: ContainerStatus | null;
   };
   agent: {
+    /** Its profile (`opencode`, `claude`, …). */
+    profile: string;
+    /** A CLI agent's task: none given, running, done or failed; null for opencode or when stopped. */
+    task: "none" | "running" | "done" | "failed" | null;
     healthy: boolean;
     health: "stopped" | "healthy" | "unhealthy";
     /** The agent's server as the host reaches it (null behind the proxy, or when stopped). */
@@ -80,6 +86,12 @@ export async function workspaceStatus(podman: Podman, pod: PodListEntry): Promis
     ? await probeHealth(endpoint)
     : false;
   const work = await agentWorkSummary(podman, workspace, pod.Name, containers.get(ROLES.workspace));
+  const profile = pod.Labels[LABELS.agent] ?? "opencode";
+  const cli = agent?.Labels[LABELS.agentAttach] !== undefined;
+  const task = cli && agent?.State === "running"
+    ? (await taskOutcome(podman, agent.Id, builtinProfile(profile)?.output ?? "text")
+      .catch(() => undefined))?.state ?? null
+    : null;
   return {
     name: workspace,
     pod: pod.Name,
@@ -101,6 +113,8 @@ export async function workspaceStatus(podman: Podman, pod: PodListEntry): Promis
       proxy: containerStatus(proxy),
     },
     agent: {
+      profile,
+      task,
       healthy,
       health: agent?.State !== "running" ? "stopped" : healthy ? "healthy" : "unhealthy",
       url: endpoint?.url ?? null,
