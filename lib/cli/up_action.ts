@@ -373,6 +373,11 @@ async function upFrom(
   const stateDirs = workspaceDirs(dirs.state, workspace);
   const host = quadletHost(ctx.deps.env, processUid());
   const { profile, chosen } = await chosenAgent(options.agent, resolved, user, userPath);
+  if (user.agent?.version && profile.name !== "opencode") {
+    ctx.err(
+      `warning: ${userPath}: [agent] version is opencode's; ${profile.title} runs devaipod's pinned version`,
+    );
+  }
   const injected = resolved?.devaipod.agentBinary !== "image" && profile.install.kind === "npm";
   const gpu = await gpuChoice(ctx, user, resolved);
   // One input, from the flags and the user config, for the dry-run and for up alike.
