@@ -14,6 +14,7 @@ import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
 import { cleanupByLabel, testRunId } from "./support/cleanup.ts";
 import {
+  assertScriptedWork,
   STANDIN_HOST,
   STANDIN_OPENAI_HOST,
   STANDIN_REPLY,
@@ -81,21 +82,7 @@ for (const c of CASES) {
         assertEquals((r.stdout + r.stderr).includes(c.real), false);
 
         // The work is in the agent's clone, made by its tools.
-        const files = await devaipod(
-          "exec",
-          done,
-          "-c",
-          "agent",
-          "--",
-          "cat",
-          "hello.txt",
-          "ran.txt",
-        );
-        assertEquals(files.stdout, "written by the agent\nran by the agent\n", files.stderr);
-        const diff = await devaipod("diff", done);
-        assertEquals(diff.code, 0, diff.stderr);
-        assertMatch(diff.stdout, /hello\.txt/);
-        assertMatch(diff.stdout, /ran\.txt/);
+        await assertScriptedWork(devaipod, done);
 
         // The stand-in: write, bash, then text, each with the real key from the proxy.
         const calls = (await standInCalls((argv) => devaipod("exec", done, "--", ...argv)))

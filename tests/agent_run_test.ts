@@ -13,6 +13,7 @@ import { assertEquals, assertMatch } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
 import { cleanupByLabel, testRunId } from "./support/cleanup.ts";
 import {
+  assertScriptedWork,
   STANDIN_REPLY,
   standInCalls,
   standInProject,
@@ -44,22 +45,7 @@ podmanTest(
       assertEquals((r.stdout + r.stderr).includes(REAL), false);
 
       // The work is in the agent's clone, made by its tools.
-      const files = await devaipod(
-        "exec",
-        done,
-        "-c",
-        "agent",
-        "--",
-        "sh",
-        "-c",
-        "cat hello.txt ran.txt",
-      );
-      assertEquals(files.stdout, "written by the agent\nran by the agent\n", files.stderr);
-      const diff = await devaipod("diff", done);
-      assertEquals(diff.code, 0, diff.stderr);
-      assertMatch(diff.stdout, /hello\.txt/);
-      assertMatch(diff.stdout, /ran\.txt/);
-      assertMatch(diff.stdout, /written by the agent/);
+      await assertScriptedWork(devaipod, done);
 
       // The stand-in: write, bash, then text, each with the real key from the proxy.
       const calls = await standInCalls((argv) => devaipod("exec", done, "--", ...argv));

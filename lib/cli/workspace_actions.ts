@@ -10,7 +10,7 @@ import { LABELS, ROLES } from "../labels.ts";
 import { devaipodDirs, userConfigPath } from "../paths.ts";
 import { loadUserConfig } from "../config/user_config.ts";
 import type { DotfilesConfig } from "../pods/dotfiles.ts";
-import { ATTACH_SCRIPT, ENV_LOADER, withWorkspaceEnv } from "../plan/pod_plan.ts";
+import { ATTACH_SCRIPT, withAgentEnv, withWorkspaceEnv } from "../plan/pod_plan.ts";
 import { TASK_STATE_DIR } from "../agents/profiles.ts";
 import { remoteEnvOf } from "../pods/remote_env.ts";
 import { printable } from "../util/printable.ts";
@@ -293,17 +293,7 @@ export async function attachAction(
   const code = await ctx.podman.runInteractive({
     argv: p.execArgv({
       container: agent.Id,
-      command: [
-        "/bin/sh",
-        "-c",
-        ENV_LOADER,
-        "devaipod-agent",
-        "/bin/sh",
-        "-c",
-        ATTACH_SCRIPT,
-        "devaipod-attach",
-        ...argv,
-      ],
+      command: withAgentEnv(["/bin/sh", "-c", ATTACH_SCRIPT, "devaipod-attach", ...argv]),
       interactive: true,
       tty: Deno.stdin.isTerminal(),
       ...settings,

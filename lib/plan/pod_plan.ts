@@ -86,6 +86,14 @@ export function withWorkspaceEnv(command: readonly string[]): string[] {
   return ["/bin/sh", "-c", envLoader(WORKSPACE_ENV_DIR), "devaipod-env", ...command];
 }
 
+/**
+ * An agent command with the agent's keys in its environment (as its entrypoint loads them): how
+ * a CLI agent's task and `attach` start there.
+ */
+export function withAgentEnv(command: readonly string[]): string[] {
+  return ["/bin/sh", "-c", ENV_LOADER, "devaipod-agent", ...command];
+}
+
 /** The workspace's idle main process (when the config overrides the image's command, the default). */
 export const IDLE_COMMAND = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
 
@@ -735,7 +743,7 @@ export function planPod(input: PlanInput): PodPlan {
       uid: bindNumber("user.uid"),
       gid: bindNumber("user.gid"),
     })),
-    entrypoint: ["/bin/sh", "-c", ENV_LOADER, "devaipod-agent"],
+    entrypoint: withAgentEnv([]),
     command: agentCommand,
     healthCheck: {
       command: ["/bin/sh", "-c", cli ? cliProbe(program) : HEALTH_PROBE],

@@ -4,7 +4,7 @@
  * the output and the exit status in `$HOME/.devaipod`; followed by reading them back.
  */
 import { taskAnswer, type TaskOutput } from "../agents/profiles.ts";
-import { ENV_LOADER, TASK_RUNNER } from "../plan/pod_plan.ts";
+import { TASK_RUNNER, withAgentEnv } from "../plan/pod_plan.ts";
 import { TASK_STATE_DIR } from "../agents/profiles.ts";
 import * as p from "../podman/mod.ts";
 import type { Podman } from "../podman/mod.ts";
@@ -20,17 +20,7 @@ export function startTaskCommand(
     container,
     workdir,
     detach: true,
-    command: [
-      "/bin/sh",
-      "-c",
-      ENV_LOADER,
-      "devaipod-agent",
-      "/bin/sh",
-      "-c",
-      TASK_RUNNER,
-      "devaipod-task",
-      ...argv,
-    ],
+    command: withAgentEnv(["/bin/sh", "-c", TASK_RUNNER, "devaipod-task", ...argv]),
   });
 }
 

@@ -11,6 +11,8 @@
  * it carried, the model, the step) for the test to read from `GET /_calls` on plain HTTP 8080.
  */
 
+import { assertEquals, assertMatch } from "./assert.ts";
+
 /** The reply every conversation gets. */
 export const STANDIN_REPLY = "Done: the stand-in provider answered.";
 
@@ -342,4 +344,21 @@ export async function standInCalls(
   const r = await exec(["curl", "-sS", "-m", "10", `http://${STANDIN_HOST}:8080/_calls`]);
   if (r.code !== 0) throw new Error(`the stand-in's calls could not be read: ${r.stderr}`);
   return JSON.parse(r.stdout);
+}
+
+/** What runs devaipod for a test: its exit code and output. */
+type Devaipod = (...args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+
+/**
+ * The work the script has an agent do, where it must be: `hello.txt` (its write) and `ran.txt`
+ * (its shell command) in the agent's clone of workspace `ws`, and `devaipod diff` showing both.
+ */
+export async function assertScriptedWork(devaipod: Devaipod, ws: string): Promise<void> {
+  const files = await devaipod("exec", ws, "-c", "agent", "--", "cat", "hello.txt", "ran.txt");
+  assertEquals(files.stdout, "written by the agent\nran by the agent\n", files.stderr);
+  const diff = await devaipod("diff", ws);
+  assertEquals(diff.code, 0, diff.stderr);
+  assertMatch(diff.stdout, /hello\.txt/);
+  assertMatch(diff.stdout, /ran\.txt/);
+  assertMatch(diff.stdout, /written by the agent/);
 }
