@@ -292,7 +292,7 @@ export function customProfile(name: string, config: CustomAgentConfig): AgentPro
     name,
     title: name,
     mode: "cli",
-    install: { kind: "image", command: [] },
+    install: { kind: "image", command: config.command.slice(0, 1) },
     stateDirs: config["state-dirs"] ?? [],
     keys: config.keys ?? [],
     hosts: config.hosts ?? [],

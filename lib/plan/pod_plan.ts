@@ -508,7 +508,7 @@ export function planPod(input: PlanInput): PodPlan {
     },
   };
   const volumes = [workVolume, homeVolume, agentWork];
-  const profile = input.agent ?? OPENCODE;
+  const profile = input.agent ?? OPENCODE_PROFILE;
   const cli = profile.mode === "cli";
   const keys = agentKeys(input.hostEnv, [
     ...(input.envAllowlist ?? []),
@@ -687,7 +687,7 @@ export function planPod(input: PlanInput): PodPlan {
       ? `${AGENT_PACKAGE_DIR}/${profile.install.pin("linux-x64").binaryName}`
       : undefined,
   );
-  const planned = plannedAgent(profile, program, iso ? served : []);
+  const planned = plannedAgent(profile, program, served);
   const agentContainer: Named<ContainerSpec> = {
     name: `${name}-agent`,
     image: input.image,
@@ -816,7 +816,7 @@ export function planPod(input: PlanInput): PodPlan {
 export function agentAllowlist(
   resolved: ResolvedConfig | undefined,
   more: readonly string[],
-  profileHosts: readonly string[] = OPENCODE.hosts,
+  profileHosts: readonly string[] = OPENCODE_PROFILE.hosts,
 ): string[] {
   const domains = resolved?.devaipod.allowedDomains ?? [];
   const bad = entryProblems(domains);
@@ -828,8 +828,6 @@ export function agentAllowlist(
   }
   return [...new Set([...profileHosts, ...domains, ...more])];
 }
-
-const OPENCODE = OPENCODE_PROFILE;
 
 /** A profile's part of the plan: for a CLI agent, its task's argv and how it attaches. */
 function plannedAgent(

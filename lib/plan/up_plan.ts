@@ -525,7 +525,8 @@ export function planUp(input: UpInput): UpPlan {
       kind: "wait-agent",
       container: agent,
       via: iso || cli ? "healthcheck" : "http",
-      timeoutSeconds: input.readyTimeoutSeconds,
+      // A CLI agent's probe only looks for its program: missing after a few seconds is missing.
+      timeoutSeconds: cli ? Math.min(input.readyTimeoutSeconds, 15) : input.readyTimeoutSeconds,
     },
   });
   add({

@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { resolved } from "../../tests/support/resolved.ts";
 import { bind, placeholders } from "./bindings.ts";
 import { IDLE_COMMAND, planPod } from "./pod_plan.ts";
-import { builtinProfile } from "../agents/profiles.ts";
+import { builtinProfile, customProfile } from "../agents/profiles.ts";
 import { type Op, planUp, type Step, type UpInput } from "./up_plan.ts";
 
 function upInput(extra: Partial<UpInput> = {}): UpInput {
@@ -316,11 +316,31 @@ Deno.test("planUp() with a CLI agent: its package folder in the agent alone, an 
     "--dangerously-skip-permissions",
   ]);
   assertEquals(opOf(steps, "wait-agent", "wait-agent").via, "healthcheck");
+  // Its probe only looks for its program: missing after a few seconds is missing.
+  assertEquals(opOf(steps, "wait-agent", "wait-agent").timeoutSeconds, 15);
   const task = opOf(steps, "task", "task");
   assertEquals(task.via, "exec");
   assertEquals(task.exec?.container, agent.name);
   assertEquals(task.exec?.workdir, pod.workdir);
   assertEquals(task.exec?.argv.slice(0, 3), ["/opt/devaipod/agent/claude", "-p", "fix the bug"]);
+});
+
+Deno.test("planUp() with a custom agent: the image's program, checked by name, nothing injected", async () => {
+  const goose = customProfile("goose", { command: ["goose", "run", "-t", "{task}"] });
+  const { pod, steps } = planUp(upInput({
+    resolved: await resolved({ image: "x" }),
+    isolation: ISOLATION,
+    agent: goose,
+    agentBinary: undefined,
+    task: "fix it",
+  }));
+  assertEquals(steps.some((s) => s.id === "agent-binary"), false);
+  assertEquals(pod.agentContainer.healthCheck?.command, [
+    "/bin/sh",
+    "-c",
+    "command -v 'goose' >/dev/null 2>&1",
+  ]);
+  assertEquals(opOf(steps, "task", "task").exec?.argv, ["goose", "run", "-t", "fix it"]);
 });
 
 Deno.test("planUp() with opencode chosen explicitly plans what the default plans, with the agent's label", async () => {

@@ -761,6 +761,18 @@ export class Up {
         ? await waitHealthy(this.#endpoint, op.timeoutSeconds * 1000)
         : await waitHealthCheck(this.#deps.podman, op.container, op.timeoutSeconds * 1000);
       if (podman.interrupted) throw new InterruptedError();
+      const agent = this.#req.plan.pod.agent;
+      if (!healthy && agent.mode === "cli") {
+        const probe = this.#req.plan.pod.agentContainer.healthCheck?.command.at(-1);
+        throw new FailedError(
+          `${agent.title}'s program is not in the agent container (its check: ${probe})`,
+          {
+            hint: agent.name in AGENT_VERSIONS
+              ? 'with customizations.devaipod.agentBinary "image", the image must have it on its PATH'
+              : "a custom agent runs what the image brings: install it in the image",
+          },
+        );
+      }
       if (!healthy) {
         const logs = await this.#run(p.containerLogs(op.container, { tail: 15 })).catch(() => ({
           stdout: "",
