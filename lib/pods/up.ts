@@ -662,15 +662,16 @@ export class Up {
     }
     const registry = this.#deps.hostEnv.DEVAIPOD_NPM_REGISTRY;
     const cacheDir = this.#deps.cacheDir;
-    const pin = agent === "opencode"
-      ? await agentPin(platform, version, { cacheDir, ...(registry ? { registry } : {}) })
-      : profile.install.pin(platform);
+    const install = profile.install;
     const shown = agent === "opencode"
       ? version ?? OPENCODE_VERSION
       : AGENT_VERSIONS[agent as keyof typeof AGENT_VERSIONS];
     return await this.#deps.progress.step(
       `agent binary ${agent} ${shown} (${platform})`,
       async () => {
+        const pin = agent === "opencode"
+          ? await agentPin(platform, version, { cacheDir, ...(registry ? { registry } : {}) })
+          : install.pin(platform);
         const path = await fetchPinnedBinary(pin, {
           cacheDir,
           log: (l) => this.#deps.progress.note(l),
@@ -678,7 +679,7 @@ export class Up {
         });
         if (agent === "opencode") return path;
         const dir = cachedPackageDir(cacheDir, pin);
-        if (profile.install.kind === "npm" && profile.install.runtime === "node") {
+        if (install.runtime === "node") {
           const node = await fetchPinnedBinary(nodePin(platform), {
             cacheDir,
             log: (l) => this.#deps.progress.note(l),
