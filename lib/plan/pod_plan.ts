@@ -321,11 +321,11 @@ export const TASK_RUNNER =
   `{ "$@" >"$d/task.out" 2>"$d/task.err" </dev/null; echo $? >"$d/task.exit"; }`;
 
 /**
- * How the human attaches to a CLI agent: its interface inside tmux when the image has it (detach
- * with C-b d; attaching again finds the same session), else directly.
+ * How the human attaches to a CLI agent: its interface inside tmux when the image has it and
+ * this is a terminal (detach with C-b d; attaching again finds the same session), else directly.
  */
-export const ATTACH_SCRIPT =
-  'if command -v tmux >/dev/null 2>&1; then exec tmux new-session -A -s devaipod-agent "$@"; fi; exec "$@"';
+export const ATTACH_SCRIPT = "if [ -t 0 ] && command -v tmux >/dev/null 2>&1; then " +
+  'exec tmux new-session -A -s devaipod-agent "$@"; fi; exec "$@"';
 
 /** The pod's name for a workspace. */
 export function podName(workspace: string): string {
