@@ -1,13 +1,13 @@
 /**
  * Fetches a binary out of an npm package tarball into devaipod's cache: streams the download
- * through a sha512 check against the pinned integrity, extracts one member, and moves it into
- * place atomically. A marker beside the binary records the verified integrity, so later checks
+ * through a sha512 check against the pinned integrity, extracts its members into a fresh folder,
+ * and moves that into place. A marker beside the binary records the verified integrity, so later checks
  * need not hash it again.
  */
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { DownloadError } from "../errors.ts";
-import { extractFiles, extractMember, TarError } from "../util/tar.ts";
+import { extractFiles, TarError } from "../util/tar.ts";
 import { cachedBinaryPath, cachedPackageDir } from "./opencode.ts";
 import type { PinnedBinary } from "./opencode.ts";
 
@@ -108,50 +108,12 @@ export async function fetchPinnedBinary(pin: PinnedBinary, options: FetchOptions
     }),
   );
 
-  if (pin.companions || pin.tree) {
-    return await extractPackage(pin, gunzip(hashed), options.cacheDir, () => {
-      const actual = hash.digest("base64");
-      if (actual !== expected) throw integrityMismatch(url, pin, `${algo}-${actual}`);
-    }, url).then((path) => {
-      log(`${pin.packageName}@${pin.version}: verified and cached at ${path}`);
-      return path;
-    });
-  }
-  await Deno.mkdir(dirname(state.path), { recursive: true });
-  const partial = `${state.path}.partial-${crypto.randomUUID().slice(0, 8)}`;
-  const file = await Deno.open(partial, { write: true, createNew: true, mode: 0o755 });
-  let closed = false;
-  try {
-    const writer = file.writable.getWriter();
-    let found: { size: number } | null;
-    try {
-      found = await extractMember(
-        gunzip(hashed),
-        pin.member,
-        (c) => writer.write(c),
-      );
-    } catch (err) {
-      throw err instanceof TarError || err instanceof TypeError
-        ? new DownloadError(`${url} is not a valid package tarball: ${(err as Error).message}`, {
-          cause: err,
-        })
-        : err;
-    }
-    await writer.close();
-    closed = true;
-    if (!found) throw new DownloadError(`${url} has no ${pin.member}`);
+  const path = await extractPackage(pin, gunzip(hashed), options.cacheDir, url, () => {
     const actual = hash.digest("base64");
     if (actual !== expected) throw integrityMismatch(url, pin, `${algo}-${actual}`);
-    await Deno.chmod(partial, 0o755);
-    await Deno.rename(partial, state.path);
-    await Deno.writeTextFile(markerPath(state.path), `${pin.integrity} ${found.size}\n`);
-    log(`${pin.packageName}@${pin.version}: verified and cached at ${state.path}`);
-    return state.path;
-  } catch (err) {
-    if (!closed) file.close();
-    await Deno.remove(partial).catch(() => {});
-    throw err;
-  }
+  });
+  log(`${pin.packageName}@${pin.version}: verified and cached at ${path}`);
+  return path;
 }
 
 function integrityMismatch(url: string, pin: PinnedBinary, actual: string): DownloadError {
@@ -164,16 +126,16 @@ function integrityMismatch(url: string, pin: PinnedBinary, actual: string): Down
 }
 
 /**
- * A package of several files (a binary and its companions, or a JavaScript tree): extracted into
- * a fresh folder beside the cache's, checked (`verify` throws when the download's digest is
+ * The pinned files of a package (the binary, its companions, or a JavaScript tree): extracted
+ * into a fresh folder beside the cache's, checked (`verify` throws when the download's digest is
  * wrong), then put in the cache's place; a stale folder there is replaced. Returns the binary.
  */
 async function extractPackage(
   pin: PinnedBinary,
   tar: ReadableStream<Uint8Array>,
   cacheDir: string,
-  verify: () => void,
   url: string,
+  verify: () => void,
 ): Promise<string> {
   const dir = cachedPackageDir(cacheDir, pin);
   const partial = `${dir}.partial-${crypto.randomUUID().slice(0, 8)}`;
@@ -193,7 +155,7 @@ async function extractPackage(
         const file = await Deno.open(target, {
           write: true,
           createNew: true,
-          mode: mode & 0o111 ? 0o755 : 0o644,
+          mode: name === pin.binaryName || mode & 0o111 ? 0o755 : 0o644,
         });
         const writer = file.writable.getWriter();
         return { write: (c) => writer.write(c), close: () => writer.close() };
@@ -207,14 +169,21 @@ async function extractPackage(
     }
     verify();
     const binary = written.find((w) => nameOf(w.path) === pin.binaryName);
-    if (!binary) throw new DownloadError(`${url} has no ${pin.tree ?? ""}${pin.binaryName}`);
+    if (!binary) throw new DownloadError(`${url} has no ${pin.member}`);
     const missing = Object.keys(pin.companions ?? {}).filter((m) =>
       !written.some((w) => w.path === m)
     );
     if (missing.length) throw new DownloadError(`${url} has no ${missing.join(", ")}`);
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-    await Deno.rename(partial, dir);
     const path = cachedBinaryPath(cacheDir, pin);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    try {
+      await Deno.rename(partial, dir);
+    } catch (err) {
+      // Another devaipod put a verified copy there meanwhile: that one serves.
+      if ((await cacheState(cacheDir, pin)).status !== "verified") throw err;
+      await Deno.remove(partial, { recursive: true }).catch(() => {});
+      return path;
+    }
     await Deno.writeTextFile(markerPath(path), `${pin.integrity} ${binary.size}\n`);
     return path;
   } catch (err) {

@@ -3,9 +3,8 @@
  * container by `podman exec --detach`, through the key loader and the task runner, which leaves
  * the output and the exit status in `$HOME/.devaipod`; followed by reading them back.
  */
-import { taskAnswer, type TaskOutput } from "../agents/profiles.ts";
+import { TASK_STATE_DIR, taskAnswer, type TaskOutput } from "../agents/profiles.ts";
 import { TASK_RUNNER, withAgentEnv } from "../plan/pod_plan.ts";
-import { TASK_STATE_DIR } from "../agents/profiles.ts";
 import * as p from "../podman/mod.ts";
 import type { Podman } from "../podman/mod.ts";
 import type { TaskOutcome } from "./agent_http.ts";

@@ -1,6 +1,6 @@
 /**
- * A minimal streaming reader of (ustar/pax/GNU) tar archives: finds one member by path and
- * streams its bytes out, without holding the archive in memory.
+ * A minimal streaming reader of (ustar/pax/GNU) tar archives: streams the members a caller picks
+ * out, without holding the archive in memory.
  */
 
 const BLOCK = 512;
@@ -144,23 +144,4 @@ export async function extractFiles(
   }
   await reader.drain();
   return written;
-}
-
-/**
- * Streams the member at `path` to `sink` and returns its size and mode, or `null` when the
- * archive has no such regular file. Reads the archive to its end either way, so a digest taken
- * over the stream covers every byte.
- */
-export async function extractMember(
-  archive: ReadableStream<Uint8Array>,
-  path: string,
-  sink: (chunk: Uint8Array) => Promise<void>,
-): Promise<{ size: number; mode: number } | null> {
-  let taken = false;
-  const [found] = await extractFiles(archive, (name) => {
-    if (taken || name !== path) return Promise.resolve(undefined);
-    taken = true;
-    return Promise.resolve({ write: sink, close: () => Promise.resolve() });
-  });
-  return found ? { size: found.size, mode: found.mode } : null;
 }

@@ -1,6 +1,20 @@
 import { assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { chunked, makeTarball } from "../../tests/support/tarball.ts";
-import { extractMember, TarError } from "./tar.ts";
+import { extractFiles, TarError } from "./tar.ts";
+
+/** The member at `path` streamed to `sink`: its size and mode, or null when there is none. */
+async function extractMember(
+  archive: ReadableStream<Uint8Array>,
+  path: string,
+  sink: (chunk: Uint8Array) => Promise<void>,
+): Promise<{ size: number; mode: number } | null> {
+  const [found] = await extractFiles(
+    archive,
+    (name) =>
+      Promise.resolve(name === path ? { write: sink, close: () => Promise.resolve() } : undefined),
+  );
+  return found ? { size: found.size, mode: found.mode } : null;
+}
 
 async function extract(archive: Uint8Array, path: string, chunk = 4096) {
   const parts: Uint8Array[] = [];
