@@ -259,7 +259,7 @@ Deno.test("render --target kube takes the user config's [kube] defaults where no
   assertMatch(err.message, /devaipod\.toml:2:\d+: .*kube\.cpu: expected a Kubernetes quantity/);
 });
 
-Deno.test("render refuses a project whose agent is not opencode, rather than render another", async () => {
+Deno.test("render and up --backend kube refuse a project whose agent is not opencode, rather than plan another", async () => {
   const { project, run } = await setup({
     image: "localhost/devaipod-test/dev:latest",
     customizations: { devaipod: { agent: "claude" } },
@@ -269,4 +269,12 @@ Deno.test("render refuses a project whose agent is not opencode, rather than ren
     assertMatch(err.message, /render plans opencode only; this project's agent is Claude Code/);
     assertMatch(err.hint ?? "", /up --agent claude --backend quadlet/);
   }
+  // The same for the cluster: by the project's choice, or by --agent.
+  const kube = await assertRejects(() => run("up", project, "--backend", "kube"), UsageError);
+  assertMatch(kube.message, /up --backend kube plans opencode only/);
+  const flag = await assertRejects(
+    () => run("up", project, "--backend", "kube", "--agent", "codex"),
+    UsageError,
+  );
+  assertMatch(flag.message, /--agent codex with --backend kube: the cluster runs opencode only/);
 });

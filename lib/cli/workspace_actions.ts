@@ -276,8 +276,7 @@ export async function attachAction(
   options: { print?: boolean },
 ): Promise<void> {
   const { container: agent } = await container(ctx, name, ROLES.agent);
-  const [inspected] = await ctx.podman.run(p.containerInspect(agent.Id));
-  const label = inspected?.Config.Labels[LABELS.agentAttach];
+  const label = agent.Labels[LABELS.agentAttach];
   if (!label) {
     if (options.print) return ctx.out(["devaipod", "exec", name, "--", "opencode-agent"].join(" "));
     return await execAction(ctx, name, ["opencode-agent"], { container: "workspace" });
