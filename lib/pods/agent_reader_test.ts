@@ -470,6 +470,9 @@ Deno.test("the traps are live: git run in the agent's clone itself fires them", 
       ["sh", ["-c", 'cat "$1"', "sh", join(t.agent, "replaced-by-link.txt")]],
       ["git", ["-C", t.agent, "status"]],
     ];
+    // A tracked file whose stat no longer matches the index: git status must read it through the
+    // clean filter, however the setup's writes fell on the clock (racily clean, or not).
+    await Deno.utime(join(t.agent, "a.txt"), new Date(2001, 0, 1), new Date(2001, 0, 1));
     for (const [program, args] of steps) {
       await run(program, args, { timeoutMs: 10_000 }).catch(() => {});
     }
