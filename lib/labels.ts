@@ -63,6 +63,8 @@ export const ROLES = {
   agentWork: "agent-work",
   secret: "secret",
   proxy: "proxy",
+  /** The gator sidecar (devaipod's MCP server holding the forge tokens). */
+  gator: "gator",
   network: "network",
   /** The per-workspace network of the pod and the proxy only (`<pod>-link`). */
   linkNetwork: "link-network",

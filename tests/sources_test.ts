@@ -9,6 +9,7 @@ import { assert, assertEquals } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
 import { podmanTest } from "./support/podman_env.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
+import { forgeServer } from "./support/pr_forge.ts";
 import { labelled, name, NOTHING, purge } from "./support/workspaces.ts";
 
 const podman = p.Podman.fromEnv();
@@ -133,33 +134,6 @@ podmanTest(
     }
   },
 );
-
-/** Serves the bare repository (dumb HTTP) and one recorded forge answer, counting API calls. */
-function forgeServer(bare: string, api: { path: string; body: () => string }) {
-  const seen: { path: string; auth: string | null; token: string | null }[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    const url = new URL(req.url);
-    const path = decodeURIComponent(url.pathname);
-    const git = /^\/.+\.git\/(.+)$/.exec(path);
-    if (git?.[1] && !git[1].includes("..")) {
-      try {
-        return new Response(await Deno.readFile(join(bare, git[1])));
-      } catch {
-        return new Response("not found", { status: 404 });
-      }
-    }
-    seen.push({
-      path: url.pathname,
-      auth: req.headers.get("authorization"),
-      token: req.headers.get("private-token"),
-    });
-    if (url.pathname === api.path) {
-      return new Response(api.body(), { headers: { "content-type": "application/json" } });
-    }
-    return new Response('{"message":"Not Found"}', { status: 404 });
-  });
-  return { server, seen, host: `127.0.0.1:${server.addr.port}` };
-}
 
 podmanTest(
   "sources: a GitHub pull request URL checks out its head; a hostile title is stored verbatim and runs nothing",

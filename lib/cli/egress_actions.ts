@@ -2,7 +2,12 @@
 import { join } from "node:path";
 import { DEFAULT_LLM_KEYS } from "../agents/llm_keys.ts";
 import { PROVIDERS } from "../agents/providers.ts";
-import { judgeProviderKeys, KEY_DUMP_SCRIPT } from "../pods/verify_keys.ts";
+import {
+  GATOR_TOKENS_SCRIPT,
+  judgeProviderKeys,
+  KEY_DUMP_SCRIPT,
+  parseGatorTokens,
+} from "../pods/verify_keys.ts";
 import { ConflictError, FailedError, UsageError } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import { devaipodDirs } from "../paths.ts";
@@ -150,6 +155,8 @@ export async function verifyAction(
   }));
   const probes = judge(parseProbeOutput(result.stdout), [...DEFAULT_LLM_KEYS, PASSWORD_ENV]);
   probes.push(await providerKeysProbe(ctx, agent.Id));
+  const gator = containers.get(ROLES.gator);
+  if (gator) probes.push(await gatorTokensProbe(ctx, agent.Id, gator.Id));
   probes.push(...await treeProbesOf(ctx, workspace, containers, agent.Id));
   probes.push(...await workspacePortProbes(ctx.podman, containers));
   const ok = probes.every((x) => x.ok);
@@ -181,4 +188,31 @@ async function providerKeysProbe(ctx: CliContext, agent: string): Promise<Probe>
     command: ["sh", "-c", KEY_DUMP_SCRIPT],
   })).then((r) => r.stdout, () => undefined);
   return judgeProviderKeys(dump, keys);
+}
+
+/**
+ * The gator-tokens probe: the gator's tokens, read from the gator, looked for in what the agent
+ * can read and in the agent container's inspect (its environment, labels and command).
+ */
+async function gatorTokensProbe(ctx: CliContext, agent: string, gator: string): Promise<Probe> {
+  const id = "gator-tokens";
+  const read = await ctx.podman.run(p.containerExec({
+    container: gator,
+    command: ["sh", "-c", GATOR_TOKENS_SCRIPT],
+  })).then((r) => r.stdout, () => undefined);
+  if (read === undefined) return { id, ok: false, detail: "the gator's tokens could not be read" };
+  const tokens = parseGatorTokens(read);
+  const dump = await ctx.podman.run(p.containerExec({
+    container: agent,
+    command: ["sh", "-c", KEY_DUMP_SCRIPT],
+  })).then((r) => r.stdout, () => undefined);
+  const inspect = await ctx.podman.run({
+    argv: ["container", "inspect", agent],
+    parse: (out) => out.stdout,
+  }).catch(() => undefined);
+  return judgeProviderKeys(
+    dump === undefined || inspect === undefined ? undefined : `${dump}\n${inspect}`,
+    tokens,
+    { id, none: "not probed: the gator holds no token" },
+  );
 }

@@ -72,6 +72,8 @@ export async function rebuildAction(
     ...(image ? { image } : {}),
     ...(configFile ? { devcontainer: configFile } : {}),
     ...(target.agent ? { agent: target.agent } : {}),
+    // The gator as it was: its scopes now, or none.
+    gator: target.gator,
     prompt: options.prompt && task !== undefined,
     readyTimeout: 120,
     backend: quadlet ? "quadlet" : "podman",

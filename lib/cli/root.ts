@@ -13,6 +13,7 @@ import { runtimeImageCommand } from "./runtime_image.ts";
 import { runCommand } from "./run.ts";
 import { allowCommand } from "./allow.ts";
 import { egressCommand } from "./egress.ts";
+import { gatorCommand, gatorServeCommand } from "./gator.ts";
 import { verifyCommand } from "./verify.ts";
 import { configCommand } from "./config.ts";
 import { deleteCommand } from "./delete.ts";
@@ -92,6 +93,7 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     rebuildCommand(ctx),
     allowCommand(ctx),
     egressCommand(ctx),
+    gatorCommand(ctx),
     verifyCommand(ctx),
     renderCommand(ctx),
     runtimeImageCommand(ctx),
@@ -105,6 +107,7 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     sshProxyCommand(ctx),
     sshHelperCommand(),
     copyRuntimeCommand(),
+    gatorServeCommand(),
   ];
   for (const sub of commands) {
     sub.copyInheritedSettings(program);

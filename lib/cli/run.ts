@@ -42,6 +42,11 @@ export function runCommand(ctx: CliContext): CommandUnknownOpts {
     )
     .option("--allow <host...>", "more hosts the agent may reach")
     .option(
+      "--gator <scope...>",
+      "more gator scopes for the agent: SERVICE:TARGET=PERMISSION[,…], e.g. github:octo/demo=read",
+    )
+    .option("--no-gator", "no gator, whatever the source and the user config say")
+    .option(
       "--egress-network <name>",
       "the normal network the proxy and the workspace use to reach the world",
       "podman",

@@ -18,6 +18,8 @@ export interface RunOptions {
   egressNetwork?: string;
   /** `--agent`: the agent profile. */
   agent?: string;
+  /** `--gator SCOPE…`, or false for `--no-gator`. */
+  gator?: string[] | boolean;
   /** Seconds the agent may work. */
   timeout: number;
   readyTimeout: number;
@@ -39,6 +41,7 @@ export async function runAction(
     ...(options.ref ? { ref: options.ref } : {}),
     ...(options.allow ? { allow: options.allow } : {}),
     ...(options.agent ? { agent: options.agent } : {}),
+    ...(options.gator !== undefined ? { gator: options.gator } : {}),
     ...(options.egressNetwork ? { egressNetwork: options.egressNetwork } : {}),
     networkIsolation: "on",
     prompt: true,

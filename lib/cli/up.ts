@@ -68,6 +68,11 @@ export function upCommand(ctx: CliContext): CommandUnknownOpts {
     )
     .option("--allow <host...>", "more hosts the agent may reach (with --network-isolation on)")
     .option(
+      "--gator <scope...>",
+      "more gator scopes for the agent: SERVICE:TARGET=PERMISSION[,…], e.g. github:octo/demo=read",
+    )
+    .option("--no-gator", "no gator, whatever the source and the user config say")
+    .option(
       "--egress-network <name>",
       "the normal network the proxy and the workspace use to reach the world",
       "podman",

@@ -40,6 +40,8 @@ import { planUp, type UpInput } from "../plan/up_plan.ts";
 import type { Up, UpResult } from "../pods/up.ts";
 import { PROVIDERS } from "../agents/providers.ts";
 import { gpuChoice } from "./gpu_choice.ts";
+import { chooseGator, gatorInput } from "./gator_choice.ts";
+import { gatorRuntime } from "../gator/bundle.ts";
 import { bindingLegend, dryRunSteps, formatDryRun } from "../pods/dry_run.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
 import { checkName, generateName } from "../pods/inventory.ts";
@@ -92,6 +94,8 @@ export interface UpOptions {
   wait?: boolean;
   /** `--agent`: the agent profile (over the project's and the user config's choice). */
   agent?: string;
+  /** `--gator SCOPE…` (more scopes for the gator), or false for `--no-gator`. */
+  gator?: string[] | boolean;
 }
 
 const KUBE_ONLY = ["context", "namespace", "storage", "cpu", "memory", "registry"] as const;
@@ -379,6 +383,28 @@ async function upFrom(
     );
   }
   const injected = resolved?.devaipod.agentBinary !== "image" && profile.install.kind === "npm";
+  const gatorDecision = chooseGator({
+    user,
+    userPath,
+    ...(options.gator !== undefined ? { flag: options.gator } : {}),
+    ...(record ? { sourceUrl: record.url } : {}),
+    isolated: options.networkIsolation === "on",
+    backend: quadlet ? "quadlet" : options.backend === "kube" ? "kube" : "podman",
+  });
+  for (const w of gatorDecision.warnings) ctx.err(w);
+  const gator = gatorDecision.on
+    ? gatorInput(
+      gatorDecision,
+      await gatorRuntime(runtime, dirs.cache),
+      stateDirs.gatorScopes,
+    )
+    : undefined;
+  // The gator's tokens from [trusted.env] become its secrets: their values are read from here.
+  const gatorValues = Object.fromEntries(
+    Object.entries(gator?.tokens ?? {}).flatMap(([v, from]) =>
+      "trusted" in from && user.trusted?.env?.[v] !== undefined ? [[v, user.trusted.env[v]]] : []
+    ),
+  );
   const gpu = await gpuChoice(ctx, user, resolved);
   // One input, from the flags and the user config, for the dry-run and for up alike.
   const input: UpInput = {
@@ -422,6 +448,7 @@ async function upFrom(
           allow: moreHosts,
           ...providerSettings(user),
         },
+        ...(gator ? { gator } : {}),
       }
       : {}),
     unitDir: host.unitDir,
@@ -479,7 +506,7 @@ async function upFrom(
   const { Up } = await import("../pods/up.ts");
   const up = new Up({ plan, projectPath: folder, fromSource: record !== undefined }, {
     podman: ctx.podman,
-    hostEnv: secretEnv,
+    hostEnv: { ...secretEnv, ...gatorValues },
     progress,
     ...(systemd ? { systemd } : {}),
     log: (t) => {

@@ -95,7 +95,7 @@ export async function statusAction(
     return;
   }
   const status = {
-    ...await workspaceStatus(ctx.podman, found.pod),
+    ...await workspaceStatus(ctx.podman, found.pod, devaipodDirs(ctx.deps.env).state),
     backend: q ? "quadlet" : "podman",
     ...(units ? { quadlet: units } : {}),
   };
@@ -142,6 +142,14 @@ export async function statusAction(
         ? `${status.egress.allowed} allowed (${status.egress.open} open now), ${status.egress.denied} denied (devaipod egress ${workspace})`
         : "not isolated",
     ],
+    ...(status.gator
+      ? [[
+        "gator",
+        `${status.containers.gator?.state ?? "missing"}: ${
+          status.gator.scopes.join(" ") || "no scope"
+        } (devaipod gator ${workspace})`,
+      ]]
+      : []),
     ["ports", status.ports.map((x) => `${x.host} → ${x.container}`).join(", ") || "-"],
     ["task", status.task ?? "-"],
   ];
@@ -150,8 +158,8 @@ export async function statusAction(
 
 function roleOf(flag: string | undefined): string {
   const role = flag ?? "workspace";
-  if (role !== "workspace" && role !== "agent" && role !== "proxy") {
-    throw new UsageError(`-c ${role}: expected workspace, agent or proxy`);
+  if (role !== "workspace" && role !== "agent" && role !== "proxy" && role !== "gator") {
+    throw new UsageError(`-c ${role}: expected workspace, agent, proxy or gator`);
   }
   return role;
 }

@@ -34,6 +34,7 @@ import { FORGE_KINDS, redactUrl } from "../sources/parse.ts";
 import type { Diagnostic } from "../errors.ts";
 import { ENV_NAME } from "../util/env_name.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
+import { GatorConfigSchema } from "../gator/settings.ts";
 
 const varName = z.string().regex(
   ENV_NAME,
@@ -99,6 +100,9 @@ export const UserConfigSchema = z.strictObject({
     .optional(),
   // Variables an SSH client may set in bridge sessions, besides TERM, LANG, COLORTERM and LC_*.
   ssh: z.strictObject({ "accept-env": z.array(varName).optional() }).optional(),
+  // The gator: scopes, endpoints and CA (docs/gator.md); upstream's [service-gator] is the same.
+  gator: GatorConfigSchema.optional(),
+  "service-gator": GatorConfigSchema.optional(),
   // Hosts (with their port, if any) whose pull request URLs `up` takes, and which forge they run.
   forges: z.record(z.string().min(1), z.enum(FORGE_KINDS)).optional(),
   // GPUs: "auto" (default: when the host has one), true or false; for the agent (default), the
@@ -139,6 +143,11 @@ export function unappliedKeys(config: UserConfig): string[] {
   const out: string[] = [];
   if (config.dotfiles?.script !== undefined && config.dotfiles.url === undefined) {
     out.push("[dotfiles] script has no url: no dotfiles are installed");
+  }
+  for (const table of ["gator", "service-gator"] as const) {
+    if (config[table]?.port !== undefined) {
+      out.push(`[${table}] port is not applied: the gator listens on devaipod's own port`);
+    }
   }
   return out;
 }

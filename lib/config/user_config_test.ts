@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { ConfigError } from "../errors.ts";
-import { locateToml, parseUserConfig, redactUserConfig } from "./user_config.ts";
+import { locateToml, parseUserConfig, redactUserConfig, unappliedKeys } from "./user_config.ts";
 
 const GOOD = `default-image = "localhost/x"
 [env]
@@ -115,4 +115,28 @@ env = { GOOSE_MODE = "auto" }
   assertEquals(config.agent?.default, "goose");
   assertEquals(config.agents?.goose?.command, ["goose", "run", "-t", "{task}"]);
   assertEquals(config.agents?.goose?.env, { GOOSE_MODE: "auto" });
+});
+
+Deno.test("user config: [gator] and upstream's [service-gator] are checked, each problem at its line", () => {
+  const ok = parseUserConfig(
+    `[service-gator]\nport = 9000\n[service-gator.gh]\nread = true\n[gator]\nscopes = ["jira:DEMO=read"]\n`,
+    "u.toml",
+  );
+  assertEquals(ok.gator?.scopes, ["jira:DEMO=read"]);
+  assertEquals(unappliedKeys(ok), [
+    "[service-gator] port is not applied: the gator listens on devaipod's own port",
+  ]);
+  const text = `[gator]
+scopes = ["github:octo=read"]
+[gator.endpoints]
+github = "ftp://x"
+[gator.gh.repos]
+"octo/demo" = { reed = true }
+`;
+  const err = assertThrows(() => parseUserConfig(text, "u.toml"), ConfigError);
+  assertEquals(err.problems.map((p) => `${p.location?.line}:${p.location?.column} ${p.message}`), [
+    "2:1 gator.scopes.0: invalid scope 'github:octo=read': expected '*', 'owner/*', 'owner/repo' or 'owner/repo#N'",
+    "4:1 gator.endpoints.github: expected an http(s) URL",
+    "6:1 gator.gh.repos.octo/demo.reed: unknown key",
+  ]);
 });

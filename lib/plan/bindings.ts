@@ -17,6 +17,7 @@ export const BINDINGS = {
   "net.linkSubnet": "the link network's subnet",
   "net.proxy": "the proxy's address on the internal network",
   "net.agent": "the agent's address on the internal network",
+  "net.gator": "the gator's address on the internal network",
   "net.linkProxy": "the proxy's address on the link network",
   "net.pod": "the pod's address on the link network",
   "user.uid": "the workspace user's uid (1000 for root)",

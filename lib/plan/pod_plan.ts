@@ -34,6 +34,17 @@ import {
   Template,
 } from "./bindings.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
+import {
+  GATOR_HOST,
+  GATOR_IP,
+  GATOR_SECRET_ENV,
+  gatorBearerName,
+  gatorContainer,
+  type GatorInput,
+  gatorSecretName,
+  type PlannedGator,
+  withGatorMcp,
+} from "./gator_plan.ts";
 import { VERSION } from "../version.ts";
 
 /** "uid:gid" of the workspace user, known once its container runs. */
@@ -178,7 +189,7 @@ export interface PlannedSecret {
    * Which container receives it: as a variable (the agent, the workspace; the password also
    * reaches the workspace as a file), or as the key file of a provider endpoint (the proxy).
    */
-  container: "agent" | "workspace" | "proxy";
+  container: "agent" | "workspace" | "proxy" | "gator";
   /** Where its value comes from when it is created; the plan never holds a value. */
   source: SecretSource;
   labels: Record<string, string>;
@@ -237,6 +248,8 @@ export interface PodPlan {
     allowFile: string;
     /** The agent's allowlist, each entry once: what `up` writes to {@link allowFile}. */
     allow: string[];
+    /** The gator sidecar, when the workspace has one. */
+    gator?: PlannedGator;
   };
   /** The agent's URL as the workspace sees it. */
   agentUrl: string;
@@ -289,6 +302,8 @@ export interface PlanInput {
   userSecrets?: Readonly<Record<string, string>>;
   /** Egress isolation (the agent behind the proxy); absent: the agent shares the pod's network. */
   isolation?: IsolationInput;
+  /** The gator sidecar (needs {@link isolation}: it lives on the internal network). */
+  gator?: GatorInput;
   /** More pod labels (where a URL source came from). */
   labels?: Readonly<Record<string, string>>;
   /**
@@ -510,6 +525,8 @@ export function planPod(input: PlanInput): PodPlan {
   const volumes = [workVolume, homeVolume, agentWork];
   const profile = input.agent ?? OPENCODE_PROFILE;
   const cli = profile.mode === "cli";
+  // The gator lives on the internal network: without the proxy's isolation there is none.
+  const gatorIn = input.isolation ? input.gator : undefined;
   const keys = agentKeys(input.hostEnv, [
     ...(input.envAllowlist ?? []),
     ...(resolved?.devaipod.envAllowlist ?? []),
@@ -534,6 +551,29 @@ export function planPod(input: PlanInput): PodPlan {
       source: { env: variable },
       labels: secretLabels,
     })),
+    // The gator's: the bearer secret the agent holds, and the tokens it alone reads.
+    ...(gatorIn
+      ? [
+        {
+          name: gatorBearerName(name),
+          variable: GATOR_SECRET_ENV,
+          container: "agent",
+          source: { generated: "password" },
+          labels: secretLabels,
+        } satisfies PlannedSecret,
+        ...Object.entries(gatorIn.tokens).flatMap(([variable, from]): PlannedSecret[] =>
+          "trusted" in from
+            ? [{
+              name: gatorSecretName(name, variable),
+              variable,
+              container: "gator",
+              source: { env: variable },
+              labels: secretLabels,
+            }]
+            : []
+        ),
+      ]
+      : []),
     // A name of their own: a workspace secret may share its variable with an agent key.
     ...(input.workspaceSecrets ?? []).map((variable): PlannedSecret => ({
       name: `${name}-ws-${variable}`,
@@ -688,6 +728,14 @@ export function planPod(input: PlanInput): PodPlan {
       : undefined,
   );
   const planned = plannedAgent(profile, program, served);
+  const noProxy = `localhost,127.0.0.1,${PROXY_HOST}${gatorIn ? `,${GATOR_HOST}` : ""}`;
+  const providerEnv = agentProviderEnv(`http://${PROXY_HOST}:${PROVIDER_PORT}`, served, {
+    opencode: profile.name === "opencode",
+  });
+  // opencode finds the gator in its config; the bearer secret is read from its environment.
+  if (gatorIn && profile.name === "opencode") {
+    providerEnv.OPENCODE_CONFIG_CONTENT = withGatorMcp(providerEnv.OPENCODE_CONFIG_CONTENT);
+  }
   const agentContainer: Named<ContainerSpec> = {
     name: `${name}-agent`,
     image: input.image,
@@ -695,7 +743,10 @@ export function planPod(input: PlanInput): PodPlan {
       ? {
         // Alone on the internal network: no DNS, no route out; the proxy is its only way out.
         networks: [t`${internalNetwork}:ip=${AGENT_IP}`],
-        addHosts: [{ host: PROXY_HOST, ip: PROXY_IP }],
+        addHosts: [
+          { host: PROXY_HOST, ip: PROXY_IP },
+          ...(gatorIn ? [{ host: GATOR_HOST, ip: GATOR_IP }] : []),
+        ],
       }
       : { pod: name }),
     labels: {
@@ -715,12 +766,10 @@ export function planPod(input: PlanInput): PodPlan {
           HTTP_PROXY: proxyUrl,
           https_proxy: proxyUrl,
           http_proxy: proxyUrl,
-          // The provider endpoints are the proxy's own, reached directly.
-          NO_PROXY: `localhost,127.0.0.1,${PROXY_HOST}`,
-          no_proxy: `localhost,127.0.0.1,${PROXY_HOST}`,
-          ...agentProviderEnv(`http://${PROXY_HOST}:${PROVIDER_PORT}`, served, {
-            opencode: profile.name === "opencode",
-          }),
+          // The provider endpoints are the proxy's own, and the gator is reached directly.
+          NO_PROXY: noProxy,
+          no_proxy: noProxy,
+          ...providerEnv,
         }
         : {}),
     },
@@ -779,6 +828,18 @@ export function planPod(input: PlanInput): PodPlan {
         secrets.filter((s) => s.container === "proxy"),
       ),
       runtime: iso.runtime,
+      ...(gatorIn
+        ? {
+          gator: gatorContainer(
+            name,
+            input.image,
+            base,
+            internalNetwork,
+            iso.egressNetwork,
+            gatorIn,
+          ),
+        }
+        : {}),
       allowFile: iso.allowFile,
       allow: agentAllowlist(resolved, iso.allow ?? [], profile.hosts),
     }
@@ -1040,9 +1101,10 @@ export function providerFlags(iso: IsolationInput, keys: readonly PlannedSecret[
 export interface NetworkAddresses {
   /** The internal network's subnet ({@link INTERNAL_SUBNET}). */
   internalSubnet: string;
-  /** The proxy (.2, {@link PROXY_IP}) and the agent (.3, {@link AGENT_IP}) on it. */
+  /** The proxy (.2, {@link PROXY_IP}), the agent (.3, {@link AGENT_IP}) and the gator (.4) on it. */
   proxy: string;
   agent: string;
+  gator: string;
   /** The link network's subnet ({@link LINK_SUBNET}). */
   linkSubnet: string;
   /** The proxy (.2, {@link LINK_PROXY_IP}) and the pod (.3, {@link POD_IP}) on it. */
@@ -1056,6 +1118,7 @@ export function addressBindings(ips: NetworkAddresses): BindingValues {
     "net.internalSubnet": ips.internalSubnet,
     "net.proxy": ips.proxy,
     "net.agent": ips.agent,
+    "net.gator": ips.gator,
     "net.linkSubnet": ips.linkSubnet,
     "net.linkProxy": ips.linkProxy,
     "net.pod": ips.pod,
@@ -1073,14 +1136,15 @@ function hostAt(subnet: string, n: number): string {
 }
 
 /**
- * The static addresses on the two networks' subnets: on the internal one .2 the proxy and .3 the
- * agent; on the link one .2 the proxy and .3 the pod.
+ * The static addresses on the two networks' subnets: on the internal one .2 the proxy, .3 the
+ * agent and .4 the gator; on the link one .2 the proxy and .3 the pod.
  */
 export function networkAddresses(internalSubnet: string, linkSubnet: string): NetworkAddresses {
   return {
     internalSubnet,
     proxy: hostAt(internalSubnet, 2),
     agent: hostAt(internalSubnet, 3),
+    gator: hostAt(internalSubnet, 4),
     linkSubnet,
     linkProxy: hostAt(linkSubnet, 2),
     pod: hostAt(linkSubnet, 3),

@@ -12,6 +12,7 @@ import type { BindingName, Planned } from "./bindings.ts";
 import { containerServices, quadletService } from "./quadlet_names.ts";
 import { bind, needs, t } from "./bindings.ts";
 import type { PlanInput, PlannedSecret, PlannedVolume, PodPlan } from "./pod_plan.ts";
+import type { GatorRuntime } from "./gator_plan.ts";
 import {
   AGENT_USER,
   CONTAINER_PROGRAMS,
@@ -93,6 +94,10 @@ export type Op =
   | { kind: "import"; volume: string; archive: Planned<string> }
   /** The proxy's allowlist file. */
   | { kind: "allow-file"; path: string; entries: readonly string[] }
+  /** The gator's scopes file. */
+  | { kind: "scopes-file"; path: string; scopes: readonly string[] }
+  /** The gator's one-file program, built into the cache unless it is there. */
+  | { kind: "gator-program"; runtime: GatorRuntime }
   | { kind: "network"; network: NetworkSpec }
   /** Reads the networks' subnets: the static addresses on them. */
   | { kind: "addresses"; internal: string; link: string }
@@ -370,11 +375,27 @@ export function planUp(input: UpInput): UpPlan {
       op: { kind: "allow-file", path: iso.allowFile, entries: iso.allow },
     });
   }
+  const gator = iso?.gator;
+  if (gator) {
+    add({
+      id: "scopes-file",
+      title: `the gator's scopes (${gator.scopes.length ? gator.scopes.join(" ") : "none"})`,
+      op: { kind: "scopes-file", path: gator.scopesFile, scopes: gator.scopes },
+    });
+    if (gator.runtime.kind === "bundle") {
+      add({
+        id: "gator-program",
+        title: "the gator's program (built once into the cache)",
+        op: { kind: "gator-program", runtime: gator.runtime },
+      });
+    }
+  }
   const addresses: BindingName[] = [
     "net.internalSubnet",
     "net.linkSubnet",
     "net.proxy",
     "net.agent",
+    "net.gator",
     "net.linkProxy",
     "net.pod",
   ];
@@ -472,6 +493,15 @@ export function planUp(input: UpInput): UpPlan {
         creates: { kind: "container", name: proxy },
         counted: true,
       });
+      if (gator) {
+        add({
+          id: `container ${gator.container.name}`,
+          title: `gator ${gator.container.name} (${gator.services.join(", ") || "no token"})`,
+          op: { kind: "container", container: gator.container },
+          creates: { kind: "container", name: gator.container.name },
+          counted: true,
+        });
+      }
     }
     add({
       id: `pod ${pod.pod.name}`,

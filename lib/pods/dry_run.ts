@@ -122,8 +122,14 @@ function actionOf(op: Op): string | undefined {
         : `a copy of ${op.root}'s files → <copy.work> and <copy.agent>`;
     case "allow-file":
       return `write ${op.path}: ${op.entries.join(", ")}`;
+    case "scopes-file":
+      return `write ${op.path}: ${op.scopes.join(" ") || "(no scope: every call is denied)"}`;
+    case "gator-program":
+      return op.runtime.kind === "bundle"
+        ? `deno bundle lib/gator/main.ts → ${op.runtime.bundle}, unless it is there`
+        : "none: the compiled devaipod runs it";
     case "addresses":
-      return "the subnets → the proxy .2 and the agent .3 on the internal network, the proxy .2 and the pod .3 on the link network";
+      return "the subnets → the proxy .2, the agent .3 and the gator .4 on the internal network, the proxy .2 and the pod .3 on the link network";
     case "workspace-user":
     case "image-user":
       return "prints uid, gid and whether the image has its own oc (uid 0 → 1000:1000)";

@@ -265,6 +265,7 @@ const SAMPLE: Record<BindingName, string> = {
   "net.internalSubnet": "10.89.0.0/24",
   "net.proxy": "10.89.0.2",
   "net.agent": "10.89.0.3",
+  "net.gator": "10.89.0.4",
   "net.linkSubnet": "10.89.1.0/24",
   "net.linkProxy": "10.89.1.2",
   "net.pod": "10.89.1.3",

@@ -5,6 +5,8 @@
  */
 import { join } from "node:path";
 import { FailedError } from "../errors.ts";
+import { formatScope } from "../gator/scopes.ts";
+import { parseScopesFile } from "../gator/scopes_file.ts";
 import { LABELS, ROLES } from "../labels.ts";
 import type { PodListEntry, Podman } from "../podman/mod.ts";
 import { allowFileLines } from "../proxy/allow_file.ts";
@@ -32,6 +34,8 @@ export interface RebuildTarget {
   trustSource: boolean;
   /** Behind the egress proxy: its outside network and the hosts added with `allow`. */
   isolation?: { egressNetwork: string; allowed: string[] };
+  /** The gator's scopes now (those `gator add` gave too), or false: it had no gator. */
+  gator: string[] | false;
 }
 
 /**
@@ -48,7 +52,16 @@ export async function rebuildTarget(
   const labels = pod.Labels;
   const project = labels[LABELS.project];
   if (!project) throw new FailedError(`workspace ${workspace} does not record its project folder`);
-  const isolated = (await workspaceContainers(podman, workspace)).has(ROLES.proxy);
+  const containers = await workspaceContainers(podman, workspace);
+  const isolated = containers.has(ROLES.proxy);
+  const dirs = workspaceDirs(stateDir, workspace);
+  // The scopes as they are now: `gator add` and `remove` survive the rebuild.
+  const gator = containers.has(ROLES.gator)
+    ? await Deno.readTextFile(dirs.gatorScopes).then(
+      (text) => parseScopesFile(text, dirs.gatorScopes).map(formatScope),
+      () => [],
+    )
+    : false;
   const recorded = readSourceRecord(labels);
   const [task, image, configFile, agent] = [
     labels[LABELS.task],
@@ -65,12 +78,13 @@ export async function rebuildTarget(
     ...(agent ? { agent } : {}),
     ...(recorded ? { recorded } : {}),
     trustSource: labels[LABELS.sourceTrusted] === "true",
+    gator,
     ...(isolated
       ? {
         isolation: {
           egressNetwork: labels[LABELS.egressNetwork] ?? "podman",
           // Hosts added with `allow` survive the rebuild.
-          allowed: await Deno.readTextFile(join(workspaceDirs(stateDir, workspace).root, "allow"))
+          allowed: await Deno.readTextFile(join(dirs.root, "allow"))
             .then(allowFileLines, () => []),
         },
       }

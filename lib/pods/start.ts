@@ -42,9 +42,9 @@ export interface StartOptions {
 }
 
 /**
- * Starts the workspace whose pod is `pod`. Behind the egress proxy the agent and the proxy are
- * not pod members: the proxy starts first (the agent's only way out), then the pod, then the
- * agent. Then it waits for the agent (its own health check behind the proxy, else its server
+ * Starts the workspace whose pod is `pod`. Behind the egress proxy the agent, the proxy and the
+ * gator are not pod members: the proxy starts first (the agent's only way out), then the gator,
+ * then the pod, then the agent. Then it waits for the agent (its own health check behind the proxy, else its server
  * through the published port), links the shims again (the links live in the container's layer),
  * and runs the project's postStartCommand in both containers; a container whose create hooks
  * never finished (an `up` that was killed) gets those and the user's dotfiles instead.
@@ -67,6 +67,10 @@ export async function startWorkspace(
   const outsideAgent = proxy ? before.get(ROLES.agent) : undefined;
   if (proxy && !options.started) {
     await progress.step("start the egress proxy", () => podman.run(p.containerStart(proxy.Id)));
+  }
+  const gator = before.get(ROLES.gator);
+  if (gator && !options.started) {
+    await progress.step("start the gator", () => podman.run(p.containerStart(gator.Id)));
   }
   if (!options.started) {
     await progress.step(`start pod ${pod.Name}`, () => podman.run(p.podStart(pod.Name)));

@@ -9,9 +9,14 @@ import { join } from "node:path";
 export function workspaceDirs(
   stateDir: string,
   workspace: string,
-): { root: string; shims: string; hooks: string } {
+): { root: string; shims: string; hooks: string; gatorScopes: string } {
   const root = join(stateDir, "workspaces", workspace);
-  return { root, shims: join(root, "shims"), hooks: join(root, "hooks") };
+  return {
+    root,
+    shims: join(root, "shims"),
+    hooks: join(root, "hooks"),
+    gatorScopes: join(root, "gator-scopes"),
+  };
 }
 
 /** Whether a container's create hooks have completed. */

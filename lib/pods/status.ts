@@ -9,6 +9,9 @@ import { LABELS, ROLES } from "../labels.ts";
 import * as p from "../podman/mod.ts";
 import type { ContainerListEntry, PodListEntry, Podman } from "../podman/mod.ts";
 import { egressCounts } from "../proxy/egress_log.ts";
+import { formatScope } from "../gator/scopes.ts";
+import { parseScopesFile } from "../gator/scopes_file.ts";
+import { workspaceDirs } from "./state.ts";
 import { agentEndpoint } from "./agent_endpoint.ts";
 import { probeHealth } from "./agent_http.ts";
 import { agentWorkSummary } from "./agent_work.ts";
@@ -41,11 +44,14 @@ export interface WorkspaceStatus {
   ports: { host: string; container: number }[];
   /** The proxy's counts; null without isolation. */
   egress: { allowed: number; denied: number; open: number } | null;
+  /** The gator's scopes now; null when the workspace has no gator. */
+  gator: { scopes: string[] } | null;
   /** By role; the proxy exists only behind isolation. */
   containers: {
     workspace: ContainerStatus | null;
     agent: ContainerStatus | null;
     proxy: ContainerStatus | null;
+    gator: ContainerStatus | null;
   };
   agent: {
     /** Its profile (`opencode`, `claude`, …). */
@@ -67,13 +73,20 @@ export interface WorkspaceStatus {
  * Gathers the status of the workspace whose pod is `pod`. The agent's health is checked now:
  * through the port the pod publishes, or behind the proxy by the agent's own health check.
  */
-export async function workspaceStatus(podman: Podman, pod: PodListEntry): Promise<WorkspaceStatus> {
+export async function workspaceStatus(
+  podman: Podman,
+  pod: PodListEntry,
+  /** The workspace's state folder under which the gator's scopes file is. */
+  stateDir: string,
+): Promise<WorkspaceStatus> {
   const workspace = workspaceOf(pod);
   const objects = await workspaceObjects(podman, workspace);
   const containers = byRole(objects.containers);
   const agent = containers.get(ROLES.agent);
   const proxy = containers.get(ROLES.proxy);
   const isolated = proxy !== undefined;
+  const gator = containers.get(ROLES.gator);
+  const gatorFile = workspaceDirs(stateDir, workspace).gatorScopes;
   // Behind the proxy the host cannot reach the agent: its own health check answers.
   const endpoint = agent?.State === "running" && !isolated
     ? await agentEndpoint(podman, containers.get(ROLES.workspace))
@@ -107,10 +120,19 @@ export async function workspaceStatus(podman: Podman, pod: PodListEntry): Promis
       container: Number(port),
     })),
     egress: proxy ? egressCounts(await proxyConnections(podman, proxy.Id)) : null,
+    gator: gator
+      ? {
+        scopes: await Deno.readTextFile(gatorFile).then(
+          (text) => parseScopesFile(text, gatorFile).map(formatScope),
+          () => [],
+        ),
+      }
+      : null,
     containers: {
       workspace: containerStatus(containers.get(ROLES.workspace)),
       agent: containerStatus(agent),
       proxy: containerStatus(proxy),
+      gator: containerStatus(gator),
     },
     agent: {
       profile,

@@ -44,12 +44,20 @@ Deno.test("workspaceStatus: a stopped isolated workspace: its labels, containers
       containerRow("web", "workspace", { state: "exited" }),
       containerRow("web", "agent", { pod: false, state: "exited" }),
       containerRow("web", "proxy", { pod: false, state: "exited" }),
+      containerRow("web", "gator", { pod: false, state: "exited" }),
     ],
     volumes: [volumeRow("web", "devaipod-web-workspace", "workspace-volume")],
     secrets: [secretRow("web", "devaipod-web-token")],
     networks: [networkRow("web", "devaipod-web-internal", true)],
   }, (args) => args[1] === "logs" ? { stdout: log } : undefined);
-  const status = await workspaceStatus(podman, pod);
+  const state = await Deno.makeTempDir();
+  await Deno.mkdir(`${state}/workspaces/web`, { recursive: true });
+  await Deno.writeTextFile(
+    `${state}/workspaces/web/gator-scopes`,
+    "# a comment\ngithub:octo/demo=read,create-draft\n",
+  );
+  const status = await workspaceStatus(podman, pod, state);
+  await Deno.remove(state, { recursive: true });
   assertEquals(
     { ...status, agent: { ...status.agent, work: status.agent.work.clone } },
     {
@@ -67,10 +75,12 @@ Deno.test("workspaceStatus: a stopped isolated workspace: its labels, containers
         container: 8080,
       }],
       egress: { allowed: 2, denied: 1, open: 1 },
+      gator: { scopes: ["github:octo/demo=read,create-draft"] },
       containers: {
         workspace: { name: "devaipod-web-workspace", state: "exited", status: null },
         agent: { name: "devaipod-web-agent", state: "exited", status: null },
         proxy: { name: "devaipod-web-proxy", state: "exited", status: null },
+        gator: { name: "devaipod-web-gator", state: "exited", status: null },
       },
       agent: {
         profile: "opencode",

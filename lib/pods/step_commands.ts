@@ -209,6 +209,8 @@ export function stepCommands(step: Step, f: Filler): StepCommand[] {
     case "shims":
     case "copy":
     case "allow-file":
+    case "scopes-file":
+    case "gator-program":
       return [];
   }
 }

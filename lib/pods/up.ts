@@ -54,6 +54,9 @@ import { installedUnits, installUnits, removeUnitFiles } from "../quadlet/instal
 import { renderQuadlet } from "../quadlet/render.ts";
 import type { Systemd } from "../systemd/systemd.ts";
 import { join } from "node:path";
+import { ensureGatorProgram } from "../gator/bundle.ts";
+import { parseScope } from "../gator/scopes.ts";
+import { scopesFileText } from "../gator/scopes_file.ts";
 import {
   chownCommand,
   type Filler,
@@ -415,6 +418,15 @@ export class Up {
           op.path,
           `# devaipod: hosts the agent may reach (one per line)\n${op.entries.join("\n")}\n`,
         );
+        return false;
+      case "scopes-file":
+        await Deno.writeTextFile(
+          op.path,
+          scopesFileText(op.scopes.map((s) => parseScope(s, op.path))),
+        );
+        return false;
+      case "gator-program":
+        await ensureGatorProgram(op.runtime);
         return false;
       case "network":
         await this.#run(p.networkCreate(op.network));

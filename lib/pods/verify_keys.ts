@@ -18,12 +18,15 @@ export const KEY_DUMP_SCRIPT =
 export function judgeProviderKeys(
   dump: string | undefined,
   keys: Readonly<Record<string, string>>,
+  /** The probe's id and what it says when there is nothing to look for. */
+  probe: { id: string; none: string } = {
+    id: "provider-keys",
+    none: "not probed: no provider key is set in this environment",
+  },
 ): Probe {
-  const id = "provider-keys";
+  const id = probe.id;
   const names = Object.keys(keys);
-  if (!names.length) {
-    return { id, ok: true, detail: "not probed: no provider key is set in this environment" };
-  }
+  if (!names.length) return { id, ok: true, detail: probe.none };
   if (dump === undefined) return { id, ok: false, detail: "the agent could not be read" };
   const found = names.filter((n) => (keys[n] ?? "").length >= 8 && dump.includes(keys[n] ?? ""));
   return found.length
@@ -31,6 +34,25 @@ export function judgeProviderKeys(
     : {
       id,
       ok: true,
-      detail: `no real ${names.join(", ")} in the agent's environments, HOME, secrets or /tmp`,
+      detail: `no real ${
+        names.join(", ")
+      } in the agent's environments, HOME, secrets, /tmp or inspect`,
     };
+}
+
+/**
+ * What the gator prints for the gator-tokens probe: each token file as `NAME=value` (read by
+ * the host, which then looks for the values in the agent's dump and inspect).
+ */
+export const GATOR_TOKENS_SCRIPT =
+  'for f in /run/devaipod-gator/*; do [ -f "$f" ] && printf \'%s=%s\\n\' "${f##*/}" "$(cat "$f")"; done; true';
+
+/** The token values of {@link GATOR_TOKENS_SCRIPT}'s output, by variable. */
+export function parseGatorTokens(out: string): Record<string, string> {
+  return Object.fromEntries(
+    out.split("\n").flatMap((line) => {
+      const eq = line.indexOf("=");
+      return eq > 0 && line.slice(eq + 1) ? [[line.slice(0, eq), line.slice(eq + 1)]] : [];
+    }),
+  );
 }

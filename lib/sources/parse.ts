@@ -234,7 +234,8 @@ function exampleUrl(forge: ForgeKind, origin: string): string {
     : `${origin}/OWNER/REPO/${webPath(forge)}/N`;
 }
 
-function apiBase(forge: ForgeKind, scheme: string, host: string): string {
+/** The REST API root of a forge of `forge` kind at `host`. */
+export function apiBase(forge: ForgeKind, scheme: string, host: string): string {
   switch (forge) {
     case "github":
       return host === "github.com" ? "https://api.github.com" : `${scheme}://${host}/api/v3`;

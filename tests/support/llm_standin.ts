@@ -45,6 +45,16 @@ const sse = (event, data) => enc.encode("event: " + event + "\\ndata: " + JSON.s
  */
 function next(chat) {
   if (chat.userText.includes("SCRIPTED-FAILURE")) return { fail: true };
+  // A task that says GATOR-READ reads README.md of octo/demo through the gator's MCP tool
+  // (opencode names it gator_read_file), then answers with what came back.
+  if (chat.userText.includes("GATOR-READ")) {
+    const gator = chat.tools.find((t) => /gator_read_file$/.test(t.name));
+    if (!gator) return { text: "no gator tool was offered" };
+    if (chat.results === 0) {
+      return { tool: gator.name, step: "gator", input: { repo: "octo/demo", path: "README.md" } };
+    }
+    return { text: "gator said: " + JSON.stringify(chat.lastResult) };
+  }
   // Calls without tools (an SDK's plain call, a title) get the reply.
   if (!chat.tools.length) return { text: REPLY };
   // Codex in code mode: one \`exec\` tool that runs JavaScript calling its real tools.
@@ -107,6 +117,10 @@ function messagesChat(body) {
     })),
     results: messages.flatMap((m) => Array.isArray(m.content) ? m.content : [])
       .filter((c) => c.type === "tool_result").length,
+    lastResult: textOf(
+      messages.flatMap((m) => Array.isArray(m.content) ? m.content : [])
+        .filter((c) => c.type === "tool_result").at(-1)?.content,
+    ),
     cwd: cwdIn(JSON.stringify(body.system ?? "")),
   };
 }
@@ -281,16 +295,22 @@ export const STANDIN_OPENAI_HOST = "api.openai.test";
 
 /**
  * The stand-in on a simulated internet of its own, and a user config that sends Anthropic calls
- * there (`[providers.upstreams]`) and trusts the test CA (`[providers] ca-file`).
+ * there (`[providers.upstreams]`) and trusts the test CA (`[providers] ca-file`). With `forges`,
+ * the forge stand-in (tests/support/forge_standin.ts) joins it, and the config gives the gator
+ * its GitHub and JIRA tokens (`[trusted.env]`), their endpoints there and the test CA.
  */
 export async function startStandIn(
   run: string,
+  options: { forges?: boolean } = {},
 ): Promise<{ network: string; dir: string; config: string }> {
   const { startSimulatedInternet } = await import("./simulated_internet.ts");
-  const inet = await startSimulatedInternet(run, STANDIN_SERVER, [
-    STANDIN_HOST,
-    STANDIN_OPENAI_HOST,
-  ]);
+  const forges = options.forges ? await import("./forge_standin.ts") : undefined;
+  const inet = await startSimulatedInternet(
+    run,
+    STANDIN_SERVER,
+    [STANDIN_HOST, STANDIN_OPENAI_HOST],
+    forges ? [{ server: forges.FORGE_STANDIN_SERVER, names: forges.FORGE_STANDIN_NAMES }] : [],
+  );
   const config = `${inet.dir}/devaipod.toml`;
   await Deno.writeTextFile(
     config,
@@ -300,6 +320,20 @@ export async function startStandIn(
       "[providers.upstreams]",
       `anthropic = "https://${STANDIN_HOST}:8443"`,
       `openai = "https://${STANDIN_OPENAI_HOST}:8443"`,
+      // With the forges: the gator's tokens, endpoints and the test CA.
+      ...(forges
+        ? [
+          "[trusted.env]",
+          `GH_TOKEN = "${forges.GITHUB_TOKEN}"`,
+          `JIRA_API_TOKEN = "${forges.JIRA_TOKEN}"`,
+          `JIRA_USERNAME = "${forges.JIRA_USER}"`,
+          "[gator]",
+          `ca-file = "${inet.dir}/ca.pem"`,
+          "[gator.endpoints]",
+          `github = "${forges.STANDIN_INTERNET_APIS.github}"`,
+          `jira = "${forges.STANDIN_INTERNET_APIS.jira}"`,
+        ]
+        : []),
       "",
     ].join("\n"),
   );

@@ -22,27 +22,41 @@ export async function startSimulatedInternet(
   run: string,
   server: string,
   names: readonly string[],
+  more: readonly { server: string; names: readonly string[] }[] = [],
 ): Promise<{ network: string; serverIp: string; dir: string }> {
   const network = `devaipod-test-inet-${run}`;
   const labels = { [TEST_LABEL]: run };
   await podman.run(p.networkCreate({ name: network, labels }));
   const dir = await Deno.makeTempDir({ prefix: "devaipod-inet-" });
-  await Deno.writeTextFile(join(dir, "server.ts"), server);
-  await certificates(dir, names);
+  const servers = [{ server, names }, ...more];
+  for (const [i, s] of servers.entries()) {
+    await Deno.writeTextFile(join(dir, i ? `server-${i}.ts` : "server.ts"), s.server);
+  }
+  // One certificate for every name: each server reads /srv/server.pem.
+  await certificates(dir, servers.flatMap((s) => s.names));
   const deno = await Deno.realPath(denoProgram());
-  await podman.run(p.containerRun({
-    name: `devaipod-test-web-${run}`,
-    image: DEV_IMAGE,
-    labels,
-    networks: [network],
-    mounts: [
-      { type: "bind", source: deno, target: "/usr/local/bin/deno", readonly: true },
-      { type: "bind", source: dir, target: "/srv", readonly: true },
-    ],
-    env: { DENO_DIR: "/tmp/deno", HOME: "/tmp" },
-    extraArgs: names.flatMap((n) => ["--network-alias", n]),
-    command: ["deno", "run", "--quiet", "--allow-net", "--allow-read=/srv", "/srv/server.ts"],
-  }));
+  for (const [i, s] of servers.entries()) {
+    await podman.run(p.containerRun({
+      name: i ? `devaipod-test-web-${run}-${i}` : `devaipod-test-web-${run}`,
+      image: DEV_IMAGE,
+      labels,
+      networks: [network],
+      mounts: [
+        { type: "bind", source: deno, target: "/usr/local/bin/deno", readonly: true },
+        { type: "bind", source: dir, target: "/srv", readonly: true },
+      ],
+      env: { DENO_DIR: "/tmp/deno", HOME: "/tmp" },
+      extraArgs: s.names.flatMap((n) => ["--network-alias", n]),
+      command: [
+        "deno",
+        "run",
+        "--quiet",
+        "--allow-net",
+        "--allow-read=/srv",
+        i ? `/srv/server-${i}.ts` : "/srv/server.ts",
+      ],
+    }));
+  }
   const [c] = await podman.run(p.containerInspect(`devaipod-test-web-${run}`));
   const inspect = await new Deno.Command("podman", {
     args: [
