@@ -4,9 +4,19 @@
  */
 import { join } from "node:path";
 
+/** An API call the forge saw: its path and the credentials it carried. */
+export interface SeenCall {
+  path: string;
+  auth: string | null;
+  token: string | null;
+}
+
 /** Serves the bare repository (dumb HTTP) and one recorded forge answer, counting API calls. */
-export function forgeServer(bare: string, api: { path: string; body: () => string }) {
-  const seen: { path: string; auth: string | null; token: string | null }[] = [];
+export function forgeServer(
+  bare: string,
+  api: { path: string; body: () => string },
+): { server: Deno.HttpServer<Deno.NetAddr>; seen: SeenCall[]; host: string } {
+  const seen: SeenCall[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const url = new URL(req.url);
     const path = decodeURIComponent(url.pathname);
