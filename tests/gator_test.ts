@@ -10,6 +10,7 @@ import * as p from "../lib/podman/mod.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
 import { cleanupByLabel, testRunId } from "./support/cleanup.ts";
+import { PLANT_TRAPS_SCRIPT } from "./support/booby_trap.ts";
 import { GITHUB_TOKEN, type StandInCall } from "./support/forge_standin.ts";
 import { standInCalls, standInProject, startStandIn } from "./support/llm_standin.ts";
 import { podmanTest } from "./support/podman_env.ts";
@@ -273,6 +274,87 @@ podmanTest(
       assert(tokens, verify.stdout);
       assertEquals(tokens.ok, true, tokens.detail);
       assertMatch(tokens.detail, /GH_TOKEN/);
+      // The push: the agent's commit goes to a new agent/… branch of the real git server, read
+      // from the agent's clone by the safe reader; none of the traps planted there fires.
+      const commit = await inAgent(
+        "printf 'pushed\\n' > pushed.txt && git add pushed.txt && " +
+          "git -c user.name=agent -c user.email=a@a commit -qm 'agent: work' && git rev-parse HEAD",
+      );
+      assertEquals(commit.code, 0, commit.stderr);
+      const agentTip = commit.stdout.trim();
+      const plant = await runDevaipod([
+        "exec",
+        ws,
+        "-c",
+        "agent",
+        "--",
+        "sh",
+        "-c",
+        PLANT_TRAPS_SCRIPT,
+        "plant",
+        ".",
+        "/tmp/devaipod-traps",
+        "/tmp/devaipod-detectors",
+      ]);
+      assertEquals(plant.code, 0, plant.stderr);
+      const pushArgs = { repo: "octo/demo", branch: "agent/fix" };
+      assertMatch(
+        (await callFromAgent(ws, "push_branch", pushArgs)).stdout,
+        /denied.*push-new-branch/,
+      );
+      assertEquals(
+        (await runDevaipod(["gator", ws, "add", "github:octo/demo=push-new-branch"])).code,
+        0,
+      );
+      const pushed = await callFromAgent(ws, "push_branch", pushArgs);
+      assert(!pushed.stdout.includes('"isError":true'), pushed.stdout);
+      assert(pushed.stdout.includes(agentTip), pushed.stdout);
+      const remoteRefs = await runDevaipod([
+        "exec",
+        ws,
+        "--",
+        "curl",
+        "-sS",
+        "-m",
+        "10",
+        "http://github.test:8080/_refs/octo/demo",
+      ]);
+      assertEquals(JSON.parse(remoteRefs.stdout), { "refs/heads/agent/fix": agentTip });
+      const again = await callFromAgent(ws, "push_branch", pushArgs);
+      assertMatch(again.stdout, /branch-exists/);
+      const toMain = await callFromAgent(ws, "push_branch", { repo: "octo/demo", branch: "main" });
+      assertMatch(toMain.stdout, /"isError":true/);
+      const fired = await podman.run(p.containerExec({
+        container: `devaipod-${ws}-gator`,
+        command: ["sh", "-c", "ls -A /tmp/devaipod-traps 2>/dev/null; true"],
+      }));
+      assertEquals(fired.stdout, "", "a trap of the agent's clone ran in the gator");
+      const status2 = await runDevaipod(["status", ws, "--json"]);
+      assertEquals(
+        JSON.parse(status2.stdout).gator.scopes[0],
+        "github:octo/demo=read,create-draft,push-new-branch",
+      );
+      assertEquals(
+        JSON.parse(
+          (await runDevaipod([
+            "exec",
+            ws,
+            "--",
+            "curl",
+            "-sS",
+            "-m",
+            "10",
+            "http://github.test:8080/_refs/octo/demo",
+          ])).stdout,
+        ),
+        { "refs/heads/agent/fix": agentTip },
+        "nothing else was pushed",
+      );
+      const after = await runDevaipod(["status", ws, "--json"]);
+      assertEquals(
+        JSON.parse(after.stdout).gator.scopes[0],
+        "github:octo/demo=read,create-draft,push-new-branch",
+      );
     } finally {
       await pr.close();
       await runDevaipod(["delete", "-f", "--volumes", ws]);

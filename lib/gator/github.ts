@@ -4,7 +4,14 @@
  * with `forgejo.ts`.
  */
 import { z } from "zod";
-import type { ForgeClient, ForgeComment, ForgeIssue, ForgeListItem, RepoName } from "./forge.ts";
+import {
+  type ForgeClient,
+  type ForgeComment,
+  ForgeError,
+  type ForgeIssue,
+  type ForgeListItem,
+  type RepoName,
+} from "./forge.ts";
 import {
   type Api,
   type ApiRequest,
@@ -50,6 +57,9 @@ export const ListItemJson = z.object({
   html_url: z.string(),
   pull_request: z.unknown().optional(),
 });
+
+/** A row of GitHub's issue search: a list row, and the repository it belongs to. */
+const SearchItemJson = ListItemJson.extend({ repository_url: z.string() });
 
 /** A repository as GitHub and Forgejo send it. */
 export const RepoJson = z.object({ default_branch: z.string() });
@@ -274,12 +284,23 @@ export function githubClient(
       return entriesUnder(json.tree, path);
     },
     async search(repo, query) {
-      ownerRepo(service, repo);
-      const json = await api.json(z.object({ items: z.array(ListItemJson) }), {
+      const name = ownerRepo(service, repo);
+      const widening = /(?:^|[\s(])-?(repo|org|user):/i.exec(query);
+      if (widening) {
+        throw new ForgeError(
+          service,
+          0,
+          `Cannot search with '${widening[1]}:': the search is kept to '${repo}'`,
+        );
+      }
+      const json = await api.json(z.object({ items: z.array(SearchItemJson) }), {
         path: "/search/issues",
-        query: { q: `repo:${repo} ${query}`.trim(), per_page: 50 },
+        query: { q: `repo:${name} ${query}`.trim(), per_page: 50 },
       });
-      return json.items.map(toListItem);
+      const own = `/repos/${name}`.toLowerCase();
+      return json.items
+        .filter((item) => new URL(item.repository_url).pathname.toLowerCase().endsWith(own))
+        .map(toListItem);
     },
     createDraftPullRequest(repo, input) {
       const { title, body, head, base } = input;

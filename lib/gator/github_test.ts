@@ -45,6 +45,7 @@ Deno.test("githubClient() refuses '..' in a path and a repository that is not ow
   );
   assertEquals(err.status, 0);
   await assertRejects(() => client.defaultBranch("octo/demo/extra"), /is not owner\/repo/);
+  await assertRejects(() => client.search("octo/demo OR user:x", "a"), /is not owner\/repo/);
   await assertRejects(() => client.issue("octo/demo", 0), /not a positive integer/);
   assertEquals(await standIn.calls(), []);
 });
@@ -141,6 +142,18 @@ Deno.test("githubClient() searches the repository's issues and pull requests", a
   assertEquals(callLines(await standIn.calls()), [
     "GET /search/issues?q=repo%3Aocto%2Fdemo+say&per_page=50",
   ]);
+});
+
+Deno.test("githubClient() keeps a search to its repository", async () => {
+  const { standIn, client } = await github();
+  await using _ = standIn;
+  for (const query of ["repo:octo/secret", "x org:octo", "(-user:someone)"]) {
+    const err = await assertRejects(() => client.search("octo/demo", query), ForgeError);
+    assertEquals(err.status, 0);
+  }
+  assertEquals(await standIn.calls(), []);
+  const items = await client.search("octo/demo", "is:pr");
+  assertEquals(items.map((i) => i.number), [2]);
 });
 
 Deno.test("githubClient() lists pull requests by state", async () => {

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { type ForgeClient, ForgeError, type ForgeListItem, type RepoName } from "./forge.ts";
-import { entriesUnder, forgeApi, numberSegment, segments } from "./http.ts";
+import { entriesUnder, forgeApi, numberSegment, repoSegments, segments } from "./http.ts";
 
 const User = z.object({ username: z.string() }).nullable();
 
@@ -104,17 +104,7 @@ export function gitlabClient(
   });
   const web = options.api.replace(/\/+$/, "").replace(/\/api\/v4$/, "");
 
-  const projectSegments = (repo: RepoName) => {
-    const parts = segments(service, "a project", repo);
-    if (parts.length < 2) {
-      throw new ForgeError(
-        service,
-        0,
-        `Cannot use '${repo}' as a project: it is not group/project`,
-      );
-    }
-    return parts;
-  };
+  const projectSegments = (repo: RepoName) => repoSegments(service, repo, false);
   const projectPath = (repo: RepoName) =>
     `/projects/${encodeURIComponent(projectSegments(repo).join("/"))}`;
   const kindPath = (on: "issue" | "pr") => on === "pr" ? "merge_requests" : "issues";

@@ -221,13 +221,27 @@ export function encodedPath(service: string, what: string, value: string): strin
   return segments(service, what, value).map(encodeURIComponent).join("/");
 }
 
-/** `owner/repo`, encoded; any other shape throws. */
-export function ownerRepo(service: string, repo: string): string {
+/**
+ * The segments of a repository's name: `owner/repo` (`exact`), or at least `group/project`
+ * (GitLab's subgroups); each only letters, digits, `_`, `.` and `-`, as every forge allows.
+ * Anything else throws, so that a name can neither leave its path nor widen a search.
+ */
+export function repoSegments(service: string, repo: string, exact: boolean): string[] {
   const parts = segments(service, "a repository", repo);
-  if (parts.length !== 2) {
-    throw new ForgeError(service, 0, `Cannot use '${repo}' as a repository: it is not owner/repo`);
+  const shape = exact ? parts.length === 2 : parts.length >= 2;
+  if (!shape || parts.some((p) => !/^[A-Za-z0-9_.-]+$/.test(p))) {
+    throw new ForgeError(
+      service,
+      0,
+      `Cannot use '${repo}' as a repository: it is not ${exact ? "owner/repo" : "group/project"}`,
+    );
   }
-  return parts.map(encodeURIComponent).join("/");
+  return parts;
+}
+
+/** `owner/repo`, checked by {@link repoSegments}. */
+export function ownerRepo(service: string, repo: string): string {
+  return repoSegments(service, repo, true).join("/");
 }
 
 /** `n` as a path segment; anything but a positive integer throws. */

@@ -3,7 +3,7 @@
  * the compiled devaipod runs it as `devaipod gator-serve`).
  *
  *   gator --listen HOST:PORT --secret-file F --scopes-file F --tokens-dir D
- *     [--endpoint SERVICE=URL…] [--ca-file F]
+ *     [--endpoint SERVICE=URL…] [--ca-file F] [--agent-tree DIR --agent-branch BRANCH]
  *
  * The tokens are files in the tokens folder named by their variable: `GH_TOKEN` or
  * `GITHUB_TOKEN`, `GITLAB_TOKEN`, `FORGEJO_TOKEN` or `GITEA_TOKEN`, `JIRA_API_TOKEN` (with
@@ -13,6 +13,7 @@ import { forgejoClient } from "./forgejo.ts";
 import { githubClient } from "./github.ts";
 import { gitlabClient } from "./gitlab.ts";
 import { jiraClient } from "./jira.ts";
+import { scriptPusher } from "./push.ts";
 import { watchScopesFile } from "./scopes_file.ts";
 import { startGator } from "./server.ts";
 import type { ToolClients } from "./tools.ts";
@@ -28,6 +29,9 @@ export interface GatorArgs {
   tokensDir: string;
   endpoints: Partial<Record<GatorService, string>>;
   caFile?: string;
+  /** The agent's clone (read-only) and its branch: what `push_branch` pushes. */
+  agentTree?: string;
+  agentBranch?: string;
 }
 
 /** Parses the sidecar's flags; throws an Error naming the flag. */
@@ -59,6 +63,12 @@ export function parseGatorArgs(args: readonly string[]): GatorArgs {
         break;
       case "--ca-file":
         out.caFile = value;
+        break;
+      case "--agent-tree":
+        out.agentTree = value;
+        break;
+      case "--agent-branch":
+        out.agentBranch = value;
         break;
       case "--endpoint": {
         const m = /^(github|gitlab|forgejo|jira)=(https?:\/\/\S+)$/.exec(value);
@@ -110,8 +120,23 @@ export function clientsFromArgs(args: GatorArgs, fetchImpl: typeof fetch): ToolC
   const jiraToken = readToken(args.tokensDir, TOKEN_VARIABLES.jira);
   const username = readToken(args.tokensDir, ["JIRA_USERNAME"]);
   const jira = endpoint("jira");
+  const pushable = Object.fromEntries(
+    ([["github", gh, github], ["gitlab", gl, gitlab], ["forgejo", fj, forgejo]] as const).flatMap(
+      ([s, token, api]) => token && api ? [[s, { api, token }]] : [],
+    ),
+  );
   return {
     forges,
+    ...(args.agentTree && args.agentBranch
+      ? {
+        pusher: scriptPusher({
+          tree: args.agentTree,
+          agentBranch: args.agentBranch,
+          forges: pushable,
+          ...(args.caFile ? { caFile: args.caFile } : {}),
+        }),
+      }
+      : {}),
     ...(jiraToken && jira
       ? {
         jira: jiraClient({

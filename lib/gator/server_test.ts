@@ -204,3 +204,36 @@ Deno.test("a forge's error reaches the agent as a tool error, logged with its st
     assertEquals(log.at(-1)?.outcome, 404);
   });
 });
+
+Deno.test("jira_search stays in its project: JQL that names projects or breaks out is refused", async () => {
+  await withGator([parseScope("jira:DEMO=read", "test")], async ({ client, calls }) => {
+    const ok = await client.callTool({
+      name: "jira_search",
+      arguments: { project: "DEMO", jql: 'summary ~ "a (b"' },
+    });
+    assert(!ok.isError, textOf(ok));
+    for (const jql of ["project = OTHER", ") OR (project = OTHER", "x OR PROJECT in (A)", "a)"]) {
+      const r = await client.callTool({ name: "jira_search", arguments: { project: "DEMO", jql } });
+      assert(r.isError, `${jql}: ${textOf(r)}`);
+    }
+    assertEquals((await calls()).filter((c) => c.service === "jira").length, 1);
+  });
+});
+
+Deno.test("push_branch needs push-new-branch, and only takes agent/… branch names", async () => {
+  await withGator([parseScope("github:octo/demo=read", "test")], async ({ client, calls }) => {
+    const denied = await client.callTool({
+      name: "push_branch",
+      arguments: { repo: "octo/demo", branch: "agent/x" },
+    });
+    assertMatch(textOf(denied), /needs the scope github:octo\/demo=push-new-branch/);
+    for (const branch of ["main", "agent/", "agent/../main", "agent/x.lock", "feature/x"]) {
+      const r = await client.callTool({
+        name: "push_branch",
+        arguments: { repo: "octo/demo", branch },
+      });
+      assert(r.isError, branch);
+    }
+    assertEquals((await calls()).length, 0);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { ForgeClient, JiraClient } from "./forge.ts";
+import type { Pusher } from "./push.ts";
 import type { GatorService, Need } from "./scopes.ts";
 
 /** The forges a tool may name (the configured ones are offered). */
@@ -16,6 +17,8 @@ export type ForgeService = (typeof FORGES)[number];
 export interface ToolClients {
   forges: Partial<Record<ForgeService, ForgeClient>>;
   jira?: JiraClient;
+  /** Pushes the agent's commits (absent: the gator has no agent clone to push from). */
+  pusher?: Pusher;
 }
 
 /** A tool's definition: its input's zod shape, its needs, and its work. */
@@ -64,6 +67,32 @@ function jiraOf(clients: ToolClients): JiraClient {
 /** The project key of a JIRA issue key (`DEMO-1` → `DEMO`). */
 export function jiraProject(key: string): string {
   return key.slice(0, key.lastIndexOf("-"));
+}
+
+/**
+ * Why a JQL filter cannot be ANDed with a project safely, or undefined: it may not name projects
+ * itself, and its parentheses must balance outside quoted strings (no closing the project's
+ * clause early).
+ */
+export function jqlProblem(jql: string): string | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  let outside = "";
+  for (let i = 0; i < jql.length; i++) {
+    const ch = jql[i] ?? "";
+    if (quote) {
+      if (ch === "\\") i++;
+      else if (ch === quote) quote = undefined;
+      continue;
+    }
+    if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === "(") depth++;
+    else if (ch === ")" && --depth < 0) return "unbalanced parentheses in the JQL";
+    else outside += ch;
+  }
+  if (quote || depth !== 0) return "unbalanced quotes or parentheses in the JQL";
+  if (/\bproject\b/i.test(outside)) return "the JQL may not name projects: use the project field";
+  return undefined;
 }
 
 /** Defines a tool with its input's types inferred. */
@@ -197,6 +226,28 @@ export function gatorTools(
             comments: i.comments,
           }),
       }),
+      tool({
+        name: "push_branch",
+        description:
+          "Push the agent's committed work (its branch, as committed) to a NEW branch agent/NAME of the repository; never forced, never an existing branch",
+        service: "forge",
+        input: {
+          ...f,
+          branch: z.string().regex(
+            /^agent\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
+            "expected agent/NAME",
+          ).refine((b) => !b.includes("..") && !b.endsWith(".lock"), "expected agent/NAME"),
+        },
+        needs: (i) => [need(i.forge, i.repo, "push-new-branch")],
+        run: async (i, c) => {
+          if (!c.pusher) throw new Error("this gator has no agent clone to push from");
+          const client = forgeOf(c, i.forge);
+          if (await client.defaultBranch(i.repo) === i.branch) {
+            throw new Error(`${i.branch} is the default branch of ${i.repo}`);
+          }
+          return c.pusher.push(i.forge, i.repo, i.branch);
+        },
+      }),
     ]
     : [];
   const jiraTools = jira
@@ -215,15 +266,19 @@ export function gatorTools(
         service: "jira",
         input: {
           project,
-          jql: z.string().default(""),
+          jql: z.string().default("").superRefine((q, ctx) => {
+            const problem = jqlProblem(q);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+          }),
           limit: z.number().int().min(1).max(100).default(20),
         },
         needs: (i) => [need("jira", i.project, "read")],
-        run: (i, c) =>
-          jiraOf(c).search(
+        run: async (i, c) =>
+          // Only the project's issues, whatever the query found.
+          (await jiraOf(c).search(
             `project = ${i.project}${i.jql.trim() ? ` AND (${i.jql})` : ""}`,
             i.limit,
-          ),
+          )).filter((r) => jiraProject(r.key) === i.project),
       }),
       tool({
         name: "jira_create_issue",

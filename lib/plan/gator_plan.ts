@@ -112,6 +112,8 @@ export function gatorContainer(
   internalNetwork: string,
   egressNetwork: string,
   gator: GatorInput,
+  /** The agent's clone (its volume, mounted read-only at `target`) and branch, for pushes. */
+  agentClone: { volume: string; target: string; branch: string },
 ): PlannedGator {
   const services = gatorServices(gator.tokens, gator.endpoints);
   const endpoints = services.flatMap((s) => {
@@ -130,6 +132,10 @@ export function gatorContainer(
     GATOR_PATHS.tokens,
     ...endpoints.flatMap(([s, url]) => ["--endpoint", `${s}=${url}`]),
     ...(gator.caFile ? ["--ca-file", GATOR_PATHS.ca] : []),
+    "--agent-tree",
+    agentClone.target,
+    "--agent-branch",
+    agentClone.branch,
   ];
   const reads = [
     "/opt/devaipod",
@@ -148,7 +154,10 @@ export function gatorContainer(
       "--no-lock",
       "--no-prompt",
       t`--allow-net=${listen}${nets.map((n) => `,${n}`).join("")}`,
-      `--allow-read=${reads.join(",")}`,
+      `--allow-read=${reads.join(",")},${agentClone.target}`,
+      // The push: the safe reader's script, with sh and git, in a private folder of /tmp.
+      "--allow-run=/bin/sh",
+      "--allow-write=/tmp",
       "--allow-env",
       GATOR_PATHS.bundle,
       ...flags,
@@ -175,6 +184,8 @@ export function gatorContainer(
       ]),
     { type: "bind", source: gator.scopesFile, target: GATOR_PATHS.scopes, readonly: true },
     { type: "tmpfs", target: "/tmp" },
+    // Read-only: the gator reads the agent's commits from it and never runs anything of it.
+    { type: "volume", source: agentClone.volume, target: agentClone.target, readonly: true },
     ...(gator.caFile
       ? [{ type: "bind", source: gator.caFile, target: GATOR_PATHS.ca, readonly: true } as Mount]
       : []),

@@ -837,6 +837,7 @@ export function planPod(input: PlanInput): PodPlan {
             internalNetwork,
             iso.egressNetwork,
             gatorIn,
+            { volume: agentWork.name, target: AGENT_TREE, branch: agentBranch(workspace) },
           ),
         }
         : {}),

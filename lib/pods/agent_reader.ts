@@ -27,8 +27,11 @@ import { z } from "zod";
 import { AGENT_TREE } from "../plan/pod_plan.ts";
 import { isObjectId } from "./git_refs.ts";
 
-/** What the script does: the summary `status` shows, a diff (with patches or stats), a fetch. */
-export type ReaderMode = "status" | "diff" | "diff-stat" | "fetch";
+/**
+ * What the script does: the summary `status` shows, a diff (with patches or stats), a fetch into
+ * the human's repository, or the gator's push of the agent's branch to a new forge branch.
+ */
+export type ReaderMode = "status" | "diff" | "diff-stat" | "fetch" | "push";
 
 /** Where `fetch` puts the agent's branch in the human's repository. */
 export function fetchedRef(branch: string): string {
@@ -170,6 +173,42 @@ if [ -n "$tip" ] && [ "$base_present" = 1 ]; then
   say ahead "$n"
 fi
 diffopts='--no-ext-diff --no-textconv --no-renames --ignore-submodules=all --no-color'
+if [ "$mode" = push ]; then
+  # The gator's push: the agent's branch to a NEW branch agent/… of the forge ($6 the URL, $7
+  # the branch, $8 a file holding the HTTP header with the token, $9 CA certificates or empty).
+  # Never forced, never onto a branch that exists: the lease expects the branch to be absent.
+  new=${"$"}{7-} auth=${"$"}{8-} ca=${"$"}{9-}
+  [ -n "$tip" ] || stop no-branch "the agent's clone has no branch $branch"
+  case $new in agent/?*) ;; *) stop bad-branch "only agent/… branches are pushed: $new" ;; esac
+  refok "refs/heads/$new" || stop bad-branch "invalid branch name: $new"
+  n=0
+  if [ -n "$auth" ]; then
+    IFS= read -r hdr <"$auth" || :
+    export GIT_CONFIG_KEY_0=http.extraHeader GIT_CONFIG_VALUE_0="$hdr"
+    n=1
+  fi
+  if [ -n "$ca" ] && [ "$n" = 1 ]; then
+    export GIT_CONFIG_KEY_1=http.sslCAInfo GIT_CONFIG_VALUE_1="$ca"
+    n=2
+  elif [ -n "$ca" ]; then
+    export GIT_CONFIG_KEY_0=http.sslCAInfo GIT_CONFIG_VALUE_0="$ca"
+    n=1
+  fi
+  export GIT_CONFIG_COUNT=$n
+  nofollow='-c http.followRedirects=false'
+  # shellcheck disable=SC2086
+  if g $nofollow ls-remote --exit-code "$target" "refs/heads/$new" >/dev/null 2>"$T/err"; then
+    stop branch-exists "the forge already has the branch $new: the gator pushes only new branches"
+  else
+    [ $? -eq 2 ] || stop push-failed "git ls-remote: $(cat "$T/err")"
+  fi
+  g -c gc.auto=0 -c push.gpgSign=false -c push.recurseSubmodules=no -c http.followRedirects=false \
+    push --porcelain \
+    --no-verify "--force-with-lease=refs/heads/$new:" "$target" "$tip:refs/heads/$new" \
+    >"$T/out" 2>"$T/err" || stop push-failed "$(cat "$T/err" "$T/out")"
+  say pushed "$tip"
+  exit 0
+fi
 if [ "$mode" = fetch ]; then
   [ -n "$tip" ] || stop no-branch "the agent's clone has no branch $branch"
   g update-ref "refs/heads/$branch" "$tip" 2>"$T/err" || stop git-failed "$(cat "$T/err")"
@@ -252,10 +291,12 @@ export function readerCommand(options: {
   /** The commit the agent's clone started from (the volume's label), if known. */
   base?: string;
   nonce: string;
-  /** The human's repository (a folder in it), for `fetch`. */
+  /** The human's repository (a folder in it), for `fetch`; the remote's URL for `push`. */
   target?: string;
   /** Where the agent's tree is mounted (tests point it elsewhere). */
   tree?: string;
+  /** `push`: the new branch, the file holding the HTTP auth header, and CA certificates. */
+  push?: { branch: string; headerFile?: string; caFile?: string };
 }): string[] {
   return [
     "/bin/sh",
@@ -268,6 +309,9 @@ export function readerCommand(options: {
     options.base ?? "",
     options.nonce,
     options.target ?? "",
+    ...(options.push
+      ? [options.push.branch, options.push.headerFile ?? "", options.push.caFile ?? ""]
+      : []),
   ];
 }
 
@@ -290,6 +334,8 @@ export const READER_ERRORS = [
   "git-failed",
   "target-not-git",
   "fetch-failed",
+  "push-failed",
+  "branch-exists",
 ] as const;
 
 /** One of {@link READER_ERRORS}. */
@@ -313,6 +359,7 @@ const HeaderSchema = z.object({
   uncommitted: flag.optional(),
   previous: objectId.transform(orNull).optional(),
   fetched: objectId.transform(orNull).optional(),
+  pushed: objectId.transform(orNull).optional(),
 });
 
 /** One changed file: its status letter (A, M, D, T…) and line counts (null for binary files). */
@@ -369,6 +416,8 @@ export interface ReaderReport {
   /** `fetch`: the fetched ref's value before and after. */
   previous?: string | null;
   fetched?: string | null;
+  /** `push`: the commit pushed. */
+  pushed?: string | null;
 }
 
 /** The script's output did not match its contract (a bug, or output cut short). */
@@ -502,5 +551,6 @@ export function parseReaderOutput(
     ...(uncommittedChanges ? { uncommittedChanges } : {}),
     ...(h.previous !== undefined ? { previous: h.previous } : {}),
     ...(h.fetched !== undefined ? { fetched: h.fetched } : {}),
+    ...(h.pushed !== undefined ? { pushed: h.pushed } : {}),
   };
 }

@@ -278,7 +278,12 @@ async function markersIn(dir: string): Promise<string[]> {
 async function read(
   mode: ReaderMode,
   tree: string,
-  options: { base?: string; target?: string; branch?: string } = {},
+  options: {
+    base?: string;
+    target?: string;
+    branch?: string;
+    push?: { branch: string; headerFile?: string };
+  } = {},
 ): Promise<{ result: ReaderReport | ReaderFailure; stderr: string }> {
   const nonce = newNonce();
   const [program, ...args] = readerCommand({
@@ -288,6 +293,7 @@ async function read(
     branch: options.branch ?? "devaipod/demo",
     ...(options.base ? { base: options.base } : {}),
     ...(options.target ? { target: options.target } : {}),
+    ...(options.push ? { push: options.push } : {}),
   }) as [string, ...string[]];
   // A reader that followed a link to a FIFO or opened a FIFO would hang here: the timeout says so.
   const r = await run(program, args, { timeoutMs: 60_000 });
@@ -541,5 +547,32 @@ Deno.test("fetch refuses objects that fail git's checks (a .gitmodules that woul
     assertEquals(await git(human, "for-each-ref", "refs/remotes"), "");
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("push sends the agent's branch to a new agent/… branch of a remote; no trap fires, nothing is forced", async () => {
+  const t = await trappedClone();
+  const remote = join(t.root, "remote.git");
+  await git(t.root, "init", "-q", "--bare", remote);
+  const url = `file://${remote}`;
+  try {
+    const pushed = report(
+      (await read("push", t.agent, { target: url, push: { branch: "agent/fix" } })).result,
+    );
+    assertEquals(pushed.pushed, t.tip);
+    assertEquals(await git(remote, "rev-parse", "refs/heads/agent/fix"), t.tip);
+    assertEquals(await markersIn(t.markers), []);
+    // Never onto a branch that exists, even a fast-forward; only agent/… branches.
+    const again =
+      (await read("push", t.agent, { target: url, push: { branch: "agent/fix" } })).result;
+    assertEquals("error" in again && again.error, "branch-exists");
+    for (const branch of ["main", "agent/", "agent/../main", "agent/x.lock"]) {
+      const bad = (await read("push", t.agent, { target: url, push: { branch } })).result;
+      assertEquals("error" in bad && bad.error, "bad-branch", branch);
+    }
+    assertEquals(await git(remote, "for-each-ref", "--format=%(refname)"), "refs/heads/agent/fix");
+    assertEquals(await markersIn(t.markers), []);
+  } finally {
+    await release(t);
   }
 });

@@ -315,6 +315,7 @@ function ghIssue(ctx: Ctx, repo: Repo, i: Issue) {
     state: i.state,
     user: ghUser(i.author),
     html_url: `${ctx.web}/${repo.name}/${kind}/${i.number}`,
+    repository_url: `${ctx.web}/repos/${repo.name}`,
     comments: i.comments.length,
     created_at: CREATED,
     ...(i.pull ? { pull_request: { url: `${ctx.web}/${repo.name}/pulls/${i.number}` } } : {}),

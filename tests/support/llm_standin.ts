@@ -309,7 +309,17 @@ export async function startStandIn(
     run,
     STANDIN_SERVER,
     [STANDIN_HOST, STANDIN_OPENAI_HOST],
-    forges ? [{ server: forges.FORGE_STANDIN_SERVER, names: forges.FORGE_STANDIN_NAMES }] : [],
+    forges
+      ? [
+        { server: forges.FORGE_STANDIN_SERVER, names: forges.FORGE_STANDIN_NAMES },
+        // The forge's git host: git's own http-backend, for the gator's pushes.
+        {
+          server: await Deno.readTextFile(new URL("./git_server_program.ts", import.meta.url)),
+          names: ["github.test"],
+          permissions: ["--allow-run=git"],
+        },
+      ]
+      : [],
   );
   const config = `${inet.dir}/devaipod.toml`;
   await Deno.writeTextFile(

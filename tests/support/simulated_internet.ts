@@ -22,13 +22,17 @@ export async function startSimulatedInternet(
   run: string,
   server: string,
   names: readonly string[],
-  more: readonly { server: string; names: readonly string[] }[] = [],
+  more: readonly { server: string; names: readonly string[]; permissions?: readonly string[] }[] =
+    [],
 ): Promise<{ network: string; serverIp: string; dir: string }> {
   const network = `devaipod-test-inet-${run}`;
   const labels = { [TEST_LABEL]: run };
   await podman.run(p.networkCreate({ name: network, labels }));
   const dir = await Deno.makeTempDir({ prefix: "devaipod-inet-" });
-  const servers = [{ server, names }, ...more];
+  const servers: { server: string; names: readonly string[]; permissions?: readonly string[] }[] = [
+    { server, names },
+    ...more,
+  ];
   for (const [i, s] of servers.entries()) {
     await Deno.writeTextFile(join(dir, i ? `server-${i}.ts` : "server.ts"), s.server);
   }
@@ -53,6 +57,7 @@ export async function startSimulatedInternet(
         "--quiet",
         "--allow-net",
         "--allow-read=/srv",
+        ...(s.permissions ?? []),
         i ? `/srv/server-${i}.ts` : "/srv/server.ts",
       ],
     }));
