@@ -6,13 +6,17 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
 import {
+  FORGEJO_TOKEN,
   GITHUB_TOKEN,
+  GITLAB_TOKEN,
   JIRA_TOKEN,
   JIRA_USER,
   type StandInCall,
   startForgeStandIn,
 } from "../../tests/support/forge_standin.ts";
+import { forgejoClient } from "./forgejo.ts";
 import { githubClient } from "./github.ts";
+import { gitlabClient } from "./gitlab.ts";
 import { jiraClient } from "./jira.ts";
 import { parseScope } from "./scopes.ts";
 import type { Scope } from "./scopes.ts";
@@ -40,7 +44,11 @@ async function withGator(
     secret: SECRET,
     scopes: () => scopes,
     clients: {
-      forges: { github: githubClient({ api: standIn.apis.github, token: GITHUB_TOKEN }) },
+      forges: {
+        github: githubClient({ api: standIn.apis.github, token: GITHUB_TOKEN }),
+        gitlab: gitlabClient({ api: standIn.apis.gitlab, token: GITLAB_TOKEN }),
+        forgejo: forgejoClient({ api: standIn.apis.forgejo, token: FORGEJO_TOKEN }),
+      },
       jira: jiraClient({ url: standIn.apis.jira, token: JIRA_TOKEN, username: JIRA_USER }),
     },
     log: (r) => log.push(r),
@@ -235,5 +243,63 @@ Deno.test("push_branch needs push-new-branch, and only takes agent/… branch na
       assert(r.isError, branch);
     }
     assertEquals((await calls()).length, 0);
+  });
+});
+
+Deno.test("GitLab and Forgejo go through the same tools and scopes as GitHub", async () => {
+  const scopes = [
+    parseScope("gitlab:octo/demo=read,create-draft", "test"),
+    parseScope("forgejo:octo/demo#2=pending-review", "test"),
+    parseScope("forgejo:octo/demo=read", "test"),
+  ];
+  await withGator(scopes, async ({ client, calls }) => {
+    for (const forge of ["gitlab", "forgejo"]) {
+      const r = await client.callTool({
+        name: "read_file",
+        arguments: { forge, repo: "octo/demo", path: "README.md" },
+      });
+      assertEquals(textOf(r), "# demo\n", forge);
+      const pr = await client.callTool({
+        name: "read_pull_request",
+        arguments: { forge, repo: "octo/demo", number: 2 },
+      });
+      assertMatch(textOf(pr), /"diff":/, forge);
+    }
+    const draft = await client.callTool({
+      name: "create_draft_pull_request",
+      arguments: { forge: "gitlab", repo: "octo/demo", title: "t", head: "agent/x" },
+    });
+    assert(!draft.isError, textOf(draft));
+    const review = await client.callTool({
+      name: "create_pending_review",
+      arguments: { forge: "forgejo", repo: "octo/demo", number: 2, body: "looks fine" },
+    });
+    assert(!review.isError, textOf(review));
+    const before = (await calls()).length;
+    for (
+      const call of [
+        { forge: "gitlab", name: "create_pending_review", number: 2 },
+        { forge: "forgejo", name: "create_draft_pull_request" },
+        { forge: "forgejo", name: "create_pending_review", number: 3 },
+      ]
+    ) {
+      const r = await client.callTool({
+        name: call.name,
+        arguments: {
+          forge: call.forge,
+          repo: "octo/demo",
+          title: "t",
+          head: "agent/x",
+          body: "b",
+          ...(call.number ? { number: call.number } : {}),
+        },
+      });
+      assertMatch(textOf(r), /^denied: /, JSON.stringify(call));
+    }
+    const recorded = await calls();
+    assertEquals(recorded.length, before, "no denied call reached a forge");
+    assert(recorded.every((c) => c.authorized));
+    const draftCall = recorded.find((c) => c.service === "gitlab" && c.method === "POST");
+    assertMatch(JSON.stringify(draftCall?.body), /"title":"Draft: t"/);
   });
 });

@@ -862,6 +862,7 @@ Deno.test("plan: the networks' addresses are filled into the pod, the agent and 
     internalSubnet: "10.89.0.0/24",
     proxy: "10.89.0.2",
     agent: "10.89.0.3",
+    gator: "10.89.0.4",
     linkSubnet: "10.89.1.0/24",
     linkProxy: "10.89.1.2",
     pod: "10.89.1.3",

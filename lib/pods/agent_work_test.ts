@@ -146,6 +146,9 @@ Deno.test("readerError() gives each reported failure its exit code", () => {
     "git-failed": ExitCode.failure,
     "target-not-git": ExitCode.conflict,
     "fetch-failed": ExitCode.failure,
+    // The gator's push: its errors become tool errors, never a devaipod exit.
+    "push-failed": ExitCode.failure,
+    "branch-exists": ExitCode.failure,
   });
   // What git said reaches the user with its control characters escaped.
   const failed = readerError({ error: "fetch-failed", detail: "bad\x1b[31m" }, work, "fetch");

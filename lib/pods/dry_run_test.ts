@@ -397,7 +397,7 @@ Deno.test("dry-run: with isolation, both networks, the addresses and the proxy's
   }]);
   assertEquals(
     addresses.action,
-    "the subnets → the proxy .2 and the agent .3 on the internal network, " +
+    "the subnets → the proxy .2, the agent .3 and the gator .4 on the internal network, " +
       "the proxy .2 and the pod .3 on the link network",
   );
   assertEquals(addresses.produces, [
@@ -405,6 +405,7 @@ Deno.test("dry-run: with isolation, both networks, the addresses and the proxy's
     "net.linkSubnet",
     "net.proxy",
     "net.agent",
+    "net.gator",
     "net.linkProxy",
     "net.pod",
   ]);

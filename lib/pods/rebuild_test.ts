@@ -41,6 +41,7 @@ Deno.test("rebuildTarget: an isolated workspace keeps its task, image, config fi
       configFile: "/p/.devcontainer/devcontainer.json",
       agent: "codex",
       trustSource: false,
+      gator: false,
       isolation: { egressNetwork: "outside", allowed: ["example.com"] },
     });
     assertEquals(runner.calls.every((c) => !c.args.includes("rm")), true);
@@ -54,4 +55,28 @@ Deno.test("rebuildTarget: a pod without its project folder cannot be rebuilt", a
   const { podman } = fakePodman({ pods: [pod] });
   const err = await assertRejects(() => rebuildTarget(podman, "/nonexistent", pod), FailedError);
   assertEquals(err.message, "workspace web does not record its project folder");
+});
+
+Deno.test("rebuildTarget: a workspace with a gator keeps its scopes as they are now", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "devaipod-rebuild-state-" });
+  const made = podRow("web");
+  const pod = { ...made, Labels: { ...made.Labels, "io.devaipod.project": "/p" } };
+  const { podman } = fakePodman({
+    pods: [pod],
+    containers: [
+      containerRow("web", "workspace"),
+      containerRow("web", "agent", { pod: false }),
+      containerRow("web", "proxy", { pod: false }),
+      containerRow("web", "gator", { pod: false }),
+    ],
+  });
+  try {
+    const dirs = workspaceDirs(stateDir, "web");
+    await Deno.mkdir(dirs.root, { recursive: true });
+    await Deno.writeTextFile(dirs.gatorScopes, "# scopes\ngithub:octo/demo#2=pending-review\n");
+    const target = await rebuildTarget(podman, stateDir, pod);
+    assertEquals(target.gator, ["github:octo/demo#2=pending-review"]);
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
 });
