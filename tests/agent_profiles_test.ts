@@ -69,7 +69,8 @@ for (const c of CASES) {
       const run = testRunId();
       const done = `${c.agent.slice(0, 2)}a${run.slice(-7)}`;
       const failed = `${c.agent.slice(0, 2)}f${run.slice(-7)}`;
-      const inet = await startStandIn(run);
+      const gator = `${c.agent.slice(0, 2)}g${run.slice(-7)}`;
+      const inet = await startStandIn(run, { forges: true });
       const dir = await standInProject(DEV_IMAGE, { git: true, prefix: `devaipod-${c.agent}-` });
       const devaipod = (...args: string[]) =>
         runDevaipod(["--config", inet.config, ...args], { env: { [c.keyVar]: c.real } });
@@ -114,8 +115,39 @@ for (const c of CASES) {
         assertMatch(f.stderr, /the agent failed in .*: exit [1-9]/);
         const kept = await devaipod("status", failed, "--json");
         assertEquals(JSON.parse(kept.stdout).state, "running", kept.stderr);
+
+        // The agent is told about the gator in its own way, and reads a file through it.
+        const g = await devaipod(
+          "run",
+          dir,
+          "GATOR-READ the readme",
+          "--name",
+          gator,
+          "--json",
+          "--gator",
+          "github:octo/demo=read",
+          ...common,
+        );
+        assertEquals(g.code, 0, `${g.stdout}\n${g.stderr}`);
+        assertMatch(JSON.parse(g.stdout).text, /gator said: .*# demo/);
+        const forge = await devaipod(
+          "exec",
+          gator,
+          "--",
+          "curl",
+          "-sS",
+          "http://api.github.test:8080/_calls",
+        );
+        assertEquals(
+          JSON.parse(forge.stdout).map((
+            x: { path: string; authorized: boolean },
+          ) => [x.path, x.authorized]),
+          [["/repos/octo/demo/contents/README.md", true]],
+        );
       } finally {
-        for (const ws of [done, failed]) await runDevaipod(["delete", "-f", "--volumes", ws]);
+        for (const ws of [done, failed, gator]) {
+          await runDevaipod(["delete", "-f", "--volumes", ws]);
+        }
         await cleanupByLabel(podman, run);
         await Deno.remove(inet.dir, { recursive: true });
         await Deno.remove(dir, { recursive: true });

@@ -29,6 +29,44 @@ export interface AgentContext {
    * devaipod's proxy serves that provider's key; undefined when the agent holds the key itself.
    */
   endpoint(providerId: string): string | undefined;
+  /**
+   * The gator, when the workspace has one: its MCP URL and the variable of the agent's
+   * environment holding the bearer secret (each agent takes the secret from there itself).
+   */
+  mcp?: { name: string; url: string; secretEnv: string };
+}
+
+/** The profiles that are told about the gator (an MCP server), each in its own way. */
+export const MCP_AGENTS: readonly string[] = ["opencode", "claude", "codex"];
+
+/** Claude Code's `--mcp-config`: the gator over HTTP, its secret expanded by Claude Code. */
+function claudeMcp(ctx: AgentContext): string[] {
+  const m = ctx.mcp;
+  if (!m) return [];
+  return [
+    "--mcp-config",
+    JSON.stringify({
+      mcpServers: {
+        [m.name]: {
+          type: "http",
+          url: m.url,
+          headers: { Authorization: `Bearer \${${m.secretEnv}}` },
+        },
+      },
+    }),
+  ];
+}
+
+/** Codex's MCP server settings: the gator over streamable HTTP, its secret from the environment. */
+function codexMcp(ctx: AgentContext): string[] {
+  const m = ctx.mcp;
+  if (!m) return [];
+  return [
+    "-c",
+    `mcp_servers.${m.name}.url="${m.url}"`,
+    "-c",
+    `mcp_servers.${m.name}.bearer_token_env_var="${m.secretEnv}"`,
+  ];
 }
 
 /** How a profile's program reaches the agent container. */
@@ -59,6 +97,8 @@ export interface AgentProfile {
   env: Readonly<Record<string, string>>;
   /** CLI: the argv that does `task` and exits (0 when done). */
   headless?: (task: string, ctx: AgentContext) => string[];
+  /** More environment when it is told about the gator (an MCP server). */
+  mcpEnv?: Readonly<Record<string, string>>;
   /** CLI: the argv of its own interface, fresh, or resuming the last task's conversation. */
   interactive?: (ctx: AgentContext, resume: boolean) => string[];
   /** CLI: how its headless run prints the answer ({@link taskAnswer}). */
@@ -213,6 +253,9 @@ const PROFILES: Readonly<Record<BuiltinAgent, AgentProfile>> = {
       DISABLE_AUTOUPDATER: "1",
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
     },
+    // The gator's tools in the first request: connected before it, and offered, not deferred
+    // behind Claude Code's tool search.
+    mcpEnv: { MCP_CONNECTION_NONBLOCKING: "false", ENABLE_TOOL_SEARCH: "false" },
     headless: (task, ctx) => [
       ...ctx.program,
       "-p",
@@ -220,11 +263,13 @@ const PROFILES: Readonly<Record<BuiltinAgent, AgentProfile>> = {
       "--output-format",
       "json",
       "--dangerously-skip-permissions",
+      ...claudeMcp(ctx),
     ],
     interactive: (ctx, resume) => [
       ...ctx.program,
       ...(resume ? ["--continue"] : []),
       "--dangerously-skip-permissions",
+      ...claudeMcp(ctx),
     ],
     output: "claude-json",
   },
@@ -244,6 +289,7 @@ const PROFILES: Readonly<Record<BuiltinAgent, AgentProfile>> = {
       // The container is the sandbox (Codex's own needs privileges the agent never has).
       "--dangerously-bypass-approvals-and-sandbox",
       ...codexProvider(ctx),
+      ...codexMcp(ctx),
       task,
     ],
     interactive: (ctx, resume) => [
@@ -251,6 +297,7 @@ const PROFILES: Readonly<Record<BuiltinAgent, AgentProfile>> = {
       ...(resume ? ["resume", "--last"] : []),
       "--dangerously-bypass-approvals-and-sandbox",
       ...codexProvider(ctx),
+      ...codexMcp(ctx),
     ],
     output: "text",
   },

@@ -41,6 +41,8 @@ import type { Up, UpResult } from "../pods/up.ts";
 import { PROVIDERS } from "../agents/providers.ts";
 import { gpuChoice } from "./gpu_choice.ts";
 import { chooseGator, gatorInput } from "./gator_choice.ts";
+import { GATOR_URL } from "../plan/gator_plan.ts";
+import { MCP_AGENTS } from "../agents/profiles.ts";
 import { gatorRuntime } from "../gator/bundle.ts";
 import { bindingLegend, dryRunSteps, formatDryRun } from "../pods/dry_run.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
@@ -392,6 +394,11 @@ async function upFrom(
     backend: quadlet ? "quadlet" : options.backend === "kube" ? "kube" : "podman",
   });
   for (const w of gatorDecision.warnings) ctx.err(w);
+  if (gatorDecision.on && !MCP_AGENTS.includes(profile.name)) {
+    ctx.err(
+      `warning: ${profile.title} is not told about the gator (opencode, Claude Code and Codex are); its tools are at ${GATOR_URL}`,
+    );
+  }
   const gator = gatorDecision.on
     ? gatorInput(
       gatorDecision,

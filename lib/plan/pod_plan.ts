@@ -38,6 +38,7 @@ import {
   GATOR_HOST,
   GATOR_IP,
   GATOR_SECRET_ENV,
+  GATOR_URL,
   gatorBearerName,
   gatorContainer,
   type GatorInput,
@@ -727,7 +728,7 @@ export function planPod(input: PlanInput): PodPlan {
       ? `${AGENT_PACKAGE_DIR}/${profile.install.pin("linux-x64").binaryName}`
       : undefined,
   );
-  const planned = plannedAgent(profile, program, served);
+  const planned = plannedAgent(profile, program, served, gatorIn !== undefined);
   const noProxy = `localhost,127.0.0.1,${PROXY_HOST}${gatorIn ? `,${GATOR_HOST}` : ""}`;
   const providerEnv = agentProviderEnv(`http://${PROXY_HOST}:${PROVIDER_PORT}`, served, {
     opencode: profile.name === "opencode",
@@ -759,6 +760,7 @@ export function planPod(input: PlanInput): PodPlan {
     env: {
       ...(input.envVars ?? {}),
       ...profile.env,
+      ...(gatorIn ? profile.mcpEnv ?? {} : {}),
       HOME: AGENT_HOME,
       ...(iso
         ? {
@@ -896,6 +898,7 @@ function plannedAgent(
   profile: AgentProfile,
   program: readonly string[],
   served: readonly Provider[],
+  gator: boolean,
 ): PlannedAgent {
   const base = { name: profile.name, title: profile.title, mode: profile.mode };
   if (profile.mode !== "cli") return base;
@@ -905,6 +908,7 @@ function plannedAgent(
       const p = served.find((s) => s.id === id);
       return p ? `http://${PROXY_HOST}:${PROVIDER_PORT}/${p.id}${p.apiPath}` : undefined;
     },
+    ...(gator ? { mcp: { name: "gator", url: GATOR_URL, secretEnv: GATOR_SECRET_ENV } } : {}),
   };
   return {
     ...base,

@@ -48,12 +48,19 @@ function next(chat) {
   // A task that says GATOR-READ reads README.md of octo/demo through the gator's MCP tool
   // (opencode names it gator_read_file), then answers with what came back.
   if (chat.userText.includes("GATOR-READ")) {
-    const gator = chat.tools.find((t) => /gator_read_file$/.test(t.name));
-    if (!gator) return { text: "no gator tool was offered" };
-    if (chat.results === 0) {
-      return { tool: gator.name, step: "gator", input: { repo: "octo/demo", path: "README.md" } };
+    if (chat.results > 0) return { text: "gator said: " + JSON.stringify(chat.lastResult) };
+    // opencode names it gator_read_file, Claude Code mcp__gator__read_file.
+    const gator = chat.tools.find((t) => /gator_+read_file$/.test(t.name));
+    const args = { repo: "octo/demo", path: "README.md" };
+    if (gator) return { tool: gator.name, step: "gator", input: args };
+    // Codex in code mode defers MCP tools: they are on \`tools\` in its exec, by full name.
+    const code = chat.tools.find((t) => t.name === "exec" && t.type === "custom");
+    if (code && chat.deferred.includes("mcp__gator")) {
+      const js = "const r = await tools.mcp__gator__read_file(" + JSON.stringify(args) + ");\\n" +
+        "text(typeof r === 'string' ? r : (r.content ?? []).map((c) => c.text ?? '').join(''));";
+      return { tool: "exec", custom: true, step: "gator", input: js };
     }
-    return { text: "gator said: " + JSON.stringify(chat.lastResult) };
+    return { text: "no gator tool was offered" };
   }
   // Calls without tools (an SDK's plain call, a title) get the reply.
   if (!chat.tools.length) return { text: REPLY };
@@ -121,6 +128,7 @@ function messagesChat(body) {
       messages.flatMap((m) => Array.isArray(m.content) ? m.content : [])
         .filter((c) => c.type === "tool_result").at(-1)?.content,
     ),
+    deferred: [],
     cwd: cwdIn(JSON.stringify(body.system ?? "")),
   };
 }
@@ -147,6 +155,12 @@ function responsesChat(body) {
       props: Object.keys(t.parameters?.properties ?? {}),
     })),
     results: input.filter((i) => /_call_output$/.test(i.type ?? "")).length,
+    lastResult: (() => {
+      const out = input.filter((i) => /_call_output$/.test(i.type ?? "")).at(-1)?.output;
+      return typeof out === "string" ? out : (out ?? []).map((c) => c.text ?? "").join("");
+    })(),
+    // Tool namespaces Codex lists as deferred ("Deferred tool namespaces: - mcp__gator").
+    deferred: [...JSON.stringify(input).matchAll(/- (mcp__[A-Za-z0-9_]+)/g)].map((m) => m[1]),
     cwd: cwdIn(user + JSON.stringify(body.instructions ?? "")),
   };
 }
