@@ -6,7 +6,8 @@
  * `devcontainer read-configuration` (run by node, with podman as its docker) on the same project.
  *
  * And the egress proxy (scripts/bench_proxy.ts; `--no-proxy` skips it): throughput, latency,
- * 1,000 tunnels, and the latency a provider endpoint adds. The SSH bridge (scripts/bench_ssh.ts; `--no-ssh` skips it): `ssh HOST true` and
+ * 1,000 tunnels, and the latency a provider endpoint adds. The gator (scripts/bench_gator.ts;
+ * `--no-gator` skips it): the latency an allowed read adds, and its idle memory. The SSH bridge (scripts/bench_ssh.ts; `--no-ssh` skips it): `ssh HOST true` and
  * 500 MB each way against `podman exec` and OpenSSH's `sshd -i`. And the pods (scripts/bench_pods.ts; `--no-pods` skips them): `up` against a shell script of
  * the same podman commands and against `devcontainer up`, `list` with 50 workspaces. And the
  * Kubernetes backend (scripts/bench_kube.ts; `--no-kube` skips it): `up --backend kube` against
@@ -27,6 +28,7 @@ import { benchPods } from "./bench_pods.ts";
 import type { PodsRow } from "./bench_pods.ts";
 import { benchProviders, benchProxy } from "./bench_proxy.ts";
 import { benchSsh } from "./bench_ssh.ts";
+import { benchGator } from "./bench_gator.ts";
 import { benchKube } from "./bench_kube.ts";
 import type { SshBenchRow } from "./bench_ssh.ts";
 import type { ProxyBenchRow } from "./bench_proxy.ts";
@@ -228,6 +230,10 @@ if (import.meta.main) {
     ...await benchProxy(Math.min(runs, 3), (l) => console.error(`proxy: ${l}`)),
     ...await benchProviders(500, (l) => console.error(`proxy: ${l}`)),
   ];
+
+  if (!Deno.args.includes("--no-gator")) {
+    proxyRows.push(...await benchGator(300, (l) => console.error(`gator: ${l}`)));
+  }
 
   const sshRows: SshBenchRow[] = Deno.args.includes("--no-ssh")
     ? []
