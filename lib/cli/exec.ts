@@ -11,7 +11,7 @@ export function execCommand(ctx: CliContext): CommandUnknownOpts {
     )
     .argument("<name>", "workspace name")
     .argument("[command...]", "the command and its arguments (after --)")
-    .option("-c, --container <role>", "workspace or agent", "workspace")
+    .option("-c, --container <role>", "workspace, agent, proxy or gator", "workspace")
     .action(async (name, command, options) => {
       const { execAction } = await import("./workspace_actions.ts");
       await execAction(ctx, name, command, options);

@@ -10,7 +10,7 @@ export function logsCommand(ctx: CliContext): CommandUnknownOpts {
     .argument("<name>", "workspace name")
     .option(
       "-c, --container <role>",
-      "workspace, agent or proxy (one JSON line per egress decision)",
+      "workspace, agent, proxy (one JSON line per egress decision) or gator (one per tool call)",
       "agent",
     )
     .option("-f, --follow", "keep following")
