@@ -50,7 +50,19 @@ export function runtimeFailure(stderr: string, target: string): string | undefin
 
 async function compile(target: string, flags: string[]): Promise<void> {
   const output = `dist/devaipod-${target}${target.includes("windows") ? ".exe" : ""}`;
-  const args = ["compile", "--quiet", ...flags, "--target", target, "--output", output, "main.ts"];
+  // The gator's program is loaded by a computed import (lib/cli/gator.ts): included by name.
+  const args = [
+    "compile",
+    "--quiet",
+    ...flags,
+    "--include",
+    "lib/gator/main.ts",
+    "--target",
+    target,
+    "--output",
+    output,
+    "main.ts",
+  ];
   const started = performance.now();
   const out = await new Deno.Command("deno", {
     args,

@@ -6,6 +6,9 @@ import { Command } from "@commander-js/extra-typings";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
 
+/** The gator's entry point, relative to this module (`deno compile --include`s it). */
+export const GATOR_MODULE = "../gator/main.ts";
+
 /** Builds the `gator` command. */
 export function gatorCommand(ctx: CliContext): CommandUnknownOpts {
   return new Command("gator")
@@ -36,7 +39,11 @@ export function gatorServeCommand(): CommandUnknownOpts {
       "--listen, --secret-file, --scopes-file, --tokens-dir, --endpoint, --ca-file",
     )
     .action(async (flags) => {
-      const { main } = await import("../gator/main.ts");
+      // Not a literal: the gator (and the MCP SDK under it) stays out of the CLI's module graph,
+      // which Deno loads, with its npm packages, at every start. `deno compile` is told to
+      // include it (scripts/compile.ts).
+      const entry = GATOR_MODULE;
+      const { main } = await import(entry) as { main(argv: readonly string[]): void };
       main(flags);
       // Serves until stopped.
       await new Promise(() => {});

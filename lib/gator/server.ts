@@ -10,8 +10,8 @@
  * await gator.close();
  * ```
  */
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { McpServer } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
+import { WebStandardStreamableHTTPServerTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/server/webStandardStreamableHttp.js";
 import { timingSafeEqual } from "node:crypto";
 import { ForgeError } from "./forge.ts";
 import { decide } from "./scopes.ts";

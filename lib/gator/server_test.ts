@@ -2,8 +2,8 @@
  * The gator's MCP server in process, driven by the official SDK's client, in front of the
  * recording forge stand-in: allowed calls reach it with the token, denied calls never do.
  */
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client } from "npm:@modelcontextprotocol/sdk@1.32.2/client/index.js";
+import { StreamableHTTPClientTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp.js";
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
 import {
   FORGEJO_TOKEN,
