@@ -98,13 +98,29 @@ export function forgeApi(options: ApiOptions): Api {
     if (request.body !== undefined) headers.set("Content-Type", "application/json");
     let response: Response;
     try {
-      response = await call(url, {
-        method,
-        headers,
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      // Redirects are followed by hand, on the API's own origin only: the token never leaves it.
+      for (let hops = 0;; hops++) {
+        response = await call(url, {
+          method,
+          headers,
+          ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+          signal: AbortSignal.timeout(timeoutMs),
+          redirect: "manual",
+        });
+        const location = response.headers.get("location");
+        if (response.status < 300 || response.status > 399 || !location) break;
+        await response.body?.cancel();
+        const next = new URL(location, url);
+        if (next.origin !== base.origin || hops >= 5) {
+          throw fail(
+            response.status,
+            `${options.service} redirected ${label} to ${next.origin}: not followed (the token stays with ${base.origin})`,
+          );
+        }
+        url = next;
+      }
     } catch (err) {
+      if (err instanceof ForgeError) throw err;
       if (err instanceof DOMException && err.name === "TimeoutError") {
         throw fail(0, `${options.service} did not answer ${label} within ${timeoutMs / 1000} s`);
       }
