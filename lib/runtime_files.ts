@@ -44,7 +44,7 @@ export const RUNTIME_FILES: readonly RuntimeFile[] = [
   },
   {
     path: "lib/proxy/allow_file.ts",
-    sha256: "ef54647aaf2bba8ad210907dfe23a0c51154f89bd026e3e87d23a9b63f176714",
+    sha256: "17536f0e4ae449f0a841b3731dbf4b8f2e2e92d6697d1dcf7511c80851a5f9ed",
   },
   {
     path: "lib/proxy/allowlist.ts",
@@ -81,5 +81,9 @@ export const RUNTIME_FILES: readonly RuntimeFile[] = [
   {
     path: "lib/ssh/sftp_server.ts",
     sha256: "21731605be92ba9fe9ee7c929f16d79fda292c12c3060153a0c47f162a72ec16",
+  },
+  {
+    path: "lib/util/watch_file.ts",
+    sha256: "4acf808316a1c1904735816c887543b245dd5a1cb1d90775757ff7ed3894f7c6",
   },
 ];

@@ -12,27 +12,28 @@ import { runDevaipod } from "./support/cli.ts";
 import { cleanupByLabel, testRunId } from "./support/cleanup.ts";
 import { PLANT_TRAPS_SCRIPT } from "./support/booby_trap.ts";
 import { GITHUB_TOKEN, type StandInCall } from "./support/forge_standin.ts";
-import { standInCalls, standInProject, startStandIn } from "./support/llm_standin.ts";
+import { askOpencode, standInCalls, standInProject, startStandIn } from "./support/llm_standin.ts";
 import { podmanTest } from "./support/podman_env.ts";
 import { forgeServer } from "./support/pr_forge.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
 
 const podman = p.Podman.fromEnv();
 
-/** The forge stand-in's recorded calls, read from the workspace (it has the normal network). */
-async function forgeCalls(ws: string): Promise<StandInCall[]> {
-  const r = await runDevaipod([
-    "exec",
-    ws,
-    "--",
-    "curl",
-    "-sS",
-    "-m",
-    "10",
-    "http://api.github.test:8080/_calls",
-  ]);
+/** A JSON answer of the simulated internet, read from the workspace (it has the normal network). */
+async function fromInternet(ws: string, url: string): Promise<unknown> {
+  const r = await runDevaipod(["exec", ws, "--", "curl", "-sS", "-m", "10", url]);
   assertEquals(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
+}
+
+/** The forge stand-in's recorded calls. */
+async function forgeCalls(ws: string): Promise<StandInCall[]> {
+  return await fromInternet(ws, "http://api.github.test:8080/_calls") as StandInCall[];
+}
+
+/** The branches of `octo/demo` on the git server, with their commits. */
+function gitRefs(ws: string): Promise<unknown> {
+  return fromInternet(ws, "http://github.test:8080/_refs/octo/demo");
 }
 
 /** A tools/call to the gator from inside the agent, with the agent's secret (or `auth`). */
@@ -180,21 +181,8 @@ podmanTest(
 
       // opencode, asked through its server: the model is offered the gator's tools, calls
       // gator_read_file, and answers with what the gator read from the forge.
-      const inAgent = (script: string) =>
-        runDevaipod(["exec", ws, "-c", "agent", "--", "sh", "-c", script]);
-      const pw = await inAgent("cat /run/secrets/devaipod-env/OPENCODE_SERVER_PASSWORD");
-      const auth = `opencode:${pw.stdout.trim()}`;
-      const session = await inAgent(
-        `curl -sS -m 20 -u '${auth}' -H 'content-type: application/json' -d '{}' http://127.0.0.1:4096/session`,
-      );
-      assertEquals(session.code, 0, session.stderr);
-      const sessionId = JSON.parse(session.stdout).id;
-      const asked = await inAgent(
-        `curl -sS -m 90 -u '${auth}' -H 'content-type: application/json' ` +
-          `-d '{"parts":[{"type":"text","text":"GATOR-READ the readme"}]}' http://127.0.0.1:4096/session/${sessionId}/message`,
-      );
-      assertEquals(asked.code, 0, asked.stderr);
-      assertMatch(asked.stdout, /gator said: .*# demo/);
+      const asked = await askOpencode(ws, "GATOR-READ the readme");
+      assertMatch(asked, /gator said: .*# demo/);
       const llm = await standInCalls((argv) => runDevaipod(["exec", ws, "--", ...argv]));
       const offered = llm.find((c) => c.tools?.includes("gator_read_file"));
       assert(offered, `opencode offered no gator tool: ${JSON.stringify(llm.map((c) => c.tools))}`);
@@ -276,6 +264,8 @@ podmanTest(
       assertMatch(tokens.detail, /GH_TOKEN/);
       // The push: the agent's commit goes to a new agent/… branch of the real git server, read
       // from the agent's clone by the safe reader; none of the traps planted there fires.
+      const inAgent = (script: string) =>
+        runDevaipod(["exec", ws, "-c", "agent", "--", "sh", "-c", script]);
       const commit = await inAgent(
         "printf 'pushed\\n' > pushed.txt && git add pushed.txt && " +
           "git -c user.name=agent -c user.email=a@a commit -qm 'agent: work' && git rev-parse HEAD",
@@ -309,17 +299,7 @@ podmanTest(
       const pushed = await callFromAgent(ws, "push_branch", pushArgs);
       assert(!pushed.stdout.includes('"isError":true'), pushed.stdout);
       assert(pushed.stdout.includes(agentTip), pushed.stdout);
-      const remoteRefs = await runDevaipod([
-        "exec",
-        ws,
-        "--",
-        "curl",
-        "-sS",
-        "-m",
-        "10",
-        "http://github.test:8080/_refs/octo/demo",
-      ]);
-      assertEquals(JSON.parse(remoteRefs.stdout), { "refs/heads/agent/fix": agentTip });
+      assertEquals(await gitRefs(ws), { "refs/heads/agent/fix": agentTip });
       const again = await callFromAgent(ws, "push_branch", pushArgs);
       assertMatch(again.stdout, /branch-exists/);
       const toMain = await callFromAgent(ws, "push_branch", { repo: "octo/demo", branch: "main" });
@@ -335,18 +315,7 @@ podmanTest(
         "github:octo/demo=read,create-draft,push-new-branch",
       );
       assertEquals(
-        JSON.parse(
-          (await runDevaipod([
-            "exec",
-            ws,
-            "--",
-            "curl",
-            "-sS",
-            "-m",
-            "10",
-            "http://github.test:8080/_refs/octo/demo",
-          ])).stdout,
-        ),
+        await gitRefs(ws),
         { "refs/heads/agent/fix": agentTip },
         "nothing else was pushed",
       );

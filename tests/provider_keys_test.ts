@@ -12,6 +12,7 @@ import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
 import { cleanupByLabel, testRunId } from "./support/cleanup.ts";
 import {
+  askOpencode,
   STANDIN_HOST,
   STANDIN_REPLY,
   standInCalls,
@@ -76,19 +77,8 @@ podmanTest(
 
       // The real opencode, asked through its server as `up TASK` would: it streams from the
       // stand-in through the endpoint.
-      const pw = await inAgent("cat /run/secrets/devaipod-env/OPENCODE_SERVER_PASSWORD");
-      const auth = `opencode:${pw.stdout.trim()}`;
-      const session = await inAgent(
-        `curl -sS -m 20 -u '${auth}' -H 'content-type: application/json' -d '{}' http://127.0.0.1:4096/session`,
-      );
-      assertEquals(session.code, 0, session.stderr);
-      const sessionId = JSON.parse(session.stdout).id;
-      const asked = await inAgent(
-        `curl -sS -m 60 -u '${auth}' -H 'content-type: application/json' ` +
-          `-d '{"parts":[{"type":"text","text":"say done"}]}' http://127.0.0.1:4096/session/${sessionId}/message`,
-      );
-      assertEquals(asked.code, 0, asked.stderr);
-      assertMatch(asked.stdout, new RegExp(STANDIN_REPLY.replace(/[.:]/g, "\\$&")));
+      const asked = await askOpencode(ws, "say done");
+      assertMatch(asked, new RegExp(STANDIN_REPLY.replace(/[.:]/g, "\\$&")));
       const all = await standInCalls((argv) => runDevaipod(["exec", ws, "--", ...argv]));
       assert(all.length > first.length, JSON.stringify(all));
       for (const c of all) assertEquals(c.key, REAL, "every call carried the real key");

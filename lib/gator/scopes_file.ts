@@ -5,6 +5,7 @@
  */
 import { formatScope, parseScope } from "./scopes.ts";
 import type { Scope } from "./scopes.ts";
+import { watchFile } from "../util/watch_file.ts";
 
 /** Parses the file's text; `file` names it in errors (with the line). */
 export function parseScopesFile(text: string, file: string): Scope[] {
@@ -30,25 +31,10 @@ export function watchScopesFile(
   path: string,
   onError: (message: string) => void = () => {},
 ): () => Scope[] {
-  let stamp = "";
-  let scopes: Scope[] = [];
-  let lastError = "";
-  return () => {
-    try {
-      const info = Deno.statSync(path);
-      const now = `${info.mtime?.getTime()}:${info.size}`;
-      if (now !== stamp) {
-        stamp = now;
-        scopes = [];
-        scopes = parseScopesFile(Deno.readTextFileSync(path), path);
-        lastError = "";
-      }
-    } catch (err) {
-      scopes = [];
-      const message = `scopes ${path}: ${(err as Error).message}`;
-      if (message !== lastError) onError(message);
-      lastError = message;
-    }
-    return scopes;
-  };
+  return watchFile<Scope[]>(path, [], {
+    parse: (text) => parseScopesFile(text, path),
+    whileBad: { value: [] },
+    onError,
+    label: `scopes ${path}`,
+  });
 }

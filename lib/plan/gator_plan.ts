@@ -9,6 +9,7 @@ import { formatScope } from "../gator/scopes.ts";
 import type { GatorService, Scope } from "../gator/scopes.ts";
 import { DEFAULT_ENDPOINTS, TOKEN_VARIABLES } from "../gator/tokens.ts";
 import { bind, type Named, t, type Template } from "./bindings.ts";
+import { SIDECAR_HARDENING, SIDECAR_UID } from "./sidecar.ts";
 import type { ContainerSpec, Mount, SecretRef } from "./spec.ts";
 
 /** The name the agent reaches the gator by (an `--add-host` entry). */
@@ -200,8 +201,8 @@ export function gatorContainer(
     type: "mount",
     target,
     mode: 0o400,
-    uid: 65534,
-    gid: 65534,
+    uid: SIDECAR_UID,
+    gid: SIDECAR_UID,
   });
   const secrets: SecretRef[] = [
     file(gatorBearerName(pod), GATOR_PATHS.secret),
@@ -218,12 +219,7 @@ export function gatorContainer(
       image,
       labels: { ...base, [LABELS.role]: ROLES.gator },
       networks: [t`${internalNetwork}:ip=${GATOR_IP}`, egressNetwork],
-      user: "65534:65534",
-      init: true,
-      capDrop: ["ALL"],
-      securityOpt: ["no-new-privileges"],
-      readOnlyRootfs: true,
-      env: { HOME: "/tmp", DENO_DIR: "/tmp/deno", NO_COLOR: "1" },
+      ...SIDECAR_HARDENING,
       mounts,
       secrets,
       entrypoint,

@@ -34,6 +34,7 @@ import {
   Template,
 } from "./bindings.ts";
 import { entryProblems } from "../proxy/allowlist.ts";
+import { SIDECAR_HARDENING, SIDECAR_UID } from "./sidecar.ts";
 import {
   GATOR_HOST,
   GATOR_IP,
@@ -1030,12 +1031,7 @@ function proxyContainer(
       t`${linkNetwork}:ip=${LINK_PROXY_IP}`,
       iso.egressNetwork,
     ],
-    user: "65534:65534",
-    init: true,
-    capDrop: ["ALL"],
-    securityOpt: ["no-new-privileges"],
-    readOnlyRootfs: true,
-    env: { HOME: "/tmp", DENO_DIR: "/tmp/deno", NO_COLOR: "1" },
+    ...SIDECAR_HARDENING,
     mounts: [
       ...mounts,
       { type: "bind", source: iso.allowFile, target: PROXY_ALLOW_FILE, readonly: true },
@@ -1058,8 +1054,8 @@ function proxyContainer(
           type: "mount",
           target: `${PROXY_KEYS_DIR}/${s.variable}`,
           mode: 0o400,
-          uid: 65534,
-          gid: 65534,
+          uid: SIDECAR_UID,
+          gid: SIDECAR_UID,
         })),
       }
       : {}),

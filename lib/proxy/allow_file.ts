@@ -4,6 +4,7 @@
  */
 import { parseAllowlist } from "./allowlist.ts";
 import type { AllowEntry } from "./allowlist.ts";
+import { watchFile } from "../util/watch_file.ts";
 
 /** The file's entries as written: one per line, blank lines and `#` comments dropped. */
 export function allowFileLines(text: string): string[] {
@@ -23,23 +24,10 @@ export function watchAllowFile(
   path: string,
   onError: (message: string) => void = () => {},
 ): () => AllowEntry[] {
-  let stamp = "";
-  let entries: AllowEntry[] = [];
-  let lastError = "";
-  return () => {
-    try {
-      const info = Deno.statSync(path);
-      const now = `${info.mtime?.getTime()}:${info.size}`;
-      if (now !== stamp) {
-        entries = parseAllowFile(Deno.readTextFileSync(path));
-        stamp = now;
-        lastError = "";
-      }
-    } catch (err) {
-      const message = `allowlist ${path}: ${(err as Error).message}`;
-      if (message !== lastError) onError(message);
-      lastError = message;
-    }
-    return entries;
-  };
+  return watchFile<AllowEntry[]>(path, [], {
+    parse: parseAllowFile,
+    whileBad: "keep",
+    onError,
+    label: `allowlist ${path}`,
+  });
 }

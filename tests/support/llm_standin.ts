@@ -420,3 +420,27 @@ export async function assertScriptedWork(devaipod: Devaipod, ws: string): Promis
   assertMatch(diff.stdout, /ran\.txt/);
   assertMatch(diff.stdout, /written by the agent/);
 }
+
+/**
+ * Asks workspace `ws`'s opencode `text` through its server, as `up TASK` would (from inside the
+ * agent container, with its password): a new session, one message. Returns the answer's JSON text.
+ */
+export async function askOpencode(ws: string, text: string): Promise<string> {
+  const { runDevaipod } = await import("./cli.ts");
+  const inAgent = (script: string) =>
+    runDevaipod(["exec", ws, "-c", "agent", "--", "sh", "-c", script]);
+  const pw = await inAgent("cat /run/secrets/devaipod-env/OPENCODE_SERVER_PASSWORD");
+  const auth = `opencode:${pw.stdout.trim()}`;
+  const session = await inAgent(
+    `curl -sS -m 20 -u '${auth}' -H 'content-type: application/json' -d '{}' http://127.0.0.1:4096/session`,
+  );
+  assertEquals(session.code, 0, session.stderr);
+  const id = JSON.parse(session.stdout).id;
+  const body = JSON.stringify({ parts: [{ type: "text", text }] });
+  const asked = await inAgent(
+    `curl -sS -m 90 -u '${auth}' -H 'content-type: application/json' -d '${body}' ` +
+      `http://127.0.0.1:4096/session/${id}/message`,
+  );
+  assertEquals(asked.code, 0, asked.stderr);
+  return asked.stdout;
+}
