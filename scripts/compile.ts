@@ -54,6 +54,8 @@ async function compile(target: string, flags: string[]): Promise<void> {
   const args = [
     "compile",
     "--quiet",
+    // The gator's packages are pinned there (deno.lock holds the CLI's alone).
+    "--lock=deno.dev.lock",
     ...flags,
     "--include",
     "lib/gator/main.ts",

@@ -14,6 +14,9 @@ import { sha256Hex } from "../util/hash.ts";
 import { runProcess } from "../util/process.ts";
 import { VERSION } from "../version.ts";
 
+/** The lockfile of the gator's packages (and the tests'), beside deno.json. */
+export const DEV_LOCK = "deno.dev.lock";
+
 /** The gator's entry point in devaipod's sources. */
 export const GATOR_ENTRY = "lib/gator/main.ts";
 
@@ -21,7 +24,7 @@ const IMPORT = /(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+\.ts)"/g;
 
 /**
  * The local files of the module graph from `entry` (relative imports only; npm packages are
- * pinned by deno.lock), with their bytes, sorted by path.
+ * pinned by deno.dev.lock), with their bytes, sorted by path.
  */
 export async function localGraph(root: string, entry: string): Promise<[string, Uint8Array][]> {
   const seen = new Map<string, Uint8Array>();
@@ -39,11 +42,11 @@ export async function localGraph(root: string, entry: string): Promise<[string, 
 
 /**
  * The bundle's cache path for a checkout at `root`: named by a digest of the gator's sources
- * and deno.lock, so an edited source makes a new bundle.
+ * and deno.dev.lock, so an edited source makes a new bundle.
  */
 export async function localBundlePath(root: string, cacheDir: string): Promise<string> {
   const parts = await localGraph(root, GATOR_ENTRY);
-  const lock = await Deno.readFile(join(root, "deno.lock")).catch(() => new Uint8Array());
+  const lock = await Deno.readFile(join(root, DEV_LOCK)).catch(() => new Uint8Array());
   const digest = await sha256Hex(
     [
       ...parts.map(([p, b]) => `${p}\0${new TextDecoder().decode(b)}\0`),
@@ -97,7 +100,12 @@ export async function ensureGatorProgram(runtime: GatorRuntime): Promise<void> {
     "--quiet",
     "--platform",
     "deno",
-    remote ? `--import-map=${runtime.config}` : `--config=${runtime.config}`,
+    ...(remote
+      // From a URL there is no lockfile to read: the SDK's version is pinned in the import.
+      ? [`--import-map=${runtime.config}`, "--no-lock"]
+      // deno.lock holds the CLI's packages alone (Deno installs every package of the lockfile
+      // at start); the gator's SDK is pinned in deno.dev.lock with the tests' packages.
+      : [`--config=${runtime.config}`, `--lock=${join(dirname(runtime.config), DEV_LOCK)}`]),
     "-o",
     tmp,
     runtime.entry,
