@@ -7,7 +7,7 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
 
 /** The gator's entry point, relative to this module (`deno compile --include`s it). */
-export const GATOR_MODULE = "../gator/main.ts";
+const GATOR_MODULE = "../gator/main.ts";
 
 /** Builds the `gator` command. */
 export function gatorCommand(ctx: CliContext): CommandUnknownOpts {

@@ -22,7 +22,7 @@ import { z } from "zod";
 import { UsageError } from "../errors.ts";
 import { apiBase, parseSource } from "../sources/parse.ts";
 import type { ForgeKind, Source } from "../sources/parse.ts";
-import { addScopes, GATOR_SERVICES, parseScope, permissionsOf, targetProblem } from "./scopes.ts";
+import { addScopes, parseScope, permissionsOf, targetProblem } from "./scopes.ts";
 import type { GatorService, Permission, Scope } from "./scopes.ts";
 
 const flags = z.strictObject({
@@ -179,6 +179,3 @@ export function autoScopes(
     endpoint: { service, url: apiBase(kind, scheme, host) },
   };
 }
-
-/** Every service name, for help texts. */
-export const SERVICES_TEXT: string = GATOR_SERVICES.join(", ");
