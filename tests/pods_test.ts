@@ -412,11 +412,20 @@ podmanTest(
       assert(unbuilt.code !== 0, unbuilt.stderr);
       assertMatch(unbuilt.stderr, /the build breaks/);
       assertMatch(unbuilt.stderr, new RegExp(`workspace ${ws} was left as it was`));
-      // Features are not installed yet: rebuild says so, and goes on without them.
-      const feature = "ghcr.io/devcontainers/features/node:1";
+      // A Feature added to the config: rebuild builds its image first, then the new containers
+      // run it.
+      await Deno.mkdir(join(dir, ".devcontainer", "marker"), { recursive: true });
+      await Deno.writeTextFile(
+        join(dir, ".devcontainer", "marker", "devcontainer-feature.json"),
+        JSON.stringify({ id: "marker", version: "1.0.0" }),
+      );
+      await Deno.writeTextFile(
+        join(dir, ".devcontainer", "marker", "install.sh"),
+        "#!/bin/sh\necho rebuilt-with-marker > /etc/devaipod-marker\n",
+      );
       await Deno.writeTextFile(
         config,
-        JSON.stringify({ ...JSON.parse(good), features: { [feature]: {} } }),
+        JSON.stringify({ ...JSON.parse(good), features: { "./marker": {} } }),
       );
       assertEquals(
         (await podman.run(p.containerInspect(`devaipod-${ws}-agent`)))[0]?.Id,
@@ -425,10 +434,10 @@ podmanTest(
       );
       const rebuilt = await runDevaipod(["rebuild", ws]);
       assertEquals(rebuilt.code, 0, rebuilt.stderr);
-      assert(
-        rebuilt.stderr.includes(`warning: ${config}:1:`) &&
-          rebuilt.stderr.includes(`features: ${feature} is not installed yet`),
-        rebuilt.stderr,
+      assertMatch(rebuilt.stderr, /install Features \.\/marker/);
+      assertEquals(
+        (await exec(ws, "workspace", "cat /etc/devaipod-marker")).stdout,
+        "rebuilt-with-marker\n",
       );
       const after = (await podman.run(p.containerInspect(`devaipod-${ws}-agent`)))[0]?.Id;
       assert(before && after && before !== after, "a new agent container");

@@ -38,34 +38,64 @@ async function dryRun(args: string[]): Promise<{ code: number; stderr: string; s
   return { code: r.code, stderr: r.stderr, steps: r.code === 0 ? JSON.parse(r.stdout).steps : [] };
 }
 
-Deno.test("settings: Features draw a warning naming the file, line:col and ids; the plan goes on without them", async () => {
+Deno.test("settings: Features are a step of the plan: their image is built over the config's, and both containers run it; a bad reference is a config error at its line:col", async () => {
   const dir = await projectWith(`{
   "image": "${DEV_IMAGE}",
   "features": {
-    "ghcr.io/devcontainers/features/node:1": { "version": "20" },
-    "ghcr.io/devcontainers/features/go:1": {}
+    "./hello": { "who": "tests" }
   }
 }
 `);
   try {
-    const file = join(dir, ".devcontainer.json");
-    const warning = `warning: ${file}:3:3: features: ghcr.io/devcontainers/features/node:1, ` +
-      "ghcr.io/devcontainers/features/go:1 are not installed yet: devaipod does not support " +
-      "Dev Container Features yet, and the workspace starts without them\n";
-    const text = await runDevaipod(["up", dir, "--name", "feat", "--dry-run"]);
-    assertEquals([text.code, text.stderr], [0, warning]);
-    assertEquals(/feature/i.test(text.stdout), false, "no step installs a Feature");
-    const json = await dryRun(["up", dir, "--name", "feat"]);
-    assertEquals([json.code, json.stderr], [0, warning]);
-    assert(
-      json.steps.some((s) => s.id === "container devaipod-feat-agent"),
-      "the plan is complete",
+    await Deno.mkdir(join(dir, "hello"));
+    await Deno.writeTextFile(
+      join(dir, "hello", "devcontainer-feature.json"),
+      JSON.stringify({
+        id: "hello",
+        version: "1.0.0",
+        options: { who: { type: "string", default: "me" } },
+      }),
     );
+    await Deno.writeTextFile(join(dir, "hello", "install.sh"), "#!/bin/sh\necho hello $WHO\n");
+    const json = await dryRun(["up", dir, "--name", "feat"]);
+    assertEquals(json.code, 0, json.stderr);
+    assertMatch(json.stderr, /resolve Features \.\/hello/);
+    const ids = json.steps.map((s) => s.id);
+    assertEquals(ids.indexOf("features"), ids.indexOf("image") + 1, ids.join(" "));
+    const build = json.steps.find((s) => s.id === "features")?.commands ?? [];
+    assertEquals(
+      build.map((c) => c.argv[0] === "podman" ? c.argv.slice(1, 3) : c.argv.slice(0, 2)),
+      [
+        ["image", "exists"],
+        ["image", "inspect"],
+        ["build", "--quiet"],
+      ],
+    );
+    const tag = build[0]?.argv.at(-1) ?? "";
+    assertMatch(tag, /^localhost\/devaipod\/.*-features:[0-9a-f]{16}$/);
+    assert(build[2]?.argv.includes("--pull=never"), "the Features build never pulls");
+    const image = json.steps.find((s) => s.id === "image")?.commands ?? [];
+    assertEquals(image[0]?.argv.slice(1), ["image", "exists", DEV_IMAGE], "the base comes first");
+    for (const role of ["workspace", "agent"]) {
+      assert(
+        json.steps.find((s) => s.id === `container devaipod-feat-${role}`)?.commands[0]?.argv
+          .includes(tag),
+        `the ${role} runs the Features image`,
+      );
+    }
 
-    // Without Features, no warning.
-    await Deno.writeTextFile(file, JSON.stringify({ image: DEV_IMAGE, features: {} }));
-    const none = await runDevaipod(["up", dir, "--name", "feat", "--dry-run"]);
-    assertEquals([none.code, none.stderr], [0, ""]);
+    // A reference that names nothing: the file, line:col and key.
+    const file = join(dir, ".devcontainer.json");
+    await Deno.writeTextFile(
+      file,
+      `{\n  "image": "${DEV_IMAGE}",\n  "features": { "nodejs": {} }\n}\n`,
+    );
+    const bad = await runDevaipod(["up", dir, "--name", "feat", "--dry-run"]);
+    assertEquals(bad.code, 3, bad.stderr);
+    assertMatch(
+      bad.stderr,
+      new RegExp(`${file}:3:17: features\\.nodejs: Feature 'nodejs' is not a reference`),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

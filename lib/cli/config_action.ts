@@ -1,3 +1,24 @@
+/** The metadata entries of a config's Features (fetched, or from the cache), in install order. */
+async function featureEntriesOf(
+  ctx: CliContext,
+  resolved: ResolvedConfig,
+): Promise<MetadataEntry[]> {
+  const { configFeatures } = await import("../features/config_features.ts");
+  const { featureMetadataEntry } = await import("../features/feature_layers.ts");
+  const found = await configFeatures(resolved, "", {
+    cacheDir: devaipodDirs(ctx.deps.env).cache,
+    env: ctx.deps.env,
+    warn: (l) => ctx.info(l),
+  });
+  return found.resolution.features.map((f) =>
+    featureMetadataEntry({
+      userId: f.fetched.ref.userId,
+      manifest: f.fetched.manifest,
+      options: f.options,
+    })
+  );
+}
+
 /** What `devaipod config` does (loaded only when it runs). */
 import { resolve } from "node:path";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
@@ -6,7 +27,9 @@ import { displayCommand } from "../devcontainer/lifecycle.ts";
 import type { LifecycleCommand } from "../devcontainer/lifecycle.ts";
 import { loadUserConfig, redactUserConfig } from "../config/user_config.ts";
 import { formatDiagnostic } from "../errors.ts";
-import { userConfigPath } from "../paths.ts";
+import { devaipodDirs, userConfigPath } from "../paths.ts";
+import { hasFeatures } from "../features/config_features.ts";
+import type { MetadataEntry } from "../devcontainer/metadata.ts";
 import type { CliContext } from "./context.ts";
 import { renderTable } from "./table.ts";
 
@@ -102,7 +125,8 @@ export async function configAction(
   let merged: Record<string, unknown> | undefined;
   if (options.merged) {
     const { mergedConfiguration } = await import("../devcontainer/image_metadata.ts");
-    const result = await mergedConfiguration(ctx.podman, resolved);
+    const featureEntries = hasFeatures(resolved) ? await featureEntriesOf(ctx, resolved) : [];
+    const result = await mergedConfiguration(ctx.podman, resolved, undefined, featureEntries);
     if (result.warning) ctx.info(`warning: ${result.warning}`);
     merged = result.merged;
   }

@@ -5,6 +5,8 @@ import { rebuildTarget } from "../pods/rebuild.ts";
 import { quadletWorkspace } from "../pods/quadlet_workspace.ts";
 import { processUid, quadletHost } from "../quadlet/install.ts";
 import { prepareImage } from "../pods/image.ts";
+import { buildFeatureImage } from "../pods/feature_image.ts";
+import { configFeatures, hasFeatures } from "../features/config_features.ts";
 import type { CliContext } from "./context.ts";
 import { Progress } from "../util/progress.ts";
 import { resolveProject, upAction } from "./up_action.ts";
@@ -45,15 +47,25 @@ export async function rebuildAction(
   const image = options.image ?? (resolved ? undefined : target.image);
   // Pulls or builds now (a Dockerfile's image is then reused by `up`); the old containers still run.
   try {
-    await prepareImage(
-      {
-        podman: ctx.podman,
-        progress: new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet }),
-      },
-      resolved,
-      image,
-      workspace,
-    );
+    const progress = new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet });
+    const base = await prepareImage({ podman: ctx.podman, progress }, resolved, image, workspace);
+    // Its Features' image too, so that `up` below finds it.
+    if (resolved && hasFeatures(resolved)) {
+      const features = await progress.step(
+        "resolve Features",
+        () =>
+          configFeatures(resolved, base, {
+            cacheDir: devaipodDirs(ctx.deps.env).cache,
+            env: ctx.deps.env,
+            warn: (l) => progress.note(l),
+          }),
+      );
+      await buildFeatureImage(
+        (command) => ctx.podman.run(command),
+        features.build,
+        (title, fn) => progress.step(title, fn),
+      );
+    }
   } catch (err) {
     ctx.err(`rebuild: workspace ${workspace} was left as it was`);
     throw err;

@@ -33,6 +33,7 @@ import type { SecretCommand } from "../quadlet/secrets.ts";
 import { subnetsFrom, workspaceSubnets } from "../quadlet/subnets.ts";
 import { containerRuntime, currentRuntime } from "../runtime.ts";
 import { parseSource } from "../sources/parse.ts";
+import { hasFeatures } from "../features/config_features.ts";
 import { sha256Hex } from "../util/hash.ts";
 import type { CliContext } from "./context.ts";
 
@@ -312,6 +313,16 @@ export async function renderPlan(
     workspace,
     "render",
   );
+  if (resolved && hasFeatures(resolved)) {
+    throw new UsageError(
+      `${resolved.configFile}: its Features install into an image that \`up\` builds; \`${command}\` builds none`,
+      {
+        hint: command === "render"
+          ? "`devaipod up --backend quadlet` builds it and installs the units"
+          : "build the image with `devaipod up`, push it, and name it in devcontainer.json's `image`",
+      },
+    );
+  }
   const { image } = made;
   const build = made.build !== undefined;
   const dirs = devaipodDirs(ctx.deps.env);

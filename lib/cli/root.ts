@@ -14,6 +14,7 @@ import { runCommand } from "./run.ts";
 import { allowCommand } from "./allow.ts";
 import { egressCommand } from "./egress.ts";
 import { gatorCommand, gatorServeCommand } from "./gator.ts";
+import { featuresCommand } from "./features.ts";
 import { verifyCommand } from "./verify.ts";
 import { configCommand } from "./config.ts";
 import { deleteCommand } from "./delete.ts";
@@ -94,6 +95,7 @@ export function createProgram(ctx: CliContext): CommandUnknownOpts {
     allowCommand(ctx),
     egressCommand(ctx),
     gatorCommand(ctx),
+    featuresCommand(ctx),
     verifyCommand(ctx),
     renderCommand(ctx),
     runtimeImageCommand(ctx),

@@ -53,6 +53,8 @@ import { codeRoot, containerRuntime, currentRuntime, runtimeKind } from "../runt
 import { materialiseRuntime } from "../runtime_cache.ts";
 import type { CliContext } from "./context.ts";
 import { Progress } from "../util/progress.ts";
+import { configFeatures, hasFeatures, saveLockfile } from "../features/config_features.ts";
+import type { ConfigFeatures } from "../features/config_features.ts";
 import * as p from "../podman/mod.ts";
 import { processUid, quadletHost } from "../quadlet/install.ts";
 import { workspaceSubnets } from "../quadlet/subnets.ts";
@@ -289,6 +291,47 @@ async function refuseExisting(ctx: CliContext, workspace: string): Promise<void>
   }
 }
 
+/**
+ * A config's Features for `up`: resolved (progress on stderr), refused when a URL source's
+ * Features reach into the host without --trust-source, and the lockfile written (not for a
+ * dry run).
+ */
+async function featuresFor(
+  ctx: CliContext,
+  resolved: ResolvedConfig,
+  base: string,
+  { untrusted, dryRun }: { untrusted: boolean; dryRun: boolean },
+): Promise<ConfigFeatures> {
+  const progress = new Progress({ write: (l) => ctx.err(l), quiet: ctx.globals.quiet });
+  const names = Object.keys(resolved.config.features ?? {}).join(", ");
+  const features = await progress.step(
+    `resolve Features ${names}`,
+    () =>
+      configFeatures(resolved, base, {
+        cacheDir: devaipodDirs(ctx.deps.env).cache,
+        env: ctx.deps.env,
+        warn: (l) => progress.note(l),
+      }),
+  );
+  if (untrusted) {
+    const before = new Set(hostReachingSettings(resolved));
+    const added = hostReachingSettings(features.resolved).filter((r) => !before.has(r));
+    if (added.length) {
+      throw new ConfigError(
+        `${resolved.configFile}: the Features of this devcontainer.json reach into your host:\n  ${
+          added.join("\n  ")
+        }`,
+        {
+          hint:
+            "read them; if you trust them, run up again with --trust-source (nothing was created)",
+        },
+      );
+    }
+  }
+  if (!dryRun && await saveLockfile(features)) progress.note(`wrote ${features.lockfile}`);
+  return features;
+}
+
 /** `up` of a folder: the project's own, or the clone of a URL source (`record`). */
 async function upFrom(
   ctx: CliContext,
@@ -304,7 +347,7 @@ async function upFrom(
   if (!options.image && user["default-image"]) {
     options = { ...options, image: user["default-image"], imageIsDefault: true };
   }
-  const resolved = await resolveProject(ctx, folder, options);
+  let resolved = await resolveProject(ctx, folder, options);
   if (resolved && options.imageIsDefault) options = { ...options, image: undefined };
   for (const w of resolved?.warnings ?? []) ctx.info(`warning: ${formatDiagnostic(w)}`);
   const trusted = options.trustSource === true;
@@ -373,7 +416,12 @@ async function upFrom(
   const runtime = currentRuntime();
   const helperRuntime = containerRuntime(runtime, dirs.cache);
   const dryRun = options.dryRun === true;
-  const { image, build } = await imageOf(resolved, options.image, workspace);
+  const { image: baseImage, build } = await imageOf(resolved, options.image, workspace);
+  const features = resolved && hasFeatures(resolved)
+    ? await featuresFor(ctx, resolved, baseImage, { untrusted: !!record && !trusted, dryRun })
+    : undefined;
+  if (features) resolved = features.resolved;
+  const image = features?.build.tag ?? baseImage;
   const { root } = known ?? await gitFacts(folder);
   const git = root !== undefined;
   const stateDirs = workspaceDirs(dirs.state, workspace);
@@ -419,6 +467,7 @@ async function upFrom(
     ...(resolved ? { resolved } : {}),
     image,
     ...(build ? { build } : {}),
+    ...(features ? { features: features.build } : {}),
     projectPath: folder,
     projectRoot: root ?? folder,
     git,

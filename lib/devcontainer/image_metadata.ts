@@ -53,17 +53,21 @@ export async function imageMetadataEntries(
   return { ...parsed, entries: parsed.entries.map((e) => resolved.substitute(e)) };
 }
 
-/** The merged configuration (the reference's `mergedConfiguration`). */
+/** The merged configuration (the reference's `mergedConfiguration`): the image's entries, the Features', then the config's. */
 export async function mergedConfiguration(
   podman: Podman,
   resolved: ResolvedConfig,
   fs: ConfigFs = denoFs,
+  featureEntries: readonly MetadataEntry[] = [],
 ): Promise<{ merged: Record<string, unknown>; image: string | undefined; warning?: string }> {
   const image = await metadataImage(resolved, fs);
   const found = image ? await imageMetadataEntries(podman, image, resolved) : { entries: [] };
   const merged = mergeConfiguration(
     resolved.configuration,
-    metadataEntries(found.entries, resolved.configuration),
+    metadataEntries(
+      [...found.entries, ...featureEntries.map((e) => resolved.substitute(e))],
+      resolved.configuration,
+    ),
   );
   return { merged, image, ...(found.warning ? { warning: found.warning } : {}) };
 }

@@ -76,6 +76,8 @@ export interface ResolvedConfig {
   config: DevcontainerConfig;
   lifecycle: { steps: LifecycleStep[]; waitFor: HookName };
   devaipod: DevaipodCustomizations;
+  /** Entrypoints the config's Features contribute: run, in order, before the workspace idles. */
+  entrypoints?: string[];
   warnings: Diagnostic[];
   /** Applies this config's local substitution to more values (image metadata). */
   substitute<T>(value: T): T;
@@ -323,22 +325,6 @@ export async function resolveConfigFile(
         ),
       );
     }
-  }
-  // Until Dev Container Features are installed, a config that names some says so, never silently.
-  const features = isObject(raw.features) ? Object.keys(raw.features) : [];
-  if (features.length) {
-    warnings.push(
-      diagnosticAt(
-        doc,
-        ["features"],
-        `features: ${features.join(", ")} ${
-          features.length === 1 ? "is" : "are"
-        } not installed yet: devaipod does not support Dev Container Features yet, and the workspace starts without ${
-          features.length === 1 ? "it" : "them"
-        }`,
-        true,
-      ),
-    );
   }
   for (const dup of duplicateKeys(doc)) {
     warnings.push({

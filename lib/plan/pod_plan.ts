@@ -710,7 +710,11 @@ export function planPod(input: PlanInput): PodPlan {
     ],
     secrets: workspaceSecretRefs,
     ...gpusFor("workspace"),
-    ...(overrideCommand ? { entrypoint: ["/bin/sh", "-c", IDLE_COMMAND] } : {}),
+    ...(overrideCommand
+      ? {
+        entrypoint: ["/bin/sh", "-c", [...(resolved?.entrypoints ?? []), IDLE_COMMAND].join("\n")],
+      }
+      : {}),
     stopTimeoutSeconds: 3,
     ...(runArgs.length ? { extraArgs: runArgs } : {}),
   };

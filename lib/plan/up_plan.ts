@@ -20,6 +20,7 @@ import {
   planPod,
   RUNTIME_PATHS,
 } from "./pod_plan.ts";
+import type { FeatureBuild } from "../features/build_features.ts";
 import type { BuildSpec, ContainerSpec, NetworkSpec, PodSpec } from "./spec.ts";
 
 /** What a step creates: rollback removes it, except volumes (user data) and images (caches). */
@@ -58,6 +59,8 @@ export type Op =
   | { kind: "initialize"; steps: readonly LifecycleStep[]; cwd: string }
   /** The image: pulled when missing, or built from the config's Dockerfile when its tag is. */
   | { kind: "image"; image: string; build?: BuildSpec }
+  /** The config's Features installed over that image, as an image of their own (when missing). */
+  | { kind: "features"; build: FeatureBuild }
   /** Reads the image's PATH and architecture. */
   | { kind: "inspect-image"; image: string }
   /** The agent binary for the image's architecture, from the cache or the registry. */
@@ -195,8 +198,10 @@ export interface UpPlan {
 export interface UpInput extends PlanInput {
   /** The project's root: its git top level, or the folder. */
   projectRoot: string;
-  /** The config's Dockerfile build, when the image is built (its tag is `image`). */
+  /** The config's Dockerfile build, when the image is built (its tag is `image`, or the Features' base). */
   build?: BuildSpec;
+  /** The config's Features: built over `features.base`; `image` is their tag. */
+  features?: FeatureBuild;
   /** `[trusted] secrets`: variable → the user's podman secret. */
   userConfigFile?: string;
   dotfiles?: { url: string; script?: string };
@@ -278,12 +283,21 @@ export function planUp(input: UpInput): UpPlan {
       op: { kind: "initialize", steps: init, cwd: input.projectPath },
     });
   }
+  const baseImage = input.features?.base ?? pod.image;
   add({
     id: "image",
-    title: input.build ? `build ${pod.image}` : `image ${pod.image}`,
-    op: { kind: "image", image: pod.image, ...(input.build ? { build: input.build } : {}) },
+    title: input.build ? `build ${baseImage}` : `image ${baseImage}`,
+    op: { kind: "image", image: baseImage, ...(input.build ? { build: input.build } : {}) },
     counted: true,
   });
+  if (input.features) {
+    add({
+      id: "features",
+      title: `Features ${input.features.features.map((f) => f.userId).join(", ")} → ${pod.image}`,
+      op: { kind: "features", build: input.features },
+      counted: true,
+    });
+  }
   add({
     id: "inspect-image",
     title: "the image's PATH and architecture",

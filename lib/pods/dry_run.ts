@@ -106,6 +106,10 @@ function actionOf(op: Op): string | undefined {
       return `on the host, in ${op.cwd}: ${op.steps.map((s) => commandText(s.command)).join("; ")}`;
     case "image":
       return undefined;
+    case "features":
+      return `over ${op.build.base}, as ${op.build.containerUser ?? "its user"}: ${
+        op.build.features.map((f) => f.userId).join(" → ")
+      }`;
     case "inspect-image":
       return "PATH and Architecture from its config";
     case "agent-binary":

@@ -10,7 +10,9 @@ import { USER_AND_OC } from "../plan/pod_plan.ts";
 import type { PlannedSecret } from "../plan/pod_plan.ts";
 import { linkShimsCommand } from "../plan/shim_links.ts";
 import type { Created, Op, Step } from "../plan/up_plan.ts";
-import type { ContainerSpec, PodSpec } from "../plan/spec.ts";
+import type { BuildSpec, ContainerSpec, PodSpec } from "../plan/spec.ts";
+import type { FeatureBuild } from "../features/build_features.ts";
+import { join } from "node:path";
 import * as p from "../podman/mod.ts";
 import { LABELS } from "../labels.ts";
 import { SYSTEMCTL, systemctlProgram } from "../systemd/systemd.ts";
@@ -38,6 +40,17 @@ export interface StepCommand {
   stdin?: string;
   /** When it runs, if not always (`the image is missing`). */
   when?: string;
+}
+
+/** The `podman build` of a Features image: offline (the base is already here), layer-cached. */
+export function featureBuildSpec(build: FeatureBuild): BuildSpec {
+  return {
+    tag: build.tag,
+    file: join(build.context, "Containerfile"),
+    context: build.context,
+    pull: "never",
+    extraArgs: ["--layers"],
+  };
 }
 
 /** `secret create` of a planned secret, with its value on stdin. */
@@ -130,6 +143,20 @@ export function stepCommands(step: Step, f: Filler): StepCommand[] {
           { command: p.imageExists(op.image) },
           { command: p.imagePull(op.image), when: "the image is not in local storage" },
         ];
+    case "features":
+      return [
+        { command: p.imageExists(op.build.tag) },
+        {
+          command: p.imageInspect(op.build.base),
+          when: "no image has this tag yet (its USER and label shape the Containerfile)",
+        },
+        {
+          command: p.imageBuild(featureBuildSpec(op.build)),
+          when: `no image has this tag yet; ${op.build.context}/Containerfile installs ${
+            op.build.features.map((f) => f.userId).join(", ")
+          } in this order`,
+        },
+      ];
     case "inspect-image":
       return [{ command: p.imageInspect(op.image) }];
     case "secret":

@@ -55,6 +55,7 @@ import { renderQuadlet } from "../quadlet/render.ts";
 import type { Systemd } from "../systemd/systemd.ts";
 import { join } from "node:path";
 import { ensureGatorProgram } from "../gator/bundle.ts";
+import { buildFeatureImage } from "./feature_image.ts";
 import { parseScope } from "../gator/scopes.ts";
 import { scopesFileText } from "../gator/scopes_file.ts";
 import {
@@ -363,6 +364,12 @@ export class Up {
         });
         return true;
       }
+      case "features":
+        return await buildFeatureImage(
+          (command) => this.#run(command),
+          op.build,
+          (title, fn) => progress.step(title, fn),
+        );
       case "inspect-image": {
         const [inspected] = await this.#run(p.imageInspect(op.image));
         const path = inspected?.Config?.Env.find((e) => e.startsWith("PATH="))?.slice(5);

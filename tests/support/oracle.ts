@@ -101,3 +101,42 @@ export async function readConfiguration(
   }
   return JSON.parse(r.stdout);
 }
+
+/**
+ * Keeps the oracle off the internet: with a fresh cached control manifest (no disallowed
+ * Features, no advisories) it does not fetch containers.dev's. Call before each Feature run.
+ */
+export async function seedControlManifest(): Promise<void> {
+  const user = Deno.env.get("USER") ?? Deno.env.get("LOGNAME") ?? "root";
+  const dir = join(Deno.env.get("TMPDIR") ?? "/tmp", `devcontainercli-${user}`);
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, "control-manifest.json"),
+    JSON.stringify({ disallowedFeatures: [], featureAdvisories: [] }),
+  );
+}
+
+/** `devcontainer features publish` of a folder of Features to a registry on `localhost:PORT`. */
+export async function publishFeatures(
+  registry: string,
+  namespace: string,
+  src: string,
+): Promise<void> {
+  if (oracleUnavailable) throw new Error(oracleUnavailable);
+  await seedControlManifest();
+  const r = await run("node", [
+    ORACLE_SCRIPT,
+    "features",
+    "publish",
+    "--registry",
+    registry,
+    "--namespace",
+    namespace,
+    "--log-level",
+    "info",
+    src,
+  ]);
+  if (r.code !== 0) {
+    throw new Error(`features publish failed (exit ${r.code}): ${r.stderr.trim().slice(-800)}`);
+  }
+}
