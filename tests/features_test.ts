@@ -165,7 +165,7 @@ featuresTest(
 );
 
 featuresTest(
-  "features: an option outside its enum is a config error at its line:col; a Feature whose install fails is named, and no image or workspace is left",
+  "features: an option outside its enum is a config error at its line:col; a URL source's capability-adding Feature needs --trust-source; a Feature whose install fails is named, and no image or workspace is left",
   async () => {
     const fr = await startFeatureRegistry();
     const ws = name();
@@ -179,6 +179,18 @@ featuresTest(
         r.stderr,
         /devcontainer\.json:\d+:\d+: features\[".*greet:1"\]: option 'color' of Feature 'greet' is "green"; it must be one of "red", "blue"/,
       );
+
+      // From a URL, a Feature that adds a capability needs --trust-source, like the config's own.
+      const risky = await fr.project(DEV_IMAGE, { [`${fr.collection}/tools:1`]: {} });
+      const refused = await runDevaipod(["up", `file://${risky}`, "--name", ws, "--no-prompt"]);
+      assertEquals(refused.code, 3, refused.stderr);
+      assertMatch(
+        refused.stderr,
+        /the Features of this devcontainer\.json reach into your host:\n  capAdd: SYS_PTRACE/,
+      );
+      assertMatch(refused.stderr, /--trust-source/);
+      assertEquals(await labelled(ws), NOTHING);
+      await purge(ws);
 
       const broken = await fr.project(DEV_IMAGE, { [`${fr.collection}/broken:1`]: {} });
       const { image } = await resolveJson(broken);

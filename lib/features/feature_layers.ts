@@ -117,8 +117,8 @@ export function featuresContainerfile(input: {
     `FROM ${input.base}`,
     "USER root",
     `COPY --chown=root:root devcontainer-features.builtin.env ${builtin}`,
-    `RUN echo "_CONTAINER_USER_HOME=${passwdHome(input.containerUser)}" >> ${builtin} && \\`,
-    `    echo "_REMOTE_USER_HOME=${passwdHome(input.remoteUser)}" >> ${builtin}`,
+    `RUN echo "_CONTAINER_USER_HOME='${passwdHome(input.containerUser)}'" >> ${builtin} && \\`,
+    `    echo "_REMOTE_USER_HOME='${passwdHome(input.remoteUser)}'" >> ${builtin}`,
     "",
   ];
   input.features.forEach((f, i) => {

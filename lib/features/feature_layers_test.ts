@@ -184,7 +184,7 @@ Deno.test("featuresContainerfile()'s first RUN appends the users' home folders t
     assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
     assertEquals(
       await Deno.readTextFile(`${root}/devcontainer-features.builtin.env`),
-      "_CONTAINER_USER_HOME=/root\n_REMOTE_USER_HOME=\n",
+      "_CONTAINER_USER_HOME='/root'\n_REMOTE_USER_HOME=''\n",
     );
   } finally {
     await Deno.remove(root, { recursive: true });
