@@ -7,7 +7,12 @@ import * as p from "../lib/podman/mod.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
 import { startFeatureRegistry } from "./support/feature_registry.ts";
-import { oracleUnavailable, readConfiguration, seedControlManifest } from "./support/oracle.ts";
+import {
+  buildImage,
+  oracleUnavailable,
+  readConfiguration,
+  seedControlManifest,
+} from "./support/oracle.ts";
 import { CI, podmanUnavailable } from "./support/podman_env.ts";
 import { registryUnavailable } from "./support/registry.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
@@ -47,7 +52,7 @@ async function resolveJson(dir: string): Promise<ResolvedJson> {
 }
 
 featuresTest(
-  "features: three registry Features (one only a dependency) and a local one install in the spec's order, in the workspace and the agent; the merged config equals the reference's; a second up needs no registry",
+  "features: three registry Features (one only a dependency) and a local one install in the spec's order, in the workspace and the agent; the merged config and the image's label and environment equal the reference's; a second up needs no registry",
   async () => {
     const fr = await startFeatureRegistry();
     const c = fr.collection;
@@ -143,6 +148,23 @@ featuresTest(
         `${c}/apt-hello:1`,
         "config",
       ]);
+
+      // The reference's own build of the same project: the same label, the same environment.
+      const refImage = `localhost/devaipod-test/features-reference-${first}:latest`;
+      await buildImage(dir, refImage);
+      try {
+        const [ref] = await podman.run(p.imageInspect(refImage));
+        assertEquals(
+          JSON.parse(ref?.Labels["devcontainer.metadata"] ?? "[]"),
+          JSON.parse(built?.Labels["devcontainer.metadata"] ?? "[]"),
+          "devcontainer.metadata",
+        );
+        const env = (i: typeof ref) =>
+          (i?.Config?.Env ?? []).filter((e) => /^(PATH|GREET_HOME)=/.test(e)).sort();
+        assertEquals(env(built), env(ref), "the image's environment");
+      } finally {
+        await podman.run(p.imageRm([refImage], { force: true })).catch(() => {});
+      }
 
       // Offline: no registry, no workspace, no Features image; the cache and the lockfile suffice.
       await fr.registry.close();

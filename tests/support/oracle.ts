@@ -140,3 +140,22 @@ export async function publishFeatures(
     throw new Error(`features publish failed (exit ${r.code}): ${r.stderr.trim().slice(-800)}`);
   }
 }
+
+/** `devcontainer build --docker-path podman` of a folder into `imageName`. */
+export async function buildImage(folder: string, imageName: string): Promise<void> {
+  if (oracleUnavailable) throw new Error(oracleUnavailable);
+  await seedControlManifest();
+  const r = await run("node", [
+    ORACLE_SCRIPT,
+    "build",
+    "--workspace-folder",
+    folder,
+    "--docker-path",
+    "podman",
+    "--image-name",
+    imageName,
+  ]);
+  if (r.code !== 0) {
+    throw new Error(`devcontainer build failed (exit ${r.code}): ${r.stderr.trim().slice(-800)}`);
+  }
+}
