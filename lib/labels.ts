@@ -9,6 +9,10 @@ export const LABELS = {
   role: "io.devaipod.role",
   /** The host path of the project. */
   project: "io.devaipod.project",
+  /** A multi-project workspace's further projects: JSON `[{name, source}]` (the pod's label). */
+  projects: "io.devaipod.projects",
+  /** Which further project a volume holds (its name under /workspaces). */
+  projectName: "io.devaipod.project-name",
   /** Hash of the resolved configuration the object was made from. */
   configHash: "io.devaipod.config-hash",
   /** The devaipod version that made it. */

@@ -12,6 +12,9 @@
  * the same podman commands and against `devcontainer up`, `list` with 50 workspaces. And the
  * Kubernetes backend (scripts/bench_kube.ts; `--no-kube` skips it): `up --backend kube` against
  * `kubectl apply`, `list` of 50 kube workspaces against `kubectl get pods`, on a real API server.
+ * And Dev Container Features (scripts/bench_features.ts; `--no-features` skips them): a warm `up`
+ * with Features against `up` of the same image without, and a cold `features resolve` against the
+ * reference's `devcontainer features resolve-dependencies`, on a registry on loopback.
  *
  * Baselines: `podman version`, and `podman info` (what the doctor waits on). Measured:
  * `devaipod --version`, `devaipod doctor --json --no-run`
@@ -32,6 +35,7 @@ import { benchGator } from "./bench_gator.ts";
 import { benchKube } from "./bench_kube.ts";
 import type { SshBenchRow } from "./bench_ssh.ts";
 import type { ProxyBenchRow } from "./bench_proxy.ts";
+import type { FeaturesRow } from "./bench_features.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -239,10 +243,35 @@ if (import.meta.main) {
     ? []
     : await benchSsh(runs, (l) => console.error(`ssh: ${l}`));
 
+  let featuresRows: FeaturesRow[] = [];
+  let formatFeaturesRow: ((r: FeaturesRow) => string) | undefined;
+  if (!Deno.args.includes("--no-features")) {
+    // Imported only here: loading it probes for the registry program.
+    const features = await import("./bench_features.ts");
+    formatFeaturesRow = features.formatFeaturesRow;
+    if (features.featuresUnavailable) {
+      console.error(`skipping the Features benchmarks: ${features.featuresUnavailable}`);
+    } else {
+      featuresRows = await features.benchFeatures(
+        runs,
+        source,
+        (l) => console.error(`features: ${l}`),
+      );
+    }
+  }
+
   if (json) {
     console.log(
       JSON.stringify(
-        { runs, rows, config: configRows, pods: podsRows, proxy: proxyRows, ssh: sshRows },
+        {
+          runs,
+          rows,
+          config: configRows,
+          pods: podsRows,
+          proxy: proxyRows,
+          ssh: sshRows,
+          features: featuresRows,
+        },
         null,
         2,
       ),
@@ -290,6 +319,10 @@ if (import.meta.main) {
         `${r.name}: ${r.value}${r.goal ? ` (goal ${r.goal}: ${r.met ? "met" : "MISSED"})` : ""}`,
       );
     }
+  }
+  if (!json && featuresRows.length && formatFeaturesRow) {
+    console.log("");
+    for (const r of featuresRows) console.log(formatFeaturesRow(r));
   }
 }
 

@@ -208,7 +208,7 @@ featuresTest(
       assertEquals(refused.code, 3, refused.stderr);
       assertMatch(
         refused.stderr,
-        /the Features of this devcontainer\.json reach into your host:\n  capAdd: SYS_PTRACE/,
+        /the Features of this devcontainer\.json reach into your host:\n {2}capAdd: SYS_PTRACE/,
       );
       assertMatch(refused.stderr, /--trust-source/);
       assertEquals(await labelled(ws), NOTHING);

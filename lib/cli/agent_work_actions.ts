@@ -26,6 +26,7 @@ export function diffJson({ work, report }: AgentDiff): Record<string, unknown> {
       : null;
   return {
     workspace: work.workspace,
+    project: work.project ?? null,
     branch: work.branch,
     base: work.base ?? null,
     commit: report.tip,
@@ -44,9 +45,12 @@ export function diffJson({ work, report }: AgentDiff): Record<string, unknown> {
 export async function diffAction(
   ctx: CliContext,
   name: string,
-  options: { stat?: boolean; json?: boolean },
+  options: { stat?: boolean; json?: boolean; project?: string },
 ): Promise<void> {
-  const found = await agentDiff(ctx.podman, name, { stat: options.stat === true });
+  const found = await agentDiff(ctx.podman, name, {
+    stat: options.stat === true,
+    ...(options.project !== undefined ? { project: options.project } : {}),
+  });
   if (options.json) return ctx.json(diffJson(found));
   const { work, report } = found;
   const shown = (text: string) => ctx.deps.io.stdoutIsTerminal ? forTerminal(text) : text;
@@ -101,6 +105,7 @@ export async function diffAction(
 export function fetchJson(f: AgentFetch): Record<string, unknown> {
   return {
     workspace: f.work.workspace,
+    project: f.work.project ?? null,
     branch: f.work.branch,
     ref: f.ref,
     commit: f.commit,
@@ -115,9 +120,9 @@ export function fetchJson(f: AgentFetch): Record<string, unknown> {
 export async function fetchAction(
   ctx: CliContext,
   name: string,
-  options: { json?: boolean },
+  options: { json?: boolean; project?: string },
 ): Promise<void> {
-  const f = await agentFetch(ctx.podman, name);
+  const f = await agentFetch(ctx.podman, name, options.project);
   if (options.json) return ctx.json(fetchJson(f));
   const ws = f.work.workspace;
   const remote = f.ref.replace(/^refs\/remotes\//, "");

@@ -39,6 +39,7 @@ Deno.test("diffJson() is the documented shape, patch or stat, nulls for the unkn
     }),
     {
       workspace: "demo",
+      project: null,
       branch: "devaipod/demo",
       base: A,
       commit: B,
@@ -82,6 +83,7 @@ Deno.test("fetchJson() is the documented shape", () => {
     }),
     {
       workspace: "demo",
+      project: null,
       branch: "devaipod/demo",
       ref: "refs/remotes/agent/devaipod/demo",
       commit: B,

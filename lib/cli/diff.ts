@@ -14,6 +14,10 @@ export function diffCommand(ctx: CliContext): CommandUnknownOpts {
       "workspace name (the devaipod- prefix is optional; a unique prefix will do)",
     )
     .option("--stat", "files and line counts only (git diff --stat)")
+    .option(
+      "--project <name>",
+      "a further project of the workspace (its folder's name under /workspaces)",
+    )
     .option("--json", "print the commits and changes as JSON on stdout")
     .addHelpText(
       "after",

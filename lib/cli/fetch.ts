@@ -13,6 +13,10 @@ export function fetchCommand(ctx: CliContext): CommandUnknownOpts {
       "<name>",
       "workspace name (the devaipod- prefix is optional; a unique prefix will do)",
     )
+    .option(
+      "--project <name>",
+      "a further project of the workspace (its folder's name under /workspaces)",
+    )
     .option("--json", "print the fetched ref and commit as JSON on stdout")
     .addHelpText(
       "after",

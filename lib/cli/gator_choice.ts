@@ -21,6 +21,8 @@ export interface GatorFacts {
   flag?: string[] | boolean;
   /** The URL the workspace came from (a clone or a pull request). */
   sourceUrl?: string;
+  /** The URLs of a multi-project workspace's further projects (git URLs). */
+  projectUrls?: readonly string[];
   /** Whether the agent is behind the proxy (the gator lives on its internal network). */
   isolated: boolean;
   /** The backend: the gator runs with podman only, for now. */
@@ -49,9 +51,16 @@ export function chooseGator(f: GatorFacts): GatorDecision {
   if (f.flag === false) return { on: false, warnings: [] };
   const flagScopes = Array.isArray(f.flag) ? f.flag.map((s) => parseScope(s, "--gator")) : [];
   if (table?.enabled === false && !flagScopes.length) return { on: false, warnings: [] };
+  // The first source's endpoint; every project's repository gets its automatic scopes.
   const auto = autoScopes(f.sourceUrl, f.user.forges ?? {}, KNOWN_FORGES);
+  const projectScopes = (f.projectUrls ?? []).flatMap((url) =>
+    autoScopes(url, f.user.forges ?? {}, KNOWN_FORGES).scopes
+  );
   const scopes = addScopes(
-    addScopes(configScopes(table, `${f.userPath}: ${tableName}`), auto.scopes),
+    addScopes(
+      addScopes(configScopes(table, `${f.userPath}: ${tableName}`), auto.scopes),
+      projectScopes,
+    ),
     flagScopes,
   );
   if (!scopes.length && table?.enabled !== true) return { on: false, warnings: [] };

@@ -89,3 +89,21 @@ Deno.test("chooseGator(): without isolation or on another backend, --gator is an
   const bad = assertThrows(() => chooseGator(facts({ flag: ["github:octo=read"] })), UsageError);
   assertEquals(bad.message.startsWith("--gator: invalid scope 'github:octo=read'"), true);
 });
+
+Deno.test("chooseGator(): each further project's repository gets its automatic scopes too", () => {
+  assertEquals(
+    scopes(facts({
+      sourceUrl: PR,
+      projectUrls: ["https://github.com/octo/lib", "https://gitlab.com/grp/docs.git"],
+      user: TOKEN,
+    })),
+    [
+      "github:octo/demo=read,create-draft",
+      "github:octo/demo#2=pending-review",
+      "github:octo/lib=read,create-draft",
+      "gitlab:grp/docs=read,create-draft",
+    ],
+  );
+  // A folder project brings none.
+  assertEquals(scopes(facts({ sourceUrl: "/a/folder", projectUrls: [] })), "off");
+});

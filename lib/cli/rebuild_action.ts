@@ -80,6 +80,7 @@ export async function rebuildAction(
   await upAction(ctx, project, task, {
     ...(target.recorded ? { recorded: target.recorded } : {}),
     ...(target.trustSource ? { trustSource: true } : {}),
+    ...(target.projects.length ? { projects: target.projects } : {}),
     name: workspace,
     ...(image ? { image } : {}),
     ...(configFile ? { devcontainer: configFile } : {}),

@@ -1,4 +1,4 @@
-/** `devaipod up [SOURCE] [TASK]`: a workspace pod with a sandboxed agent beside it. */
+/** `devaipod up [SOURCE] [SOURCE…] [TASK]`: a workspace pod with a sandboxed agent beside it. */
 import { Command, Option } from "@commander-js/extra-typings";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { UsageError } from "../errors.ts";
@@ -15,7 +15,10 @@ export function upCommand(ctx: CliContext): CommandUnknownOpts {
       "project folder, git URL (https, ssh, git@host:o/r, file://) or pull/merge request URL",
       ".",
     )
-    .argument("[task]", "the agent's first prompt (stored with the workspace)")
+    .argument(
+      "[more...]",
+      "more projects for the same workspace (folders or git URLs), then the agent's first prompt (stored with the workspace)",
+    )
     .option(
       "--name <name>",
       "workspace name (default: the project's folder name and a short suffix)",
@@ -88,8 +91,18 @@ export function upCommand(ctx: CliContext): CommandUnknownOpts {
           return String(n);
         }),
     )
-    .action(async (path, task, options) => {
-      const { upAction } = await import("./up_action.ts");
-      await upAction(ctx, path, task, { ...options, readyTimeout: Number(options.readyTimeout) });
+    .action(async (path, more, options) => {
+      const [{ upAction }, { splitProjectsAndTask }] = await Promise.all([
+        import("./up_action.ts"),
+        import("./projects.ts"),
+      ]);
+      const { projects, task } = await splitProjectsAndTask(more, ctx.deps.cwd(), {});
+      await upAction(ctx, path, task, {
+        ...options,
+        readyTimeout: Number(options.readyTimeout),
+        ...(projects.length
+          ? { projects: projects.map((source) => ({ source, from: "cli" as const })) }
+          : {}),
+      });
     });
 }

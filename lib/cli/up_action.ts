@@ -2,7 +2,7 @@
 import type { AgentProfile } from "../agents/profiles.ts";
 import { parseJsonc } from "../devcontainer/jsonc.ts";
 import { chooseAgent } from "../agents/choose.ts";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { resolveDevcontainer } from "../devcontainer/resolve.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
 import {
@@ -54,6 +54,8 @@ import { materialiseRuntime } from "../runtime_cache.ts";
 import type { CliContext } from "./context.ts";
 import { Progress } from "../util/progress.ts";
 import { configFeatures, hasFeatures, saveLockfile } from "../features/config_features.ts";
+import { prepareProjects } from "./projects.ts";
+import type { ProjectSource } from "../pods/projects_label.ts";
 import type { ConfigFeatures } from "../features/config_features.ts";
 import * as p from "../podman/mod.ts";
 import { processUid, quadletHost } from "../quadlet/install.ts";
@@ -100,6 +102,8 @@ export interface UpOptions {
   agent?: string;
   /** `--gator SCOPE…` (more scopes for the gator), or false for `--no-gator`. */
   gator?: string[] | boolean;
+  /** Further projects named on the command line (`rebuild` passes back the recorded ones). */
+  projects?: ProjectSource[];
 }
 
 const KUBE_ONLY = ["context", "namespace", "storage", "cpu", "memory", "registry"] as const;
@@ -153,6 +157,11 @@ export async function upAction(
       throw new UsageError("--dry-run with --backend kube: the objects are what `render` prints", {
         hint: "devaipod render SOURCE --target kube",
       });
+    }
+    if (options.projects?.length) {
+      throw new UsageError(
+        "--backend kube takes one project: a workspace of several runs with the podman backend",
+      );
     }
     if (task !== undefined) {
       throw new UsageError("--backend kube takes no task yet: the agent is not reached from here", {
@@ -425,6 +434,26 @@ async function upFrom(
   const { root } = known ?? await gitFacts(folder);
   const git = root !== undefined;
   const stateDirs = workspaceDirs(dirs.state, workspace);
+  // Further projects: the command line's, then customizations.devaipod.projects.
+  const projectSources: ProjectSource[] = [
+    ...(options.projects ?? []),
+    ...(resolved?.devaipod.projects ?? []).map((source) => ({ source, from: "config" as const })),
+  ];
+  if (projectSources.length && options.backend === "quadlet") {
+    throw new UsageError(
+      "--backend quadlet takes one project: a workspace of several runs with the podman backend",
+    );
+  }
+  const projects = projectSources.length
+    ? await prepareProjects(projectSources, {
+      folder,
+      stateRoot: stateDirs.root,
+      taken: basename(root ?? folder),
+      dryRun,
+      forges: user.forges ?? {},
+      note: (l) => ctx.err(`  ${l}`),
+    })
+    : [];
   const host = quadletHost(ctx.deps.env, processUid());
   const { profile, chosen } = await chosenAgent(options.agent, resolved, user, userPath);
   if (user.agent?.version && profile.name !== "opencode") {
@@ -438,6 +467,8 @@ async function upFrom(
     userPath,
     ...(options.gator !== undefined ? { flag: options.gator } : {}),
     ...(record ? { sourceUrl: record.url } : {}),
+    projectUrls: projects.map((p) => p.source.slice(p.source.indexOf(":") + 1))
+      .filter((url) => parseSource(url, user.forges ?? {}).kind === "git"),
     isolated: options.networkIsolation === "on",
     backend: quadlet ? "quadlet" : options.backend === "kube" ? "kube" : "podman",
   });
@@ -471,6 +502,7 @@ async function upFrom(
     projectPath: folder,
     projectRoot: root ?? folder,
     git,
+    ...(projects.length ? { projects } : {}),
     hostEnv: secretEnv,
     ...(injected ? { agentBinary: bind("agent.binary") } : {}),
     shimsDir: stateDirs.shims,

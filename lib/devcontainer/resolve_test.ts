@@ -257,7 +257,7 @@ Deno.test("resolve: an unknown customizations.devaipod key is a located warning,
       "}",
     ].join("\n"),
   });
-  const known = "agent, agentBinary, envAllowlist, allowedDomains, nestedContainers, gpu";
+  const known = "agent, agentBinary, envAllowlist, allowedDomains, nestedContainers, projects, gpu";
   assertEquals(r.warnings, [
     {
       message:

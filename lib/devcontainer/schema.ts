@@ -119,6 +119,11 @@ export const DevaipodCustomizationsSchema = z.object({
    */
   nestedContainers: z.boolean().optional(),
   /**
+   * More projects in the same workspace: folders (relative to this project's) or git URLs, each
+   * at /workspaces/NAME with a volume and an agent clone of its own.
+   */
+  projects: z.array(z.string().min(1, "expected a folder or a git URL")).optional(),
+  /**
    * GPUs: `true`, `false`, `"auto"` (when the host has one), or `{enabled, target}` with target
    * `agent` (default), `workspace` or `all`; over the user config's `[gpu]`.
    */

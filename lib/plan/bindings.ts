@@ -25,8 +25,33 @@ export const BINDINGS = {
   "user.oc": "whether the image has its own oc ('oc' or 'none')",
 } as const;
 
+/** The copy bindings of a workspace's further project NAME: `copy.work:NAME` and the like. */
+export type ProjectBindingName = `${"copy.commit" | "copy.work" | "copy.agent"}:${string}`;
+
 /** The name of a binding. */
-export type BindingName = keyof typeof BINDINGS;
+export type BindingName = keyof typeof BINDINGS | ProjectBindingName;
+
+/** What a binding holds, for the dry-run's legend. */
+export function bindingLegend(name: BindingName): string {
+  if (name in BINDINGS) return BINDINGS[name as keyof typeof BINDINGS];
+  const [base = "", project] = name.split(":");
+  const legend = BINDINGS[base as keyof typeof BINDINGS] ?? name;
+  return `${legend} (project ${project})`;
+}
+
+/** The copy bindings of a project: the first one's plain names, a further one's with `:NAME`. */
+export function copyBindings(project?: string): {
+  commit: BindingName;
+  work: BindingName;
+  agent: BindingName;
+} {
+  const suffix = project === undefined ? "" : `:${project}`;
+  return {
+    commit: `copy.commit${suffix}` as BindingName,
+    work: `copy.work${suffix}` as BindingName,
+    agent: `copy.agent${suffix}` as BindingName,
+  };
+}
 
 /** Every binding's value, once produced. */
 export type BindingValues = Partial<Record<BindingName, string>>;

@@ -28,6 +28,7 @@ import {
   bind,
   type BindingValues,
   bindNumber,
+  copyBindings,
   type Named,
   type Planned,
   t,
@@ -204,6 +205,33 @@ export interface PlannedVolume {
   role: typeof ROLES.workspaceVolume | typeof ROLES.agentHome | typeof ROLES.agentWork;
 }
 
+/** A further project of a multi-project workspace, as `up` is given it. */
+export interface ProjectInput {
+  /** Its folder under /workspaces (unique in the workspace). */
+  name: string;
+  /** Its folder on the host (for a git URL, the clone devaipod made). */
+  root: string;
+  /** Whether it is a git repository (then the agent gets a branch of its own in its clone). */
+  git: boolean;
+  /** What the user named: a path or a git URL (kept for `rebuild`). */
+  source: string;
+}
+
+/** A further project in the plan: its volumes and where they are mounted. */
+export interface PlannedProject extends ProjectInput {
+  /** Where both containers see it: `/workspaces/NAME`. */
+  target: string;
+  workVolume: string;
+  agentVolume: string;
+  /** Where the workspace sees the agent's clone of it, read-only. */
+  agentTree: string;
+}
+
+/** Where a further project's agent clone is, read-only, in the workspace container. */
+export function agentTreeOf(project: string): string {
+  return `${AGENT_TREE}-projects/${project}`;
+}
+
 /** Everything `up` creates, in order. */
 export interface PodPlan {
   /** The workspace name without the `devaipod-` prefix. */
@@ -223,6 +251,8 @@ export interface PodPlan {
   agentWorkVolume: string;
   /** The branch of the agent's clone: {@link agentBranch}. */
   agentBranch: string;
+  /** A multi-project workspace's further projects (each with its two volumes). */
+  projects: PlannedProject[];
   workspaceContainer: Named<ContainerSpec>;
   agentContainer: Named<ContainerSpec>;
   /** The agent profile's name, its mode, and for a CLI agent how a task runs and how it attaches. */
@@ -284,6 +314,8 @@ export interface PlanInput {
   imagePath?: string | Template;
   /** Whether the project is a git repository (default true): the agent's clone records its base. */
   git?: boolean;
+  /** Further projects, each at /workspaces/NAME with a volume and an agent clone of its own. */
+  projects?: readonly ProjectInput[];
   task?: string;
   /** Extra variables the agent may receive (user config; devcontainer.json's are added). */
   envAllowlist?: readonly string[];
@@ -524,7 +556,31 @@ export function planPod(input: PlanInput): PodPlan {
       ...(input.git === false ? {} : { [LABELS.agentBase]: AGENT_BASE }),
     },
   };
-  const volumes = [workVolume, homeVolume, agentWork];
+  const projects: PlannedProject[] = (input.projects ?? []).map((p) => ({
+    ...p,
+    target: `/workspaces/${p.name}`,
+    workVolume: `${name}-work-${p.name}`,
+    agentVolume: `${agentWorkVolume(workspace)}-${p.name}`,
+    agentTree: agentTreeOf(p.name),
+  }));
+  const projectVolumes: PlannedVolume[] = projects.flatMap((p) => [
+    {
+      name: p.workVolume,
+      role: ROLES.workspaceVolume,
+      labels: { ...base, [LABELS.role]: ROLES.workspaceVolume, [LABELS.projectName]: p.name },
+    },
+    {
+      name: p.agentVolume,
+      role: ROLES.agentWork,
+      labels: {
+        ...base,
+        [LABELS.role]: ROLES.agentWork,
+        [LABELS.projectName]: p.name,
+        ...(p.git ? { [LABELS.agentBase]: bind(copyBindings(p.name).commit) } : {}),
+      },
+    },
+  ]);
+  const volumes = [workVolume, homeVolume, ...projectVolumes, agentWork];
   const profile = input.agent ?? OPENCODE_PROFILE;
   const cli = profile.mode === "cli";
   // The gator lives on the internal network: without the proxy's isolation there is none.
@@ -619,6 +675,13 @@ export function planPod(input: PlanInput): PodPlan {
       ...base,
       [LABELS.role]: ROLES.pod,
       [LABELS.project]: input.projectPath,
+      ...(projects.length
+        ? {
+          [LABELS.projects]: JSON.stringify(
+            projects.map((p) => ({ name: p.name, source: p.source })),
+          ),
+        }
+        : {}),
       [LABELS.image]: input.image,
       ...(resolved ? { [LABELS.configFile]: resolved.configFile } : {}),
       [LABELS.version]: VERSION,
@@ -703,6 +766,10 @@ export function planPod(input: PlanInput): PodPlan {
     mounts: [
       workspaceVolumeMount,
       agentTreeMount,
+      ...projects.flatMap((p): Mount[] => [
+        { type: "volume", source: p.workVolume, target: p.target },
+        { type: "volume", source: p.agentVolume, target: p.agentTree, readonly: true },
+      ]),
       ...(cli ? [] : agentBinaryMount),
       { type: "bind", source: input.shimsDir, target: SHIMS_DIR, readonly: true },
       ...(input.helperRuntime ? runtimeMounts(input.helperRuntime) : []),
@@ -787,6 +854,12 @@ export function planPod(input: PlanInput): PodPlan {
     // Never the human's tree: the agent cannot write what the workspace later runs.
     mounts: [
       agentWorkMount,
+      ...projects.map((p): Mount => ({
+        type: "volume",
+        source: p.agentVolume,
+        target: p.target,
+        chown: true,
+      })),
       { type: "volume", source: homeVolume.name, target: AGENT_HOME },
       ...agentBinaryMount,
     ],
@@ -864,6 +937,7 @@ export function planPod(input: PlanInput): PodPlan {
     workspaceVolume: workVolume.name,
     agentWorkVolume: agentWork.name,
     agentBranch: agentBranch(workspace),
+    projects,
     forwardPorts,
     workspaceContainer,
     agentContainer,

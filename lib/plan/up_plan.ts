@@ -10,7 +10,7 @@ import type { HookName } from "../devcontainer/schema.ts";
 import { hooksFor } from "../devcontainer/lifecycle.ts";
 import type { BindingName, Planned } from "./bindings.ts";
 import { containerServices, quadletService } from "./quadlet_names.ts";
-import { bind, needs, t } from "./bindings.ts";
+import { bind, copyBindings, needs, t } from "./bindings.ts";
 import type { PlanInput, PlannedSecret, PlannedVolume, PodPlan } from "./pod_plan.ts";
 import type { GatorRuntime } from "./gator_plan.ts";
 import {
@@ -92,6 +92,8 @@ export type Op =
     workVolume: string;
     agentVolume: string;
     image: string;
+    /** A further project of the workspace: its name (its copy's bindings end in `:NAME`). */
+    project?: string;
   }
   /** Fills a volume from an archive the copy made. */
   | { kind: "import"; volume: string; archive: Planned<string> }
@@ -332,7 +334,12 @@ export function planUp(input: UpInput): UpPlan {
     });
   }
   const agentWork = pod.volumes.find((v) => v.name === pod.agentWorkVolume);
-  for (const volume of pod.volumes.filter((v) => v !== agentWork)) {
+  // The agents' clones are made once their base commit is known (after the copies).
+  const agentClones = new Set([
+    pod.agentWorkVolume,
+    ...pod.projects.map((project) => project.agentVolume),
+  ]);
+  for (const volume of pod.volumes.filter((v) => !agentClones.has(v.name))) {
     add({
       id: `volume ${volume.name}`,
       title: `volume ${volume.name}`,
@@ -380,6 +387,51 @@ export function planUp(input: UpInput): UpPlan {
       counted: true,
     });
   }
+  // Further projects: copied like the first, into volumes of their own (made before the copy).
+  for (const project of pod.projects) {
+    const names = copyBindings(project.name);
+    add({
+      id: `copy ${project.name}`,
+      title: `copy project ${project.name} (${project.git ? "git clone of HEAD" : "files"})`,
+      op: {
+        kind: "copy",
+        root: project.root,
+        git: project.git,
+        branch: pod.agentBranch,
+        workVolume: project.workVolume,
+        agentVolume: project.agentVolume,
+        image: pod.image,
+        project: project.name,
+      },
+      produces: [names.commit, names.work, names.agent],
+    });
+    const clone = pod.volumes.find((v) => v.name === project.agentVolume);
+    if (clone) {
+      add({
+        id: `volume ${clone.name}`,
+        title: `volume ${clone.name} (the agent's clone of ${project.name})`,
+        op: { kind: "volume", volume: clone },
+        creates: { kind: "volume", name: clone.name },
+        when: names.agent,
+        counted: true,
+      });
+    }
+    for (
+      const [volume, archive] of [[project.workVolume, names.work], [
+        project.agentVolume,
+        names.agent,
+      ]] as const
+    ) {
+      add({
+        id: `import ${volume}`,
+        title: `fill ${volume}`,
+        op: { kind: "import", volume, archive: bind(archive) },
+        when: archive,
+        group: "imports",
+        counted: true,
+      });
+    }
+  }
   const iso = pod.isolation;
   const quadlet = input.quadlet;
   if (iso) {
@@ -413,13 +465,22 @@ export function planUp(input: UpInput): UpPlan {
     "net.linkProxy",
     "net.pod",
   ];
-  const chown = (): void =>
+  const chown = (): void => {
     add({
       id: "chown",
       title: "hand the project to the workspace user",
       op: { kind: "chown", container: ws, target: pod.workspaceMountTarget, owner: AGENT_USER },
       when: "copy.work",
     });
+    for (const project of pod.projects) {
+      add({
+        id: `chown ${project.name}`,
+        title: `hand project ${project.name} to the workspace user`,
+        op: { kind: "chown", container: ws, target: project.target, owner: AGENT_USER },
+        when: copyBindings(project.name).work,
+      });
+    }
+  };
   const ocShim = (): void =>
     add({
       id: "shims oc",

@@ -358,3 +358,49 @@ Deno.test("planUp() with opencode chosen explicitly plans what the default plans
   assertEquals(opOf(chosen.steps, "task", "task"), opOf(plain.steps, "task", "task"));
   assertEquals(chosen.pod.pod.labels?.["io.devaipod.agent"], "opencode");
 });
+
+Deno.test("planUp() gives each further project two volumes, a copy of its own, and mounts at /workspaces/NAME", () => {
+  const plan = planUp(upInput({
+    projects: [
+      { name: "lib", root: "/src/lib", git: true, source: "cli:/src/lib" },
+      { name: "notes", root: "/src/notes", git: false, source: "config:/src/notes" },
+    ],
+  }));
+  const copy = opOf(plan.steps, "copy lib", "copy");
+  assertEquals(
+    [copy.root, copy.workVolume, copy.agentVolume, copy.project],
+    ["/src/lib", "devaipod-proj-ab12-work-lib", "devaipod-proj-ab12-agent-work-lib", "lib"],
+  );
+  assertEquals(step(plan.steps, "copy lib").produces, [
+    "copy.commit:lib",
+    "copy.work:lib",
+    "copy.agent:lib",
+  ]);
+  // The agent's clone is made once its base is known; the imports and the hand-over wait too.
+  const ids = plan.steps.map((s) => s.id);
+  assert(ids.indexOf("volume devaipod-proj-ab12-agent-work-lib") > ids.indexOf("copy lib"));
+  assertEquals(step(plan.steps, "volume devaipod-proj-ab12-agent-work-lib").when, "copy.agent:lib");
+  assertEquals(step(plan.steps, "import devaipod-proj-ab12-work-notes").when, "copy.work:notes");
+  assertEquals(step(plan.steps, "chown notes").when, "copy.work:notes");
+  const ws = placeholders(plan.pod.workspaceContainer);
+  const agent = placeholders(plan.pod.agentContainer);
+  const mounts = (c: typeof ws) =>
+    (c.mounts ?? []).flatMap((m) =>
+      m.type === "tmpfs" ? [] : [`${m.source}:${m.target}${m.readonly ? ":ro" : ""}`]
+    );
+  assert(mounts(ws).includes("devaipod-proj-ab12-work-lib:/workspaces/lib"));
+  assert(mounts(ws).includes("devaipod-proj-ab12-agent-work-lib:/devaipod/agent-projects/lib:ro"));
+  assert(mounts(agent).includes("devaipod-proj-ab12-agent-work-lib:/workspaces/lib"));
+  assertEquals(
+    mounts(agent).filter((m) => m.includes("-work-") && !m.includes("agent-work")),
+    [],
+    "the agent never mounts a human's tree",
+  );
+  // The agent's clone of a folder records no base commit.
+  const notesClone = plan.pod.volumes.find((v) => v.name === "devaipod-proj-ab12-agent-work-notes");
+  assertEquals(notesClone?.labels["io.devaipod.agent-base"], undefined);
+  assertEquals(
+    JSON.parse(plan.pod.pod.labels?.["io.devaipod.projects"] as string),
+    [{ name: "lib", source: "cli:/src/lib" }, { name: "notes", source: "config:/src/notes" }],
+  );
+});

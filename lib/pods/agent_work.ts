@@ -11,9 +11,10 @@ import {
   EnvironmentError,
   FailedError,
   NotFoundError,
+  UsageError,
 } from "../errors.ts";
 import { LABELS, ROLES } from "../labels.ts";
-import { AGENT_TREE, agentBranch } from "../plan/pod_plan.ts";
+import { AGENT_TREE, agentBranch, agentTreeOf } from "../plan/pod_plan.ts";
 import type { Podman } from "../podman/driver.ts";
 import { containerExec, containerInspect } from "../podman/container.ts";
 import type { ContainerInspect, ContainerListEntry } from "../podman/schemas.ts";
@@ -50,15 +51,22 @@ export interface AgentWork {
   repository: string;
   /** The agent's work volume. */
   volume: string;
+  /** A further project's name (its clone is read at its own place), or absent for the first. */
+  project?: string;
+  /** Where the workspace sees this clone (default {@link AGENT_TREE}). */
+  tree?: string;
 }
 
 /** The mount of the agent's clone in an inspected workspace container, and the human's tree. */
 export function agentMounts(
   inspected: ContainerInspect,
   pod: string,
+  project?: string,
 ): { volume?: string; repository?: string } {
-  const agent = inspected.Mounts.find((m) => m.Destination === AGENT_TREE && m.Type === "volume");
-  const work = inspected.Mounts.find((m) => m.Type === "volume" && m.Name === `${pod}-work`);
+  const tree = project === undefined ? AGENT_TREE : agentTreeOf(project);
+  const agent = inspected.Mounts.find((m) => m.Destination === tree && m.Type === "volume");
+  const workName = project === undefined ? `${pod}-work` : `${pod}-work-${project}`;
+  const work = inspected.Mounts.find((m) => m.Type === "volume" && m.Name === workName);
   const repository = work?.Destination ?? (inspected.Config.WorkingDir || undefined);
   return {
     ...(agent?.Name ? { volume: agent.Name } : {}),
@@ -69,6 +77,18 @@ export function agentMounts(
 /** The user the workspace's sessions run as: its remoteUser label, else the container's user. */
 export function workspaceUser(inspected: ContainerInspect): string | undefined {
   return inspected.Config.Labels[LABELS.remoteUser] || inspected.Config.User || undefined;
+}
+
+/** The names of a workspace's further projects, from its pod's label. */
+export function projectNames(label: string | undefined): string[] {
+  try {
+    const list = JSON.parse(label ?? "[]") as { name?: unknown }[];
+    return Array.isArray(list)
+      ? list.flatMap((p) => typeof p?.name === "string" ? [p.name] : [])
+      : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Why a workspace's agent clone cannot be read now. */
@@ -83,11 +103,22 @@ export async function locateAgentWork(
   podman: Podman,
   name: string,
   verb: string,
+  project?: string,
 ): Promise<AgentWork> {
   const pod = await findWorkspace(podman, name);
   const workspace = pod.Labels[LABELS.workspace] ?? pod.Name;
+  if (project !== undefined) {
+    const names = projectNames(pod.Labels[LABELS.projects]);
+    if (!names.includes(project)) {
+      throw new UsageError(
+        `workspace '${workspace}' has no project '${project}'${
+          names.length ? ` (its further projects: ${names.join(", ")})` : " (it has one project)"
+        }`,
+      );
+    }
+  }
   const container = (await workspaceContainers(podman, workspace)).get(ROLES.workspace);
-  const found = await locate(podman, workspace, pod.Name, container);
+  const found = await locate(podman, workspace, pod.Name, container, project);
   if ("problem" in found) throw problemError(found.problem, workspace, verb);
   return found.work;
 }
@@ -97,12 +128,13 @@ async function locate(
   workspace: string,
   pod: string,
   container: ContainerListEntry | undefined,
+  project?: string,
 ): Promise<{ work: AgentWork } | { problem: Problem }> {
   if (!container) return { problem: "no-container" };
   if (container.State !== "running") return { problem: "stopped" };
   const [inspected] = await podman.run(containerInspect(container.Id));
   if (!inspected) return { problem: "no-container" };
-  const { volume, repository } = agentMounts(inspected, pod);
+  const { volume, repository } = agentMounts(inspected, pod, project);
   if (!volume) return { problem: "old-layout" };
   const [labels] = await podman.run(volumeInspect(volume));
   const base = labels?.Labels[LABELS.agentBase];
@@ -116,6 +148,7 @@ async function locate(
       ...(base && isObjectId(base) ? { base } : {}),
       repository: repository ?? "/",
       volume,
+      ...(project !== undefined ? { project, tree: agentTreeOf(project) } : {}),
     },
   };
 }
@@ -159,6 +192,7 @@ async function runReaderRaw(
         nonce,
         ...(work.base ? { base: work.base } : {}),
         ...(mode === "fetch" ? { target: work.repository } : {}),
+        ...(work.tree ? { tree: work.tree } : {}),
       }),
     }),
     { timeoutMs },
@@ -250,9 +284,9 @@ export interface AgentDiff {
 export async function agentDiff(
   podman: Podman,
   name: string,
-  options: { stat?: boolean } = {},
+  options: { stat?: boolean; project?: string } = {},
 ): Promise<AgentDiff> {
-  const work = await locateAgentWork(podman, name, "diff");
+  const work = await locateAgentWork(podman, name, "diff", options.project);
   const report = await runReader(podman, work, options.stat ? "diff-stat" : "diff", "diff");
   return { work, report };
 }
@@ -273,8 +307,12 @@ export interface AgentFetch {
  * Fetches the agent's branch into the human's repository in the workspace, as
  * `refs/remotes/agent/devaipod/<workspace>`, and checks the ref now names the agent's commit.
  */
-export async function agentFetch(podman: Podman, name: string): Promise<AgentFetch> {
-  const work = await locateAgentWork(podman, name, "fetch");
+export async function agentFetch(
+  podman: Podman,
+  name: string,
+  project?: string,
+): Promise<AgentFetch> {
+  const work = await locateAgentWork(podman, name, "fetch", project);
   const report = await runReader(podman, work, "fetch", "fetch");
   const ref = fetchedRef(work.branch);
   if (!report.tip || report.fetched !== report.tip) {

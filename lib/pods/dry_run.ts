@@ -3,7 +3,12 @@
  * runs for it (from the same translation, step_commands.ts) and, for steps done on the host,
  * what they do. Values only known while applying appear as `<binding>`, with a legend.
  */
-import { type BindingName, BINDINGS } from "../plan/bindings.ts";
+import {
+  bindingLegend as legendOf,
+  type BindingName,
+  BINDINGS,
+  copyBindings,
+} from "../plan/bindings.ts";
 import type { Op, UpPlan } from "../plan/up_plan.ts";
 import type { LifecycleCommand } from "../devcontainer/lifecycle.ts";
 import { formatArgv } from "../errors.ts";
@@ -58,12 +63,13 @@ export function dryRunSteps(plan: UpPlan): DryRunStep[] {
 }
 
 /** The bindings a plan uses, with what each holds. */
-export function bindingLegend(plan: UpPlan): Partial<Record<BindingName, string>> {
+export function bindingLegend(plan: UpPlan): Record<string, string> {
   const used = new Set(plan.steps.flatMap((s) => [...s.produces, ...s.needs]));
+  const known = Object.keys(BINDINGS) as BindingName[];
+  // The fixed bindings in their order, then the further projects' copies.
+  const names = [...known, ...[...used].filter((b) => !known.includes(b))];
   return Object.fromEntries(
-    (Object.keys(BINDINGS) as BindingName[]).filter((b) => used.has(b)).map((
-      b,
-    ) => [b, BINDINGS[b]]),
+    names.filter((b) => used.has(b)).map((b) => [b, legendOf(b)]),
   );
 }
 
@@ -120,10 +126,15 @@ function actionOf(op: Op): string | undefined {
       return op.imageOc === undefined
         ? `write ${op.dir}/opencode-agent (the agent's terminal UI at ${op.agentUrl})`
         : `write ${op.dir}/oc unless <user.oc> is "oc" (the image has its own)`;
-    case "copy":
+    case "copy": {
+      const names = copyBindings(op.project);
+      const migration = op.project === undefined
+        ? `; for a workspace made before agents had their own clone, the agent's clone comes from ${op.workVolume} instead (read, never changed)`
+        : "";
       return op.git
-        ? `git clone --no-hardlinks ${op.root} on the host at HEAD → <copy.work>; git branch ${op.branch} there → <copy.agent>; for a workspace made before agents had their own clone, the agent's clone comes from ${op.workVolume} instead (read, never changed)`
-        : `a copy of ${op.root}'s files → <copy.work> and <copy.agent>`;
+        ? `git clone --no-hardlinks ${op.root} on the host at HEAD → <${names.work}>; git branch ${op.branch} there → <${names.agent}>${migration}`
+        : `a copy of ${op.root}'s files → <${names.work}> and <${names.agent}>`;
+    }
     case "allow-file":
       return `write ${op.path}: ${op.entries.join(", ")}`;
     case "scopes-file":

@@ -255,7 +255,7 @@ Deno.test("dry-run: every binding a step needs or waits for is produced by an ea
 });
 
 /** A value for every binding, as `up` learns them. */
-const SAMPLE: Record<BindingName, string> = {
+const SAMPLE: Record<keyof typeof BINDINGS, string> = {
   "image.path": "/usr/bin:/bin",
   "image.arch": "amd64",
   "agent.binary": "/cache/opencode",
@@ -283,7 +283,7 @@ Deno.test("dry-run: up's commands are the dry-run's, each <binding> filled with 
         c.argv.map((a) =>
           a.replaceAll(
             /<([a-z]+\.[a-zA-Z]+)>/g,
-            (whole, b: string) => b in SAMPLE ? SAMPLE[b as BindingName] : whole,
+            (whole, b: string) => b in SAMPLE ? SAMPLE[b as keyof typeof SAMPLE] : whole,
           )
         )
       );
@@ -298,7 +298,7 @@ Deno.test("dry-run: the legend names every binding the plan produces or needs, a
     const legend = bindingLegend(plan);
     assertEquals(new Set(Object.keys(legend)), used, name);
     for (const [b, what] of Object.entries(legend)) {
-      assertEquals(what, BINDINGS[b as BindingName], name);
+      assertEquals(what, BINDINGS[b as keyof typeof BINDINGS], name);
     }
   }
 });

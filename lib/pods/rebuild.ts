@@ -3,6 +3,8 @@
  * how it was made, so the new one is made the same way. The volumes (the user's files, the
  * agent's home) and the state folder stay; `deleteWorkspace` with `keepState` removes the rest.
  */
+import { recordedProjects } from "./projects_label.ts";
+import type { ProjectSource } from "./projects_label.ts";
 import { join } from "node:path";
 import { FailedError } from "../errors.ts";
 import { formatScope } from "../gator/scopes.ts";
@@ -32,6 +34,8 @@ export interface RebuildTarget {
   agent?: string;
   /** `up --trust-source` was given for its URL source. */
   trustSource: boolean;
+  /** The further projects named on `up`'s command line (the config's are read again). */
+  projects: ProjectSource[];
   /** Behind the egress proxy: its outside network and the hosts added with `allow`. */
   isolation?: { egressNetwork: string; allowed: string[] };
   /** The gator's scopes now (those `gator add` gave too), or false: it had no gator. */
@@ -78,6 +82,7 @@ export async function rebuildTarget(
     ...(agent ? { agent } : {}),
     ...(recorded ? { recorded } : {}),
     trustSource: labels[LABELS.sourceTrusted] === "true",
+    projects: recordedProjects(labels[LABELS.projects]).filter((p) => p.from === "cli"),
     gator,
     ...(isolated
       ? {

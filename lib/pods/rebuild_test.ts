@@ -41,6 +41,7 @@ Deno.test("rebuildTarget: an isolated workspace keeps its task, image, config fi
       configFile: "/p/.devcontainer/devcontainer.json",
       agent: "codex",
       trustSource: false,
+      projects: [],
       gator: false,
       isolation: { egressNetwork: "outside", allowed: ["example.com"] },
     });

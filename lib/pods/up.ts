@@ -18,6 +18,7 @@ import { envListToObject, substituteContainerEnv } from "../devcontainer/substit
 import { ConflictError, FailedError, InterruptedError, NotFoundError } from "../errors.ts";
 import { LABELS } from "../labels.ts";
 import type { BindingValues } from "../plan/bindings.ts";
+import { copyBindings } from "../plan/bindings.ts";
 import {
   addressBindings,
   AGENT_USER,
@@ -187,6 +188,8 @@ export class Up {
   #dotfiles: Dotfiles | undefined;
   #password = "";
   #copy: ProjectCopy | undefined;
+  /** The further projects' temporary copies (gone with the first one's). */
+  #projectCopies: ProjectCopy[] = [];
   #endpoint: AgentEndpoint | undefined;
   #sessionId: string | undefined;
   /** A CLI agent's task was started. */
@@ -254,6 +257,7 @@ export class Up {
       throw err;
     } finally {
       if (this.#copy) await disposeCopy(this.#copy);
+      for (const copy of this.#projectCopies.splice(0)) await disposeCopy(copy);
     }
   }
 
@@ -319,6 +323,7 @@ export class Up {
 
   /** The project's temporary copy is gone once the volumes are filled. */
   async #afterImports(): Promise<void> {
+    for (const copy of this.#projectCopies.splice(0)) await disposeCopy(copy);
     if (!this.#copy) return;
     const copy = this.#copy;
     this.#copy = undefined;
@@ -750,12 +755,14 @@ export class Up {
       const copy = migrate
         ? await copyFromVolume(podman, op.workVolume, op.root)
         : await cloneProject(op.root, op.git);
-      this.#copy = copy;
+      if (op.project === undefined) this.#copy = copy;
+      else this.#projectCopies.push(copy);
+      const names = copyBindings(op.project);
       // Both archives first (the agent's once its branch is made); the imports run at once.
-      if (populate) this.#values["copy.work"] = await archiveCopy(copy);
+      if (populate) this.#values[names.work] = await archiveCopy(copy);
       if (fillAgent && copy.commit) await branchCopy(copy, op.branch);
-      if (fillAgent) this.#values["copy.agent"] = await archiveCopy(copy);
-      if (copy.commit) this.#values["copy.commit"] = copy.commit;
+      if (fillAgent) this.#values[names.agent] = await archiveCopy(copy);
+      if (copy.commit) this.#values[names.commit] = copy.commit;
       if (populate && copy.commit) progress.note(`at commit ${copy.commit.slice(0, 12)}`);
       if (!fillAgent) return;
       if (migrate) {
