@@ -162,7 +162,7 @@ export async function benchFeatures(
       });
     };
     upRow(
-      "devaipod up with Features (3 registry + 1 local; warm), to its exit (the Features' hooks too)",
+      "devaipod up with Features (1 registry + 1 local, no hooks; warm), to its exit",
       "up of the same image without Features",
       (t) => t.ms,
     );

@@ -42,7 +42,7 @@ async function repository(dir: string, repo: string): Promise<string> {
 }
 
 podmanTest(
-  "projects: a workspace of two projects and a folder gives each its volume and the agent its own clone; diff and fetch work per project; rebuild keeps them all, delete --volumes removes them all",
+  "projects: a workspace of two projects and a folder gives each its volume and the agent its own clone; verify passes; diff and fetch work per project; stop, start and rebuild keep them all, delete --volumes removes them all",
   async () => {
     const ws = name();
     const scratch = await Deno.makeTempDir({ prefix: "devaipod-projects-" });
@@ -118,6 +118,22 @@ podmanTest(
       const unknown = await runDevaipod(["diff", ws, "--project", "nope"]);
       assertEquals(unknown.code, 2, unknown.stderr);
       assertMatch(unknown.stderr, /has no project 'nope' \(its further projects: lib, notes\)/);
+
+      // status names the projects; verify's probes pass as for one project.
+      const status = await runDevaipod(["status", ws, "--json"]);
+      assertEquals(JSON.parse(status.stdout).projects, ["lib", "notes"]);
+      const verify = await runDevaipod(["verify", ws]);
+      assertEquals(verify.code, 0, verify.stdout + verify.stderr);
+
+      // stop and start: the projects are where they were.
+      for (const verb of ["stop", "start"]) {
+        const r = await runDevaipod([verb, ws]);
+        assertEquals(r.code, 0, `${verb}: ${r.stderr}`);
+      }
+      assertEquals(
+        (await out(ws, "agent", "git -C /workspaces/lib rev-parse HEAD")).trim(),
+        commit[1],
+      );
 
       // rebuild: new containers, every volume kept.
       await out(ws, "workspace", "echo mine > /workspaces/lib/human.txt");

@@ -107,6 +107,11 @@ export async function statusAction(
       ? [["backend", `quadlet: ${units.service} ${units.state} (units in ${units.dir})`]]
       : []),
     ["project", status.project ?? "-"],
+    ...(status.projects.length
+      ? [
+        ["projects", status.projects.map((n) => `/workspaces/${n}`).join(", ")] as [string, string],
+      ]
+      : []),
     ...(status.source
       ? [["source", `${status.source.url} at ${status.source.commit.slice(0, 12)}`]]
       : []),

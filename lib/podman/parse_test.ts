@@ -182,6 +182,25 @@ Deno.test("driver: listSecrets inspects the listed names and filters by label", 
   assertEquals(await p.listSecrets(none), []);
 });
 
+Deno.test("driver: listSecrets lists again when a secret goes between ls and inspect", async () => {
+  const inspect = fixture("secret-inspect.json");
+  let ls = 0;
+  const runner = new p.RecordingRunner((args) => {
+    if (args[1] === "ls") return { stdout: ++ls === 1 ? "gone\none\n" : "one\n" };
+    return args.includes("gone")
+      ? { code: 125, stderr: 'Error: no secret with name or id "gone": no such secret' }
+      : { stdout: inspect };
+  });
+  const found = await p.listSecrets(new p.Podman(runner), { "io.devaipod.role": "fixture" });
+  assertEquals(found.length, 1);
+  assertEquals(runner.calls.map((c) => c.args.slice(1).join(" ")), [
+    "ls --noheading --format {{.Name}}",
+    "inspect gone one",
+    "ls --noheading --format {{.Name}}",
+    "inspect one",
+  ]);
+});
+
 Deno.test("driver: toolbox and DEVAIPOD_PODMAN decide the podman prefix", () => {
   const env = (vars: Record<string, string>) => ({ get: (k: string) => vars[k] });
   assertEquals(p.podmanPrefix(env({}), false), ["podman"]);

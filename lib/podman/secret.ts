@@ -2,6 +2,7 @@
  * Secret commands: create (value on stdin, never in argv), inspect, ls, rm, exists.
  * podman 4.3 has no `secret exists`, no JSON and no labels in `secret ls`; those are derived.
  */
+import { PodmanFailedError } from "../errors.ts";
 import { jsonCommand, labelArgs, textCommand, voidCommand } from "./command.ts";
 import type { LabelFilter, PodmanCommand } from "./command.ts";
 import type { Podman } from "./driver.ts";
@@ -40,12 +41,22 @@ export function secretExists(name: string): PodmanCommand<boolean> {
   return { argv: names.argv, parse: (out) => names.parse(out).includes(name) };
 }
 
-/** Secrets whose labels match `filter`: `secret ls` for the names, then one `secret inspect`. */
+/**
+ * Secrets whose labels match `filter`: `secret ls` for the names, then one `secret inspect`. A
+ * secret removed in between (another workspace's delete) fails the inspect; the names are then
+ * listed again, up to three times.
+ */
 export async function listSecrets(podman: Podman, filter?: LabelFilter): Promise<SecretInspect[]> {
-  const names = await podman.run(secretNames());
-  if (names.length === 0) return [];
-  const secrets = await podman.run(secretInspect(...names));
-  return secrets.filter((s) => matchesLabels(s.Spec.Labels, filter));
+  for (let attempt = 1;; attempt++) {
+    const names = await podman.run(secretNames());
+    if (names.length === 0) return [];
+    try {
+      const secrets = await podman.run(secretInspect(...names));
+      return secrets.filter((s) => matchesLabels(s.Spec.Labels, filter));
+    } catch (err) {
+      if (!(err instanceof PodmanFailedError) || attempt >= 3) throw err;
+    }
+  }
 }
 
 /** `podman secret rm NAME…` */

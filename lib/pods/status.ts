@@ -14,7 +14,7 @@ import { parseScopesFile } from "../gator/scopes_file.ts";
 import { workspaceDirs } from "./state.ts";
 import { agentEndpoint } from "./agent_endpoint.ts";
 import { probeHealth } from "./agent_http.ts";
-import { agentWorkSummary } from "./agent_work.ts";
+import { agentWorkSummary, projectNames } from "./agent_work.ts";
 import type { AgentWorkSummary } from "./agent_work.ts";
 import { byRole, workspaceObjects, workspaceOf } from "./inventory.ts";
 import { proxyConnections } from "./egress.ts";
@@ -35,6 +35,8 @@ export interface WorkspaceStatus {
   /** The pod's state, lower case (`running`, `exited`, …). */
   state: string;
   project: string | null;
+  /** A multi-project workspace's further projects: their names under /workspaces. */
+  projects: string[];
   source: SourceRecord | null;
   image: string | null;
   task: string | null;
@@ -110,6 +112,7 @@ export async function workspaceStatus(
     pod: pod.Name,
     state: pod.Status.toLowerCase(),
     project: pod.Labels[LABELS.project] ?? null,
+    projects: projectNames(pod.Labels[LABELS.projects]),
     source: readSourceRecord(pod.Labels) ?? null,
     image: pod.Labels[LABELS.image] ?? null,
     task: pod.Labels[LABELS.task] ?? null,

@@ -65,6 +65,7 @@ Deno.test("workspaceStatus: a stopped isolated workspace: its labels, containers
       pod: "devaipod-web",
       state: "exited",
       project: "/p",
+      projects: [],
       source: null,
       image: "img",
       task: null,
