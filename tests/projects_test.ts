@@ -10,7 +10,7 @@ import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { runDevaipod } from "./support/cli.ts";
 import { podmanTest } from "./support/podman_env.ts";
 import { DEV_IMAGE } from "./support/test_images.ts";
-import { labelled, name, NOTHING, project, purge } from "./support/workspaces.ts";
+import { commitAll, labelled, name, NOTHING, project, purge } from "./support/workspaces.ts";
 
 const podman = p.Podman.fromEnv();
 
@@ -28,15 +28,7 @@ async function repository(dir: string, repo: string): Promise<string> {
   const root = join(dir, repo);
   await Deno.mkdir(root);
   await Deno.writeTextFile(join(root, "README.md"), `# ${repo}\n`);
-  const git = (...args: string[]) =>
-    new Deno.Command("git", {
-      args: ["-C", root, "-c", "user.email=t@example.com", "-c", "user.name=t", ...args],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-  await git("init", "-q");
-  await git("add", "-A");
-  await git("commit", "-q", "-m", "init");
+  await commitAll(root);
   await Deno.writeTextFile(join(root, "uncommitted.txt"), "not in the clone\n");
   return root;
 }

@@ -333,7 +333,6 @@ export function planUp(input: UpInput): UpPlan {
       counted: true,
     });
   }
-  const agentWork = pod.volumes.find((v) => v.name === pod.agentWorkVolume);
   // The agents' clones are made once their base commit is known (after the copies).
   const agentClones = new Set([
     pod.agentWorkVolume,
@@ -348,68 +347,41 @@ export function planUp(input: UpInput): UpPlan {
       counted: true,
     });
   }
-  add({
-    id: "copy",
-    title: `copy the project (${input.git === false ? "files" : "git clone of HEAD"})`,
-    op: {
-      kind: "copy",
+  // Each project (the first, then any further one) is copied on the host; the agent's clone's
+  // volume is made once its base commit is known; both volumes are filled together.
+  const copies = [
+    {
+      project: undefined,
       root: input.projectRoot,
       git: input.git !== false,
-      branch: pod.agentBranch,
       workVolume: pod.workspaceVolume,
       agentVolume: pod.agentWorkVolume,
-      image: pod.image,
     },
-    produces: ["copy.commit", "copy.work", "copy.agent"],
-  });
-  if (agentWork) {
+    ...pod.projects.map((p) => ({ ...p, project: p.name })),
+  ];
+  for (const copy of copies) {
+    const names = copyBindings(copy.project);
+    const of = copy.project === undefined ? "" : ` ${copy.project}`;
     add({
-      id: `volume ${agentWork.name}`,
-      title: `volume ${agentWork.name} (the agent's clone)`,
-      op: { kind: "volume", volume: agentWork },
-      creates: { kind: "volume", name: agentWork.name },
-      when: "copy.agent",
-      counted: true,
-    });
-  }
-  for (
-    const [volume, archive] of [
-      [pod.workspaceVolume, "copy.work"],
-      [pod.agentWorkVolume, "copy.agent"],
-    ] as const
-  ) {
-    add({
-      id: `import ${volume}`,
-      title: `fill ${volume}`,
-      op: { kind: "import", volume, archive: bind(archive) },
-      when: archive,
-      group: "imports",
-      counted: true,
-    });
-  }
-  // Further projects: copied like the first, into volumes of their own (made before the copy).
-  for (const project of pod.projects) {
-    const names = copyBindings(project.name);
-    add({
-      id: `copy ${project.name}`,
-      title: `copy project ${project.name} (${project.git ? "git clone of HEAD" : "files"})`,
+      id: `copy${of}`,
+      title: `copy the project${of} (${copy.git ? "git clone of HEAD" : "files"})`,
       op: {
         kind: "copy",
-        root: project.root,
-        git: project.git,
+        root: copy.root,
+        git: copy.git,
         branch: pod.agentBranch,
-        workVolume: project.workVolume,
-        agentVolume: project.agentVolume,
+        workVolume: copy.workVolume,
+        agentVolume: copy.agentVolume,
         image: pod.image,
-        project: project.name,
+        ...(copy.project === undefined ? {} : { project: copy.project }),
       },
       produces: [names.commit, names.work, names.agent],
     });
-    const clone = pod.volumes.find((v) => v.name === project.agentVolume);
+    const clone = pod.volumes.find((v) => v.name === copy.agentVolume);
     if (clone) {
       add({
         id: `volume ${clone.name}`,
-        title: `volume ${clone.name} (the agent's clone of ${project.name})`,
+        title: `volume ${clone.name} (the agent's clone${of})`,
         op: { kind: "volume", volume: clone },
         creates: { kind: "volume", name: clone.name },
         when: names.agent,
@@ -417,8 +389,8 @@ export function planUp(input: UpInput): UpPlan {
       });
     }
     for (
-      const [volume, archive] of [[project.workVolume, names.work], [
-        project.agentVolume,
+      const [volume, archive] of [[copy.workVolume, names.work], [
+        copy.agentVolume,
         names.agent,
       ]] as const
     ) {

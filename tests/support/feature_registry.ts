@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { publishFeatures } from "./oracle.ts";
 import { startRegistry } from "./registry.ts";
 import type { TestRegistry } from "./registry.ts";
+import { commitAll } from "./workspaces.ts";
 
 const FIXTURES = new URL("../fixtures/features/", import.meta.url).pathname;
 
@@ -31,15 +32,6 @@ async function copyTree(from: string, to: string, fill: (text: string) => string
       await Deno.chmod(dst, mode & 0o777);
     }
   }
-}
-
-async function git(dir: string, ...args: string[]): Promise<void> {
-  const r = await new Deno.Command("git", {
-    args: ["-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t", ...args],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (r.code !== 0) throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
 }
 
 /** Starts a registry and publishes every Feature of tests/fixtures/features/src to it. */
@@ -73,9 +65,7 @@ export async function startFeatureRegistry(): Promise<FeatureRegistry> {
         const config = { image, features, postCreateCommand: "true" };
         await Deno.writeTextFile(file, JSON.stringify(config, null, 2));
       }
-      await git(dir, "init", "-q");
-      await git(dir, "add", "-A");
-      await git(dir, "commit", "-q", "-m", "init");
+      await commitAll(dir);
       return dir;
     },
     close: async () => {

@@ -15,6 +15,13 @@ export async function project(config: Record<string, unknown>): Promise<string> 
     JSON.stringify(config, null, 2),
   );
   await Deno.writeTextFile(join(dir, "README.md"), "committed\n");
+  await commitAll(dir);
+  await Deno.writeTextFile(join(dir, "uncommitted.txt"), "not in the clone\n");
+  return dir;
+}
+
+/** Makes `dir` a git repository with one commit of everything in it. */
+export async function commitAll(dir: string): Promise<void> {
   const git = (...args: string[]) =>
     new Deno.Command("git", {
       args: ["-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t", ...args],
@@ -24,8 +31,6 @@ export async function project(config: Record<string, unknown>): Promise<string> 
   await git("init", "-q");
   await git("add", "-A");
   await git("commit", "-q", "-m", "init");
-  await Deno.writeTextFile(join(dir, "uncommitted.txt"), "not in the clone\n");
-  return dir;
 }
 
 /** A fresh workspace name. */
