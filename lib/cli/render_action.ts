@@ -313,6 +313,11 @@ export async function renderPlan(
     workspace,
     "render",
   );
+  if (resolved?.devaipod.projects?.length) {
+    throw new UsageError(
+      `${resolved.configFile}: customizations.devaipod.projects: \`${command}\` takes one project; a workspace of several runs with \`devaipod up\``,
+    );
+  }
   if (resolved && hasFeatures(resolved)) {
     throw new UsageError(
       `${resolved.configFile}: its Features install into an image that \`up\` builds; \`${command}\` builds none`,

@@ -190,5 +190,9 @@ export function hostReachingSettings(
       } (the agent's egress)`,
     );
   }
+  // Folders of this host, or repositories cloned with its git credentials, copied to the agent.
+  for (const project of resolved.devaipod.projects ?? []) {
+    out.push(`customizations.devaipod.projects: ${project} (copied from your host to the agent)`);
+  }
   return out;
 }
