@@ -36,6 +36,9 @@ export async function splitProjectsAndTask(
     } catch {
       kind = undefined;
     }
+    if (kind === "pr") {
+      throw new UsageError(`'${arg}': a pull request can only be the first source`);
+    }
     if (kind === "git") projects.push(arg);
     else if (kind === "path" && arg.trim() !== "" && await isFolder(resolve(cwd, arg))) {
       projects.push(resolve(cwd, arg));
@@ -43,7 +46,6 @@ export async function splitProjectsAndTask(
     else {
       throw new UsageError(
         `'${arg}' is neither a folder nor a git URL: up takes SOURCE [SOURCE…] [TASK], with the task last`,
-        { hint: kind === "pr" ? "a pull request can only be the first source" : undefined },
       );
     }
   }
