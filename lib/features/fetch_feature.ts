@@ -19,6 +19,7 @@ import { FEATURE_FILE, parseFeatureManifest } from "./feature_json.ts";
 import type { FeatureManifest } from "./feature_json.ts";
 import { describeSource } from "./feature_ref.ts";
 import type { FeatureRef, FeatureSource } from "./feature_ref.ts";
+import { parseManifest } from "./oci_client.ts";
 import type { OciClient, OciManifest, OciRepository } from "./oci_client.ts";
 
 /** The media type of a Feature's layer. */
@@ -74,7 +75,7 @@ async function manifestByDigest(
   digest: string,
 ): Promise<OciManifest> {
   const cached = await readBlob(deps.cacheRoot, digest);
-  if (cached) return JSON.parse(new TextDecoder().decode(cached)) as OciManifest;
+  if (cached) return parseManifest(cached, `cached manifest ${digest}`);
   const got = await deps.client.manifest(repo, digest);
   await writeBlob(deps.cacheRoot, got.digest, got.bytes);
   return got.manifest;

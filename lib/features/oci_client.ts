@@ -96,6 +96,32 @@ const TokenSchema = z.union([
 ]);
 const ErrorBodySchema = z.object({ errors: z.array(z.object({ message: z.string() })).min(1) });
 
+/**
+ * A manifest's bytes, checked: a {@link DownloadError} starting with `fail` when they are not JSON
+ * or not an image manifest (an index says so).
+ */
+export function parseManifest(bytes: Uint8Array, fail: string): OciManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new DownloadError(`${fail}: not JSON: ${messageOf(err)}`);
+  }
+  const parsed = ManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const index = z.object({ mediaType: z.literal(INDEX_TYPE) }).safeParse(json).success;
+    const issue = parsed.error.issues[0];
+    throw new DownloadError(
+      `${fail}: ${
+        index
+          ? "it is an image index, not a manifest"
+          : `not a manifest: ${issue?.path.join(".") || "(top)"}: ${issue?.message}`
+      }`,
+    );
+  }
+  return parsed.data;
+}
+
 /** One challenge of a `WWW-Authenticate` header: `Bearer realm="…",service="…"`. */
 interface Challenge {
   scheme: string;
@@ -291,25 +317,8 @@ export function ociClient(options: OciClientOptions = {}): OciClient {
       if (reference.includes(":") && digest !== reference) {
         throw new DownloadError(`${fail}: its content does not match the digest (got '${digest}')`);
       }
-      let json: unknown;
-      try {
-        json = JSON.parse(new TextDecoder().decode(bytes));
-      } catch (err) {
-        throw new DownloadError(`${fail}: not JSON: ${messageOf(err)}`);
-      }
-      const parsed = ManifestSchema.safeParse(json);
-      if (!parsed.success) {
-        const index = z.object({ mediaType: z.literal(INDEX_TYPE) }).safeParse(json).success;
-        const issue = parsed.error.issues[0];
-        throw new DownloadError(
-          `${fail}: ${
-            index
-              ? "it is an image index, not a manifest"
-              : `not a manifest: ${issue?.path.join(".") || "(top)"}: ${issue?.message}`
-          }`,
-        );
-      }
-      return { digest, manifest: parsed.data, bytes };
+      const manifest = parseManifest(bytes, fail);
+      return { digest, manifest, bytes };
     },
 
     async tags(repo) {
