@@ -125,7 +125,7 @@ Deno.test("config: a config written for upstream devaipod is accepted; an unknow
   assertEquals(
     r.stderr,
     `warning: ${dir}/.devcontainer.json:5:45: customizations.devaipod.webUi: unknown key, ignored ` +
-      "(devaipod knows agent, agentBinary, envAllowlist, allowedDomains, nestedContainers, gpu)\n",
+      "(devaipod knows agent, agentBinary, envAllowlist, allowedDomains, nestedContainers, projects, gpu)\n",
   );
   assertEquals(JSON.parse(r.stdout).configuration.customizations.devaipod.nestedContainers, true);
   await Deno.remove(dir, { recursive: true });

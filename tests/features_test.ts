@@ -187,7 +187,7 @@ featuresTest(
 );
 
 featuresTest(
-  "features: an option outside its enum is a config error at its line:col; a URL source's capability-adding Feature needs --trust-source; a Feature whose install fails is named, and no image or workspace is left",
+  "features: an option outside its enum is a config error at its line:col; a URL source's capability-adding Feature needs --trust-source; features pull locks them; a Feature whose install fails is named, and no image or workspace is left",
   async () => {
     const fr = await startFeatureRegistry();
     const ws = name();
@@ -215,7 +215,17 @@ featuresTest(
       await purge(ws);
 
       const broken = await fr.project(DEV_IMAGE, { [`${fr.collection}/broken:1`]: {} });
-      const { image } = await resolveJson(broken);
+      // `features pull` fetches ahead of time and writes the lockfile; the install fails only at up.
+      const pull = await runDevaipod(["features", "pull", broken, "--json"]);
+      assertEquals(pull.code, 0, pull.stderr);
+      const pulled = JSON.parse(pull.stdout) as ResolvedJson;
+      const locked = JSON.parse(await Deno.readTextFile(pulled.lockfile));
+      assertEquals(Object.keys(locked.features), [`${fr.collection}/broken:1`]);
+      assertEquals(
+        locked.features[`${fr.collection}/broken:1`].integrity,
+        pulled.features[0]?.digest,
+      );
+      const { image } = pulled;
       const up = await runDevaipod(["up", broken, "--name", ws, "--no-prompt"]);
       assert(up.code !== 0, up.stderr);
       assertMatch(
