@@ -43,6 +43,9 @@ function fromUrl(base: string, args: string[], env: Record<string, string>): Pro
   return run(denoProgram(), [
     "run",
     "--quiet",
+    // The served code, never a module Deno cached for this address in an earlier run (ports are
+    // reused, and the shared DENO_DIR keeps remote modules by URL); npm packages stay cached.
+    `--reload=${base}`,
     ...devaipodPermissionFlags(),
     `--import-map=${base}deno.json`,
     `${base}main.ts`,
