@@ -21,7 +21,7 @@ import { ORACLE_SCRIPT, oracleUnavailable, seedControlManifest } from "../tests/
 import { startFeatureRegistry } from "../tests/support/feature_registry.ts";
 import { DEV_IMAGE } from "../tests/support/test_images.ts";
 import { devaipodPermissionFlags } from "./permissions.ts";
-import { stats } from "./bench_stats.ts";
+import { stats, timed } from "./bench_stats.ts";
 import type { Stats } from "./bench_stats.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -35,23 +35,6 @@ export interface FeaturesRow {
   ratio: number;
   /** The highest acceptable ratio; none when only measured beside the baseline. */
   goal?: number;
-}
-
-/** Runs a program to the end and times it (wall clock). */
-async function timed(
-  program: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  const started = performance.now();
-  const out = await new Deno.Command(program, { args, env, stdout: "piped", stderr: "piped" })
-    .output();
-  return {
-    code: out.code,
-    stdout: decoder.decode(out.stdout),
-    stderr: decoder.decode(out.stderr),
-    ms: performance.now() - started,
-  };
 }
 
 const devaipod = (args: string[], env: Record<string, string> = {}) =>

@@ -21,12 +21,11 @@ import { DEV_IMAGE } from "../tests/support/test_images.ts";
 import { ORACLE_SCRIPT, oracleUnavailable } from "../tests/support/oracle.ts";
 import { devaipodPermissionFlags } from "./permissions.ts";
 import { makeLargeRepo } from "./large_repo.ts";
-import { stats } from "./bench_stats.ts";
+import { stats, timed } from "./bench_stats.ts";
 import type { Stats } from "./bench_stats.ts";
 
 /** The devaipod measured (`--main` when run alone). */
 let MAIN = new URL("../main.ts", import.meta.url).pathname;
-const decoder = new TextDecoder();
 
 /** One result row: a measurement, its baseline and the goal for their ratio. */
 export interface PodsRow {
@@ -35,23 +34,6 @@ export interface PodsRow {
   baseline: { name: string; stats: Stats };
   ratio: number;
   goal: number;
-}
-
-/** Runs a program to the end and times it (wall clock). */
-async function timed(
-  program: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  const started = performance.now();
-  const out = await new Deno.Command(program, { args, env, stdout: "piped", stderr: "piped" })
-    .output();
-  return {
-    code: out.code,
-    stdout: decoder.decode(out.stdout),
-    stderr: decoder.decode(out.stderr),
-    ms: performance.now() - started,
-  };
 }
 
 const sh = (script: string, env: Record<string, string> = {}) =>
