@@ -386,6 +386,7 @@ podmanTest(
   async () => {
     const dir = await project(HOOKS);
     const ws = name();
+    let featuresImage: string | undefined;
     try {
       assertEquals((await runDevaipod(["up", dir, "--name", ws, "-q"])).code, 0);
       assertEquals((await exec(ws, "workspace", "echo kept > work.txt")).code, 0);
@@ -439,8 +440,11 @@ podmanTest(
         (await exec(ws, "workspace", "cat /etc/devaipod-marker")).stdout,
         "rebuilt-with-marker\n",
       );
-      const after = (await podman.run(p.containerInspect(`devaipod-${ws}-agent`)))[0]?.Id;
+      const [agentAfter] = await podman.run(p.containerInspect(`devaipod-${ws}-agent`));
+      const after = agentAfter?.Id;
       assert(before && after && before !== after, "a new agent container");
+      featuresImage = agentAfter?.ImageName;
+      assertMatch(featuresImage ?? "", /-features:/);
       assertEquals((await exec(ws, "workspace", "cat work.txt")).stdout, "kept\n");
       // Create hooks run again in the new containers (their count restarts at 1).
       assertEquals(
@@ -456,6 +460,10 @@ podmanTest(
       assertEquals((await labelled(ws)).volumes, 3);
     } finally {
       await purge(ws);
+      // The Features image the rebuild made (a cache, which delete never removes).
+      if (featuresImage) {
+        await podman.run(p.imageRm([featuresImage], { force: true })).catch(() => {});
+      }
       await Deno.remove(dir, { recursive: true });
     }
   },
