@@ -86,7 +86,8 @@ const REPLACED = [
 
 const get = <T>(e: MetadataEntry, k: string) => e[k] as T | undefined;
 
-function lastDefined<T>(
+/** The last entry's value of `key` that `accept`s (default: truthy). */
+export function lastDefined<T>(
   entries: readonly MetadataEntry[],
   key: string,
   accept: (v: unknown) => boolean = Boolean,

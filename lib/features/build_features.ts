@@ -4,6 +4,7 @@
  * since its `USER` and metadata label shape the Containerfile).
  */
 import { join } from "node:path";
+import { lastDefined } from "../devcontainer/metadata.ts";
 import type { MetadataEntry } from "../devcontainer/metadata.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { featureCacheRoot } from "./feature_cache.ts";
@@ -83,22 +84,18 @@ export async function planFeatureBuild(input: {
   };
 }
 
-const lastOf = (entries: readonly MetadataEntry[], key: string): string | undefined => {
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const v = entries[i]?.[key];
-    if (typeof v === "string" && v) return v;
-  }
-  return undefined;
-};
+const isName = (v: unknown) => typeof v === "string" && v !== "";
 
 /** The users Features install for: the config's, else the base image's metadata, else its USER. */
 export function buildUsers(
   build: Pick<FeatureBuild, "containerUser" | "remoteUser">,
   base: { user: string; entries: readonly MetadataEntry[] },
 ): { containerUser: string; remoteUser: string } {
-  const containerUser = build.containerUser ?? lastOf(base.entries, "containerUser") ??
+  const containerUser = build.containerUser ??
+    lastDefined<string>(base.entries, "containerUser", isName) ??
     (base.user || "root");
-  const remoteUser = build.remoteUser ?? lastOf(base.entries, "remoteUser") ?? containerUser;
+  const remoteUser = build.remoteUser ?? lastDefined<string>(base.entries, "remoteUser", isName) ??
+    containerUser;
   return { containerUser, remoteUser };
 }
 

@@ -8,7 +8,11 @@ import { lifecycleSteps } from "../devcontainer/lifecycle.ts";
 import { mergeConfiguration, metadataEntries } from "../devcontainer/metadata.ts";
 import type { MetadataEntry } from "../devcontainer/metadata.ts";
 import type { ResolvedConfig } from "../devcontainer/resolve.ts";
-import type { DevcontainerConfig, HookName } from "../devcontainer/schema.ts";
+import type {
+  DevcontainerConfig,
+  HookName,
+  LifecycleCommandInput,
+} from "../devcontainer/schema.ts";
 import { HOOK_NAMES } from "../devcontainer/schema.ts";
 
 /** `resolved` with Feature metadata entries (each with an `id`) merged in. */
@@ -34,7 +38,8 @@ export function withFeatureMetadata(
   set("mounts", merged.mounts);
   const featureSteps = lifecycleSteps(entries.map((e) => ({
     origin: `Feature ${e.id}`,
-    hooks: e as Partial<Record<HookName, never>>,
+    // Validated when the manifest was read (its hooks are LifecycleCommandSchema).
+    hooks: e as Partial<Record<HookName, LifecycleCommandInput>>,
   })));
   const steps = HOOK_NAMES.flatMap((hook) => [
     ...featureSteps.filter((s) => s.hook === hook),
